@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+
+/** A CLI verb: adds its subcommand to the program. */
+export type RegisterCommand = (program: Command) => void;
+
+/** Every verb, in the order `maxsim --help` lists them. Add one line per new verb module. */
+export const commands: RegisterCommand[] = [];

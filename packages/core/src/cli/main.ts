@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/**
+ * The `maxsim` command. Each verb lives in its own module under `cli/commands/` and registers
+ * itself on the program; this file only wires them and turns errors into one clear line.
+ */
+import { Command } from "commander";
+import { runCli } from "./run.js";
+import { commands } from "./commands/index.js";
+
+const program = new Command("maxsim")
+  .description("Late-interaction (ColBERT / MaxSim) retrieval from the command line")
+  .option("--debug", "print stack traces on errors");
+
+for (const register of commands) register(program);
+
+await runCli(program, process.argv);
