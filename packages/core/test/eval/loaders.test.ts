@@ -57,3 +57,34 @@ describe("BEIR loader", () => {
     await expect(loadBeir(beir)).rejects.toThrow(/corpus\.jsonl:2: not valid JSON/);
   });
 });
+
+describe("NanoBEIR loader", () => {
+  it("reads the parquet layout from a local folder", async () => {
+    const { parquetWriteFile } = await import("hyparquet-writer");
+    const { loadNanoBeir } = await import("../../src/eval/loaders/nanobeir.js");
+    const nano = join(dir, "nano");
+    for (const sub of ["corpus", "queries", "qrels"]) await mkdir(join(nano, sub), { recursive: true });
+    const file = (sub: string) => join(nano, sub, "train-00000-of-00001.parquet");
+    parquetWriteFile({ filename: file("corpus"), columnData: [{ name: "_id", data: ["d1", "d2"], type: "STRING" }, { name: "text", data: ["alpha", "beta"], type: "STRING" }] });
+    parquetWriteFile({ filename: file("queries"), columnData: [{ name: "_id", data: ["q1", "q2"], type: "STRING" }, { name: "text", data: ["a?", "unjudged"], type: "STRING" }] });
+    parquetWriteFile({ filename: file("qrels"), columnData: [{ name: "query-id", data: ["q1"], type: "STRING" }, { name: "corpus-id", data: ["d2"], type: "STRING" }] });
+    const ds = await loadNanoBeir(nano);
+    expect(ds.corpus).toEqual([{ id: "d1", text: "alpha" }, { id: "d2", text: "beta" }]);
+    expect(ds.queries).toEqual([{ id: "q1", text: "a?" }]);
+    expect(ds.qrels.get("q1")!.get("d2")).toBe(1);
+  });
+
+  it("fails offline with HUB_OFFLINE and says how to use a local copy", async () => {
+    const { loadNanoBeir } = await import("../../src/eval/loaders/nanobeir.js");
+    // A closed local port stands in for an unreachable hub.
+    const error = await loadNanoBeir("SciFact", { endpoint: "http://127.0.0.1:9", cacheDir: join(dir, "cache") }).catch((e: unknown) => e);
+    expect(MaxsimError.isInstance(error) && error.code).toBe("HUB_OFFLINE");
+    expect((error as Error).message).toMatch(/zeta-alpha-ai\/NanoSciFact.*pass its folder/s);
+  });
+
+  it("rejects unknown short names with the list of known ones", async () => {
+    const { nanoBeirRepo } = await import("../../src/eval/loaders/nanobeir.js");
+    expect(nanoBeirRepo("NanoNFCorpus")).toBe("zeta-alpha-ai/NanoNFCorpus");
+    expect(() => nanoBeirRepo("Nope")).toThrow(/SciFact/);
+  });
+});
