@@ -1,0 +1,48 @@
+/** The flat token layout every batch scorer works on. */
+import { MaxsimError } from "../errors.js";
+import type { TokenVectors } from "../types.js";
+
+/**
+ * All document token vectors back to back: document `i` owns rows `offsets[i]` up to (not
+ * including) `offsets[i + 1]` of `data`, each `dim` floats. The same layout as the numpy baseline's
+ * `docs.f32` / `offsets.i32`, so both score identical bytes.
+ */
+export interface FlatTokens {
+  data: Float32Array;
+  offsets: Int32Array;
+  dim: number;
+}
+
+/** Number of documents in a {@link FlatTokens}. */
+export function flatCount(flat: FlatTokens): number {
+  return flat.offsets.length - 1;
+}
+
+/**
+ * Throws `INVALID_VECTOR` when `v` is malformed or holds NaN/Infinity, and `DIM_MISMATCH` when
+ * `dim` is given and differs. `what` names the input in the message.
+ */
+export function checkVectors(v: TokenVectors, what: string, dim?: number): void {
+  if (dim !== undefined && v.dim !== dim) {
+    throw new MaxsimError(
+      "DIM_MISMATCH",
+      `${what} has dimension ${v.dim} but the index holds ${dim}-dimensional vectors. Encode it with the same model as the index.`,
+    );
+  }
+  if (!Number.isInteger(v.length) || v.length < 1 || !Number.isInteger(v.dim) || v.dim < 1 || v.data.length < v.length * v.dim) {
+    throw new MaxsimError(
+      "INVALID_VECTOR",
+      `${what} must hold at least one token of dim ≥ 1 with data.length ≥ length × dim (got length ${v.length}, dim ${v.dim}, ${v.data.length} floats).`,
+    );
+  }
+  const n = v.length * v.dim;
+  const d = v.data;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(d[i]!)) {
+      throw new MaxsimError(
+        "INVALID_VECTOR",
+        `${what} holds a non-finite value (${d[i]}) at token ${Math.floor(i / v.dim)}. Check the encoder output; vectors must be finite.`,
+      );
+    }
+  }
+}
