@@ -1,0 +1,114 @@
+/**
+ * Hub downloads. Files land in the cache layout of @huggingface/transformers' file cache
+ * (`<cacheDir>/<owner>/<name>/<file>` for the main revision, `<cacheDir>/<owner>/<name>/<revision>/<file>`
+ * otherwise), so a cached snapshot is an ordinary model directory that the layouts read directly
+ * and that transformers.js itself reuses. The URL template, remote host, default cache
+ * directory and the `allowRemoteModels` switch are read from transformers.js' `env`, and
+ * `HF_TOKEN` (or `token`) authorises private repositories, as in transformers.js' hub helpers.
+ * transformers.js does not export its file fetcher, so the fetch itself lives here.
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { env } from "@huggingface/transformers";
+import { MaxsimError } from "../errors.js";
+import { exists } from "./config.js";
+
+/** Options for hub downloads. */
+export interface HubOptions {
+  /** Cache directory. @defaultValue transformers.js `env.cacheDir` */
+  cacheDir?: string;
+  /** Branch, tag or commit. @defaultValue "main" */
+  revision?: string;
+  /** Never touch the network; use cached files only. @defaultValue false */
+  localFilesOnly?: boolean;
+  /** Access token. @defaultValue `process.env.HF_TOKEN` */
+  token?: string;
+  /** Progress messages (one per downloaded file). */
+  onProgress?: (message: string) => void;
+}
+
+/** Result of fetching one file. */
+export type FetchOutcome = "cached" | "downloaded" | "absent" | "unreachable";
+
+/** True when `value` looks like a hub id (`owner/name` or `name`) rather than a path. */
+export function isHubId(value: string): boolean {
+  if (value.startsWith(".") || value.startsWith("/") || value.startsWith("~") || value.includes("\\")) return false;
+  return /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(value);
+}
+
+/** A hub model's local snapshot directory and a fetcher for its files. */
+export class HubSnapshot {
+  readonly dir: string;
+  private unreachable: unknown = null;
+
+  constructor(
+    readonly id: string,
+    private readonly options: HubOptions,
+  ) {
+    const cacheDir = options.cacheDir ?? env.cacheDir ?? join(process.cwd(), ".cache");
+    const revision = options.revision ?? "main";
+    this.dir = revision === "main" ? join(cacheDir, id) : join(cacheDir, id, revision);
+  }
+
+  /** The network error that made the hub unreachable, if one happened. */
+  get offlineCause(): unknown {
+    return this.unreachable;
+  }
+
+  /** Whether remote downloads are allowed at all. */
+  get remoteAllowed(): boolean {
+    return this.options.localFilesOnly !== true && env.allowRemoteModels !== false;
+  }
+
+  /** Makes `file` present in the snapshot when it exists on the hub. */
+  async fetch(file: string): Promise<FetchOutcome> {
+    const target = join(this.dir, file);
+    if (await exists(target)) return "cached";
+    if (!this.remoteAllowed || this.unreachable !== null) return "unreachable";
+    const revision = encodeURIComponent(this.options.revision ?? "main");
+    const host = env.remoteHost.endsWith("/") ? env.remoteHost : `${env.remoteHost}/`;
+    const path = env.remotePathTemplate.replaceAll("{model}", this.id).replaceAll("{revision}", revision);
+    const url = `${host}${path}${path.endsWith("/") ? "" : "/"}${file}`;
+    const headers: Record<string, string> = {};
+    const token = this.options.token ?? process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal: AbortSignal.timeout(60_000) });
+    } catch (cause) {
+      this.unreachable = cause;
+      return "unreachable";
+    }
+    if (response.status === 404) return "absent";
+    if (response.status === 401 || response.status === 403) {
+      throw new MaxsimError(
+        "MODEL_NOT_FOUND",
+        `The hub refused ${this.id}/${file} (HTTP ${response.status}). Check the model id, and set HF_TOKEN (or the token option) for private or gated models.`,
+      );
+    }
+    if (!response.ok) {
+      this.unreachable = new Error(`HTTP ${response.status} for ${url}`);
+      return "unreachable";
+    }
+    this.options.onProgress?.(`downloading ${this.id}/${file}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, target);
+    return "downloaded";
+  }
+
+  /** The HUB_OFFLINE error for files that could not be fetched. */
+  offlineError(missing: string[]): MaxsimError {
+    const why = !this.remoteAllowed
+      ? "remote downloads are disabled (localFilesOnly or transformers.js env.allowRemoteModels = false)"
+      : `the hub (${env.remoteHost}) is unreachable`;
+    return new MaxsimError(
+      "HUB_OFFLINE",
+      `Cannot load ${this.id}: ${why} and ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not in the cache ${this.dir}. ` +
+        `Download the model on a connected machine (e.g. \`huggingface-cli download ${this.id} --local-dir DIR\`) and pass that directory as the model, or copy the files into ${this.dir}.`,
+      { cause: this.unreachable ?? undefined },
+    );
+  }
+}

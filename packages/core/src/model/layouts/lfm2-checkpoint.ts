@@ -1,0 +1,51 @@
+/**
+ * The LFM2 checkpoint layout (issue #5): a PyLate / sentence-transformers directory whose
+ * backbone is an LFM2 (`config.json` model_type `lfm2`) safetensors checkpoint with no ONNX
+ * graph, as `LiquidAI/LFM2-ColBERT-350M` and `LiquidAI/LFM2.5-ColBERT-350M` are published. The
+ * graph is built natively from the weights (`model/lfm2/`) and cached; the built model already
+ * applies the Dense head and L2 normalisation, so it then behaves like a pylate-onnx export.
+ */
+import { join } from "node:path";
+import { exists, readJson } from "../config.js";
+import { readSentenceTransformersConfig } from "../config.js";
+import { ensureLfm2Onnx } from "../lfm2/build-cache.js";
+import type { LoadedModel, ModelLayout } from "../types.js";
+import { denseModulePaths } from "./sentence-transformers.js";
+
+/**
+ * The `lfm2-checkpoint` layout.
+ *
+ * @example
+ * ```ts
+ * import { lfm2CheckpointLayout } from "./lfm2-checkpoint.js";
+ * const loaded = await lfm2CheckpointLayout.load(dir, { onProgress: console.log }); // builds once, then cached
+ * loaded.onnx; // ".../lfm2-onnx/<key>/model.onnx"
+ * ```
+ */
+export const lfm2CheckpointLayout: ModelLayout = {
+  name: "lfm2-checkpoint",
+  async detect(dir) {
+    const file = join(dir, "config.json");
+    if (!(await exists(file)) || !(await exists(join(dir, "modules.json")))) return false;
+    try {
+      return (await readJson(file)).model_type === "lfm2";
+    } catch {
+      return false;
+    }
+  },
+  async load(dir, options): Promise<LoadedModel> {
+    const built = await ensureLfm2Onnx(dir, { cacheDir: options.cacheDir, int8: options.int8 === true, onProgress: options.onProgress });
+    const config = await readSentenceTransformersConfig(dir, built.dim);
+    return { layout: "lfm2-checkpoint", onnx: built.path, config, tokenizerDir: dir, dense: [] };
+  },
+  hubFiles: {
+    markers: ["config.json", "config_sentence_transformers.json", "modules.json"],
+    required: [["model.safetensors"], ["tokenizer.json"], ["tokenizer_config.json"]],
+    optional: ["special_tokens_map.json", "sentence_bert_config.json"],
+    async discover(dir) {
+      const out: string[] = [];
+      for (const p of await denseModulePaths(dir)) out.push(`${p}/config.json`, `${p}/model.safetensors`);
+      return out;
+    },
+  },
+};

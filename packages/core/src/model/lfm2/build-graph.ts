@@ -1,0 +1,267 @@
+/**
+ * Builds the ONNX graph of an LFM2 ColBERT model (backbone + PyLate Dense head + L2 norm) from
+ * its checkpoint weights, with {@link GraphBuilder}. Every operation follows transformers'
+ * `modeling_lfm2.py` (causal `Lfm2Model`) or, for LFM2.5, LiquidAI's `Lfm2BidirectionalModel`
+ * (read in a public MLX Swift port of its custom code):
+ *
+ * - `h = embed_tokens[input_ids]`; per layer `h += op(operator_norm(h))`, then
+ *   `h += w2(silu(w1 x) * w3 x)` with `x = ffn_norm(h)`; `embedding_norm`; Dense; L2 normalise.
+ * - RMSNorm: `w * x / sqrt(mean(x²) + eps)` (no `1 + w` offset).
+ * - Short conv: `in_proj` → channels `[B | C | x]`; `B*x` → depthwise conv1d of kernel
+ *   `conv_L_cache` → `C *` → `out_proj`. Causal: left padding `L−1`. Bidirectional: centred,
+ *   `L//2` zeros on each side (the port's `padding = kernel/2`, first S outputs kept).
+ * - Attention: q/k/v, per-head RMSNorm on q and k, RoPE (rotate-half, `rope_theta`, positions
+ *   0…S−1), grouped-query attention (head `h` reads kv head `h / (heads / kv_heads)`), scale
+ *   `head_dim^-0.5`, causal + key-padding mask (bidirectional: key-padding only), `out_proj`.
+ *
+ * Padding. The conv input at *padding* positions (attention 0 and the pad token id) is zeroed, so
+ * a text's vectors never depend on what else is in its batch: for the causal model right padding
+ * cannot reach real tokens anyway (transformers zeroes the same positions for batches > 1), and
+ * for the centred conv it makes a padded document equal to the document encoded alone (the conv
+ * sees zeros past its end). Query-expansion positions (attention 0 when PyLate does not attend to
+ * them, but a real token id, `<|im_end|>` for LFM2) are input: they reach the conv unzeroed, as
+ * the LFM2.5 port requires and as transformers does for a single query.
+ *
+ * Weight matrices are stored transposed (`[in, out]`) for `MatMul`; q/k/v and w1/w3 are fused
+ * into one `MatMul` each (same numbers, fewer kernel launches).
+ */
+import { MaxsimError } from "../../errors.js";
+import { DataType, GraphBuilder, floatTensor, int64Tensor } from "../../onnx/graph-builder.js";
+import type { Lfm2Config } from "./config.js";
+import type { FloatTensor } from "./safetensors.js";
+import { quantizeMatMulNBits } from "./quantize.js";
+
+/** Where the builder reads checkpoint tensors (names without any `model.` prefix). */
+export interface Lfm2WeightSource {
+  read(name: string): Promise<FloatTensor>;
+  has(name: string): boolean;
+}
+
+/** The PyLate Dense head (`1_Dense/`): `[out, in]` weight, optional bias. */
+export interface Lfm2DenseHead {
+  weight: Float32Array;
+  bias: Float32Array | null;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** Options for {@link buildLfm2Graph}. */
+export interface Lfm2GraphOptions {
+  /**
+   * Token id of padding; its positions (when attention is 0) are zeroed before the conv. `null`
+   * = zero every attention-0 position.
+   */
+  padTokenId: number | null;
+  /** Quantise the MatMul weights to 8 bits (`com.microsoft` MatMulNBits). @defaultValue false */
+  int8?: boolean;
+  /** Block size of the int8 quantisation. @defaultValue 32 */
+  int8BlockSize?: number;
+  /** Progress messages. */
+  onProgress?: (message: string) => void;
+}
+
+/** Graph input and output names (what the encoder feeds and reads). */
+export const LFM2_GRAPH_IO = { inputIds: "input_ids", attentionMask: "attention_mask", output: "token_embeddings" } as const;
+
+/** Large negative attention bias: finite so fully masked rows never produce NaN. */
+const MASK_BIAS = -1e30;
+
+/**
+ * Builds the full LFM2-ColBERT graph.
+ *
+ * @throws `CHECKPOINT_INVALID` when a tensor is missing or has the wrong shape.
+ * @example
+ * ```ts
+ * const g = await buildLfm2Graph(cfg, weights, dense, { padTokenId: 0 });
+ * await g.save(join(dir, "model.onnx"));
+ * ```
+ */
+export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource, dense: Lfm2DenseHead, options: Lfm2GraphOptions): Promise<GraphBuilder> {
+  const g = new GraphBuilder(cfg.variant === "bidirectional" ? "lfm2_bidirectional_colbert" : "lfm2_colbert", 17);
+  const H = cfg.hiddenSize;
+  const hd = cfg.headDim;
+  const nH = cfg.numAttentionHeads;
+  const nKV = cfg.numKeyValueHeads;
+  const groups = nH / nKV;
+  const F = cfg.ffnDim;
+  const int8 = options.int8 ?? false;
+  const blockSize = options.int8BlockSize ?? 32;
+  if (int8) g.useDomain("com.microsoft", 1);
+  const progress = options.onProgress ?? (() => {});
+
+  let constCount = 0;
+  const fconst = (values: number[], dims: number[]): string => g.initializer(`const_f${constCount++}`, floatTensor(new Float32Array(values), dims));
+  const iconst = (values: number[], dims: number[] = [values.length]): string => g.initializer(`const_i${constCount++}`, int64Tensor(values, dims));
+
+  async function tensor(name: string, shape: number[]): Promise<Float32Array> {
+    const t = await weights.read(name);
+    const want = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== want) {
+      throw new MaxsimError(
+        "CHECKPOINT_INVALID",
+        `Tensor "${name}" has shape [${t.shape.join(", ")}] but config.json implies [${shape.join(", ")}]. The checkpoint and its config.json do not match; re-download the model.`,
+      );
+    }
+    return t.data;
+  }
+
+  /** `x @ Wᵀ (+ b)` for torch `Linear` weights given as `[out, in]` blocks (concatenated along out). */
+  function linear(x: string, name: string, blocks: Float32Array[], outs: number[], inF: number, bias: Float32Array | null = null): string {
+    const outTotal = outs.reduce((a, b) => a + b, 0);
+    let y: string;
+    if (int8 && inF % blockSize === 0) {
+      const q = quantizeMatMulNBits(blocks, outs, inF, blockSize);
+      g.initializer(`${name}.qweight`, { dataType: DataType.UINT8, dims: [outTotal, inF / blockSize, blockSize], raw: q.weight });
+      g.initializer(`${name}.scales`, floatTensor(q.scales, [outTotal * (inF / blockSize)]));
+      g.initializer(`${name}.zero_points`, { dataType: DataType.UINT8, dims: [outTotal * (inF / blockSize)], raw: q.zeroPoints });
+      y = g.op("MatMulNBits", [x, `${name}.qweight`, `${name}.scales`, `${name}.zero_points`], { K: inF, N: outTotal, bits: 8, block_size: blockSize, accuracy_level: 4 }, "com.microsoft");
+    } else {
+      const wt = new Float32Array(inF * outTotal);
+      let col = 0;
+      blocks.forEach((w, bi) => {
+        const out = outs[bi]!;
+        for (let o = 0; o < out; o++) {
+          const row = o * inF;
+          for (let i = 0; i < inF; i++) wt[i * outTotal + col + o] = w[row + i]!;
+        }
+        col += out;
+      });
+      g.initializer(`${name}.weight_t`, floatTensor(wt, [inF, outTotal]));
+      y = g.op("MatMul", [x, `${name}.weight_t`]);
+    }
+    if (bias) y = g.op("Add", [y, g.initializer(`${name}.bias`, floatTensor(bias, [outTotal]))]);
+    return y;
+  }
+
+  const epsName = fconst([cfg.normEps], []);
+  const twoName = fconst([2], []);
+  /** RMSNorm over the last axis, in the Pow/ReduceMean/Add/Sqrt/Div/Mul form onnxruntime fuses. */
+  function rmsNorm(x: string, weightName: string, weight: Float32Array): string {
+    const sq = g.op("Pow", [x, twoName]);
+    const ms = g.op("ReduceMean", [sq], { axes: [-1], keepdims: 1 });
+    const denom = g.op("Sqrt", [g.op("Add", [ms, epsName])]);
+    const normed = g.op("Div", [x, denom]);
+    return g.op("Mul", [normed, g.initializer(weightName, floatTensor(weight, [weight.length]))]);
+  }
+
+  // ---- inputs, embeddings, masks, rotary tables
+  g.input(LFM2_GRAPH_IO.inputIds, DataType.INT64, ["batch", "sequence"]);
+  g.input(LFM2_GRAPH_IO.attentionMask, DataType.INT64, ["batch", "sequence"]);
+  progress("LFM2: embeddings");
+  const embed = await tensor("embed_tokens.weight", [cfg.vocabSize, H]);
+  g.initializer("embed_tokens.weight", floatTensor(embed, [cfg.vocabSize, H]));
+  let h = g.op("Gather", ["embed_tokens.weight", LFM2_GRAPH_IO.inputIds], { axis: 0 });
+
+  const maskF = g.op("Cast", [LFM2_GRAPH_IO.attentionMask], { to: DataType.FLOAT });
+  // Conv keep-mask [B, S, 1]: 0 only at padding (attention 0 and the pad id).
+  let keepBool = g.op("Cast", [LFM2_GRAPH_IO.attentionMask], { to: DataType.BOOL });
+  if (options.padTokenId !== null) {
+    const notPad = g.op("Not", [g.op("Equal", [LFM2_GRAPH_IO.inputIds, iconst([options.padTokenId], [])])]);
+    keepBool = g.op("Or", [keepBool, notPad]);
+  }
+  const convKeep = g.op("Unsqueeze", [g.op("Cast", [keepBool], { to: DataType.FLOAT }), iconst([2])]);
+
+  const shape = g.op("Shape", [LFM2_GRAPH_IO.inputIds]);
+  const seqLen = g.op("Gather", [shape, iconst([1], [])], { axis: 0 }); // scalar S
+  const hasAttention = cfg.layerTypes.includes("full_attention");
+  let cos = "";
+  let sin = "";
+  let bias = "";
+  if (hasAttention) {
+    const positions = g.op("Cast", [g.op("Range", [iconst([0], []), seqLen, iconst([1], [])])], { to: DataType.FLOAT });
+    const invFreq: number[] = [];
+    // transformers computes inv_freq in float32: 1 / base^(2i/d).
+    for (let i = 0; i < hd; i += 2) invFreq.push(Math.fround(1 / Math.fround(cfg.ropeTheta ** Math.fround(i / hd))));
+    const freqs = g.op("Mul", [g.op("Unsqueeze", [positions, iconst([1])]), fconst(invFreq, [1, hd / 2])]); // [S, hd/2]
+    const emb = g.op("Concat", [freqs, freqs], { axis: -1 }); // [S, hd]
+    cos = g.op("Cos", [emb]);
+    sin = g.op("Sin", [emb]);
+    // Additive bias [B, 1, 1, S, S] for scores laid out [B, kvHeads, groups, S, S].
+    const keyMask = g.op("Unsqueeze", [maskF, iconst([1, 2, 3])]); // [B,1,1,1,S]
+    let allowed = keyMask;
+    if (cfg.variant === "causal") {
+      const ones = g.op("ConstantOfShape", [g.op("Concat", [g.op("Unsqueeze", [seqLen, iconst([0])]), g.op("Unsqueeze", [seqLen, iconst([0])])], { axis: 0 })], {
+        value: floatTensor(new Float32Array([1]), [1]),
+      });
+      const tril = g.op("Trilu", [ones], { upper: 0 }); // [S,S]: key j ≤ query i
+      allowed = g.op("Mul", [tril, keyMask]);
+    }
+    bias = g.op("Mul", [g.op("Sub", [allowed, fconst([1], [])]), fconst([-MASK_BIAS], [])]);
+  }
+
+  const ropeHalf = iconst([hd / 2, hd / 2]);
+  function rope(x: string): string {
+    const [x1, x2] = [g.fresh("rope_lo"), g.fresh("rope_hi")];
+    g.node("Split", [x, ropeHalf], [x1, x2], { axis: -1 });
+    const rotated = g.op("Concat", [g.op("Neg", [x2]), x1], { axis: -1 });
+    return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotated, sin])]);
+  }
+
+  const p = (i: number) => `layers.${i}`;
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
+    const kind = cfg.layerTypes[i]!;
+    progress(`LFM2: layer ${i + 1}/${cfg.numHiddenLayers} (${kind === "conv" ? "short conv" : "attention"})`);
+    const xn = rmsNorm(h, `${p(i)}.operator_norm.weight`, await tensor(`${p(i)}.operator_norm.weight`, [H]));
+    let mixed: string;
+    if (kind === "conv") {
+      const inBias = cfg.convBias ? await tensor(`${p(i)}.conv.in_proj.bias`, [3 * H]) : null;
+      const bcx = linear(xn, `${p(i)}.conv.in_proj`, [await tensor(`${p(i)}.conv.in_proj.weight`, [3 * H, H])], [3 * H], H, inBias);
+      const [bGate, cGate, xPart] = [g.fresh("conv_b"), g.fresh("conv_c"), g.fresh("conv_x")];
+      g.node("Split", [bcx, iconst([H, H, H])], [bGate, cGate, xPart], { axis: -1 });
+      const bx = g.op("Mul", [g.op("Mul", [bGate, xPart]), convKeep]);
+      const L = cfg.convLCache;
+      const convW = await tensor(`${p(i)}.conv.conv.weight`, [H, 1, L]);
+      const convIn = [g.op("Transpose", [bx], { perm: [0, 2, 1] }), g.initializer(`${p(i)}.conv.conv.weight`, floatTensor(convW, [H, 1, L]))];
+      if (cfg.convBias) convIn.push(g.initializer(`${p(i)}.conv.conv.bias`, floatTensor(await tensor(`${p(i)}.conv.conv.bias`, [H]), [H])));
+      const pads = cfg.variant === "causal" ? [L - 1, 0] : [Math.floor(L / 2), L - 1 - Math.floor(L / 2)];
+      const conv = g.op("Conv", convIn, { group: H, kernel_shape: [L], pads, strides: [1], dilations: [1] });
+      const y = g.op("Mul", [cGate, g.op("Transpose", [conv], { perm: [0, 2, 1] })]);
+      const outBias = cfg.convBias ? await tensor(`${p(i)}.conv.out_proj.bias`, [H]) : null;
+      mixed = linear(y, `${p(i)}.conv.out_proj`, [await tensor(`${p(i)}.conv.out_proj.weight`, [H, H])], [H], H, outBias);
+    } else {
+      const a = `${p(i)}.self_attn`;
+      const qkv = linear(
+        xn,
+        `${a}.qkv_proj`,
+        [await tensor(`${a}.q_proj.weight`, [nH * hd, H]), await tensor(`${a}.k_proj.weight`, [nKV * hd, H]), await tensor(`${a}.v_proj.weight`, [nKV * hd, H])],
+        [nH * hd, nKV * hd, nKV * hd],
+        H,
+      );
+      const [q0, k0, v0] = [g.fresh("q"), g.fresh("k"), g.fresh("v")];
+      g.node("Split", [qkv, iconst([nH * hd, nKV * hd, nKV * hd])], [q0, k0, v0], { axis: -1 });
+      const qn = rmsNorm(g.op("Reshape", [q0, iconst([0, 0, nH, hd])]), `${a}.q_layernorm.weight`, await tensor(`${a}.q_layernorm.weight`, [hd]));
+      const kn = rmsNorm(g.op("Reshape", [k0, iconst([0, 0, nKV, hd])]), `${a}.k_layernorm.weight`, await tensor(`${a}.k_layernorm.weight`, [hd]));
+      // q: [B,S,kv,G,hd] → [B,kv,G,S,hd]; k, v: [B,S,kv,hd] → [B,kv,1,S,hd] (broadcast over G).
+      const q = g.op("Transpose", [g.op("Reshape", [qn, iconst([0, 0, nKV, groups, hd])])], { perm: [0, 2, 3, 1, 4] });
+      const k = g.op("Unsqueeze", [g.op("Transpose", [kn], { perm: [0, 2, 1, 3] }), iconst([2])]);
+      const v = g.op("Unsqueeze", [g.op("Transpose", [g.op("Reshape", [v0, iconst([0, 0, nKV, hd])])], { perm: [0, 2, 1, 3] }), iconst([2])]);
+      const qr = g.op("Mul", [rope(q), fconst([hd ** -0.5], [])]);
+      const kr = rope(k);
+      const scores = g.op("Add", [g.op("MatMul", [qr, g.op("Transpose", [kr], { perm: [0, 1, 2, 4, 3] })]), bias]);
+      const probs = g.op("Softmax", [scores], { axis: -1 });
+      const ctx = g.op("MatMul", [probs, v]); // [B,kv,G,S,hd]
+      const merged = g.op("Reshape", [g.op("Transpose", [ctx], { perm: [0, 3, 1, 2, 4] }), iconst([0, 0, nH * hd])]);
+      mixed = linear(merged, `${a}.out_proj`, [await tensor(`${a}.out_proj.weight`, [H, nH * hd])], [H], nH * hd);
+    }
+    h = g.op("Add", [h, mixed]);
+    const fn = rmsNorm(h, `${p(i)}.ffn_norm.weight`, await tensor(`${p(i)}.ffn_norm.weight`, [H]));
+    const f = `${p(i)}.feed_forward`;
+    const w13 = linear(fn, `${f}.w13`, [await tensor(`${f}.w1.weight`, [F, H]), await tensor(`${f}.w3.weight`, [F, H])], [F, F], H);
+    const [gate, up] = [g.fresh("ffn_gate"), g.fresh("ffn_up")];
+    g.node("Split", [w13, iconst([F, F])], [gate, up], { axis: -1 });
+    const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+    h = g.op("Add", [h, linear(act, `${f}.w2`, [await tensor(`${f}.w2.weight`, [H, F])], [H], F)]);
+  }
+
+  progress("LFM2: final norm and ColBERT head");
+  const final = rmsNorm(h, "embedding_norm.weight", await tensor("embedding_norm.weight", [H]));
+  if (dense.inFeatures !== H) {
+    throw new MaxsimError("CHECKPOINT_INVALID", `1_Dense maps ${dense.inFeatures} features but the backbone's hidden size is ${H}. Re-download the model.`);
+  }
+  const projected = linear(final, "dense", [dense.weight], [dense.outFeatures], H, dense.bias);
+  const norm = g.op("Max", [g.op("ReduceL2", [projected], { axes: [-1], keepdims: 1 }), fconst([1e-12], [])]);
+  g.node("Div", [projected, norm], [LFM2_GRAPH_IO.output]);
+  g.output(LFM2_GRAPH_IO.output, DataType.FLOAT, ["batch", "sequence", dense.outFeatures]);
+  return g;
+}
+

@@ -1,0 +1,60 @@
+/**
+ * 8-bit block quantisation of torch `Linear` weights into onnxruntime's `MatMulNBits` layout
+ * (`com.microsoft`, bits = 8): for every output column, the K inputs are cut into blocks of
+ * `blockSize`; each block stores uint8 codes, one float scale and one uint8 zero point, and
+ * dequantises as `(code − zero_point) · scale`. Asymmetric min/max per block keeps the error
+ * below half a step of that block's range.
+ */
+
+/** MatMulNBits initializers for one weight. */
+export interface NBitsWeight {
+  /** `[N, K / blockSize, blockSize]` codes. */
+  weight: Uint8Array;
+  /** `[N · K / blockSize]` scales. */
+  scales: Float32Array;
+  /** `[N · K / blockSize]` zero points. */
+  zeroPoints: Uint8Array;
+}
+
+/**
+ * Quantises `[out, in]` weight blocks (concatenated along out) to 8 bits per `blockSize` inputs.
+ *
+ * @example
+ * ```ts
+ * const q = quantizeMatMulNBits([new Float32Array(64).fill(0.5)], [2], 32, 32);
+ * q.scales.length; // 2
+ * ```
+ */
+export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF: number, blockSize: number): NBitsWeight {
+  const N = outs.reduce((a, b) => a + b, 0);
+  const nBlocks = inF / blockSize;
+  const weight = new Uint8Array(N * inF);
+  const scales = new Float32Array(N * nBlocks);
+  const zeroPoints = new Uint8Array(N * nBlocks);
+  let n = 0;
+  blocks.forEach((w, bi) => {
+    for (let o = 0; o < outs[bi]!; o++, n++) {
+      for (let b = 0; b < nBlocks; b++) {
+        const start = o * inF + b * blockSize;
+        // Include 0 in the range so zero stays exactly representable.
+        let min = 0;
+        let max = 0;
+        for (let i = 0; i < blockSize; i++) {
+          const v = w[start + i]!;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+        const scale = max > min ? (max - min) / 255 : 1;
+        const zp = Math.min(255, Math.max(0, Math.round(-min / scale)));
+        const s = Math.fround(scale);
+        scales[n * nBlocks + b] = s;
+        zeroPoints[n * nBlocks + b] = zp;
+        const dst = n * inF + b * blockSize;
+        for (let i = 0; i < blockSize; i++) {
+          weight[dst + i] = Math.min(255, Math.max(0, Math.round(w[start + i]! / s) + zp));
+        }
+      }
+    }
+  });
+  return { weight, scales, zeroPoints };
+}

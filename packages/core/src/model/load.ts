@@ -1,0 +1,166 @@
+/**
+ * Turns a hub id or a directory into a {@link LoadedModel}: resolve the directory (downloading
+ * hub files into the cache), let the layout registry detect the layout, and load it. Nobody names
+ * the layout; a directory no layout accepts gets an error that says what was found and what each
+ * layout needs.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { MaxsimError } from "../errors.js";
+import { exists, readJson } from "./config.js";
+import { HubSnapshot, isHubId, type HubOptions } from "./hub.js";
+import "./layouts/builtin-layouts.js";
+import { detectLayout, listLayouts } from "./layouts/registry.js";
+import type { LayoutLoadOptions, LoadedModel, ModelLayout } from "./types.js";
+
+/** Options for {@link loadModel}. */
+export interface LoadModelOptions extends HubOptions, LayoutLoadOptions {}
+
+/** A loaded model and where it came from. */
+export interface ResolvedModel {
+  /** The hub id or the resolved absolute directory. */
+  modelId: string;
+  /** The directory the files were read from (a cache snapshot for hub ids). */
+  dir: string;
+  loaded: LoadedModel;
+}
+
+/** The issue that builds LFM2 graphs natively from safetensors checkpoints. */
+export const LFM2_ISSUE = "#5";
+
+/**
+ * Loads the model at `idOrDir`.
+ *
+ * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory), `HUB_OFFLINE` (hub files not cached and
+ * the hub unreachable), `UNSUPPORTED_MODEL` (a checkpoint with no ONNX graph and no layout to build
+ * one), `UNKNOWN_LAYOUT`, and the layouts' `CONFIG_*` errors.
+ */
+export async function loadModel(idOrDir: string, options: LoadModelOptions = {}): Promise<ResolvedModel> {
+  if (typeof idOrDir !== "string" || idOrDir.trim() === "") {
+    throw new MaxsimError("INVALID_INPUT", "The model must be a hub id (owner/name) or a directory path; got an empty value.");
+  }
+  const asPath = resolve(idOrDir);
+  if (await isDirectory(asPath)) {
+    return { modelId: asPath, dir: asPath, loaded: await loadDir(asPath, options) };
+  }
+  if (!isHubId(idOrDir)) {
+    throw new MaxsimError("MODEL_NOT_FOUND", `Model directory ${asPath} does not exist. Check the path, or pass a hub id such as lightonai/GTE-ModernColBERT-v1.`);
+  }
+  const dir = await downloadHubModel(idOrDir, options);
+  return { modelId: idOrDir, dir, loaded: await loadDir(dir, options) };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function loadDir(dir: string, options: LoadModelOptions): Promise<LoadedModel> {
+  const layout = await detectLayout(dir);
+  if (layout) return layout.load(dir, options);
+  throw await noLayoutError(dir, dir);
+}
+
+/** True when `dir/config.json` declares an LFM2-family `model_type`. */
+async function isLfm2Checkpoint(dir: string): Promise<boolean> {
+  const file = join(dir, "config.json");
+  if (!(await exists(file))) return false;
+  try {
+    const config = await readJson(file);
+    return typeof config.model_type === "string" && config.model_type.toLowerCase().startsWith("lfm2");
+  } catch {
+    return false;
+  }
+}
+
+async function noLayoutError(dir: string, label: string): Promise<MaxsimError> {
+  if (await isLfm2Checkpoint(dir)) {
+    return new MaxsimError(
+      "UNSUPPORTED_MODEL",
+      `${label} is an LFM2 checkpoint (safetensors, no ONNX graph). Building its graph natively is issue ${LFM2_ISSUE} and is not available in this build yet. ` +
+        `Export it to ONNX with pylate-onnx-export (next-plaid) and pass the exported directory instead.`,
+    );
+  }
+  let files: string[] = [];
+  try {
+    files = await readdir(dir);
+  } catch {
+    files = [];
+  }
+  const needs = listLayouts()
+    .map((l) => `${l.name}: ${[...l.hubFiles.markers, ...l.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")}`)
+    .join("; ");
+  return new MaxsimError(
+    "UNKNOWN_LAYOUT",
+    `No known model layout in ${label} (found: ${files.slice(0, 20).join(", ") || "nothing"}). Layouts and their files: ${needs}. ` +
+      `Export the model with pylate-onnx-export, or save it with PyLate and add an ONNX backbone under onnx/model.onnx.`,
+  );
+}
+
+/**
+ * Downloads what the model's layout needs into the cache and returns the snapshot directory.
+ * Layout markers come first; the first layout whose markers and required files are all on the
+ * hub wins, and its optional and discovered files follow.
+ */
+export async function downloadHubModel(id: string, options: HubOptions = {}): Promise<string> {
+  const hub = new HubSnapshot(id, options);
+  const layouts = listLayouts();
+  const markerFiles = [...new Set([...layouts.flatMap((l) => l.hubFiles.markers), "config.json"])];
+  const outcomes = new Map<string, string>();
+  for (const file of markerFiles) outcomes.set(file, await hub.fetch(file));
+  const unreachable = (file: string): boolean => outcomes.get(file) === "unreachable";
+  const present = (file: string): boolean => outcomes.get(file) === "cached" || outcomes.get(file) === "downloaded";
+
+  const missingForLayout = async (layout: ModelLayout): Promise<string[] | null> => {
+    // null = this layout is not the one (a marker is absent on the hub).
+    const missing: string[] = [];
+    for (const marker of layout.hubFiles.markers) {
+      if (unreachable(marker)) missing.push(marker);
+      else if (!present(marker)) return null;
+    }
+    if (missing.length > 0) return [...missing, ...layout.hubFiles.required.map((alts) => alts.join(" or "))];
+    for (const alternatives of layout.hubFiles.required) {
+      let got = false;
+      let offline = false;
+      for (const file of alternatives) {
+        const outcome = await hub.fetch(file);
+        if (outcome === "cached" || outcome === "downloaded") {
+          got = true;
+          break;
+        }
+        if (outcome === "unreachable") offline = true;
+      }
+      if (!got && !offline) return null;
+      if (!got) missing.push(alternatives.join(" or "));
+    }
+    if (missing.length > 0) return missing;
+    for (const file of layout.hubFiles.optional) await hub.fetch(file);
+    if (layout.hubFiles.discover) {
+      for (const file of await layout.hubFiles.discover(hub.dir)) {
+        const outcome = await hub.fetch(file);
+        if (outcome === "unreachable") missing.push(file);
+        else if (outcome === "absent") throw new MaxsimError("MODEL_NOT_FOUND", `${id} names ${file} but the hub does not have it. Check the repository's files.`);
+      }
+    }
+    return missing;
+  };
+
+  let offlineMissing: string[] | null = null;
+  for (const layout of layouts) {
+    const missing = await missingForLayout(layout);
+    if (missing === null) continue;
+    if (missing.length === 0) return hub.dir;
+    offlineMissing ??= missing;
+  }
+  if (offlineMissing !== null) throw hub.offlineError(offlineMissing);
+  if (markerFiles.every(unreachable)) {
+    throw hub.offlineError([...markerFiles, "tokenizer.json", "tokenizer_config.json", "model.onnx (or onnx/model.onnx)"]);
+  }
+  if (markerFiles.every((f) => outcomes.get(f) === "absent") && !hub.offlineCause) {
+    throw new MaxsimError("MODEL_NOT_FOUND", `The hub has no model ${id} (or none of its config files). Check the id and, for private models, set HF_TOKEN.`);
+  }
+  throw await noLayoutError(hub.dir, id);
+}
