@@ -1,0 +1,151 @@
+/**
+ * Maps a document's tokens back to character spans of its text, so an explanation can say *where*
+ * a query token matched. Tokenizers do not all keep offsets (transformers.js does not expose
+ * them), so spans are recovered by aligning the readable token strings against the text: both
+ * sides are normalised (NFKD, combining marks dropped, lower-cased — what uncased WordPiece does),
+ * sub-word markers are stripped (`##`, `Ġ`, `▁`), GPT-2 byte-level strings are decoded back to
+ * UTF-8, and tokens are matched left to right from a moving cursor. A token that cannot be found
+ * close to the cursor (special tokens, prefixes, partial bytes of a multi-byte character) gets
+ * `null` and does not move the cursor, so one miss cannot derail the rest.
+ */
+
+/** Half-open `[start, end)` character offsets into the original text. */
+export type Span = [start: number, end: number];
+
+/** The text in normalised form plus, per normalised UTF-16 unit, its original span. */
+interface Normalised {
+  text: string;
+  start: number[];
+  end: number[];
+}
+
+function normaliseChar(c: string): string {
+  return c.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+function normaliseText(text: string): Normalised {
+  let out = "";
+  const start: number[] = [];
+  const end: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const n = normaliseChar(ch);
+    for (let k = 0; k < n.length; k++) {
+      start.push(i);
+      end.push(i + ch.length);
+    }
+    out += n;
+    i += ch.length;
+  }
+  return { text: out, start, end };
+}
+
+let byteDecoder: Map<string, number> | undefined;
+
+/** The inverse of GPT-2's `bytes_to_unicode` table (printable stand-ins for the 256 bytes). */
+function gpt2ByteDecoder(): Map<string, number> {
+  if (byteDecoder) return byteDecoder;
+  const bs: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
+  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n);
+      n++;
+    }
+  }
+  byteDecoder = new Map(bs.map((b, i) => [String.fromCharCode(cs[i]!), b]));
+  return byteDecoder;
+}
+
+/** Decodes a byte-level BPE token string to text, or `null` when it is not byte-level or not whole UTF-8. */
+function decodeByteLevel(token: string): string | null {
+  const map = gpt2ByteDecoder();
+  const bytes: number[] = [];
+  for (const ch of token) {
+    const b = map.get(ch);
+    if (b === undefined) return null;
+    bytes.push(b);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** True for tokens that never correspond to text: `[CLS]`, `<s>`, `<|im_end|>`, `[D]`, … */
+function isSpecial(token: string): boolean {
+  return /^\[[^\]\s]+\]$/.test(token) || /^<\|?[^<>\s]*\|?>$/.test(token);
+}
+
+/**
+ * True when a readable token stands for text worth highlighting: not a special or prefix token
+ * (`[CLS]`, `[Q]`, `[MASK]`, `<|im_end|>`), not pure punctuation or whitespace.
+ *
+ * @example
+ * ```ts
+ * isTextToken("##chat"); // true
+ * isTextToken("[MASK]"); // false
+ * isTextToken(",");      // false
+ * ```
+ */
+export function isTextToken(token: string): boolean {
+  if (token.length === 0 || isSpecial(token)) return false;
+  return readings(token).some((r) => /[\p{L}\p{N}]/u.test(r));
+}
+
+/** Candidate readings of a token string, each already normalised and stripped of markers. */
+function readings(token: string): string[] {
+  const out: string[] = [];
+  const push = (s: string | null): void => {
+    if (s === null) return;
+    const n = normaliseChar(s.replace(/^##/, "").replace(/^[\u0120\u2581]+/, "").trim());
+    if (n.length > 0 && !out.includes(n)) out.push(n);
+  };
+  push(token);
+  const decoded = decodeByteLevel(token);
+  if (decoded !== null && decoded !== token) push(decoded);
+  return out;
+}
+
+/** How far past the cursor a token may be found (skipped punctuation, dropped tokens, …). */
+const WINDOW = 96;
+
+/**
+ * Aligns readable token strings to `text` and returns one span (or `null`) per token.
+ *
+ * @param text - the document text the tokens came from
+ * @param tokens - readable tokens in order (e.g. from `encoder.tokenStrings(tokenIds)`)
+ * @example
+ * ```ts
+ * alignTokens("Le chat dort.", ["[CLS]", "[D]", "le", "chat", "do", "##rt", ".", "[SEP]"]);
+ * // [null, null, [0, 2], [3, 7], [8, 10], [10, 12], [12, 13], null]
+ * ```
+ */
+export function alignTokens(text: string, tokens: readonly string[]): (Span | null)[] {
+  const norm = normaliseText(text);
+  const spans: (Span | null)[] = [];
+  let cursor = 0;
+  for (const token of tokens) {
+    if (token.length === 0 || isSpecial(token)) {
+      spans.push(null);
+      continue;
+    }
+    let found: Span | null = null;
+    for (const r of readings(token)) {
+      const at = norm.text.indexOf(r, cursor);
+      if (at < 0 || at - cursor > WINDOW) continue;
+      const last = at + r.length - 1;
+      found = [norm.start[at]!, norm.end[last]!];
+      cursor = at + r.length;
+      break;
+    }
+    spans.push(found);
+  }
+  return spans;
+}
