@@ -2,3 +2,12 @@
 export { MaxsimError, IndexCorruptError, throwIfAborted } from "./errors.js";
 export type { MaxsimErrorCode, MaxsimErrorOptions } from "./errors.js";
 export type { TokenEmbeddings, TokenVectors, EncodeAs } from "./types.js";
+export * from "./storage/index.js";
+export { ColBERT } from "./encoder/colbert.js";
+export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encoder/types.js";
+export { loadModel } from "./model/load.js";
+export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
+export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";
+export type { ColbertConfig, DenseProjection, LoadedModel, LayoutLoadOptions, HubFiles, ModelLayout } from "./model/types.js";
+export { SafetensorsFile, readSafetensors } from "./model/safetensors.js";
+export type { SafetensorInfo, SafetensorsDtype } from "./model/safetensors.js";

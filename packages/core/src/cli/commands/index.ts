@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import { registerEncode } from "./encode.js";
+import { registerInfo } from "./info.js";
 
 /** A CLI verb: adds its subcommand to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every verb, in the order `maxsim --help` lists them. Add one line per new verb module. */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerEncode, registerInfo];

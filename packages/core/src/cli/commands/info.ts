@@ -1,0 +1,59 @@
+/**
+ * `maxsim info --model <id|dir>`: prints the resolved model configuration (layout, prefixes,
+ * lengths, expansion id, dim, inputs) as JSON.
+ *
+ * `maxsim info <dir>` (a positional directory) is reserved for describing an index/collection:
+ * the module that owns collections registers a describer with {@link setIndexInfo}; without one,
+ * a positional directory is treated as a model directory.
+ */
+import type { Command } from "commander";
+import { ColBERT } from "../../encoder/colbert.js";
+import type { ModelInfo } from "../../encoder/types.js";
+import { MaxsimError } from "../../errors.js";
+
+/** Describes an index directory as JSON-serialisable data, or returns `undefined` if `dir` is not one. */
+export type IndexInfoFn = (dir: string) => Promise<unknown>;
+
+let indexInfo: IndexInfoFn | undefined;
+
+/** Lets the collection module handle `maxsim info <index-dir>`. */
+export function setIndexInfo(fn: IndexInfoFn): void {
+  indexInfo = fn;
+}
+
+/**
+ * Loads `model` and returns its resolved configuration.
+ * @example
+ * ```ts
+ * const info = await modelInfo(lexical);
+ * console.log(info.layout, info.dim); // "pylate-onnx" 64
+ * ```
+ */
+export async function modelInfo(model: string): Promise<ModelInfo> {
+  const encoder = await ColBERT.fromPretrained(model);
+  try {
+    return encoder.info;
+  } finally {
+    await encoder.dispose();
+  }
+}
+
+/** Registers `maxsim info`. */
+export function registerInfo(program: Command): void {
+  program
+    .command("info")
+    .description("print a model's resolved configuration as JSON (--model), or describe an index directory")
+    .argument("[dir]", "an index directory (or a model directory)")
+    .option("-m, --model <id|dir>", "hub id or model directory")
+    .action(async (dir: string | undefined, opts: { model?: string }) => {
+      let out: unknown;
+      if (opts.model !== undefined) out = await modelInfo(opts.model);
+      else if (dir !== undefined) {
+        const described = indexInfo ? await indexInfo(dir) : undefined;
+        out = described ?? (await modelInfo(dir));
+      } else {
+        throw new MaxsimError("INVALID_OPTION", "Give --model <id|dir> (or an index directory). Example: maxsim info --model ./my-model");
+      }
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+}
