@@ -79,7 +79,8 @@ function decodeByteLevel(token: string): string | null {
 }
 
 /** True for tokens that never correspond to text: `[CLS]`, `<s>`, `<|im_end|>`, `[D]`, … */
-function isSpecial(token: string): boolean {
+function isSpecial(raw: string): boolean {
+  const token = raw.trim();
   return /^\[[^\]\s]+\]$/.test(token) || /^<\|?[^<>\s]*\|?>$/.test(token);
 }
 

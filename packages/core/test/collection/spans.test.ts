@@ -35,7 +35,7 @@ describe("alignTokens", () => {
 
   it("isTextToken", () => {
     expect(["chat", "##s", "Ġchat", "猫"].map(isTextToken)).toEqual([true, true, true, true]);
-    expect(["[Q]", "[MASK]", "<|pad|>", ".", "Ġ,"].map(isTextToken)).toEqual([false, false, false, false, false]);
+    expect(["[Q]", "[Q] ", "[MASK]", "<|pad|>", ".", "Ġ,"].map(isTextToken)).toEqual([false, false, false, false, false, false]);
   });
 });
 
