@@ -1,0 +1,362 @@
+/**
+ * The file-system {@link IndexStore}: an index directory holding
+ * `manifest-<generation>.json` files, immutable `seg-<generation>-<n>.seg` segments,
+ * immutable `blob-<generation>-<name>.bin` blobs and, while a writer is open, `LOCK`.
+ *
+ * A commit writes the new segment and blob files (temp → fsync → rename), fsyncs the directory,
+ * then writes the next manifest the same way: that rename is the commit point. Files no longer
+ * referenced by the newest `retainGenerations` manifests are deleted after each commit and when a
+ * writer opens (which also removes leftovers of a crashed writer), so a reader on the previous
+ * snapshot keeps working.
+ */
+import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { IndexCorruptError, MaxsimError } from "../errors.js";
+import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
+import { planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
+import { crc32 } from "./crc32.js";
+import { LOCK_FILE, acquireWriterLock, type WriterLock } from "./lock.js";
+import {
+  MANIFEST_VERSION,
+  decodeManifest,
+  encodeManifest,
+  manifestFileName,
+  parseManifestFileName,
+  type BlobEntry,
+  type Manifest,
+  type SegmentEntry,
+} from "./manifest.js";
+import { decodeSegment, decodeSegmentIds, decodeSegmentLayout, encodeSegment } from "./segment.js";
+import type { CommitRequest, IndexStore, IndexStoreCreateOptions, IndexStoreOpenOptions, SegmentContents } from "./store-types.js";
+
+const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+function ioError(action: string, path: string, cause: unknown): MaxsimError {
+  return new MaxsimError(
+    "IO_ERROR",
+    `Could not ${action} ${path}: ${(cause as Error).message}. Check the disk space and permissions of the index directory.`,
+    { cause },
+  );
+}
+
+/** Generations of the manifest files in `dir`, newest first (`undefined` if `dir` is missing). */
+async function manifestGenerations(dir: string): Promise<number[] | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if (errno(error) === "ENOENT" || errno(error) === "ENOTDIR") return undefined;
+    throw ioError("list", dir, error);
+  }
+  return names.map(parseManifestFileName).filter((g): g is number => g !== undefined).sort((a, b) => b - a);
+}
+
+async function readManifest(dir: string, generation: number): Promise<Manifest> {
+  const file = manifestFileName(generation);
+  const bytes = await readFile(join(dir, file));
+  const manifest = decodeManifest(bytes, file);
+  if (manifest.generation !== generation) throw new IndexCorruptError(file, `holds generation ${manifest.generation}`);
+  return manifest;
+}
+
+function notFound(dir: string): MaxsimError {
+  return new MaxsimError(
+    "INDEX_NOT_FOUND",
+    `No maxsim index in ${dir} (no manifest-*.json file). Create one with IndexStore.create / MaxSimIndex.create, or check the path.`,
+  );
+}
+
+/** The newest committed manifest of `dir`, retrying when a writer deletes it mid-read. */
+async function loadLatest(dir: string): Promise<Manifest> {
+  for (let attempt = 0; ; attempt++) {
+    const generations = await manifestGenerations(dir);
+    if (generations === undefined || generations.length === 0) throw notFound(dir);
+    try {
+      return await readManifest(dir, generations[0]!);
+    } catch (error) {
+      // A writer committed twice and garbage-collected this manifest between listing and reading.
+      if (errno(error) === "ENOENT" && attempt < 20) continue;
+      if (MaxsimError.isInstance(error)) throw error;
+      throw ioError("read", join(dir, manifestFileName(generations[0]!)), error);
+    }
+  }
+}
+
+/** Every file a manifest references. */
+function referencedFiles(manifest: Manifest): string[] {
+  return [manifestFileName(manifest.generation), ...manifest.segments.map((s) => s.file), ...Object.values(manifest.blobs).map((b) => b.file)];
+}
+
+/** Implementation of {@link IndexStore} over a directory. Use `IndexStore.create` / `open`. */
+export class FsIndexStore implements IndexStore {
+  readonly dir: string;
+  readonly readOnly: boolean;
+  #manifest: Manifest;
+  #retained: Manifest[];
+  readonly #retain: number;
+  readonly #lock: WriterLock | undefined;
+  readonly #ids = new Map<string, readonly string[]>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(dir: string, manifest: Manifest, retained: Manifest[], retain: number, lock: WriterLock | undefined) {
+    this.dir = dir;
+    this.readOnly = lock === undefined;
+    this.#manifest = manifest;
+    this.#retained = retained;
+    this.#retain = retain;
+    this.#lock = lock;
+  }
+
+  /** See `IndexStore.create`. */
+  static async create(dir: string, options: IndexStoreCreateOptions): Promise<FsIndexStore> {
+    validateCreateOptions(options);
+    const retain = validateRetain(options.retainGenerations);
+    if ((await manifestGenerations(dir))?.length) throw existsError(dir);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw ioError("create", dir, error);
+    }
+    const lock = await acquireWriterLock(dir);
+    try {
+      if ((await manifestGenerations(dir))?.length) throw existsError(dir);
+      const manifest: Manifest = {
+        version: MANIFEST_VERSION,
+        generation: 0,
+        committedAt: new Date().toISOString(),
+        dim: options.dim,
+        codec: options.codec ?? "float32",
+        segments: [],
+        blobs: {},
+        meta: options.meta === undefined ? {} : (JSON.parse(JSON.stringify(options.meta)) as Record<string, unknown>),
+      };
+      const store = new FsIndexStore(dir, manifest, [manifest], retain, lock);
+      await store.#gc(); // leftovers of an earlier crashed create
+      await writeFileAtomic(join(dir, manifestFileName(0)), encodeManifest(manifest));
+      return store;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** See `IndexStore.open`. */
+  static async open(dir: string, options: IndexStoreOpenOptions = {}): Promise<FsIndexStore> {
+    const retain = validateRetain(options.retainGenerations);
+    const generations = await manifestGenerations(dir);
+    if (generations === undefined || generations.length === 0) throw notFound(dir);
+    if (options.readOnly === true) {
+      const manifest = await loadLatest(dir);
+      return new FsIndexStore(dir, manifest, [manifest], retain, undefined);
+    }
+    const lock = await acquireWriterLock(dir);
+    try {
+      const manifest = await loadLatest(dir);
+      const retained = [manifest];
+      for (let g = manifest.generation - 1; g > manifest.generation - retain && g >= 0; g--) {
+        // An unreadable older manifest only means its files are not kept for readers.
+        const older = await readManifest(dir, g).catch(() => undefined);
+        if (older) retained.push(older);
+      }
+      const store = new FsIndexStore(dir, manifest, retained, retain, lock);
+      await store.#gc();
+      return store;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  get manifest(): Manifest {
+    return this.#manifest;
+  }
+
+  #check(write: boolean): void {
+    if (this.#closed) throw new MaxsimError("INDEX_CLOSED", `The index store of ${this.dir} is closed. Open it again to use it.`);
+    if (write && this.readOnly) {
+      throw new MaxsimError("INDEX_READ_ONLY", `The index ${this.dir} was opened read-only. Open it without { readOnly: true } to write.`);
+    }
+  }
+
+  #entry(name: string): SegmentEntry {
+    const entry = this.#manifest.segments.find((s) => s.name === name);
+    if (entry === undefined) {
+      throw new MaxsimError("NOT_FOUND", `No segment ${JSON.stringify(name)} in ${this.dir} at generation ${this.#manifest.generation}. Use a name from store.manifest.segments.`);
+    }
+    return entry;
+  }
+
+  /** Reads a file the current snapshot references, telling a garbage-collected old snapshot from damage. */
+  async #readReferenced(file: string, entry: { bytes: number }): Promise<Buffer> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.dir, file));
+    } catch (error) {
+      if (errno(error) !== "ENOENT") throw ioError("read", join(this.dir, file), error);
+      const newest = (await manifestGenerations(this.dir))?.[0];
+      if (newest !== undefined && newest > this.#manifest.generation) {
+        throw new MaxsimError(
+          "INDEX_STALE",
+          `${file} of generation ${this.#manifest.generation} was garbage-collected by a writer (the index is at generation ${newest}). Call refresh() to move to the newest snapshot and read again.`,
+        );
+      }
+      throw new IndexCorruptError(file, "the file is missing", { cause: error });
+    }
+    if (bytes.length !== entry.bytes) {
+      throw new IndexCorruptError(file, `${bytes.length} bytes, the manifest records ${entry.bytes}${bytes.length < entry.bytes ? " (truncated)" : ""}`);
+    }
+    return bytes;
+  }
+
+  async readSegment(name: string): Promise<SegmentContents> {
+    this.#check(false);
+    const entry = this.#entry(name);
+    const bytes = await this.#readReferenced(entry.file, entry);
+    const data = decodeSegment(bytes, entry.file);
+    const layout = decodeSegmentLayout(bytes, entry.file, bytes.length);
+    if (layout.headerCrc.toString(16).padStart(8, "0") !== entry.crc32 || data.ids.length !== entry.rows) {
+      throw new IndexCorruptError(entry.file, "does not match its manifest entry (checksum or row count)");
+    }
+    this.#ids.set(name, data.ids);
+    return { name, ...data, deleted: new Set(entry.deleted), meta: entry.meta };
+  }
+
+  async readSegmentIds(name: string): Promise<readonly string[]> {
+    this.#check(false);
+    const entry = this.#entry(name);
+    return this.#idsOf(entry);
+  }
+
+  async #idsOf(entry: SegmentEntry): Promise<readonly string[]> {
+    const cached = this.#ids.get(entry.name);
+    if (cached) return cached;
+    const path = join(this.dir, entry.file);
+    let handle;
+    try {
+      handle = await open(path, "r");
+    } catch (error) {
+      if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, entry); // throws the right error
+      throw ioError("open", path, error);
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
+      const readAt = async (length: number) => {
+        const buf = Buffer.alloc(Math.min(length, size));
+        await handle.read(buf, 0, buf.length, 0);
+        return buf;
+      };
+      const prefix = await readAt(16);
+      const headerLength = prefix.length === 16 ? prefix.readUInt32LE(8) : 0;
+      const layout = decodeSegmentLayout(await readAt(16 + headerLength), entry.file, size);
+      if (layout.headerCrc.toString(16).padStart(8, "0") !== entry.crc32) {
+        throw new IndexCorruptError(entry.file, "does not match its manifest entry (header checksum)");
+      }
+      const ids = layout.sections.find((s) => s.kind === "ids")!;
+      const ids_ = decodeSegmentIds(await readAt(layout.dataStart + ids.offset + ids.bytes), layout, entry.file);
+      this.#ids.set(entry.name, ids_);
+      return ids_;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async readBlob(name: string): Promise<Uint8Array | undefined> {
+    this.#check(false);
+    const entry = this.#manifest.blobs[name];
+    if (entry === undefined) return undefined;
+    const bytes = await this.#readReferenced(entry.file, entry);
+    if (crc32(bytes).toString(16).padStart(8, "0") !== entry.crc32) throw new IndexCorruptError(entry.file, "checksum mismatch");
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  commit(request: CommitRequest): Promise<Manifest> {
+    this.#check(true);
+    // Commits of one store run one after another: each builds on the previous manifest.
+    const run = this.#queue.then(() => this.#commit(request));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commit(request: CommitRequest): Promise<Manifest> {
+    this.#check(true);
+    const dir = this.dir;
+    const next = await planCommit(this.#manifest, request, {
+      idsOf: (entry) => this.#idsOf(entry),
+      writeSegment: async (name, segment) => {
+        const { bytes, headerCrc } = encodeSegment(segment);
+        const file = `${name}.seg`;
+        await writeFileAtomic(join(dir, file), bytes, { syncDir: false }).catch((error: unknown) => {
+          throw ioError("write", join(dir, file), error);
+        });
+        this.#ids.set(name, [...segment.ids]);
+        return { file, bytes: bytes.length, crc32: headerCrc.toString(16).padStart(8, "0") };
+      },
+      writeBlob: async (name, bytes, generation): Promise<BlobEntry> => {
+        const file = `blob-${String(generation).padStart(10, "0")}-${name}.bin`;
+        await writeFileAtomic(join(dir, file), bytes, { syncDir: false }).catch((error: unknown) => {
+          throw ioError("write", join(dir, file), error);
+        });
+        return { file, bytes: bytes.length, crc32: crc32(bytes).toString(16).padStart(8, "0") };
+      },
+    });
+    const path = join(dir, manifestFileName(next.generation));
+    try {
+      // Segment and blob renames must be durable before the manifest that references them.
+      await syncDir(dir);
+      await writeFileAtomic(path, encodeManifest(next)); // the commit point
+    } catch (error) {
+      throw ioError("commit", path, error);
+    }
+    this.#manifest = next;
+    this.#retained = [next, ...this.#retained].slice(0, this.#retain);
+    const live = new Set(next.segments.map((s) => s.name));
+    for (const name of this.#ids.keys()) if (!live.has(name)) this.#ids.delete(name);
+    await this.#gc().catch(() => undefined); // best effort: leftovers are collected on the next commit or open
+    return next;
+  }
+
+  /** Deletes files that no retained manifest references (and a crashed writer's temp files). */
+  async #gc(): Promise<void> {
+    const keep = new Set(this.#retained.flatMap(referencedFiles));
+    const oldest = Math.min(...this.#retained.map((m) => m.generation));
+    let changed = false;
+    for (const name of await readdir(this.dir)) {
+      const generation = parseManifestFileName(name);
+      const ours =
+        (name.startsWith(TEMP_PREFIX) && !name.endsWith(`-${LOCK_FILE}`)) ||
+        (/^seg-\d{10}-\d+\.seg$/.test(name) && !keep.has(name)) ||
+        (/^blob-\d{10}-[a-z0-9._-]+\.bin$/.test(name) && !keep.has(name)) ||
+        (generation !== undefined && generation < oldest);
+      if (ours) {
+        await unlink(join(this.dir, name)).catch(() => undefined);
+        changed = true;
+      }
+    }
+    if (changed) await syncDir(this.dir);
+  }
+
+  async refresh(): Promise<boolean> {
+    this.#check(false);
+    if (!this.readOnly) return false; // the writer always holds the newest snapshot
+    const latest = await loadLatest(this.dir);
+    if (latest.generation === this.#manifest.generation) return false;
+    this.#manifest = latest;
+    const live = new Set(latest.segments.map((s) => s.name));
+    for (const name of this.#ids.keys()) if (!live.has(name)) this.#ids.delete(name);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#queue;
+    this.#closed = true;
+    await this.#lock?.release();
+  }
+}
+
+function existsError(dir: string): MaxsimError {
+  return new MaxsimError("INDEX_EXISTS", `An index already exists in ${dir}. Open it with open(), or choose another directory.`);
+}
+
