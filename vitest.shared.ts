@@ -5,8 +5,10 @@ import { defineConfig } from "vitest/config";
  * `source` export condition, so tests never run against a stale `dist/`.
  */
 export const sharedConfig = defineConfig({
-  resolve: { conditions: ["source", "import", "node", "default"] },
-  ssr: { resolve: { conditions: ["source", "import", "node", "default"], externalConditions: ["source"] } },
+  resolve: { conditions: ["source", "module", "node", "development|production"] },
+  // No explicit "import"/"default": Vite adds import/require per import kind, and forcing
+  // "import" made protobufjs' require("long") get long's ESM build (onnx-proto then fails).
+  ssr: { resolve: { conditions: ["source", "module", "node", "development|production"], externalConditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/**/*.int.test.ts", "**/node_modules/**"],
