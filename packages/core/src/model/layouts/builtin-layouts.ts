@@ -6,6 +6,8 @@
 import { registerLayout } from "./registry.js";
 import { pylateOnnxLayout } from "./pylate-onnx.js";
 import { sentenceTransformersLayout } from "./sentence-transformers.js";
+import { lfm2CheckpointLayout } from "./lfm2-checkpoint.js";
 
 registerLayout(pylateOnnxLayout);
 registerLayout(sentenceTransformersLayout);
+registerLayout(lfm2CheckpointLayout);

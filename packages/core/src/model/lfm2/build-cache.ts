@@ -21,7 +21,7 @@ import { exists, readJson } from "../config.js";
 import { denseModulePaths, loadDense } from "../layouts/sentence-transformers.js";
 import { buildLfm2Graph, type Lfm2DenseHead, type Lfm2WeightSource } from "./build-graph.js";
 import { parseLfm2Config, type Lfm2Config } from "./config.js";
-import { SafetensorsFile } from "./safetensors.js";
+import { SafetensorsFile } from "../safetensors.js";
 
 /** Bumped whenever the graph the builder emits changes; part of every cache key. */
 export const LFM2_BUILDER_VERSION = "lfm2-graph-3";
@@ -67,7 +67,7 @@ async function openWeights(dir: string): Promise<{ source: Lfm2WeightSource; fil
   }
   const locate = (name: string): { file: SafetensorsFile; full: string } | undefined => {
     for (const prefix of PREFIXES) {
-      for (const file of files) if (file.has(prefix + name)) return { file, full: prefix + name };
+      for (const file of files) if (file.info(prefix + name) !== undefined) return { file, full: prefix + name };
     }
     return undefined;
   };
@@ -80,7 +80,7 @@ async function openWeights(dir: string): Promise<{ source: Lfm2WeightSource; fil
         if (!hit) {
           throw new MaxsimError("CHECKPOINT_INVALID", `The LFM2 checkpoint in ${dir} has no tensor "${name}" (also tried the "model." prefix). Re-download the model.`);
         }
-        return hit.file.readFloat(hit.full);
+        return { data: await hit.file.read(hit.full), shape: hit.file.info(hit.full)!.shape };
       },
     },
   };

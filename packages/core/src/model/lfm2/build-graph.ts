@@ -28,8 +28,13 @@
 import { MaxsimError } from "../../errors.js";
 import { DataType, GraphBuilder, floatTensor, int64Tensor } from "../../onnx/graph-builder.js";
 import type { Lfm2Config } from "./config.js";
-import type { FloatTensor } from "./safetensors.js";
 import { quantizeMatMulNBits } from "./quantize.js";
+
+/** A float32 tensor read from a checkpoint. */
+export interface FloatTensor {
+  data: Float32Array;
+  shape: number[];
+}
 
 /** Where the builder reads checkpoint tensors (names without any `model.` prefix). */
 export interface Lfm2WeightSource {

@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeLfm2Checkpoint, type Lfm2CheckpointInfo } from "../../scripts/make-lfm2-checkpoint.js";
+import { ColBERT } from "../../src/encoder/colbert.js";
+import { MaxsimError } from "../../src/errors.js";
+import type { TokenEmbeddings } from "../../src/types.js";
+import { loadReference, referenceForward, type ReferenceModel } from "./reference.js";
+
+let root: string;
+let info: Lfm2CheckpointInfo;
+let model: ColBERT;
+let ref: ReferenceModel;
+const progress: string[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "maxsim-lfm2-colbert-"));
+  info = await makeLfm2Checkpoint(join(root, "LFM2-ColBERT-tiny"));
+  model = await ColBERT.fromPretrained(info.dir, { cacheDir: join(root, "cache"), intraOpThreads: 1, onProgress: (m: string) => progress.push(m) });
+  ref = await loadReference(info.dir);
+});
+
+afterAll(async () => {
+  await model?.dispose();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+function expectMatchesReference(e: TokenEmbeddings, mask: number[]): void {
+  const want = referenceForward(ref, Array.from(e.tokenIds), mask);
+  expect(e.length).toBe(want.length);
+  want.forEach((row, t) => expect(cosine(row, e.data.subarray(t * e.dim, (t + 1) * e.dim))).toBeGreaterThanOrEqual(0.9999));
+}
+
+describe("ColBERT.fromPretrained on an LFM2-ColBERT checkpoint directory", () => {
+  it("builds the graph with progress lines and reports the lfm2-checkpoint layout", () => {
+    expect(model.info.layout).toBe("lfm2-checkpoint");
+    expect(model.dim).toBe(128);
+    expect(progress.some((m) => m.startsWith("LFM2: building the ONNX graph"))).toBe(true);
+  });
+
+  it("encodes documents (batched, padded) exactly as the reference encodes each alone", async () => {
+    const docs = await model.encodeDocuments(["the cat sat on the mat", "paris is the capital of france and berlin is the capital of germany", "a dog"]);
+    expect(docs.map((d) => d.tokenIds[1])).toEqual([info.ids.documentPrefix, info.ids.documentPrefix, info.ids.documentPrefix]);
+    for (const d of docs) expectMatchesReference(d, Array.from(d.tokenIds, () => 1));
+  });
+
+  it("encodes queries with <|im_end|> expansion to 32 positions, expansion unattended", async () => {
+    const queries = await model.encodeQueries(["where is paris", "who sat on the mat in the city"]);
+    for (const q of queries) {
+      expect(q.length).toBe(32);
+      expect(q.tokenIds[1]).toBe(info.ids.queryPrefix);
+      const real = q.tokenIds.indexOf(info.ids.eos); // first expansion position
+      expect(real).toBeGreaterThan(2);
+      expectMatchesReference(q, Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)));
+    }
+  });
+
+  it("fails an offline hub id with HUB_OFFLINE", async () => {
+    const error = await ColBERT.fromPretrained("LiquidAI/LFM2-ColBERT-350M", { cacheDir: join(root, "hub") }).catch((e: unknown) => e);
+    expect(MaxsimError.isInstance(error) && error.code).toBe("HUB_OFFLINE");
+  });
+});
