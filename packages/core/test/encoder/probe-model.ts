@@ -14,8 +14,8 @@ export interface ProbeOptions {
   intType?: "int64" | "int32";
   /** Extra input the encoder does not know (for MODEL_IO_MISMATCH). */
   extraInput?: string;
-  /** Declared output width (static); defaults to the real one. */
-  declaredWidth?: number;
+  /** Declared output width (a number, or a symbolic name for a dynamic width); defaults to the real one. */
+  declaredWidth?: number | string;
 }
 
 /** Builds the probe graph; returns ONNX bytes and its output width. */
