@@ -1,0 +1,134 @@
+/**
+ * Hub downloads against a local HTTP server that speaks the hub's `resolve/<revision>/<file>`
+ * URLs: files land in the transformers.js cache layout, load offline afterwards, and an
+ * unreachable hub or a cold cache with `localFilesOnly` gives HUB_OFFLINE naming the files.
+ */
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { env } from "@huggingface/transformers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ColBERT } from "../../src/encoder/colbert.js";
+import { MaxsimError } from "../../src/errors.js";
+import { writeWordPieceTokenizer } from "../../src/fixtures/tokenizers.js";
+import { writeProbeOnnxDir } from "../encoder/probe-model.js";
+
+let root: string;
+let server: Server;
+let port: number;
+const requests: { url: string; auth: string | undefined }[] = [];
+const repos = new Map<string, string>(); // "owner/name" → directory
+const savedHost = env.remoteHost;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "maxsim-hub-"));
+  const probe = join(root, "repo-probe");
+  const tok = await writeWordPieceTokenizer(probe, { vocab: ["cat"] });
+  await writeProbeOnnxDir(probe, { query_prefix_id: tok.prefixIds[0], document_prefix_id: tok.prefixIds[1], query_length: 6 });
+  repos.set("acme/probe", probe);
+  const lfm2 = join(root, "repo-lfm2");
+  await mkdir(lfm2);
+  await writeFile(join(lfm2, "config.json"), JSON.stringify({ model_type: "lfm2" }));
+  repos.set("acme/lfm2", lfm2);
+  server = createServer((req, res) => {
+    requests.push({ url: req.url ?? "", auth: req.headers.authorization });
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? "");
+    const dir = m ? repos.get(m[1]!) : undefined;
+    if (!m || !dir) {
+      res.writeHead(404).end();
+      return;
+    }
+    const file = join(dir, decodeURIComponent(m[3]!));
+    stat(file).then(
+      (s) => {
+        res.writeHead(200, { "content-length": s.size });
+        createReadStream(file).pipe(res);
+      },
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+  env.remoteHost = `http://127.0.0.1:${port}/`;
+});
+
+afterAll(async () => {
+  env.remoteHost = savedHost;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await rm(root, { recursive: true, force: true });
+});
+
+async function error(promise: Promise<unknown>): Promise<MaxsimError> {
+  const e = await promise.then(
+    () => null,
+    (x: unknown) => x,
+  );
+  if (!MaxsimError.isInstance(e)) throw new Error(`expected a MaxsimError, got ${String(e)}`);
+  return e;
+}
+
+describe("hub ids", () => {
+  it("downloads into the transformers.js cache layout, sends the token, then loads offline from the cache", async () => {
+    const cacheDir = join(root, "cache-a");
+    const model = await ColBERT.fromPretrained("acme/probe", { cacheDir, token: "secret" });
+    expect(model.modelId).toBe("acme/probe");
+    expect(model.info.layout).toBe("pylate-onnx");
+    expect(model.info.dir).toBe(join(cacheDir, "acme/probe"));
+    const [q] = await model.encodeQueries(["cat"]);
+    expect(q!.length).toBe(6);
+    await model.dispose();
+    expect(requests.some((r) => r.url === "/acme/probe/resolve/main/model.onnx" && r.auth === "Bearer secret")).toBe(true);
+    await stat(join(cacheDir, "acme/probe/tokenizer.json"));
+
+    const before = requests.length;
+    const again = await ColBERT.fromPretrained("acme/probe", { cacheDir, localFilesOnly: true });
+    expect(requests.length).toBe(before); // nothing fetched
+    await again.dispose();
+  });
+
+  it("puts a non-main revision in the URL and in the cache path", async () => {
+    const cacheDir = join(root, "cache-rev");
+    const model = await ColBERT.fromPretrained("acme/probe", { cacheDir, revision: "v1.0" });
+    expect(model.info.dir).toBe(join(cacheDir, "acme/probe", "v1.0"));
+    expect(requests.some((r) => r.url === "/acme/probe/resolve/v1.0/onnx_config.json")).toBe(true);
+    await model.dispose();
+  });
+
+  it("HUB_OFFLINE with localFilesOnly and a cold cache, naming the missing files and the local-directory fix", async () => {
+    const e = await error(ColBERT.fromPretrained("acme/probe", { cacheDir: join(root, "cold"), localFilesOnly: true }));
+    expect(e.code).toBe("HUB_OFFLINE");
+    expect(e.message).toContain("onnx_config.json");
+    expect(e.message).toContain("--local-dir");
+  });
+
+  it("HUB_OFFLINE when the hub is unreachable", async () => {
+    env.remoteHost = "http://127.0.0.1:9/";
+    try {
+      const e = await error(ColBERT.fromPretrained("acme/probe", { cacheDir: join(root, "cold2") }));
+      expect(e.code).toBe("HUB_OFFLINE");
+      expect(e.message).toContain("unreachable");
+    } finally {
+      env.remoteHost = `http://127.0.0.1:${port}/`;
+    }
+  });
+
+  it("HUB_OFFLINE lists the model files when only the configs are cached", async () => {
+    const cacheDir = join(root, "partial");
+    await mkdir(join(cacheDir, "acme/probe"), { recursive: true });
+    await writeFile(join(cacheDir, "acme/probe/onnx_config.json"), "{}");
+    const e = await error(ColBERT.fromPretrained("acme/probe", { cacheDir, localFilesOnly: true }));
+    expect(e.code).toBe("HUB_OFFLINE");
+    expect(e.message).toContain("model.onnx");
+    expect(e.message).toContain("tokenizer.json");
+  });
+
+  it("UNSUPPORTED_MODEL (issue #5) for a hub LFM2 checkpoint without ONNX, MODEL_NOT_FOUND for an unknown repo", async () => {
+    const e = await error(ColBERT.fromPretrained("acme/lfm2", { cacheDir: join(root, "cache-lfm2") }));
+    expect(e.code).toBe("UNSUPPORTED_MODEL");
+    expect(e.message).toContain("#5");
+    const missing = await error(ColBERT.fromPretrained("acme/missing", { cacheDir: join(root, "cache-missing") }));
+    expect(missing.code).toBe("MODEL_NOT_FOUND");
+  });
+});
