@@ -11,3 +11,5 @@ export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/la
 export type { ColbertConfig, DenseProjection, LoadedModel, LayoutLoadOptions, HubFiles, ModelLayout } from "./model/types.js";
 export { SafetensorsFile, readSafetensors } from "./model/safetensors.js";
 export type { SafetensorInfo, SafetensorsDtype } from "./model/safetensors.js";
+export { rerank, clearRerankCache } from "./rank/rerank.js";
+export type { RerankOptions, RerankResult } from "./rank/rerank.js";

@@ -130,23 +130,101 @@ const WINDOW = 96;
  */
 export function alignTokens(text: string, tokens: readonly string[]): (Span | null)[] {
   const norm = normaliseText(text);
+  const bytes = utf8Index(text);
+  // normOfChar[i]: the first normalised unit at or after original UTF-16 index i.
+  const normOfChar = new Int32Array(text.length + 1).fill(norm.text.length);
+  for (let n = norm.text.length - 1; n >= 0; n--) normOfChar[norm.start[n]!] = n;
+  for (let i = text.length - 1; i >= 0; i--) normOfChar[i] = Math.min(normOfChar[i]!, normOfChar[i + 1]!);
   const spans: (Span | null)[] = [];
   let cursor = 0;
+  let byteCursor = 0;
+  const charMode = (token: string): Span | null => {
+    for (const r of readings(token)) {
+      const at = norm.text.indexOf(r, cursor);
+      if (at < 0 || at - cursor > WINDOW) continue;
+      const last = at + r.length - 1;
+      cursor = at + r.length;
+      const end = norm.end[last]!;
+      byteCursor = bytes.byteOfChar[end]!;
+      return [norm.start[at]!, end];
+    }
+    return null;
+  };
+  const byteMode = (token: string): Span | null => {
+    const b = byteLevelBytes(token);
+    if (b === null || b.length === 0) return null;
+    const at = indexOfBytes(bytes.utf8, b, byteCursor, WINDOW * 4);
+    if (at < 0) return null;
+    let first = at;
+    while (first < at + b.length - 1 && bytes.utf8[first] === 0x20) first++;
+    const endByte = at + b.length;
+    byteCursor = endByte;
+    const endChar = bytes.charEndOfByte[endByte - 1]!;
+    // Mid-character (a partial UTF-8 sequence): char-mode searching resumes after that character.
+    cursor = normOfChar[endChar]!;
+    return [bytes.charOfByte[first]!, endChar];
+  };
   for (const token of tokens) {
     if (token.length === 0 || isSpecial(token)) {
       spans.push(null);
       continue;
     }
-    let found: Span | null = null;
-    for (const r of readings(token)) {
-      const at = norm.text.indexOf(r, cursor);
-      if (at < 0 || at - cursor > WINDOW) continue;
-      const last = at + r.length - 1;
-      found = [norm.start[at]!, norm.end[last]!];
-      cursor = at + r.length;
-      break;
-    }
-    spans.push(found);
+    // Byte-level pieces of a multi-byte character only make sense as bytes.
+    const partialBytes = byteLevelBytes(token) !== null && decodeByteLevel(token) === null;
+    spans.push(partialBytes ? (byteMode(token) ?? charMode(token)) : (charMode(token) ?? byteMode(token)));
   }
   return spans;
+}
+
+interface Utf8Index {
+  utf8: Uint8Array;
+  /** UTF-16 index of the character holding each byte. */
+  charOfByte: Int32Array;
+  /** UTF-16 end index of the character holding each byte. */
+  charEndOfByte: Int32Array;
+  /** Byte offset of each UTF-16 index (and of `text.length`). */
+  byteOfChar: Int32Array;
+}
+
+function utf8Index(text: string): Utf8Index {
+  const utf8 = new TextEncoder().encode(text);
+  const charOfByte = new Int32Array(utf8.length);
+  const charEndOfByte = new Int32Array(utf8.length);
+  const byteOfChar = new Int32Array(text.length + 1);
+  let b = 0;
+  let i = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    for (let k = 0; k < ch.length; k++) byteOfChar[i + k] = b;
+    for (let k = 0; k < n; k++) {
+      charOfByte[b + k] = i;
+      charEndOfByte[b + k] = i + ch.length;
+    }
+    b += n;
+    i += ch.length;
+  }
+  byteOfChar[text.length] = utf8.length;
+  return { utf8, charOfByte, charEndOfByte, byteOfChar };
+}
+
+/** The raw bytes of a GPT-2 byte-level token string, or `null` when it is not one. */
+function byteLevelBytes(token: string): Uint8Array | null {
+  const map = gpt2ByteDecoder();
+  const out: number[] = [];
+  for (const ch of token) {
+    const b = map.get(ch);
+    if (b === undefined) return null;
+    out.push(b);
+  }
+  return new Uint8Array(out);
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number, window: number): number {
+  const last = Math.min(hay.length - needle.length, from + window);
+  outer: for (let i = from; i <= last; i++) {
+    for (let k = 0; k < needle.length; k++) if (hay[i + k] !== needle[k]) continue outer;
+    return i;
+  }
+  return -1;
 }

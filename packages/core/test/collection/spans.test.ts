@@ -48,3 +48,17 @@ describe("highlight", () => {
     expect(highlight("", [])).toBe("");
   });
 });
+
+describe("alignTokens on single-byte BPE pieces", () => {
+  it("maps partial UTF-8 bytes to the character that holds them", () => {
+    const text = "Der Bär schläft";
+    const tokens = ["<|startoftext|>", "[D] ", "D", "e", "r", "Ġ", "B", "Ã", "¤", "r", "Ġs", "ch", "l", "Ã", "¤", "f", "t"];
+    const spans = alignTokens(text, tokens);
+    expect(spans.map((s) => (s ? text.slice(...s) : null))).toEqual([null, null, "D", "e", "r", " ", "B", "ä", "ä", "r", "s", "ch", "l", "ä", "ä", "f", "t"]);
+  });
+
+  it("WordPiece pieces with accents stay in character mode", () => {
+    const text = "sur le canapé";
+    expect(alignTokens(text, ["sur", "le", "can", "##a", "##pé"]).map((s) => (s ? text.slice(...s) : null))).toEqual(["sur", "le", "can", "a", "pé"]);
+  });
+});
