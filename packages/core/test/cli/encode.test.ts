@@ -1,0 +1,87 @@
+/** `maxsim encode` and `maxsim info --model`, run as real child processes. */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ColBERT } from "../../src/encoder/colbert.js";
+import { DEFAULT_QUERY_LENGTH, ensureFixtures, type FixturePaths } from "../../src/fixtures/index.js";
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const main = join(pkg, "src", "cli", "main.ts");
+let fx: FixturePaths;
+let tmp: string;
+
+function run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, ...args], { cwd: pkg, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+beforeAll(async () => {
+  fx = await ensureFixtures();
+  tmp = await mkdtemp(join(tmpdir(), "maxsim-cli-encode-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("maxsim encode", () => {
+  it("writes one JSON line per input line with index, shape and the library's vectors", async () => {
+    const texts = ["The cat sleeps.", "a dog", "rain in the morning over the river"];
+    const file = join(tmp, "docs.txt");
+    await writeFile(file, `${texts.join("\n")}\n`);
+    const { code, stdout, stderr } = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", file, "--batch-size", "2"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { index: number; shape: [number, number]; data: number[] });
+    expect(lines.map((l) => l.index)).toEqual([0, 1, 2]);
+    const model = await ColBERT.fromPretrained(fx.lexical);
+    const expected = await model.encodeDocuments(texts);
+    await model.dispose();
+    lines.forEach((l, i) => {
+      expect(l.shape).toEqual([expected[i]!.length, expected[i]!.dim]);
+      expect(l.data).toHaveLength(l.shape[0] * l.shape[1]);
+      l.data.forEach((v, k) => expect(Math.abs(v - expected[i]!.data[k]!)).toBeLessThan(1e-6));
+    });
+  });
+
+  it("reads standard input and pads queries to the query length", async () => {
+    const { code, stdout } = await run(["encode", "--model", fx.lexical, "--as", "query"], "cats\ndogs\n");
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { shape: [number, number] });
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l.shape[0]).toBe(DEFAULT_QUERY_LENGTH);
+  });
+
+  it("fails with one line naming the code for a bad --as and an empty input", async () => {
+    const bad = await run(["encode", "--model", fx.lexical, "--as", "passage"], "x\n");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^maxsim: INVALID_OPTION: /);
+    const empty = await run(["encode", "--model", fx.lexical, "--as", "query"], "");
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain("EMPTY_INPUT");
+  });
+});
+
+describe("maxsim info", () => {
+  it("prints the resolved configuration as JSON", async () => {
+    const { code, stdout } = await run(["info", "--model", fx.lfm2Style]);
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout) as Record<string, unknown>;
+    expect(info.layout).toBe("pylate-onnx");
+    expect(info.expansionToken).toBe("<|im_end|>");
+    expect(info.inputs).toEqual(["input_ids", "attention_mask"]);
+    expect(typeof info.dim).toBe("number");
+    expect(info).toHaveProperty("queryPrefix");
+    expect(info).toHaveProperty("queryLength");
+  });
+});
