@@ -13,3 +13,5 @@ export { SafetensorsFile, readSafetensors } from "./model/safetensors.js";
 export type { SafetensorInfo, SafetensorsDtype } from "./model/safetensors.js";
 export { rerank, clearRerankCache } from "./rank/rerank.js";
 export type { RerankOptions, RerankResult } from "./rank/rerank.js";
+export * from "./scoring/index.js";
+export * from "./index/index.js";

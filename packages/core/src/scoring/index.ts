@@ -1,8 +1,8 @@
 // Scoring: MaxSim kernels. Knows nothing about storage.
-export { maxsimScore, maxsimExplain, dot } from "./maxsim.js";
+export { maxsimScore, maxsimExplain } from "./maxsim.js";
 export type { TokenMatchScore } from "./maxsim.js";
 export { scoreFlatJs } from "./js-kernel.js";
 export { scoreFlatOrt } from "./ort-kernel.js";
 export type { OrtKernelOptions } from "./ort-kernel.js";
-export { checkVectors, flatCount } from "./flat-tokens.js";
+export { checkVectors } from "./flat-tokens.js";
 export type { FlatTokens } from "./flat-tokens.js";

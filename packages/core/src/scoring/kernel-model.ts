@@ -5,6 +5,8 @@
  *
  * Graph (opset 17): `sims = Gemm(d, q, transB=1)` [t, m] → `Gather(sims, idx, axis=0)` [n, l, m]
  * → `ReduceMax(axes=[1])` [n, m] → `scores = MatMul(best, sel)` [n, nq].
+ * The assignment graph (nearest centroid by inner product, used by k-means and the index):
+ * `sims = Gemm(x, c, transB=1)` [t, k] → `codes = ArgMax(axis=1)`, `best = ReduceMax(axes=[1])`.
  */
 
 const FLOAT = 1;
@@ -85,6 +87,31 @@ export function maxsimKernelModel(): Uint8Array {
     valueInfo(g, 11, "idx", INT64, ["n", "l"]);
     valueInfo(g, 11, "sel", FLOAT, ["m", "nq"]);
     valueInfo(g, 12, "scores", FLOAT, ["n", "nq"]);
+  });
+  m.msg(8, (o) => o.str(1, "").int(2, 17));
+  return Uint8Array.from(m.bytes);
+}
+
+/** Serialised ONNX bytes of the nearest-centroid assignment graph. */
+export function assignModel(): Uint8Array {
+  const m = new Writer();
+  m.int(1, 8);
+  m.str(2, "maxsim");
+  m.msg(7, (g) => {
+    node(g, "Gemm", ["x", "c"], ["sims"], (n) => intAttr(n, "transB", 1));
+    node(g, "ArgMax", ["sims"], ["codes"], (n) => {
+      intAttr(n, "axis", 1);
+      intAttr(n, "keepdims", 0);
+    });
+    node(g, "ReduceMax", ["sims"], ["best"], (n) => {
+      intsAttr(n, "axes", [1]);
+      intAttr(n, "keepdims", 0);
+    });
+    g.str(2, "maxsim-assign");
+    valueInfo(g, 11, "x", FLOAT, ["t", "dim"]);
+    valueInfo(g, 11, "c", FLOAT, ["k", "dim"]);
+    valueInfo(g, 12, "codes", INT64, ["t"]);
+    valueInfo(g, 12, "best", FLOAT, ["t"]);
   });
   m.msg(8, (o) => o.str(1, "").int(2, 17));
   return Uint8Array.from(m.bytes);

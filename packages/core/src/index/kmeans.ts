@@ -1,0 +1,114 @@
+/**
+ * Seeded, deterministic spherical k-means over token vectors, the first step of PLAID
+ * (Santhanam et al., "PLAID: An Efficient Engine for Late Interaction Retrieval", 2022; centroids
+ * as in ColBERTv2's residual compression). Lloyd iterations on a sample; every assignment is one
+ * ONNX Runtime GEMM + ArgMax per block (`assignNearest`), so 4·√T centroids over a 60k-token
+ * sample train in seconds. Centroids are L2-normalised because ColBERT vectors are, and inner
+ * product is then the similarity MaxSim uses.
+ */
+import * as ort from "onnxruntime-node";
+import { assignModel } from "../scoring/kernel-model.js";
+import { seededRandom } from "./synthetic.js";
+
+let assignSession: Promise<ort.InferenceSession> | null = null;
+
+const SIM_BUDGET = 1 << 22; // floats of one [rows, k] similarity block (16 MB)
+
+/** Nearest centroid (by inner product) of each row and its similarity. */
+export interface Assignment {
+  codes: Int32Array;
+  sims: Float32Array;
+}
+
+/**
+ * For each of the `data.length / dim` rows, the index of the centroid with the largest inner
+ * product, in blocks so the similarity matrix stays small.
+ */
+export async function assignNearest(data: Float32Array, dim: number, centroids: Float32Array): Promise<Assignment> {
+  const rows = data.length / dim;
+  const k = centroids.length / dim;
+  const codes = new Int32Array(rows);
+  const sims = new Float32Array(rows);
+  if (rows === 0) return { codes, sims };
+  assignSession ??= ort.InferenceSession.create(assignModel(), { interOpNumThreads: 1, graphOptimizationLevel: "all" });
+  const s = await assignSession;
+  const cT = new ort.Tensor("float32", centroids, [k, dim]);
+  const block = Math.max(64, Math.floor(SIM_BUDGET / k));
+  for (let lo = 0; lo < rows; lo += block) {
+    const hi = Math.min(rows, lo + block);
+    const xT = new ort.Tensor("float32", data.subarray(lo * dim, hi * dim), [hi - lo, dim]);
+    const res = await s.run({ x: xT, c: cT });
+    const c = res["codes"]!.data as BigInt64Array;
+    const b = res["best"]!.data as Float32Array;
+    for (let i = 0; i < hi - lo; i++) codes[lo + i] = Number(c[i]!);
+    sims.set(b, lo);
+  }
+  return { codes, sims };
+}
+
+/** Options for {@link trainKMeans}. */
+export interface KMeansOptions {
+  k: number;
+  /** Lloyd iterations. @defaultValue 8 */
+  iterations?: number;
+  /** Rows used for training at most (sampled without replacement). @defaultValue 32·k, at least 16384 */
+  sampleSize?: number;
+  /** @defaultValue 1234 */
+  seed?: number;
+}
+
+/**
+ * Trains `k` unit-norm centroids on a seeded sample of the rows of `data` (same data and seed →
+ * same centroids). Empty clusters are re-seeded from a random sample row.
+ *
+ * @example
+ * ```ts
+ * const centroids = await trainKMeans(tokens, 128, { k: 64, seed: 1 }); // Float32Array(64 * 128)
+ * ```
+ */
+export async function trainKMeans(data: Float32Array, dim: number, options: KMeansOptions): Promise<Float32Array> {
+  const rows = data.length / dim;
+  const random = seededRandom(options.seed ?? 1234);
+  const want = Math.min(rows, options.sampleSize ?? Math.max(16384, 32 * options.k));
+  // Partial Fisher-Yates over row indices: a uniform sample without replacement.
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  for (let i = 0; i < want; i++) {
+    const j = i + Math.floor(random() * (rows - i));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  const sample = new Float32Array(want * dim);
+  for (let i = 0; i < want; i++) sample.set(data.subarray(order[i]! * dim, (order[i]! + 1) * dim), i * dim);
+  const k = Math.min(options.k, want);
+  const centroids = new Float32Array(k * dim);
+  for (let c = 0; c < k; c++) centroids.set(sample.subarray(c * dim, (c + 1) * dim), c * dim); // sample is already shuffled
+  const sums = new Float64Array(k * dim);
+  const counts = new Int32Array(k);
+  for (let it = 0; it < (options.iterations ?? 8); it++) {
+    const { codes } = await assignNearest(sample, dim, centroids);
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < want; i++) {
+      const c = codes[i]!;
+      counts[c]!++;
+      const so = c * dim;
+      const xo = i * dim;
+      for (let d = 0; d < dim; d++) sums[so + d]! += sample[xo + d]!;
+    }
+    for (let c = 0; c < k; c++) {
+      const co = c * dim;
+      if (counts[c] === 0) {
+        const r = Math.floor(random() * want);
+        centroids.set(sample.subarray(r * dim, (r + 1) * dim), co);
+        continue;
+      }
+      let norm = 0;
+      for (let d = 0; d < dim; d++) norm += sums[co + d]! * sums[co + d]!;
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let d = 0; d < dim; d++) centroids[co + d] = sums[co + d]! * inv;
+    }
+  }
+  return centroids;
+}

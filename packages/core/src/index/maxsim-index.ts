@@ -1,0 +1,806 @@
+/**
+ * `MaxSimIndex`: the vectors-only multi-vector index — exact search on the ONNX Runtime MaxSim
+ * kernel, PLAID-style approximate search (k-means centroids + hnswlib-node + inverted lists, see
+ * `plaid.ts`), incremental add/upsert/delete, compaction with centroid retraining, and id filters.
+ * Everything persists through the storage layer's `IndexStore` (one commit per write, so a crash
+ * leaves the last committed state), and documents may carry a JSON payload committed with their
+ * vectors (what `Collection` uses for text and metadata).
+ *
+ * Memory holds every vector as float32 (what the codec decodes to), so results do not change when
+ * an index is reopened; the codec sets the on-disk size. Small indexes (below `minTrainTokens`
+ * tokens) are not trained and `search` is exact on them; the add that crosses the threshold
+ * trains centroids and rewrites the segments with centroid ids (and residuals).
+ */
+import { MaxsimError } from "../errors.js";
+import { checkVectors, type FlatTokens } from "../scoring/flat-tokens.js";
+import { scoreFlatJs } from "../scoring/js-kernel.js";
+import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
+import { scoreFlatOrt } from "../scoring/ort-kernel.js";
+import { getCodec } from "../storage/codecs/registry.js";
+import { IndexStore } from "../storage/index-store.js";
+import type { ColumnArray } from "../storage/segment.js";
+import type { NewSegment } from "../storage/store-types.js";
+import { throwIfAborted } from "../errors.js";
+import type { TokenVectors } from "../types.js";
+import { assignNearest, trainKMeans } from "./kmeans.js";
+import { CentroidIndex } from "./plaid.js";
+import {
+  decodeResidualState,
+  decodeResiduals,
+  encodeResidualState,
+  encodeResiduals,
+  fitResidualQuantizer,
+  type ResidualQuantizer,
+} from "./residual-codec.js";
+import { TopK } from "./top-k.js";
+import type { ExactSearchOptions, IdFilter, IndexCodec, SearchHit, SearchOptions } from "./types.js";
+
+/** One document to add: its id, token vectors and an optional JSON payload. */
+export interface IndexItem {
+  id: string;
+  embeddings: TokenVectors;
+  /** JSON-serialisable value stored in the same commit (e.g. `{ text, metadata }`). */
+  payload?: unknown;
+}
+
+/** Options of {@link MaxSimIndex.create} and {@link MaxSimIndex.inMemory}. */
+export interface MaxSimIndexOptions {
+  dim: number;
+  /** @defaultValue "float32" */
+  codec?: IndexCodec;
+  /** Token count from which the index trains centroids and `search` becomes approximate. @defaultValue 32768 */
+  minTrainTokens?: number;
+  /** Centroid count; by default ≈ 4·√tokens (a power of two, as PLAID picks it). */
+  centroids?: number;
+  /** k-means seed. @defaultValue 1234 */
+  seed?: number;
+  /** Free-form JSON stored in the manifest for the index's owner (e.g. the Collection's model id). */
+  meta?: Record<string, unknown>;
+}
+
+/** Options of {@link MaxSimIndex.open}. */
+export interface MaxSimIndexOpenOptions {
+  /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
+  readOnly?: boolean;
+}
+
+/** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
+interface IndexState {
+  format: 1;
+  codec: IndexCodec;
+  minTrainTokens: number;
+  centroids: number | null;
+  seed: number;
+  trained: boolean;
+  trainedTokens: number;
+  trainError: number;
+  postTokens: number;
+  postErrorSum: number;
+}
+
+const STATE_KEY = "maxsimIndex";
+const CODECS: readonly IndexCodec[] = ["float32", "float16", "residual-2", "residual-4"];
+const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
+const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
+
+function residualBits(codec: IndexCodec): 2 | 4 | null {
+  return codec === "residual-2" ? 2 : codec === "residual-4" ? 4 : null;
+}
+
+/**
+ * A multi-vector (late-interaction) index: add token vectors under string ids, search with
+ * MaxSim. Results are best first, ties broken by id.
+ *
+ * @example
+ * ```ts
+ * const index = await MaxSimIndex.inMemory({ dim: 2 });
+ * await index.add([
+ *   { id: "a", embeddings: { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 } },
+ *   { id: "b", embeddings: { data: new Float32Array([0.6, 0.8]), length: 1, dim: 2 } },
+ * ]);
+ * await index.search({ data: new Float32Array([1, 0]), length: 1, dim: 2 }, { k: 2 });
+ * // [{ id: "a", score: 1 }, { id: "b", score: 0.6 }]
+ * ```
+ */
+export class MaxSimIndex {
+  readonly dim: number;
+  readonly codec: IndexCodec;
+  private state: IndexState;
+  // Arena: all token vectors of all slots (live or dead), back to back.
+  private data: Float32Array;
+  private tokens = 0;
+  private offsets: Int32Array;
+  private slots = 0;
+  private codes = new Int32Array(0);
+  private slotIds: string[] = [];
+  private alive = new Uint8Array(0);
+  private payloads: unknown[] = [];
+  private readonly idToSlot = new Map<string, number>();
+  private liveTokens = 0;
+  private liveCount = 0;
+  private flatCache: FlatTokens | null = null;
+  private centroidIndex: CentroidIndex | null = null;
+  private quantizer: ResidualQuantizer | null = null;
+  private writing: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly store: IndexStore,
+    state: IndexState,
+  ) {
+    this.dim = store.manifest.dim;
+    this.codec = state.codec;
+    this.state = state;
+    this.data = new Float32Array(1024 * this.dim);
+    this.offsets = new Int32Array(1024);
+  }
+
+  /**
+   * Creates an index directory.
+   *
+   * @param dir - directory to create (parents too)
+   * @param options - see {@link MaxSimIndexOptions}
+   * @throws MaxsimError `INDEX_EXISTS`, `INDEX_LOCKED`, `INVALID_OPTION`, `IO_ERROR`
+   * @example
+   * ```ts
+   * const index = await MaxSimIndex.create("/tmp/my-index", { dim: 128, codec: "residual-2" });
+   * await index.close();
+   * ```
+   */
+  static async create(dir: string, options: MaxSimIndexOptions): Promise<MaxSimIndex> {
+    const state = initialState(options);
+    const store = await IndexStore.create(dir, { dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
+    return new MaxSimIndex(store, state);
+  }
+
+  /**
+   * An index that lives in memory only (same behaviour, no files).
+   *
+   * @throws MaxsimError `INVALID_OPTION`
+   * @example
+   * ```ts
+   * const index = MaxSimIndex.inMemory({ dim: 128 });
+   * index.size; // 0
+   * ```
+   */
+  static inMemory(options: MaxSimIndexOptions): MaxSimIndex {
+    const state = initialState(options);
+    const store = IndexStore.inMemory({ dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
+    return new MaxSimIndex(store, state);
+  }
+
+  /**
+   * Opens an index directory at its last commit.
+   *
+   * @throws MaxsimError `INDEX_NOT_FOUND`, `INDEX_VERSION`, `INDEX_LOCKED`, `INVALID_OPTION` (not a MaxSimIndex), {@link IndexCorruptError}
+   * @example
+   * ```ts
+   * const index = await MaxSimIndex.open("/tmp/my-index");
+   * console.log(index.size);
+   * ```
+   */
+  static async open(dir: string, options: MaxSimIndexOpenOptions = {}): Promise<MaxSimIndex> {
+    const store = await IndexStore.open(dir, { readOnly: options.readOnly ?? false });
+    try {
+      const state = store.manifest.meta[STATE_KEY] as IndexState | undefined;
+      if (state?.format !== 1 || !CODECS.includes(state.codec)) {
+        throw new MaxsimError("INVALID_OPTION", `${dir} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
+      }
+      const index = new MaxSimIndex(store, { ...state });
+      await index.load();
+      return index;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** Number of live documents. */
+  get size(): number {
+    return this.liveCount;
+  }
+
+  /** Owner metadata from the manifest (everything but the index's own state). */
+  get meta(): Record<string, unknown> {
+    const { [STATE_KEY]: _state, ...rest } = this.store.manifest.meta;
+    return rest;
+  }
+
+  /** True once centroids are trained (and `search` is approximate). */
+  get trained(): boolean {
+    return this.centroidIndex !== null;
+  }
+
+  /** The directory, or `null` in memory. */
+  get dir(): string | null {
+    return this.store.dir;
+  }
+
+  /** True when a document with this id is stored. */
+  has(id: string): boolean {
+    return this.idToSlot.has(id);
+  }
+
+  /** Ids of all stored documents, in insertion order. */
+  *ids(): IterableIterator<string> {
+    for (let s = 0; s < this.slots; s++) if (this.alive[s] === 1) yield this.slotIds[s]!;
+  }
+
+  /** A copy of a document's token vectors (as stored: decoded by the codec), or `undefined`. */
+  get(id: string): TokenVectors | undefined {
+    const slot = this.idToSlot.get(id);
+    if (slot === undefined) return undefined;
+    const lo = this.offsets[slot]!;
+    const hi = this.offsets[slot + 1]!;
+    return { data: this.data.slice(lo * this.dim, hi * this.dim), length: hi - lo, dim: this.dim };
+  }
+
+  /** The payload stored with a document, or `undefined` (none, or unknown id). */
+  getPayload(id: string): unknown {
+    const slot = this.idToSlot.get(id);
+    return slot === undefined ? undefined : (this.payloads[slot] ?? undefined);
+  }
+
+  /**
+   * Adds documents in one commit. New tokens go to their nearest existing centroids; the add that
+   * brings the index to `minTrainTokens` trains centroids.
+   *
+   * @throws MaxsimError `DUPLICATE_ID` (in the batch or already stored: use `upsert`), `INVALID_ID`,
+   *   `DIM_MISMATCH`, `INVALID_VECTOR`, `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
+   * @example
+   * ```ts
+   * await index.add([{ id: "a", embeddings: vectors, payload: { text: "hello" } }]);
+   * ```
+   */
+  add(items: readonly IndexItem[]): Promise<void> {
+    return this.exclusive(() => this.write(items, false));
+  }
+
+  /**
+   * Adds documents, replacing any stored under the same ids, in one commit.
+   *
+   * @throws as {@link MaxSimIndex.add}, except that stored ids are replaced
+   */
+  upsert(items: readonly IndexItem[]): Promise<void> {
+    return this.exclusive(() => this.write(items, true));
+  }
+
+  /**
+   * Deletes documents; unknown ids are ignored. Returns how many were deleted.
+   *
+   * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
+   */
+  delete(ids: readonly string[]): Promise<number> {
+    return this.exclusive(async () => {
+      const known = [...new Set(ids)].filter((id) => this.idToSlot.has(id));
+      if (known.length === 0) return 0;
+      await this.store.commit({ deleteIds: known, meta: this.metaWith(this.state) });
+      for (const id of known) this.kill(id);
+      return known.length;
+    });
+  }
+
+  /**
+   * Exact MaxSim top-k (brute force on the ONNX Runtime kernel). An empty index returns `[]`;
+   * `k` larger than the index returns every (matching) document.
+   *
+   * @throws MaxsimError `INVALID_OPTION` (k < 1 or not an integer), `DIM_MISMATCH`, `INVALID_VECTOR`, `ABORTED`
+   * @example
+   * ```ts
+   * const hits = await index.searchExact(query, { k: 10, filter: new Set(["a", "b"]) });
+   * ```
+   */
+  async searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
+    this.checkSearch(query, options.k);
+    throwIfAborted(options.signal);
+    if (this.liveCount === 0) return [];
+    const accept = this.acceptor(options.filter);
+    if (options.filter !== undefined) {
+      const matching = this.matchingSlots(accept);
+      if (matching.length * 8 < this.liveCount) return this.scoreSlots(query, matching, options.k);
+    }
+    const [scores] = await scoreFlatOrt([query], this.flat());
+    throwIfAborted(options.signal);
+    const top = new TopK(options.k);
+    for (let s = 0; s < this.slots; s++) if (accept(s)) top.push(this.slotIds[s]!, scores![s]!);
+    return top.result();
+  }
+
+  /**
+   * Approximate MaxSim top-k (the default): PLAID-style candidates from centroid inverted lists,
+   * rescored exactly. Untrained (small) indexes and filters matching few documents are searched
+   * exactly, so results are the exact top-k among matching documents there.
+   *
+   * @throws as {@link MaxSimIndex.searchExact}
+   * @example
+   * ```ts
+   * const hits = await index.search(query, { k: 10 }); // [{ id, score }, …] best first
+   * ```
+   */
+  async search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
+    this.checkSearch(query, options.k);
+    throwIfAborted(options.signal);
+    if (this.liveCount === 0) return [];
+    const centroids = this.centroidIndex;
+    if (centroids === null) return this.searchExact(query, options);
+    const accept = this.acceptor(options.filter);
+    if (options.filter !== undefined) {
+      const matching = this.matchingSlots(accept);
+      const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(this.liveCount / 100));
+      if (matching.length <= threshold) return this.scoreSlots(query, matching, options.k);
+    }
+    const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
+    const want = positiveInt(options.candidates ?? Math.max(256, 16 * options.k), "candidates");
+    const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
+    throwIfAborted(options.signal);
+    return this.scoreSlots(query, candidates, options.k);
+  }
+
+  /**
+   * Exact MaxSim scores of the given stored documents, best first, at most `k`.
+   *
+   * @throws MaxsimError `NOT_FOUND` (unknown id), `INVALID_OPTION`, `DIM_MISMATCH`, `INVALID_VECTOR`
+   * @example
+   * ```ts
+   * await index.rerank(query, ["b", "a"], { k: 1 }); // [{ id: "a", score: 1 }]
+   * ```
+   */
+  async rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
+    const unique = [...new Set(ids)];
+    this.checkSearch(query, options.k ?? Math.max(1, unique.length));
+    const slots = unique.map((id) => {
+      const slot = this.idToSlot.get(id);
+      if (slot === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Rerank only stored ids (check index.has(id)).`);
+      return slot;
+    });
+    if (slots.length === 0) return [];
+    return this.scoreSlots(query, Int32Array.from(slots), options.k ?? slots.length);
+  }
+
+  /**
+   * Per query token, the best-matching token of document `id` and its dot product (they sum to
+   * the document's score).
+   *
+   * @throws MaxsimError `NOT_FOUND`, `DIM_MISMATCH`, `INVALID_VECTOR`
+   * @example
+   * ```ts
+   * index.explain(query, "a"); // [{ queryIndex: 0, docIndex: 0, score: 1 }]
+   * ```
+   */
+  explain(query: TokenVectors, id: string): TokenMatchScore[] {
+    checkVectors(query, "The query", this.dim);
+    const doc = this.get(id);
+    if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
+    return maxsimExplain(query, doc);
+  }
+
+  /**
+   * Rewrites the segments without deleted rows, trains centroids if the index is big enough and
+   * untrained, and retrains them when drift makes recall fall: when tokens added after training
+   * reach half the trained count, or their mean quantisation error exceeds the training one by 20%.
+   *
+   * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
+   * @example
+   * ```ts
+   * await index.delete(["a"]);
+   * await index.compact(); // deleted rows are gone from disk
+   * ```
+   */
+  compact(): Promise<void> {
+    return this.exclusive(async () => {
+      const st = this.state;
+      const drift =
+        st.trained &&
+        (st.postTokens >= 0.5 * st.trainedTokens || (st.postTokens > 0 && st.postErrorSum / st.postTokens > 1.2 * st.trainError));
+      const untrainedBig = !st.trained && this.liveTokens >= st.minTrainTokens;
+      await this.rewrite(drift || untrainedBig);
+    });
+  }
+
+  /** Replaces the owner metadata (everything in the manifest meta but the index state) in one commit. */
+  setMeta(meta: Record<string, unknown>): Promise<void> {
+    return this.exclusive(async () => {
+      await this.store.commit({ meta: { ...meta, [STATE_KEY]: this.state } });
+    });
+  }
+
+  /** Releases the writer lock; further calls fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writing.catch(() => undefined);
+    this.closed = true;
+    await this.store.close();
+  }
+
+  /** Bytes per token on disk for this codec: vector payload + centroid id once trained. */
+  bytesPerToken(): number {
+    const bits = residualBits(this.codec);
+    const code = this.trained ? (this.centroidIndex!.k <= 65536 ? 2 : 4) : 0;
+    if (bits !== null) return this.trained ? code + (this.dim * bits) / 8 : 4 * this.dim;
+    return code + (this.codec === "float16" ? 2 : 4) * this.dim;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
+    const run = this.writing.then(fn, fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private checkSearch(query: TokenVectors, k: number): void {
+    if (!Number.isInteger(k) || k < 1) {
+      throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
+    }
+    checkVectors(query, "The query", this.dim);
+  }
+
+  private metaWith(state: IndexState): Record<string, unknown> {
+    return { ...this.meta, [STATE_KEY]: state };
+  }
+
+  private acceptor(filter: IdFilter | undefined): (slot: number) => boolean {
+    const alive = this.alive;
+    const ids = this.slotIds;
+    if (filter === undefined) return (s) => alive[s] === 1;
+    if (typeof filter === "function") return (s) => alive[s] === 1 && filter(ids[s]!);
+    return (s) => alive[s] === 1 && filter.has(ids[s]!);
+  }
+
+  private matchingSlots(accept: (slot: number) => boolean): Int32Array {
+    const out: number[] = [];
+    for (let s = 0; s < this.slots; s++) if (accept(s)) out.push(s);
+    return Int32Array.from(out);
+  }
+
+  private flat(): FlatTokens {
+    this.flatCache ??= {
+      data: this.data.subarray(0, this.tokens * this.dim),
+      offsets: this.offsets.subarray(0, this.slots + 1),
+      dim: this.dim,
+    };
+    return this.flatCache;
+  }
+
+  /** Exact scores of `slots`, top k. */
+  private async scoreSlots(query: TokenVectors, slots: Int32Array, k: number): Promise<SearchHit[]> {
+    if (slots.length === 0) return [];
+    const dim = this.dim;
+    let total = 0;
+    for (const s of slots) total += this.offsets[s + 1]! - this.offsets[s]!;
+    let scores: Float32Array;
+    if (total <= JS_KERNEL_TOKENS) {
+      scores = scoreFlatJs(query, this.flat(), slots);
+    } else {
+      const data = new Float32Array(total * dim);
+      const offsets = new Int32Array(slots.length + 1);
+      let at = 0;
+      slots.forEach((s, i) => {
+        const lo = this.offsets[s]!;
+        const hi = this.offsets[s + 1]!;
+        data.set(this.data.subarray(lo * dim, hi * dim), at * dim);
+        at += hi - lo;
+        offsets[i + 1] = at;
+      });
+      [scores] = (await scoreFlatOrt([query], { data, offsets, dim })) as [Float32Array];
+    }
+    const top = new TopK(k);
+    slots.forEach((s, i) => top.push(this.slotIds[s]!, scores[i]!));
+    return top.result();
+  }
+
+  private validateItems(items: readonly IndexItem[], upsert: boolean): void {
+    if (!Array.isArray(items)) throw new MaxsimError("INVALID_INPUT", "add/upsert take an array of { id, embeddings } items.");
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (typeof item?.id !== "string" || item.id.length === 0) {
+        throw new MaxsimError("INVALID_ID", `Document id ${JSON.stringify(item?.id)} is not a non-empty string. Give every document a string id.`);
+      }
+      if (seen.has(item.id)) {
+        throw new MaxsimError("DUPLICATE_ID", `Id ${JSON.stringify(item.id)} appears twice in one batch. Give each document one entry.`);
+      }
+      seen.add(item.id);
+      if (!upsert && this.idToSlot.has(item.id)) {
+        throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(item.id)} is already stored. Use upsert() to replace it, or delete it first.`);
+      }
+      checkVectors(item.embeddings, `Document ${JSON.stringify(item.id)}`, this.dim);
+    }
+  }
+
+  private async write(items: readonly IndexItem[], upsert: boolean): Promise<void> {
+    this.validateItems(items, upsert);
+    if (items.length === 0) return;
+    const dim = this.dim;
+    let total = 0;
+    for (const item of items) total += item.embeddings.length;
+    const vectors = new Float32Array(total * dim);
+    const offsets = new Int32Array(items.length + 1);
+    items.forEach((item, i) => {
+      vectors.set(item.embeddings.data.subarray(0, item.embeddings.length * dim), offsets[i]! * dim);
+      offsets[i + 1] = offsets[i]! + item.embeddings.length;
+    });
+    const payloads = items.some((i) => i.payload !== undefined) ? items.map((i) => i.payload ?? null) : undefined;
+    let codes: Int32Array | null = null;
+    const state = { ...this.state };
+    if (this.centroidIndex !== null) {
+      const assigned = await assignNearest(vectors, dim, this.centroidIndex.centroids);
+      codes = assigned.codes;
+      for (const s of assigned.sims) state.postErrorSum += 1 - s;
+      state.postTokens += total;
+    }
+    const columns = this.encodeColumns(vectors, codes);
+    const replaced = upsert ? items.map((i) => i.id).filter((id) => this.idToSlot.has(id)) : [];
+    await this.store.commit({
+      addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
+      ...(replaced.length > 0 ? { deleteIds: replaced } : {}),
+      meta: this.metaWith(state),
+    });
+    this.state = state;
+    for (const id of replaced) this.kill(id);
+    items.forEach((item, i) => this.append(item.id, vectors.subarray(offsets[i]! * dim, offsets[i + 1]! * dim), codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i]));
+    if (this.centroidIndex === null && this.liveTokens >= this.state.minTrainTokens) await this.rewrite(true);
+  }
+
+  /**
+   * Encodes vectors for a segment and replaces `vectors` in place with what decoding gives back,
+   * so memory always equals what a reopened index would hold.
+   */
+  private encodeColumns(vectors: Float32Array, codes: Int32Array | null): Record<string, ColumnArray> {
+    const dim = this.dim;
+    const bits = residualBits(this.codec);
+    if (bits !== null && codes !== null && this.quantizer !== null && this.centroidIndex !== null) {
+      const centroids = this.centroidIndex.centroids;
+      const residuals = encodeResiduals(this.quantizer, vectors, codes, centroids);
+      decodeResiduals(this.quantizer, residuals, codes, centroids, 0, codes.length, vectors);
+      return { codes: narrowCodes(codes, this.centroidIndex.k), residuals };
+    }
+    // float16 encodes; float32 (and residual codecs before training) store exact vectors.
+    const codec = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
+    const encoded = codec.encode(vectors);
+    if (this.codec === "float16") codec.decode(encoded, 0, vectors.length / dim, vectors);
+    return codes === null ? { ...encoded } : { ...encoded, codes: narrowCodes(codes, this.centroidIndex!.k) };
+  }
+
+  private append(id: string, vectors: Float32Array, codes: Int32Array | null, payload: unknown): void {
+    const dim = this.dim;
+    const n = vectors.length / dim;
+    if ((this.tokens + n) * dim > this.data.length) {
+      const next = new Float32Array(Math.max(this.data.length * 2, (this.tokens + n) * dim));
+      next.set(this.data.subarray(0, this.tokens * dim));
+      this.data = next;
+    }
+    if (this.slots + 2 > this.offsets.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.offsets = grow(this.offsets, (m) => new Int32Array(m));
+    }
+    if (this.slots + 1 > this.alive.length) {
+      const next = new Uint8Array(Math.max(1024, this.alive.length * 2));
+      next.set(this.alive);
+      this.alive = next;
+    }
+    if (codes !== null && this.tokens + n > this.codes.length) {
+      const next = new Int32Array(Math.max(this.codes.length * 2, this.tokens + n, 1024));
+      next.set(this.codes);
+      this.codes = next;
+    }
+    this.data.set(vectors, this.tokens * dim);
+    if (codes !== null) this.codes.set(codes, this.tokens);
+    const slot = this.slots;
+    this.offsets[slot] = this.tokens;
+    this.tokens += n;
+    this.offsets[slot + 1] = this.tokens;
+    this.slots++;
+    this.slotIds[slot] = id;
+    this.alive[slot] = 1;
+    this.payloads[slot] = payload;
+    this.idToSlot.set(id, slot);
+    this.liveCount++;
+    this.liveTokens += n;
+    this.flatCache = null;
+    if (codes !== null) this.centroidIndex?.addDocument(slot, codes);
+  }
+
+  private kill(id: string): void {
+    const slot = this.idToSlot.get(id);
+    if (slot === undefined) return;
+    this.idToSlot.delete(id);
+    this.alive[slot] = 0;
+    this.payloads[slot] = undefined;
+    this.liveCount--;
+    this.liveTokens -= this.offsets[slot + 1]! - this.offsets[slot]!;
+  }
+
+  /** Drops dead slots from memory (keeps order). */
+  private compactMemory(): void {
+    const dim = this.dim;
+    let t = 0;
+    let n = 0;
+    const hasCodes = this.centroidIndex !== null;
+    for (let s = 0; s < this.slots; s++) {
+      if (this.alive[s] !== 1) continue;
+      const lo = this.offsets[s]!;
+      const hi = this.offsets[s + 1]!;
+      this.data.copyWithin(t * dim, lo * dim, hi * dim);
+      if (hasCodes) this.codes.copyWithin(t, lo, hi);
+      this.offsets[n] = t;
+      this.slotIds[n] = this.slotIds[s]!;
+      this.payloads[n] = this.payloads[s];
+      this.alive[n] = 1;
+      this.idToSlot.set(this.slotIds[n]!, n);
+      t += hi - lo;
+      n++;
+    }
+    this.offsets[n] = t;
+    this.alive.fill(0, n);
+    this.slotIds.length = n;
+    this.payloads.length = n;
+    this.slots = n;
+    this.tokens = t;
+    this.flatCache = null;
+  }
+
+  /** Rewrites every segment from memory (compaction), training centroids first when `train`. */
+  private async rewrite(train: boolean): Promise<void> {
+    this.compactMemory();
+    const dim = this.dim;
+    const state = { ...this.state };
+    const all = this.data.subarray(0, this.tokens * dim);
+    let centroidIndex = this.centroidIndex;
+    let quantizer = this.quantizer;
+    let codes: Int32Array = this.codes.subarray(0, this.tokens);
+    const blobs: Record<string, Uint8Array | null> = {};
+    if (train && this.tokens > 0) {
+      const k = Math.min(this.tokens, state.centroids ?? defaultCentroids(this.tokens));
+      const centroids = await trainKMeans(all, dim, { k, seed: state.seed });
+      const assigned = await assignNearest(all, dim, centroids);
+      codes = assigned.codes;
+      let err = 0;
+      for (const s of assigned.sims) err += 1 - s;
+      state.trained = true;
+      state.trainedTokens = this.tokens;
+      state.trainError = err / Math.max(1, this.tokens);
+      state.postTokens = 0;
+      state.postErrorSum = 0;
+      centroidIndex = new CentroidIndex(centroids, dim);
+      blobs["centroids.f32"] = new Uint8Array(centroids.buffer.slice(centroids.byteOffset, centroids.byteOffset + centroids.byteLength));
+      const bits = residualBits(this.codec);
+      if (bits !== null) {
+        // Fit buckets on a strided sample of residual values (≤ 1M values is plenty for quantiles).
+        const stride = Math.max(1, Math.floor(this.tokens / 8192));
+        const sample: number[] = [];
+        for (let t = 0; t < this.tokens; t += stride) {
+          const co = codes[t]! * dim;
+          for (let d = 0; d < dim; d++) sample.push(all[t * dim + d]! - centroids[co + d]!);
+        }
+        quantizer = fitResidualQuantizer(Float32Array.from(sample), dim, bits);
+        blobs["residual.json"] = encodeResidualState(quantizer);
+      }
+    }
+    // Build the new segments (and, for residual codecs, replace memory with decoded vectors).
+    const segments: NewSegment[] = [];
+    const prevIndex = this.centroidIndex;
+    const prevQuantizer = this.quantizer;
+    this.centroidIndex = centroidIndex;
+    this.quantizer = quantizer;
+    try {
+      let s = 0;
+      while (s < this.slots) {
+        let e = s + 1;
+        while (e < this.slots && this.offsets[e + 1]! - this.offsets[s]! <= SEGMENT_TOKENS) e++;
+        const lo = this.offsets[s]!;
+        const hi = this.offsets[e]!;
+        const offsets = new Int32Array(e - s + 1);
+        for (let i = s; i <= e; i++) offsets[i - s] = this.offsets[i]! - lo;
+        const vectors = all.subarray(lo * dim, hi * dim);
+        const segCodes = centroidIndex !== null ? codes.subarray(lo, hi) : null;
+        const columns = this.encodeColumns(vectors, segCodes);
+        const payloads = this.payloads.slice(s, e);
+        segments.push({
+          ids: this.slotIds.slice(s, e),
+          columns: { ...columns, offsets },
+          payloads: payloads.some((p) => p !== undefined) ? payloads.map((p) => p ?? null) : undefined,
+          meta: { tokens: hi - lo },
+        });
+        s = e;
+      }
+      await this.store.commit({
+        addSegments: segments,
+        removeSegments: this.store.manifest.segments.map((x) => x.name),
+        blobs,
+        meta: this.metaWith(state),
+      });
+    } catch (error) {
+      this.centroidIndex = prevIndex;
+      this.quantizer = prevQuantizer;
+      throw error;
+    }
+    this.state = state;
+    if (centroidIndex !== null) {
+      if (train) this.codes = Int32Array.from(codes);
+      centroidIndex.clearLists();
+      for (let slot = 0; slot < this.slots; slot++) centroidIndex.addDocument(slot, this.codes.subarray(this.offsets[slot]!, this.offsets[slot + 1]!));
+    }
+    this.flatCache = null;
+  }
+
+  /** Loads every segment of the store's snapshot into memory. */
+  private async load(): Promise<void> {
+    const dim = this.dim;
+    if (this.state.trained) {
+      const blob = await this.store.readBlob("centroids.f32");
+      if (blob === undefined) throw new MaxsimError("INDEX_CORRUPT", "The index is marked trained but has no centroids.f32 blob. Rebuild the index.");
+      const centroids = new Float32Array(blob.slice().buffer);
+      this.centroidIndex = new CentroidIndex(centroids, dim);
+      const bits = residualBits(this.codec);
+      if (bits !== null) {
+        const q = await this.store.readBlob("residual.json");
+        if (q === undefined) throw new MaxsimError("INDEX_CORRUPT", "The index uses a residual codec but has no residual.json blob. Rebuild the index.");
+        this.quantizer = decodeResidualState(q);
+      }
+    }
+    const float = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
+    for (const entry of this.store.manifest.segments) {
+      const seg = await this.store.readSegment(entry.name);
+      const offsets = seg.columns["offsets"] as Int32Array;
+      const rows = seg.ids.length;
+      const tokens = offsets[rows]!;
+      const rawCodes = seg.columns["codes"];
+      const codes = rawCodes === undefined ? null : Int32Array.from(rawCodes);
+      let vectors: Float32Array;
+      if (seg.columns["residuals"] !== undefined && this.quantizer !== null && codes !== null) {
+        vectors = decodeResiduals(this.quantizer, seg.columns["residuals"] as Uint8Array, codes, this.centroidIndex!.centroids, 0, tokens, new Float32Array(tokens * dim));
+      } else {
+        vectors = float.decode(seg.columns, 0, tokens);
+      }
+      let segCodes: Int32Array | null = codes;
+      if (segCodes === null && this.centroidIndex !== null) segCodes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
+      for (let i = 0; i < rows; i++) {
+        const id = seg.ids[i]!;
+        if (seg.deleted.has(id)) continue;
+        this.append(id, vectors.subarray(offsets[i]! * dim, offsets[i + 1]! * dim), segCodes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, seg.payloads?.[i] ?? undefined);
+      }
+    }
+  }
+}
+
+function initialState(options: MaxSimIndexOptions): IndexState {
+  const codec = options.codec ?? "float32";
+  if (!CODECS.includes(codec)) {
+    throw new MaxsimError("INVALID_OPTION", `Unknown index codec ${JSON.stringify(codec)}. Use one of ${CODECS.join(", ")}.`);
+  }
+  if (!Number.isSafeInteger(options.dim) || options.dim < 1) {
+    throw new MaxsimError("INVALID_OPTION", `Index dim must be a positive integer (got ${options.dim}). Pass the encoder's output dimension.`);
+  }
+  if (options.centroids !== undefined) positiveInt(options.centroids, "centroids");
+  return {
+    format: 1,
+    codec,
+    minTrainTokens: options.minTrainTokens ?? 32768,
+    centroids: options.centroids ?? null,
+    seed: options.seed ?? 1234,
+    trained: false,
+    trainedTokens: 0,
+    trainError: 0,
+    postTokens: 0,
+    postErrorSum: 0,
+  };
+}
+
+/** PLAID's choice: the power of two nearest 4·√tokens (at least 16). */
+function defaultCentroids(tokens: number): number {
+  return Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(tokens))));
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new MaxsimError("INVALID_OPTION", `${name} must be an integer ≥ 1 (got ${v}).`);
+  return v;
+}
+
+function narrowCodes(codes: Int32Array, k: number): Uint16Array | Int32Array {
+  return k <= 65536 ? Uint16Array.from(codes) : codes.slice();
+}

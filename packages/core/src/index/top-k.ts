@@ -1,0 +1,37 @@
+/** Top-k selection with the index's ordering: score descending, ties by id ascending. */
+import type { SearchHit } from "./types.js";
+
+/** Compares hits: best first, ties broken by id (code-unit order, as `<` on strings). */
+export function compareHits(a: SearchHit, b: SearchHit): number {
+  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * Collects the best `k` of `(score, id)` pairs fed one by one. Keeps a sorted buffer, so it is
+ * linear in the input for the small `k` of retrieval and falls back to a full sort for large `k`.
+ */
+export class TopK {
+  private readonly hits: SearchHit[] = [];
+  constructor(private readonly k: number) {}
+
+  push(id: string, score: number): void {
+    const hits = this.hits;
+    if (hits.length === this.k) {
+      const worst = hits[hits.length - 1]!;
+      if (score < worst.score || (score === worst.score && id > worst.id)) return;
+    }
+    const hit = { id, score };
+    let i = hits.length;
+    hits.push(hit);
+    while (i > 0 && compareHits(hits[i - 1]!, hit) > 0) {
+      hits[i] = hits[i - 1]!;
+      i--;
+    }
+    hits[i] = hit;
+    if (hits.length > this.k) hits.pop();
+  }
+
+  result(): SearchHit[] {
+    return this.hits;
+  }
+}

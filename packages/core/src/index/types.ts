@@ -1,0 +1,38 @@
+/** Public value types of the MaxSim index. */
+
+/** One search result: best first, ties broken by id. */
+export interface SearchHit {
+  id: string;
+  score: number;
+}
+
+/**
+ * Restricts a search to some ids: a predicate or a set. When few documents match (see
+ * {@link SearchOptions.exactBelow}), the index scores exactly over the matching set, so the
+ * result is the exact top-k among matching documents.
+ */
+export type IdFilter = ((id: string) => boolean) | ReadonlySet<string>;
+
+/** Vector codecs of the index: exact, half precision, or PLAID residuals at 2 / 4 bits. */
+export type IndexCodec = "float32" | "float16" | "residual-2" | "residual-4";
+
+/** Options of {@link MaxSimIndex.searchExact}. */
+export interface ExactSearchOptions {
+  /** Number of hits. Must be ≥ 1; more than the index holds returns all. */
+  k: number;
+  filter?: IdFilter;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link MaxSimIndex.search}: the exact ones plus PLAID tuning. */
+export interface SearchOptions extends ExactSearchOptions {
+  /** Nearest centroids probed per query token. @defaultValue 8 */
+  nprobe?: number;
+  /** Candidates kept after centroid-only scoring and rescored exactly. @defaultValue max(256, 16·k) */
+  candidates?: number;
+  /**
+   * Filtered searches score exactly over the matching documents when at most this many match
+   * (or at most 1% of the index). @defaultValue 2000
+   */
+  exactBelow?: number;
+}

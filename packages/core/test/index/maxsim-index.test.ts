@@ -1,0 +1,196 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MaxSimIndex, type IndexItem } from "../../src/index/maxsim-index.js";
+import { syntheticCorpus } from "../../src/index/synthetic.js";
+import type { SearchHit } from "../../src/index/types.js";
+import type { TokenVectors } from "../../src/types.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "maxsim-index-"));
+  dirs.push(d);
+  return join(d, "idx");
+}
+
+/** Naive MaxSim: Σ_i max_j q_i·d_j, straight from the definition. */
+function naive(q: TokenVectors, d: TokenVectors): number {
+  let total = 0;
+  for (let i = 0; i < q.length; i++) {
+    let best = -Infinity;
+    for (let j = 0; j < d.length; j++) {
+      let s = 0;
+      for (let k = 0; k < q.dim; k++) s += q.data[i * q.dim + k]! * d.data[j * d.dim + k]!;
+      best = Math.max(best, s);
+    }
+    total += best;
+  }
+  return total;
+}
+
+/** Brute-force top-k over `docs` with the index's ordering (score desc, id asc). */
+function bruteForce(q: TokenVectors, docs: Map<string, TokenVectors>, k: number, keep: (id: string) => boolean = () => true): SearchHit[] {
+  return [...docs]
+    .filter(([id]) => keep(id))
+    .map(([id, d]) => ({ id, score: naive(q, d) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+    .slice(0, k);
+}
+
+function expectSameHits(actual: SearchHit[], expected: SearchHit[]): void {
+  expect(actual.map((h) => h.id)).toEqual(expected.map((h) => h.id));
+  actual.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 4));
+}
+
+const corpus = syntheticCorpus({ docs: 400, dim: 32, docLength: [6, 20], concepts: 96, seed: 21 });
+const items: IndexItem[] = corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i), payload: { n: i } }));
+const docsById = new Map(items.map((it) => [it.id, it.embeddings]));
+const queries = corpus.queries(8, 12, 3);
+// Small enough to train on this corpus (≈ 5,200 tokens), so `search` is the PLAID path.
+const small = { dim: 32, minTrainTokens: 2000 };
+
+describe("MaxSimIndex exact search", () => {
+  it("equals the naive triple loop, ties by id, k > size returns all", async () => {
+    const index = MaxSimIndex.inMemory({ dim: 32 });
+    await index.add(items.slice(0, 120));
+    const subset = new Map([...docsById].slice(0, 120));
+    for (const q of queries.slice(0, 3)) expectSameHits(await index.searchExact(q, { k: 10 }), bruteForce(q, subset, 10));
+    expect((await index.searchExact(queries[0]!, { k: 1000 })).length).toBe(120);
+    // Equal scores: two copies of one document are ordered by id.
+    await index.add([{ id: "zz-copy", embeddings: corpus.doc(0) }, { id: "aa-copy", embeddings: corpus.doc(0) }]);
+    const hits = await index.searchExact(corpus.doc(0), { k: 3 });
+    expect(hits.slice(0, 3).map((h) => h.id)).toEqual(["aa-copy", corpus.ids[0], "zz-copy"]);
+    expect(hits[0]!.score).toBe(hits[2]!.score);
+  });
+
+  it("explain gives per-token best matches that sum to the score; rerank scores given ids", async () => {
+    const index = MaxSimIndex.inMemory({ dim: 32 });
+    await index.add(items.slice(0, 20));
+    const q = queries[0]!;
+    const ex = index.explain(q, corpus.ids[3]!);
+    expect(ex).toHaveLength(q.length);
+    expect(ex.reduce((s, m) => s + m.score, 0)).toBeCloseTo(naive(q, corpus.doc(3)), 5);
+    const rr = await index.rerank(q, [corpus.ids[5]!, corpus.ids[3]!, corpus.ids[4]!], { k: 2 });
+    expectSameHits(rr, bruteForce(q, new Map([3, 4, 5].map((i) => [corpus.ids[i]!, corpus.doc(i)])), 2));
+  });
+
+  it("typed errors and documented edge cases", async () => {
+    const index = MaxSimIndex.inMemory({ dim: 32 });
+    expect(await index.search(queries[0]!, { k: 5 })).toEqual([]); // empty index → []
+    await index.add(items.slice(0, 5));
+    const code = (p: Promise<unknown> | (() => unknown)) =>
+      (typeof p === "function" ? Promise.resolve().then(p) : p).then(
+        () => "ok",
+        (e: { code?: string }) => e.code,
+      );
+    expect(await code(index.search(queries[0]!, { k: 0 }))).toBe("INVALID_OPTION");
+    expect(await code(index.searchExact(queries[0]!, { k: 1.5 }))).toBe("INVALID_OPTION");
+    expect(await code(index.search({ data: new Float32Array(16), length: 1, dim: 16 }, { k: 1 }))).toBe("DIM_MISMATCH");
+    const nan = new Float32Array(64);
+    nan[40] = Number.NaN;
+    expect(await code(index.add([{ id: "n", embeddings: { data: nan, length: 2, dim: 32 } }]))).toBe("INVALID_VECTOR");
+    expect(await code(index.search({ data: nan, length: 2, dim: 32 }, { k: 1 }))).toBe("INVALID_VECTOR");
+    expect(await code(index.add([{ id: corpus.ids[0]!, embeddings: corpus.doc(9) }]))).toBe("DUPLICATE_ID");
+    expect(await code(index.add([items[7]!, items[7]!]))).toBe("DUPLICATE_ID");
+    expect(await code(() => index.explain(queries[0]!, "nope"))).toBe("NOT_FOUND");
+    expect(await code(index.rerank(queries[0]!, ["nope"]))).toBe("NOT_FOUND");
+    expect(index.size).toBe(5); // failed writes changed nothing
+    await index.upsert([{ id: corpus.ids[0]!, embeddings: corpus.doc(9), payload: "new" }]);
+    expect(index.size).toBe(5);
+    expect(index.get(corpus.ids[0]!)!.data).toEqual(corpus.doc(9).data);
+    expect(index.getPayload(corpus.ids[0]!)).toBe("new");
+  });
+});
+
+describe("MaxSimIndex approximate search (PLAID)", () => {
+  it("trains past minTrainTokens and keeps recall@10 high on clustered data", async () => {
+    const index = MaxSimIndex.inMemory(small);
+    await index.add(items);
+    expect(index.trained).toBe(true);
+    let recall = 0;
+    for (const q of queries) {
+      const truth = new Set((await index.searchExact(q, { k: 10 })).map((h) => h.id));
+      const hits = await index.search(q, { k: 10 });
+      expect(hits).toHaveLength(10);
+      recall += hits.filter((h) => truth.has(h.id)).length / 10;
+    }
+    expect(recall / queries.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("filters equal brute force with the filter (few matches: exact; set or predicate)", async () => {
+    const index = MaxSimIndex.inMemory(small);
+    await index.add(items);
+    const allowed = new Set(corpus.ids.filter((_, i) => i % 37 === 0));
+    for (const q of queries.slice(0, 3)) {
+      const expected = bruteForce(q, docsById, 5, (id) => allowed.has(id));
+      expectSameHits(await index.search(q, { k: 5, filter: allowed }), expected);
+      expectSameHits(await index.search(q, { k: 5, filter: (id) => allowed.has(id) }), expected);
+      expectSameHits(await index.searchExact(q, { k: 5, filter: allowed }), expected);
+    }
+    // Many matches: the PLAID path, still only matching ids.
+    const even = (id: string) => Number(id.slice(4)) % 2 === 0;
+    const hits = await index.search(queries[0]!, { k: 10, filter: even, exactBelow: 1 });
+    expect(hits.every((h) => even(h.id))).toBe(true);
+  });
+
+  it("after adds past training, deletes, upserts and compaction, results equal a rebuilt index", async () => {
+    const index = MaxSimIndex.inMemory(small);
+    await index.add(items.slice(0, 200)); // trains here
+    await index.add(items.slice(200)); // 50% of the corpus after training: drift
+    const removed = corpus.ids.filter((_, i) => i % 5 === 0);
+    expect(await index.delete([...removed, "unknown"])).toBe(removed.length);
+    await index.upsert([{ id: corpus.ids[1]!, embeddings: corpus.doc(2) }]);
+    const final = new Map(docsById);
+    for (const id of removed) final.delete(id);
+    final.set(corpus.ids[1]!, corpus.doc(2));
+    const generous = { k: 10, nprobe: 64, candidates: 400 };
+    const before = await Promise.all(queries.map((q) => index.search(q, generous)));
+    await index.compact(); // drops deleted rows and retrains (half the corpus came after training)
+    expect(index.size).toBe(final.size);
+    const rebuilt = MaxSimIndex.inMemory(small);
+    await rebuilt.add([...final].map(([id, embeddings]) => ({ id, embeddings })));
+    for (const [qi, q] of queries.entries()) {
+      const expected = bruteForce(q, final, 10);
+      expectSameHits(await index.searchExact(q, { k: 10 }), expected);
+      expectSameHits(await rebuilt.searchExact(q, { k: 10 }), expected);
+      expectSameHits(await index.search(q, generous), expected);
+      expectSameHits(await rebuilt.search(q, generous), expected);
+      expectSameHits(before[qi]!, expected);
+    }
+  });
+});
+
+describe("MaxSimIndex persistence", () => {
+  it("reopens with the same documents, payloads and results (float32, float16, residual-2)", async () => {
+    for (const codec of ["float32", "float16", "residual-2"] as const) {
+      const dir = await tempDir();
+      const index = await MaxSimIndex.create(dir, { ...small, codec, meta: { owner: "test" } });
+      await index.add(items.slice(0, 250));
+      await index.add(items.slice(250));
+      await index.delete([corpus.ids[7]!]);
+      const snapshot = await Promise.all(queries.map((q) => index.search(q, { k: 10 })));
+      const vectors = index.get(corpus.ids[8]!)!;
+      await index.close();
+      const reopened = await MaxSimIndex.open(dir);
+      expect(reopened.size).toBe(399);
+      expect(reopened.has(corpus.ids[7]!)).toBe(false);
+      expect(reopened.meta).toEqual({ owner: "test" });
+      expect(reopened.getPayload(corpus.ids[8]!)).toEqual({ n: 8 });
+      expect(reopened.get(corpus.ids[8]!)).toEqual(vectors);
+      for (const [qi, q] of queries.entries()) expect(await reopened.search(q, { k: 10 })).toEqual(snapshot[qi]);
+      if (codec === "residual-2") {
+        expect(reopened.bytesPerToken()).toBe(2 + 32 / 4);
+        await reopened.compact(); // retrains: 150 of 400 documents came after training
+        const retrained = reopened.get(corpus.ids[8]!)!;
+        await reopened.delete([corpus.ids[9]!]);
+        await reopened.compact(); // no drift now: rewriting stored residuals is lossless
+        expect(reopened.get(corpus.ids[8]!)).toEqual(retrained);
+      }
+      await reopened.close();
+    }
+  });
+});
