@@ -1,0 +1,54 @@
+/**
+ * The README demo: index a small multilingual corpus once, then ask questions in other
+ * languages and print the top passages with MaxSim scores and the matched words highlighted.
+ *
+ *   pnpm demo                        # LiquidAI/LFM2-ColBERT-350M, or the offline fixture
+ *   MAXSIM_MODEL=<id|dir> pnpm demo  # any PyLate ColBERT (hub id or local directory)
+ */
+import { Collection, highlight } from "@maxsim/core";
+import { loadModelOrFixture } from "@maxsim/core/fixtures";
+import { PASSAGES, QUESTIONS } from "./corpus.js";
+
+const MODEL = process.env.MAXSIM_MODEL ?? "LiquidAI/LFM2-ColBERT-350M";
+const style = process.stdout.isTTY ? "ansi" : "brackets";
+
+const { encoder, fallback } = await loadModelOrFixture(MODEL, {
+  log: (line) => console.log(line),
+  onProgress: (message: string) => console.log(`  ${message}`),
+});
+console.log(`model: ${fallback ? `offline fixture (${encoder.modelId})` : encoder.modelId}`);
+
+// One encoding, to show what late interaction works with: a vector per token.
+const [sample] = await encoder.encodeDocuments([PASSAGES[0]!.text]);
+console.log(`"${PASSAGES[0]!.text}" → ${sample!.length} token vectors × ${sample!.dim} dims`);
+
+const collection = await Collection.create(null, { model: encoder });
+const started = performance.now();
+await collection.addDocuments(
+  PASSAGES.map((p) => ({ id: p.id, text: p.text, metadata: { lang: p.lang, topic: p.topic } })),
+);
+const languages = new Set(PASSAGES.map((p) => p.lang));
+console.log(
+  `indexed ${collection.size} passages in ${languages.size} languages (${[...languages].join(", ")}) in ${(performance.now() - started).toFixed(0)} ms\n`,
+);
+
+for (const question of QUESTIONS) {
+  console.log(`[${question.lang}] ${question.text}`);
+  const results = await collection.query(question.text, { k: 3 });
+  for (const [rank, hit] of results.entries()) {
+    const { matches } = await collection.explain(question.text, hit.id);
+    // Highlight the document tokens that carry real weight in the score, not every best match.
+    const strongest = Math.max(...matches.map((m) => m.score));
+    const marked = highlight(hit.text, matches, { style, minScore: 0.6 * strongest });
+    console.log(`  ${rank + 1}. ${hit.score.toFixed(2).padStart(6)}  ${hit.id.padEnd(13)} ${marked}`);
+  }
+  console.log();
+}
+
+// Metadata filters narrow the search without leaving MaxSim: only Chinese passages here.
+const question = QUESTIONS[1]!;
+const [zh] = await collection.query(question.text, { k: 1, filter: { lang: "zh" } });
+console.log(`filter {lang: "zh"} for "${question.text}" → ${zh?.id ?? "nothing"} (${zh?.score.toFixed(2) ?? "–"})`);
+
+await collection.close();
+await encoder.dispose();
