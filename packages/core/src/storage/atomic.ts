@@ -32,9 +32,12 @@ export interface WriteFileAtomicOptions {
  * @example
  * ```ts
  * import { writeFileAtomic } from "@maxsim/core";
- * import { readFile } from "node:fs/promises";
- * await writeFileAtomic("/tmp/hello.txt", new TextEncoder().encode("hi"));
- * console.log(await readFile("/tmp/hello.txt", "utf8")); // "hi"
+ * import { mkdtemp, readFile } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const path = join(await mkdtemp(join(tmpdir(), "maxsim-")), "hello.txt");
+ * await writeFileAtomic(path, new TextEncoder().encode("hi"));
+ * console.log(await readFile(path, "utf8")); // "hi"
  * ```
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
@@ -69,10 +72,13 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
  * @example
  * ```ts
  * import { syncDir } from "@maxsim/core";
- * await syncDir("/tmp"); // no output: the directory entry changes are now durable
+ * import { tmpdir } from "node:os";
+ * await syncDir(tmpdir()); // the directory's entries (renames, creations, deletions) are now durable
  * ```
  */
 export async function syncDir(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync; its renames are journaled by NTFS instead.
+  if (process.platform === "win32") return;
   const handle = await open(dir, "r");
   try {
     await handle.sync();

@@ -24,6 +24,8 @@ const TABLES: Int32Array[] = (() => {
   return tables;
 })();
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * CRC-32 of `bytes`, as an unsigned 32-bit integer (the same value as zlib's `crc32`).
  *
@@ -45,7 +47,29 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   let crc = ~previous | 0;
   let i = 0;
   const n = bytes.length;
-  const end8 = n - (n % 8);
+  if (LITTLE_ENDIAN) {
+    // Align to 4 bytes, then read two 32-bit words per step (fewer loads than eight byte reads).
+    while (i < n && ((bytes.byteOffset + i) & 3) !== 0) crc = t0[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8);
+    const pairs = (n - i) >>> 3;
+    if (pairs > 0) {
+      const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, pairs * 2);
+      for (let j = 0; j < w.length; j += 2) {
+        const a = crc ^ w[j]!;
+        const b = w[j + 1]!;
+        crc =
+          t7[a & 0xff]! ^
+          t6[(a >>> 8) & 0xff]! ^
+          t5[(a >>> 16) & 0xff]! ^
+          t4[a >>> 24]! ^
+          t3[b & 0xff]! ^
+          t2[(b >>> 8) & 0xff]! ^
+          t1[(b >>> 16) & 0xff]! ^
+          t0[b >>> 24]!;
+      }
+      i += pairs * 8;
+    }
+  }
+  const end8 = i + ((n - i) & ~7);
   while (i < end8) {
     const a = crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     crc =
@@ -61,9 +85,4 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   }
   while (i < n) crc = t0[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
-}
-
-/** `crc32` as 8 lower-case hex digits, the form manifests store. */
-export function crc32Hex(bytes: Uint8Array): string {
-  return crc32(bytes).toString(16).padStart(8, "0");
 }

@@ -26,7 +26,7 @@ import {
   type Manifest,
   type SegmentEntry,
 } from "./manifest.js";
-import { decodeSegment, decodeSegmentIds, decodeSegmentLayout, encodeSegment } from "./segment.js";
+import { decodeSegmentIds, decodeSegmentLayout, decodeSegmentWithLayout, encodeSegment } from "./segment.js";
 import type { CommitRequest, IndexStore, IndexStoreCreateOptions, IndexStoreOpenOptions, SegmentContents } from "./store-types.js";
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
@@ -213,8 +213,7 @@ export class FsIndexStore implements IndexStore {
     this.#check(false);
     const entry = this.#entry(name);
     const bytes = await this.#readReferenced(entry.file, entry);
-    const data = decodeSegment(bytes, entry.file);
-    const layout = decodeSegmentLayout(bytes, entry.file, bytes.length);
+    const { data, layout } = decodeSegmentWithLayout(bytes, entry.file);
     if (layout.headerCrc.toString(16).padStart(8, "0") !== entry.crc32 || data.ids.length !== entry.rows) {
       throw new IndexCorruptError(entry.file, "does not match its manifest entry (checksum or row count)");
     }

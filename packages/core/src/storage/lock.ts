@@ -99,7 +99,10 @@ function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
  * @example
  * ```ts
  * import { acquireWriterLock } from "@maxsim/core";
- * const lock = await acquireWriterLock("/tmp");
+ * import { mkdtemp } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const lock = await acquireWriterLock(await mkdtemp(join(tmpdir(), "maxsim-")));
  * console.log(lock.info.pid === process.pid); // true
  * await lock.release();
  * ```

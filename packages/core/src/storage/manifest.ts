@@ -15,7 +15,15 @@ import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { crc32 } from "./crc32.js";
 import { isValidName } from "./names.js";
 
-/** Current manifest format version; manifests with a higher version give `INDEX_VERSION`. */
+/**
+ * Current manifest format version; manifests with a higher version give `INDEX_VERSION`.
+ *
+ * @example
+ * ```ts
+ * import { MANIFEST_VERSION } from "@maxsim/core";
+ * console.log(MANIFEST_VERSION); // 1
+ * ```
+ */
 export const MANIFEST_VERSION = 1;
 
 /** One segment as the manifest records it. */
@@ -63,7 +71,15 @@ export interface Manifest {
 
 const MANIFEST_FILE = /^manifest-(\d{10})\.json$/;
 
-/** File name of the manifest of `generation`. */
+/**
+ * File name of the manifest of `generation`.
+ *
+ * @example
+ * ```ts
+ * import { manifestFileName } from "@maxsim/core";
+ * console.log(manifestFileName(42)); // manifest-0000000042.json
+ * ```
+ */
 export function manifestFileName(generation: number): string {
   return `manifest-${String(generation).padStart(10, "0")}.json`;
 }

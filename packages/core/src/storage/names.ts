@@ -8,7 +8,15 @@ import { MaxsimError } from "../errors.js";
 /** The alphabet of segment and blob names: lower-case letters, digits, `.`, `_`, `-`. */
 export const NAME_PATTERN = /^[a-z0-9._-]+$/;
 
-/** True when `name` may be used as a segment or blob name (pattern, ≤ 100 chars, no leading dot). */
+/**
+ * True when `name` may be used as a segment or blob name (pattern, ≤ 100 chars, no leading dot).
+ *
+ * @example
+ * ```ts
+ * import { isValidName } from "@maxsim/core";
+ * console.log(isValidName("plaid-state"), isValidName("../x"), isValidName("Centroids")); // true false false
+ * ```
+ */
 export function isValidName(name: unknown): name is string {
   return typeof name === "string" && name.length <= 100 && NAME_PATTERN.test(name) && !name.startsWith(".");
 }

@@ -43,7 +43,15 @@ export interface SegmentData {
   readonly payloads?: readonly unknown[] | undefined;
 }
 
-/** Current segment format version; files with a higher version give `INDEX_VERSION`. */
+/**
+ * Current segment format version; files with a higher version give `INDEX_VERSION`.
+ *
+ * @example
+ * ```ts
+ * import { SEGMENT_VERSION } from "@maxsim/core";
+ * console.log(SEGMENT_VERSION); // 1
+ * ```
+ */
 export const SEGMENT_VERSION = 1;
 
 const MAGIC = new Uint8Array([0x4d, 0x58, 0x53, 0x4d, 0x53, 0x45, 0x47, 0x0a]); // "MXSMSEG\n"
@@ -299,12 +307,16 @@ function checkedSection(bytes: Uint8Array, layout: SegmentLayout, s: Readonly<Se
   return slice;
 }
 
+function idsFrom(slice: Uint8Array, layout: SegmentLayout, file: string): string[] {
+  const ids = decodeJsonArray(slice, file, "ids", layout.rows);
+  if (!ids.every((id) => typeof id === "string")) throw new IndexCorruptError(file, "ids section holds a non-string id");
+  return ids as string[];
+}
+
 /** Decodes only the ids of a segment from its bytes up to the end of the ids section. */
 export function decodeSegmentIds(bytes: Uint8Array, layout: SegmentLayout, file: string): string[] {
   const s = layout.sections.find((x) => x.kind === "ids")!;
-  const ids = decodeJsonArray(checkedSection(bytes, layout, s, file), file, "ids", layout.rows);
-  if (!ids.every((id) => typeof id === "string")) throw new IndexCorruptError(file, "ids section holds a non-string id");
-  return ids as string[];
+  return idsFrom(checkedSection(bytes, layout, s, file), layout, file);
 }
 
 /**
@@ -323,6 +335,11 @@ export function decodeSegmentIds(bytes: Uint8Array, layout: SegmentLayout, file:
  * ```
  */
 export function decodeSegment(bytes: Uint8Array, file: string): SegmentData {
+  return decodeSegmentWithLayout(bytes, file).data;
+}
+
+/** {@link decodeSegment}, also returning the checked layout (header CRC for the manifest check). */
+export function decodeSegmentWithLayout(bytes: Uint8Array, file: string): { data: SegmentData; layout: SegmentLayout } {
   const layout = decodeSegmentLayout(bytes, file, bytes.length);
   // Zero padding is part of the format, so a flipped padding byte is reported like any other.
   let cursor = PREFIX + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
@@ -340,9 +357,9 @@ export function decodeSegment(bytes: Uint8Array, file: string): SegmentData {
   let payloads: unknown[] | undefined;
   for (const s of layout.sections) {
     const slice = checkedSection(aligned, layout, s, file);
-    if (s.kind === "ids") ids = decodeSegmentIds(aligned, layout, file);
+    if (s.kind === "ids") ids = idsFrom(slice, layout, file);
     else if (s.kind === "payloads") payloads = decodeJsonArray(slice, file, "payloads", layout.rows);
     else columns[s.name] = DTYPES[s.dtype!].make(aligned.buffer as ArrayBuffer, aligned.byteOffset + layout.dataStart + s.offset, s.length);
   }
-  return payloads === undefined ? { ids, columns } : { ids, columns, payloads };
+  return { data: payloads === undefined ? { ids, columns } : { ids, columns, payloads }, layout };
 }

@@ -119,6 +119,13 @@ export function fromFloat16(src: Uint16Array, out: Float32Array = new Float32Arr
 /**
  * Largest absolute error of float16 storage for components in [−1, 1] (unit vectors): half a unit
  * in the last place of [0.5, 1), i.e. 2^−12 ≈ 2.44e−4.
+ *
+ * @example
+ * ```ts
+ * import { FLOAT16_MAX_ABS_ERROR_UNIT, fromFloat16, toFloat16 } from "@maxsim/core";
+ * const x = new Float32Array([0.7071]);
+ * console.log(Math.abs(fromFloat16(toFloat16(x))[0]! - x[0]!) <= FLOAT16_MAX_ABS_ERROR_UNIT); // true
+ * ```
  */
 export const FLOAT16_MAX_ABS_ERROR_UNIT = 2 ** -12;
 
@@ -130,7 +137,17 @@ function column(columns: Readonly<CodecColumns>, codec: string, ctor: typeof Uin
   return v;
 }
 
-/** The `float16` codec: one `vectors: Uint16Array` column of float16 bits, 2 bytes per value. */
+/**
+ * The `float16` codec: one `vectors: Uint16Array` column of float16 bits, 2 bytes per value;
+ * components of unit vectors come back within {@link FLOAT16_MAX_ABS_ERROR_UNIT}.
+ *
+ * @example
+ * ```ts
+ * import { float16Codec } from "@maxsim/core";
+ * const codec = float16Codec.create({ dim: 2 });
+ * console.log(codec.encode(new Float32Array([1, -0.5])).vectors, codec.bytesPerVector); // Uint16Array [15360, 47104] 4
+ * ```
+ */
 export const float16Codec: CodecDefinition = {
   name: "float16",
   create({ dim }): VectorCodec {

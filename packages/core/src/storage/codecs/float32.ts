@@ -3,7 +3,16 @@ import { MaxsimError } from "../../errors.js";
 import type { CodecDefinition, VectorCodec } from "./codec.js";
 import { checkVectors, decodeRange } from "./helpers.js";
 
-/** The exact `float32` codec, 4 bytes per value. */
+/**
+ * The exact `float32` codec, 4 bytes per value.
+ *
+ * @example
+ * ```ts
+ * import { float32Codec } from "@maxsim/core";
+ * const codec = float32Codec.create({ dim: 2 });
+ * console.log(codec.decode(codec.encode(new Float32Array([0.1, 0.2, 0.3, 0.4])), 1, 1)); // Float32Array [0.30000001192092896, 0.4000000059604645]
+ * ```
+ */
 export const float32Codec: CodecDefinition = {
   name: "float32",
   create({ dim }): VectorCodec {

@@ -29,12 +29,28 @@ export function registerCodec(definition: CodecDefinition): void {
   CODECS.set(definition.name, definition);
 }
 
-/** Names of the registered codecs. */
+/**
+ * Names of the registered codecs.
+ *
+ * @example
+ * ```ts
+ * import { codecNames } from "@maxsim/core";
+ * console.log(codecNames().slice(0, 2)); // ["float32", "float16"]
+ * ```
+ */
 export function codecNames(): string[] {
   return [...CODECS.keys()];
 }
 
-/** The definition registered as `name`, or undefined. */
+/**
+ * The definition registered as `name`, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { codecDefinition } from "@maxsim/core";
+ * console.log(codecDefinition("float16")?.name, codecDefinition("nope")); // float16 undefined
+ * ```
+ */
 export function codecDefinition(name: string): CodecDefinition | undefined {
   return CODECS.get(name);
 }
