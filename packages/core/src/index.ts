@@ -15,3 +15,27 @@ export { rerank, clearRerankCache } from "./rank/rerank.js";
 export type { RerankOptions, RerankResult } from "./rank/rerank.js";
 export * from "./scoring/index.js";
 export * from "./index/index.js";
+export { Collection, COLLECTION_FORMAT_VERSION, META_KEY } from "./collection/collection.js";
+export type { CollectionOptions, OpenCollectionOptions, CollectionMeta } from "./collection/collection.js";
+export type {
+  AddOptions,
+  DocumentInput,
+  StoredDocument,
+  QueryOptions,
+  QueryResult,
+  Explanation,
+  TokenMatch,
+  Filter,
+  Metadata,
+  MetadataFilter,
+  FieldOperators,
+  FilterValue,
+  Span,
+} from "./collection/types.js";
+export { compileFilter, parseFilterJson } from "./collection/filter.js";
+export type { FilterPredicate } from "./collection/filter.js";
+export { alignTokens, isTextToken } from "./collection/spans.js";
+export { highlight, mergeSpans } from "./collection/highlight.js";
+export type { HighlightMatch, HighlightOptions } from "./collection/highlight.js";
+export { describeCollection, describeIfCollection, formatCollectionDescription } from "./collection/describe.js";
+export type { CollectionDescription } from "./collection/describe.js";

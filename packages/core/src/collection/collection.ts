@@ -1,0 +1,442 @@
+/**
+ * `Collection`: encoder + MaxSim index + document store + metadata filters + explanations, the
+ * object the LangChain and LlamaIndex wrappers wrap. Vectors live in {@link MaxSimIndex}; each
+ * document's text and metadata ride along as the index's per-document payload, so a document and
+ * its vectors are committed (or lost) together. The model id and its configuration are stored
+ * with the index, and opening it with another model is a typed `MODEL_MISMATCH` error, because
+ * MaxSim scores between vectors of two different models are meaningless.
+ *
+ * Filters are evaluated on metadata first and the matching id set is handed to the index, which
+ * scores small sets exactly: results are the exact top-k among matching documents even at 0.1%
+ * selectivity (the approach Qdrant and LanceDB take for restrictive filters).
+ */
+import { randomUUID } from "node:crypto";
+import { MaxsimError, throwIfAborted } from "../errors.js";
+import { ColBERT } from "../encoder/colbert.js";
+import type { ColBERTOptions, Encoder } from "../encoder/types.js";
+import { MaxSimIndex } from "../index/maxsim-index.js";
+import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
+import type { IdFilter, IndexCodec } from "../index/types.js";
+import { maxsimExplain } from "../scoring/maxsim.js";
+import type { TokenEmbeddings, TokenVectors } from "../types.js";
+import { compileFilter } from "./filter.js";
+import type { Metadata } from "./filter.js";
+import { alignTokens } from "./spans.js";
+import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+
+/** Version of the collection metadata stored in the index manifest. */
+export const COLLECTION_FORMAT_VERSION = 1;
+
+/** Key of the collection's entry in the index manifest's owner metadata. */
+export const META_KEY = "collection";
+
+/** What a collection stores about its model (in the index manifest, under {@link META_KEY}). */
+export interface CollectionMeta {
+  collectionFormat: number;
+  model: { id: string; dim: number; info: unknown };
+}
+
+/** Options of {@link Collection.create}. */
+export interface CollectionOptions {
+  /** A model id or directory (loaded with `ColBERT.fromPretrained`) or a loaded {@link Encoder}. */
+  model: string | Encoder;
+  /** Options for loading `model` when it is a string. */
+  modelOptions?: ColBERTOptions;
+  /** Vector codec of the index. @defaultValue the index's default (`"float32"`) */
+  codec?: IndexCodec;
+  /** Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed). */
+  indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
+}
+
+/** Options of {@link Collection.open}. */
+export interface OpenCollectionOptions {
+  /**
+   * The model: omitted, the stored model id is loaded; given, it must be the stored model.
+   */
+  model?: string | Encoder;
+  /** Options for loading the model when it is a string or omitted. */
+  modelOptions?: ColBERTOptions;
+  /**
+   * Open without the writer lock (searching while another process writes); writes then fail.
+   * @defaultValue `false`
+   */
+  readOnly?: boolean;
+}
+
+interface Payload {
+  text: string;
+  metadata: Metadata;
+}
+
+function isPayload(v: unknown): v is Payload {
+  return typeof v === "object" && v !== null && typeof (v as Payload).text === "string";
+}
+
+function vectors(e: TokenEmbeddings): TokenVectors {
+  return { data: e.data, length: e.length, dim: e.dim };
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
+}
+
+async function loadEncoder(model: string | Encoder, options: ColBERTOptions | undefined): Promise<{ encoder: Encoder; owned: boolean }> {
+  if (typeof model !== "string") return { encoder: model, owned: false };
+  return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
+}
+
+function metaOf(encoder: Encoder): CollectionMeta {
+  return { collectionFormat: COLLECTION_FORMAT_VERSION, model: { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown } };
+}
+
+function readMeta(raw: unknown, dir: string): CollectionMeta {
+  const m = raw as Partial<CollectionMeta> | undefined;
+  if (!m || typeof m.model?.id !== "string" || typeof m.model.dim !== "number") {
+    throw new MaxsimError(
+      "INDEX_CORRUPT",
+      `${dir} is a MaxSim index but not a collection (its manifest names no model). Open it with MaxSimIndex.open, or create a collection with Collection.create / \`maxsim index\`.`,
+    );
+  }
+  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_VERSION) {
+    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_VERSION}). Upgrade @maxsim/core.`);
+  }
+  return m as CollectionMeta;
+}
+
+/**
+ * A searchable set of documents: encoder + index + document store.
+ *
+ * @example
+ * ```ts
+ * import { Collection } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { multilingual } = await ensureFixtures();
+ * const c = await Collection.create(null, { model: multilingual });
+ * await c.addDocuments([
+ *   { id: "fr", text: "Le chat dort sur le canapé.", metadata: { lang: "fr" } },
+ *   { id: "de", text: "Der Hund bellt laut.", metadata: { lang: "de" } },
+ * ]);
+ * (await c.query("cat", { k: 1 }))[0]!.id; // "fr"
+ * await c.close();
+ * ```
+ */
+export class Collection {
+  /** The encoder documents and queries are encoded with. */
+  readonly encoder: Encoder;
+  /** The directory, or `null` for an in-memory collection. */
+  readonly dir: string | null;
+  readonly #index: MaxSimIndex;
+  readonly #ownsEncoder: boolean;
+  #metadata: Map<string, Metadata> | undefined;
+  #closed = false;
+
+  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean) {
+    this.dir = dir;
+    this.#index = index;
+    this.encoder = encoder;
+    this.#ownsEncoder = ownsEncoder;
+  }
+
+  /**
+   * Creates a collection in `dir` (which must not hold an index yet), or in memory when `dir` is `null`.
+   *
+   * @param dir - directory of the new index, or `null`
+   * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`
+   * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, model loading codes
+   */
+  static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
+    const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
+    try {
+      const meta = { [META_KEY]: metaOf(encoder) };
+      const index =
+        dir === null
+          ? MaxSimIndex.inMemory({ ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta })
+          : await MaxSimIndex.create(dir, { ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta });
+      return new Collection(dir, index, encoder, owned);
+    } catch (error) {
+      if (owned) await (encoder as ColBERT).dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the collection in `dir`, loading its stored model unless one is given.
+   *
+   * @param dir - the collection's directory
+   * @param options - `model` to use (must be the stored one), `modelOptions`
+   * @throws MaxsimError `INDEX_NOT_FOUND` for a directory without an index, `MODEL_MISMATCH` naming
+   * both models when `model` is not the stored model, `INDEX_CORRUPT`, `INDEX_VERSION`
+   */
+  static async open(dir: string, options: OpenCollectionOptions = {}): Promise<Collection> {
+    let index: MaxSimIndex;
+    try {
+      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false });
+    } catch (error) {
+      if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
+        throw new MaxsimError(
+          "INDEX_NOT_FOUND",
+          `No collection in ${dir}. Check the path, or create one with \`maxsim index ${dir} --model <id|dir> <files>\` or Collection.create.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    let loaded: { encoder: Encoder; owned: boolean } | undefined;
+    try {
+      const meta = readMeta(index.meta[META_KEY], dir);
+      loaded = await loadEncoder(options.model ?? meta.model.id, options.modelOptions);
+      const { encoder } = loaded;
+      if (encoder.modelId !== meta.model.id || encoder.dim !== meta.model.dim) {
+        throw new MaxsimError(
+          "MODEL_MISMATCH",
+          `The collection in ${dir} was built with model ${meta.model.id} (dim ${meta.model.dim}) but was opened with ${encoder.modelId} (dim ${encoder.dim}). Open it without a model (or with ${meta.model.id}), or build a new collection for the other model.`,
+        );
+      }
+      return new Collection(dir, index, encoder, loaded.owned);
+    } catch (error) {
+      if (loaded?.owned) await (loaded.encoder as ColBERT).dispose();
+      await index.close();
+      throw error;
+    }
+  }
+
+  /** Number of documents. */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** The underlying vector index (for `info`, compaction and tuning). */
+  get index(): MaxSimIndex {
+    return this.#index;
+  }
+
+  /** True when a document with this id is stored. */
+  has(id: string): boolean {
+    return this.#index.has(id);
+  }
+
+  /** Every stored id, in the index's order. */
+  ids(): IterableIterator<string> {
+    return this.#index.ids();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new MaxsimError("INVALID_OPTION", "The collection is closed. Open it again with Collection.open.");
+  }
+
+  #payload(id: string): Payload | undefined {
+    const p = this.#index.getPayload(id);
+    return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
+  }
+
+  #prepare(docs: readonly DocumentInput[], upsert: boolean): { id: string; text: string; metadata: Metadata }[] {
+    const seen = new Set<string>();
+    return docs.map((d, i) => {
+      if (typeof d?.text !== "string") throw new MaxsimError("INVALID_INPUT", `Document ${i} has no string text. Pass { id?, text, metadata? }.`);
+      if (d.metadata !== undefined && (typeof d.metadata !== "object" || d.metadata === null || Array.isArray(d.metadata))) {
+        throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
+      }
+      const id = d.id ?? randomUUID();
+      if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
+      if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
+      seen.add(id);
+      if (!upsert && this.#index.has(id)) {
+        throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(id)} already exists. Use upsertDocuments to replace it, or delete it first.`);
+      }
+      return { id, text: d.text, metadata: d.metadata ?? {} };
+    });
+  }
+
+  async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
+    this.#check();
+    throwIfAborted(options.signal);
+    const prepared = this.#prepare(docs, upsert);
+    const batchSize = options.batchSize ?? 64;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new MaxsimError("INVALID_OPTION", `batchSize must be a positive integer, got ${String(batchSize)}.`);
+    let done = 0;
+    for (let start = 0; start < prepared.length; start += batchSize) {
+      throwIfAborted(options.signal);
+      const batch = prepared.slice(start, start + batchSize);
+      const embeddings = await this.encoder.encodeDocuments(
+        batch.map((d) => d.text),
+        { signal: options.signal },
+      );
+      throwIfAborted(options.signal);
+      const items = batch.map((d, i) => ({ id: d.id, embeddings: vectors(embeddings[i]!), payload: { text: d.text, metadata: d.metadata } satisfies Payload }));
+      if (upsert) await this.#index.upsert(items);
+      else await this.#index.add(items);
+      if (this.#metadata) for (const d of batch) this.#metadata.set(d.id, d.metadata);
+      done += batch.length;
+      let tokens = 0;
+      for (const e of embeddings) tokens += e.length;
+      options.onBatch?.({ ids: batch.map((d) => d.id), tokens });
+      options.onProgress?.(done, prepared.length);
+    }
+    return prepared.map((d) => d.id);
+  }
+
+  /**
+   * Encodes and adds documents; ids are generated (random UUIDs) when absent. Each batch is one
+   * atomic commit: after an abort or a crash, the documents of committed batches are stored.
+   *
+   * @param docs - `{ id?, text, metadata? }` each
+   * @param options - `onProgress(done, total)`, `onBatch`, `signal`, `batchSize` (64)
+   * @returns the ids, in input order
+   * @throws MaxsimError `DUPLICATE_ID` when an id exists or repeats, `INVALID_INPUT`, `INVALID_ID`, `ABORTED`
+   */
+  async addDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+    return this.#write(docs, options, false);
+  }
+
+  /**
+   * Adds documents, replacing any stored document with the same id (text, metadata and vectors).
+   *
+   * @returns the ids, in input order
+   * @throws MaxsimError `DUPLICATE_ID` when an id repeats within the call, `INVALID_INPUT`, `ABORTED`
+   */
+  async upsertDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+    return this.#write(docs, options, true);
+  }
+
+  /**
+   * Deletes documents by id; unknown ids are ignored.
+   *
+   * @returns how many documents were deleted
+   */
+  async deleteDocuments(ids: readonly string[]): Promise<number> {
+    this.#check();
+    const n = await this.#index.delete([...ids]);
+    if (this.#metadata) for (const id of ids) this.#metadata.delete(id);
+    return n;
+  }
+
+  /**
+   * The stored documents for `ids`, `undefined` for unknown ids.
+   *
+   * @example
+   * ```ts
+   * await c.getDocuments(["fr", "nope"]); // [{ id: "fr", text: "Le chat dort sur le canapé.", metadata: { lang: "fr" } }, undefined]
+   * ```
+   */
+  async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
+    this.#check();
+    return ids.map((id) => {
+      const p = this.#payload(id);
+      return p ? { id, text: p.text, metadata: p.metadata } : undefined;
+    });
+  }
+
+  /** The metadata of every document, built on the first filtered query and kept current. */
+  #metadataMap(): Map<string, Metadata> {
+    if (!this.#metadata) {
+      const m = new Map<string, Metadata>();
+      for (const id of this.#index.ids()) m.set(id, this.#payload(id)?.metadata ?? {});
+      this.#metadata = m;
+    }
+    return this.#metadata;
+  }
+
+  #matching(filter: QueryOptions["filter"]): IdFilter | undefined {
+    if (filter === undefined) return undefined;
+    const pass = compileFilter(filter);
+    const set = new Set<string>();
+    for (const [id, metadata] of this.#metadataMap()) if (pass(metadata, id)) set.add(id);
+    return set;
+  }
+
+  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean): Promise<QueryResult[]> {
+    if (k === 0 || this.#index.size === 0 || (filter instanceof Set && filter.size === 0)) return [];
+    const q = vectors(query);
+    const hits = exact || (filter instanceof Set && filter.size <= k) ? await this.#index.searchExact(q, { k, filter }) : await this.#index.search(q, { k, filter });
+    return hits.map((h) => {
+      const p = this.#payload(h.id);
+      return { id: h.id, score: h.score, text: p?.text ?? "", metadata: p?.metadata ?? {} };
+    });
+  }
+
+  /**
+   * The `k` best documents for `text`, best first (ties by id).
+   *
+   * @param text - the query
+   * @param options - `k` (10), `filter`, `exact` (false), `signal`
+   * @throws MaxsimError `INVALID_FILTER` naming the bad operator, `INVALID_OPTION` for a bad `k`, `ABORTED`
+   * @example
+   * ```ts
+   * await c.query("dog", { k: 5, filter: { lang: { $in: ["de", "es"] } } });
+   * // [{ id: "de", score: …, text: "Der Hund bellt laut.", metadata: { lang: "de" } }]
+   * ```
+   */
+  async query(text: string, options: QueryOptions = {}): Promise<QueryResult[]> {
+    return (await this.queryBatch([text], options))[0]!;
+  }
+
+  /**
+   * {@link query} for several queries, encoded in one batch.
+   *
+   * @returns one result list per query, in input order
+   */
+  async queryBatch(texts: readonly string[], options: QueryOptions = {}): Promise<QueryResult[][]> {
+    this.#check();
+    const k = options.k ?? 10;
+    checkK(k);
+    const filter = this.#matching(options.filter);
+    throwIfAborted(options.signal);
+    if (texts.length === 0) return [];
+    if (k === 0 || this.#index.size === 0) return texts.map(() => []);
+    const encoded = await this.encoder.encodeQueries([...texts], { signal: options.signal });
+    const out: QueryResult[][] = [];
+    for (const q of encoded) {
+      throwIfAborted(options.signal);
+      out.push(await this.#search(q, k, filter, options.exact ?? false));
+    }
+    return out;
+  }
+
+  /**
+   * Which document token each query token matched, with its score and character span in the
+   * document text, for highlighting (see {@link highlight}).
+   *
+   * @param query - the query text
+   * @param id - a stored document id
+   * @throws MaxsimError `NOT_FOUND` for an unknown id
+   * @example
+   * ```ts
+   * const e = await c.explain("cat", "fr");
+   * e.matches.find((m) => m.queryToken === "cat")!.docToken; // "chat"
+   * ```
+   */
+  async explain(query: string, id: string): Promise<Explanation> {
+    this.#check();
+    const p = this.#payload(id);
+    if (!p) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
+    const [[q], [d]] = await Promise.all([this.encoder.encodeQueries([query]), this.encoder.encodeDocuments([p.text])]);
+    // Scores come from the stored vectors (so they equal query() scores, whatever the codec);
+    // token ids come from re-encoding the text, which yields the same rows.
+    const stored = this.#index.get(id);
+    const raw = stored && stored.length === d!.length ? this.#index.explain(vectors(q!), id) : maxsimExplain(vectors(q!), vectors(d!));
+    const qTokens = this.encoder.tokenStrings(q!.tokenIds);
+    const dTokens = this.encoder.tokenStrings(d!.tokenIds);
+    const spans = alignTokens(p.text, dTokens);
+    let score = 0;
+    const matches = raw.map((m) => {
+      score += m.score;
+      return {
+        queryIndex: m.queryIndex,
+        queryToken: qTokens[m.queryIndex] ?? "",
+        docIndex: m.docIndex,
+        docToken: dTokens[m.docIndex] ?? "",
+        score: m.score,
+        span: spans[m.docIndex] ?? null,
+      };
+    });
+    return { id, score, matches };
+  }
+
+  /** Closes the index (releasing its writer lock) and disposes the encoder when the collection loaded it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#index.close();
+    if (this.#ownsEncoder) await (this.encoder as ColBERT).dispose();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What `maxsim info <dir>` prints about a collection: model, counts, codec, size on disk and
+ * format version, read without loading the model.
+ */
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { MaxSimIndex } from "../index/maxsim-index.js";
+import { MaxsimError } from "../errors.js";
+import { MANIFEST_VERSION } from "../storage/manifest.js";
+import { META_KEY } from "./collection.js";
+import type { CollectionMeta } from "./collection.js";
+
+/** A collection's description. */
+export interface CollectionDescription {
+  dir: string;
+  /** Stored model id (hub id or directory). */
+  model: string;
+  dim: number;
+  documents: number;
+  /** Stored token vectors. */
+  tokens: number;
+  codec: string;
+  /** Bytes of every file under the directory. */
+  bytesOnDisk: number;
+  /** Index storage (manifest) format version. */
+  formatVersion: number;
+  /** Collection metadata format version. */
+  collectionFormat: number | null;
+}
+
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await du(p);
+    else if (e.isFile()) total += (await stat(p)).size;
+  }
+  return total;
+}
+
+/**
+ * Describes the collection in `dir` without loading its model.
+ *
+ * @param dir - a collection directory
+ * @param options - `index`: an already open index of `dir` (avoids opening it twice)
+ * @throws MaxsimError `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_VERSION`
+ * @example
+ * ```ts
+ * await describeCollection("./my-index");
+ * // { dir: "./my-index", model: "/tmp/maxsim-fixtures-1/multilingual", dim: 32, documents: 2, tokens: 21,
+ * //   codec: "float16", bytesOnDisk: 4711, formatVersion: 1, collectionFormat: 1 }
+ * ```
+ */
+export async function describeCollection(dir: string, options: { index?: MaxSimIndex } = {}): Promise<CollectionDescription> {
+  const index = options.index ?? (await MaxSimIndex.open(dir, { readOnly: true }));
+  try {
+    const meta = index.meta[META_KEY] as Partial<CollectionMeta> | undefined;
+    let tokens = 0;
+    for (const id of index.ids()) tokens += index.get(id)?.length ?? 0;
+    return {
+      dir,
+      model: meta?.model?.id ?? "(none: a bare MaxSimIndex)",
+      dim: index.dim,
+      documents: index.size,
+      tokens,
+      codec: index.codec,
+      bytesOnDisk: await du(dir),
+      formatVersion: MANIFEST_VERSION,
+      collectionFormat: meta?.collectionFormat ?? null,
+    };
+  } finally {
+    if (!options.index) await index.close();
+  }
+}
+
+/** Human-readable lines for {@link describeCollection}'s result. */
+export function formatCollectionDescription(d: CollectionDescription): string {
+  const mb = (d.bytesOnDisk / 1024 / 1024).toFixed(2);
+  const perToken = d.tokens > 0 ? ` (${(d.bytesOnDisk / d.tokens).toFixed(1)} bytes/token)` : "";
+  return [
+    `collection  ${d.dir}`,
+    `model       ${d.model}`,
+    `dim         ${d.dim}`,
+    `documents   ${d.documents}`,
+    `tokens      ${d.tokens}`,
+    `codec       ${d.codec}`,
+    `on disk     ${mb} MiB${perToken}`,
+    `format      index v${d.formatVersion}, collection v${d.collectionFormat ?? "?"}`,
+  ].join("\n");
+}
+
+/**
+ * {@link describeCollection} for `maxsim info <dir>`, or `undefined` when `dir` holds no index
+ * (so the caller can treat it as a model directory instead).
+ */
+export async function describeIfCollection(dir: string): Promise<CollectionDescription | undefined> {
+  try {
+    return await describeCollection(dir);
+  } catch (error) {
+    if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") return undefined;
+    throw error;
+  }
+}
