@@ -11,7 +11,7 @@ import { MaxsimError, throwIfAborted } from "../errors.js";
 import { loadModel } from "../model/load.js";
 import type { LoadedModel } from "../model/types.js";
 import type { EncodeAs, TokenEmbeddings } from "../types.js";
-import { applyDense, l2NormalizeRows } from "./dense.js";
+import { DenseHead, l2NormalizeRows } from "./dense.js";
 import { ColbertSession } from "./session.js";
 import { ColbertTokenizer, type TokenizedText } from "./tokenize.js";
 import type { ColBERTOptions, EncodeOptions, Encoder, ModelInfo } from "./types.js";
@@ -42,6 +42,7 @@ export class ColBERT implements Encoder {
     private readonly session: ColbertSession,
     private readonly loaded: LoadedModel,
     private readonly batchSize: number,
+    private readonly denseHead: DenseHead | null,
   ) {}
 
   /** Vector size. */
@@ -119,7 +120,16 @@ export class ColBERT implements Encoder {
       outputs: session.outputNames,
       dense: dense.map((d) => ({ inFeatures: d.inFeatures, outFeatures: d.outFeatures, bias: d.bias !== null })),
     };
-    return new ColBERT(modelId, info, tokenizer, session, { ...loaded, config }, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    let denseHead: DenseHead | null = null;
+    if (dense.length > 0) {
+      try {
+        denseHead = await DenseHead.create(dense, options.intraOpThreads);
+      } catch (error) {
+        await session.release();
+        throw error;
+      }
+    }
+    return new ColBERT(modelId, info, tokenizer, session, { ...loaded, config }, options.batchSize ?? DEFAULT_BATCH_SIZE, denseHead);
   }
 
   /**
@@ -187,23 +197,35 @@ export class ColBERT implements Encoder {
         as,
       );
       const { data } = await this.session.run(batch, width);
+      // Gather the kept rows of the whole batch, project them once, normalise, split.
+      const counts = new Array<number>(batch.batch).fill(0);
+      let total = 0;
       for (let b = 0; b < batch.batch; b++) {
-        const row = b * batch.seq;
-        let count = 0;
-        for (let s = 0; s < batch.seq; s++) count += batch.keep[row + s]!;
-        let vectors: Float32Array = new Float32Array(count * width);
-        const ids = new Int32Array(count);
-        let w = 0;
-        for (let s = 0; s < batch.seq; s++) {
-          if (batch.keep[row + s] === 1) {
-            vectors.set(data.subarray((row + s) * width, (row + s + 1) * width), w * width);
-            ids[w] = batch.inputIds[row + s]!;
-            w++;
-          }
+        for (let s = 0; s < batch.seq; s++) counts[b]! += batch.keep[b * batch.seq + s]!;
+        total += counts[b]!;
+      }
+      const gathered = new Float32Array(total * width);
+      const ids = new Int32Array(total);
+      let w = 0;
+      for (let i = 0; i < batch.batch * batch.seq; i++) {
+        if (batch.keep[i] === 1) {
+          gathered.set(data.subarray(i * width, (i + 1) * width), w * width);
+          ids[w] = batch.inputIds[i]!;
+          w++;
         }
-        for (const d of dense) vectors = applyDense(vectors, count, d);
-        l2NormalizeRows(vectors, this.dim);
-        results[indices[b]!] = { data: vectors, length: count, dim: this.dim, tokenIds: ids };
+      }
+      const vectors = this.denseHead === null ? gathered : await this.denseHead.run(gathered, total);
+      l2NormalizeRows(vectors, this.dim);
+      let from = 0;
+      for (let b = 0; b < batch.batch; b++) {
+        const n = counts[b]!;
+        results[indices[b]!] = {
+          data: vectors.slice(from * this.dim, (from + n) * this.dim),
+          length: n,
+          dim: this.dim,
+          tokenIds: ids.slice(from, from + n),
+        };
+        from += n;
       }
       done += indices.length;
       opts.onProgress?.(done, texts.length);
@@ -227,6 +249,7 @@ export class ColBERT implements Encoder {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
+    await this.denseHead?.release();
   }
 }
 
