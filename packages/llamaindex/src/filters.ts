@@ -1,0 +1,113 @@
+/**
+ * Translation of LlamaIndex `MetadataFilters` into the filter language of `@maxsim/core`
+ * (`Collection.query({ filter })`). Translation only: core validates and evaluates the result.
+ *
+ * Semantics follow LlamaIndex's own `SimpleVectorStore` where the two languages differ: a node
+ * whose metadata lacks the key never passes an operator (so `!=` and `nin` also require the key
+ * to be present), and `contains` / `any` / `all` look inside array values.
+ */
+import { MaxsimError, compileFilter } from "@maxsim/core";
+import type { Filter, MetadataFilter as CoreFilter } from "@maxsim/core";
+import type { MetadataFilter, MetadataFilters, MetadataFilterValue } from "llamaindex";
+
+/** The LlamaIndex operators this package translates. */
+export const SUPPORTED_OPERATORS = ["==", "!=", ">", "<", ">=", "<=", "in", "nin", "contains", "any", "all", "text_match"] as const;
+
+function invalid(problem: string): MaxsimError {
+  return new MaxsimError(
+    "INVALID_FILTER",
+    `Invalid MetadataFilters: ${problem}. Use { filters: [{ key, value, operator }], condition: "and" | "or" } with operator one of ${SUPPORTED_OPERATORS.join(", ")}.`,
+  );
+}
+
+function scalar(f: MetadataFilter): string | number {
+  if (typeof f.value === "string" || typeof f.value === "number") return f.value;
+  throw invalid(`operator "${f.operator}" on "${f.key}" needs a string or a number, got ${JSON.stringify(f.value)}`);
+}
+
+function list(f: MetadataFilter): (string | number)[] {
+  const v: MetadataFilterValue | undefined = f.value;
+  if (Array.isArray(v)) return [...v];
+  throw invalid(`operator "${f.operator}" on "${f.key}" needs an array value, got ${JSON.stringify(v)}`);
+}
+
+/** One LlamaIndex filter as a core filter; a predicate only where core has no operator. */
+function translateOne(f: MetadataFilter): Filter {
+  const key = f.key;
+  if (typeof key !== "string" || key.length === 0) throw invalid(`a filter without a key (${JSON.stringify(f)})`);
+  switch (f.operator) {
+    case "==":
+      return { [key]: { $eq: scalar(f) } };
+    // `null` in the excluded values makes a node without the key fail, as in LlamaIndex.
+    case "!=":
+      return { [key]: { $nin: [scalar(f), null] } };
+    case "nin":
+      return { [key]: { $nin: [...list(f), null] } };
+    case "in":
+      return { [key]: { $in: list(f) } };
+    case ">":
+      return { [key]: { $gt: scalar(f) } };
+    case "<":
+      return { [key]: { $lt: scalar(f) } };
+    case ">=":
+      return { [key]: { $gte: scalar(f) } };
+    case "<=":
+      return { [key]: { $lte: scalar(f) } };
+    // Core's equality matches an array field when any element equals (Mongo semantics).
+    case "contains":
+      return { [key]: { $eq: scalar(f) } };
+    case "any":
+      return { [key]: { $in: list(f) } };
+    case "all": {
+      const values = list(f);
+      if (values.length === 0) throw invalid(`operator "all" on "${key}" needs at least one value`);
+      return { $and: values.map((v) => ({ [key]: { $eq: v } })) };
+    }
+    case "text_match": {
+      // Core has no substring operator: a predicate in core's own filter language.
+      const needle = String(scalar(f));
+      return (metadata) => {
+        const v = metadata[key];
+        return typeof v === "string" && v.includes(needle);
+      };
+    }
+    default:
+      throw invalid(`operator "${String(f.operator)}" on "${key}" is not supported`);
+  }
+}
+
+/**
+ * Translates LlamaIndex `MetadataFilters` into a `@maxsim/core` filter.
+ *
+ * Operators: `==`, `!=`, `>`, `<`, `>=`, `<=`, `in`, `nin`, `contains`, `any`, `all` become core's
+ * declarative filter; `text_match` (substring of a string value) becomes a predicate, and then the
+ * whole filter is a predicate built from core's `compileFilter`. `is_empty` has no equivalent and
+ * is rejected.
+ *
+ * @param filters - LlamaIndex filters; `condition` defaults to `"and"`
+ * @returns the core filter, or `undefined` when there is nothing to filter on
+ * @throws MaxsimError `INVALID_FILTER` for an unsupported operator or condition, or a value of the wrong shape
+ * @example
+ * ```ts
+ * toCoreFilter({ filters: [{ key: "lang", value: "zh", operator: "==" }, { key: "year", value: 2020, operator: ">=" }] });
+ * // { $and: [{ lang: { $eq: "zh" } }, { year: { $gte: 2020 } }] }
+ * toCoreFilter({ filters: [{ key: "lang", value: "x", operator: "is_empty" }] });
+ * // throws MaxsimError INVALID_FILTER: operator "is_empty" on "lang" is not supported …
+ * ```
+ */
+export function toCoreFilter(filters: MetadataFilters | undefined): Filter | undefined {
+  if (filters === undefined) return undefined;
+  const condition = filters.condition ?? "and";
+  if (condition !== "and" && condition !== "or") throw invalid(`condition "${String(condition)}" is not supported`);
+  if (!Array.isArray(filters.filters)) throw invalid("`filters` must be an array");
+  if (filters.filters.length === 0) return undefined;
+  const parts = filters.filters.map(translateOne);
+  if (parts.length === 1) return parts[0];
+  if (parts.every((p): p is CoreFilter => typeof p !== "function")) {
+    return condition === "and" ? { $and: parts } : { $or: parts };
+  }
+  const predicates = parts.map((p) => compileFilter(p));
+  return condition === "and"
+    ? (m, id) => predicates.every((p) => p(m, id))
+    : (m, id) => predicates.some((p) => p(m, id));
+}

@@ -1,0 +1,282 @@
+/**
+ * `MaxSimRetriever`: a LlamaIndex.TS retriever over a `@maxsim/core` {@link Collection}.
+ *
+ * Conventions follow LlamaIndex's `VectorIndexRetriever` (`similarityTopK`, `filters`,
+ * `MetadataMode.EMBED` for the encoded text) and how its vector stores keep nodes: each node is
+ * stored with `nodeToMetadata` (the node JSON in `_node_content`, `ref_doc_id` beside the user's
+ * metadata) and rebuilt with `metadataDictToNode`, so ids, metadata and relationships survive a
+ * round trip through the directory. The wrapper is thin: retrieval, scoring and filtering happen in
+ * core; this file converts nodes in and results out.
+ */
+import { Collection, compileFilter } from "@maxsim/core";
+import type { ColBERTOptions, DocumentInput, Encoder, Filter, QueryResult } from "@maxsim/core";
+import {
+  BaseRetriever,
+  DEFAULT_SIMILARITY_TOP_K,
+  MetadataMode,
+  ObjectType,
+  SentenceSplitter,
+  TextNode,
+  extractText,
+  metadataDictToNode,
+  nodeToMetadata,
+} from "llamaindex";
+import type { BaseNode, MetadataFilters, NodeWithScore, QueryBundle } from "llamaindex";
+import { toCoreFilter } from "./filters.js";
+
+/** What splits `Document`s into nodes: any LlamaIndex `NodeParser` (e.g. `SentenceSplitter`). */
+export interface NodeSplitter {
+  getNodesFromDocuments(documents: TextNode[]): TextNode[] | Promise<TextNode[]>;
+}
+
+/** Options of the {@link MaxSimRetriever} constructor. */
+export interface MaxSimRetrieverOptions {
+  /** The maxsim collection to search (in memory or on disk). */
+  collection: Collection;
+  /**
+   * Number of nodes returned per query.
+   * @defaultValue `DEFAULT_SIMILARITY_TOP_K` of LlamaIndex (2)
+   */
+  similarityTopK?: number;
+  /** LlamaIndex metadata filters applied to every query (translated once, in the constructor). */
+  filters?: MetadataFilters;
+  /**
+   * Which text of a node is encoded on insert, as in `VectorStoreIndex`.
+   * @defaultValue `MetadataMode.EMBED` (text plus the metadata not in `excludedEmbedMetadataKeys`)
+   */
+  metadataMode?: MetadataMode;
+  /**
+   * Splits `Document`s passed to {@link MaxSimRetriever.insert}.
+   * @defaultValue `new SentenceSplitter()`
+   */
+  splitter?: NodeSplitter;
+  /**
+   * Score every (matching) node exactly instead of core's approximate index search.
+   * @defaultValue `false`
+   */
+  exact?: boolean;
+}
+
+/** Options of the static builders: the constructor options minus the collection, plus where to build it. */
+export interface MaxSimRetrieverBuildOptions extends Omit<MaxSimRetrieverOptions, "collection"> {
+  /** A hub id, a local model directory or a loaded encoder. */
+  model: string | Encoder;
+  /** Loading options when `model` is an id or directory. */
+  modelOptions?: ColBERTOptions;
+  /**
+   * Directory of a new persistent collection; reopen it with {@link MaxSimRetriever.fromExistingIndex}.
+   * @defaultValue none: an in-memory collection
+   */
+  directory?: string;
+}
+
+/** Options of {@link MaxSimRetriever.fromExistingIndex}. */
+export interface MaxSimRetrieverOpenOptions extends Omit<MaxSimRetrieverOptions, "collection"> {
+  /** Overrides the model recorded in the collection (e.g. an already loaded encoder). */
+  model?: string | Encoder;
+}
+
+/** Options of {@link MaxSimRetriever.insert} and {@link MaxSimRetriever.insertNodes}. */
+export interface InsertOptions {
+  /** Called after each committed batch with nodes done and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Aborts between batches with `ABORTED`; batches already committed stay. */
+  signal?: AbortSignal;
+}
+
+function toDocumentInput(node: BaseNode, mode: MetadataMode): DocumentInput {
+  // nodeToMetadata serialises a deep copy: the caller's node is never touched.
+  return { id: node.id_, text: node.getContent(mode), metadata: nodeToMetadata(node) };
+}
+
+function toNodeWithScore(result: QueryResult): NodeWithScore {
+  const node =
+    typeof result.metadata["_node_content"] === "string"
+      ? metadataDictToNode(result.metadata)
+      : // A collection built outside LlamaIndex (e.g. `maxsim index`): a plain text node.
+        new TextNode({ id_: result.id, text: result.text, metadata: { ...result.metadata } });
+  return { node, score: result.score };
+}
+
+/**
+ * A LlamaIndex retriever that ranks nodes by late-interaction MaxSim (ColBERT) with `@maxsim/core`.
+ * Use it wherever LlamaIndex takes a retriever: `RetrieverQueryEngine`, `ContextChatEngine`, agents.
+ *
+ * Results are new nodes rebuilt from the collection (ids, metadata and relationships as
+ * inserted), best first, with the MaxSim score in `score`.
+ *
+ * @example
+ * ```ts
+ * import { Document, MetadataMode } from "llamaindex";
+ * import { MaxSimRetriever } from "@maxsim/llamaindex";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { multilingual } = await ensureFixtures();
+ * const retriever = await MaxSimRetriever.fromDocuments(
+ *   [new Document({ text: "猫 睡觉", id_: "zh" }), new Document({ text: "كلب ينبح", id_: "ar" })],
+ *   { model: multilingual, similarityTopK: 1, metadataMode: MetadataMode.NONE },
+ * );
+ * const [best] = await retriever.retrieve({ query: "cat sleeps" });
+ * best.node.sourceNode?.nodeId; // "zh"
+ * ```
+ */
+export class MaxSimRetriever extends BaseRetriever {
+  readonly collection: Collection;
+  readonly similarityTopK: number;
+  readonly filters: MetadataFilters | undefined;
+  readonly metadataMode: MetadataMode;
+  readonly splitter: NodeSplitter;
+  readonly exact: boolean;
+  /** `filters` in core's filter language. */
+  private readonly coreFilter: Filter | undefined;
+
+  /**
+   * @throws MaxsimError `INVALID_FILTER` when `filters` uses an operator core cannot express
+   */
+  constructor(options: MaxSimRetrieverOptions) {
+    super();
+    this.collection = options.collection;
+    this.similarityTopK = options.similarityTopK ?? DEFAULT_SIMILARITY_TOP_K;
+    this.filters = options.filters;
+    this.metadataMode = options.metadataMode ?? MetadataMode.EMBED;
+    this.splitter = options.splitter ?? new SentenceSplitter();
+    this.exact = options.exact ?? false;
+    this.coreFilter = toCoreFilter(options.filters);
+  }
+
+  /**
+   * Splits `documents` (with `splitter`, default `SentenceSplitter`) and indexes the nodes in a new
+   * collection: in memory, or in `directory` when given.
+   *
+   * @throws MaxsimError from core: `MODEL_NOT_FOUND`, `HUB_OFFLINE`, `INDEX_EXISTS`, `DUPLICATE_ID`, `INVALID_FILTER`, …
+   * @example
+   * ```ts
+   * const retriever = await MaxSimRetriever.fromDocuments(docs, { model: "LiquidAI/LFM2-ColBERT-350M", similarityTopK: 5, directory: "./index" });
+   * ```
+   */
+  static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    const retriever = await this.build(options);
+    return this.filled(retriever, () => retriever.insert(documents));
+  }
+
+  /**
+   * Indexes `nodes` as they are (no splitting) in a new collection, like `VectorStoreIndex.init({ nodes })`.
+   *
+   * @throws MaxsimError from core, as {@link MaxSimRetriever.fromDocuments}
+   * @example
+   * ```ts
+   * const nodes = new SentenceSplitter({ chunkSize: 256 }).getNodesFromDocuments(docs);
+   * const retriever = await MaxSimRetriever.fromNodes(nodes, { model: "LiquidAI/LFM2-ColBERT-350M" });
+   * ```
+   */
+  static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    const retriever = await this.build(options);
+    return this.filled(retriever, () => retriever.insertNodes(nodes));
+  }
+
+  /**
+   * Opens a collection written earlier (by `fromDocuments`/`fromNodes` with a `directory`, or by
+   * the `maxsim` CLI) with the model recorded in it.
+   *
+   * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_LOCKED`, `MODEL_MISMATCH`, …
+   * @example
+   * ```ts
+   * const retriever = await MaxSimRetriever.fromExistingIndex("./index", { similarityTopK: 5 });
+   * ```
+   */
+  static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
+    const { model, ...rest } = options;
+    const collection = await Collection.open(directory, model === undefined ? {} : { model });
+    return new this({ ...rest, collection });
+  }
+
+  private static async build(options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    const { model, modelOptions, directory, ...rest } = options;
+    const collection = await Collection.create(directory ?? null, modelOptions === undefined ? { model } : { model, modelOptions });
+    try {
+      return new this({ ...rest, collection });
+    } catch (error) {
+      await collection.close();
+      throw error;
+    }
+  }
+
+  /** Runs the first insert of a builder; closes the new collection when it fails. */
+  private static async filled(retriever: MaxSimRetriever, insert: () => Promise<unknown>): Promise<MaxSimRetriever> {
+    try {
+      await insert();
+      return retriever;
+    } catch (error) {
+      await retriever.collection.close();
+      throw error;
+    }
+  }
+
+  /** One core query per call: the query text, `similarityTopK` and the translated filters. */
+  override async _retrieve(params: QueryBundle): Promise<NodeWithScore[]> {
+    const results = await this.collection.query(extractText(params.query), {
+      k: this.similarityTopK,
+      filter: this.coreFilter,
+      exact: this.exact,
+    });
+    return results.map(toNodeWithScore);
+  }
+
+  /**
+   * Adds documents and nodes: each `Document` is split with `splitter`, other nodes are added as
+   * they are (as `VectorStoreIndex.insert`).
+   *
+   * @returns the ids of the nodes added, in order
+   * @throws MaxsimError from core: `DUPLICATE_ID` when a node id is already indexed, `EMPTY_INPUT`, `ABORTED`, …
+   * @example
+   * ```ts
+   * await retriever.insert([new Document({ text: "Le chat dort.", id_: "fr-1" })]);
+   * ```
+   */
+  async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    const nodes: BaseNode[] = [];
+    for (const node of documentsOrNodes) {
+      if (node.type === ObjectType.DOCUMENT && node instanceof TextNode) {
+        nodes.push(...(await this.splitter.getNodesFromDocuments([node])));
+      } else {
+        nodes.push(node);
+      }
+    }
+    return this.insertNodes(nodes, options);
+  }
+
+  /**
+   * Adds nodes as they are, without splitting.
+   *
+   * @returns the ids of the nodes added, in order
+   * @throws MaxsimError from core: `DUPLICATE_ID`, `EMPTY_INPUT`, `ABORTED`, …
+   * @example
+   * ```ts
+   * await retriever.insertNodes([new TextNode({ text: "Der Hund bellt.", id_: "de-1" })]);
+   * ```
+   */
+  async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    if (nodes.length === 0) return [];
+    return this.collection.addDocuments(
+      nodes.map((n) => toDocumentInput(n, this.metadataMode)),
+      options,
+    );
+  }
+
+  /**
+   * Deletes every node that came from the document `refDocId` (its `ref_doc_id`, the source
+   * node id LlamaIndex records when splitting).
+   *
+   * @returns how many nodes were deleted (0 when none came from it)
+   * @example
+   * ```ts
+   * await retriever.deleteRefDoc("fr-1"); // 1
+   * ```
+   */
+  async deleteRefDoc(refDocId: string): Promise<number> {
+    // Core has no delete-by-filter yet: select the ids with core's own filter over the stored metadata.
+    const pass = compileFilter({ ref_doc_id: refDocId });
+    const docs = await this.collection.getDocuments([...this.collection.ids()]);
+    const ids = docs.flatMap((d) => (d !== undefined && pass(d.metadata, d.id) ? [d.id] : []));
+    return ids.length === 0 ? 0 : this.collection.deleteDocuments(ids);
+  }
+}
