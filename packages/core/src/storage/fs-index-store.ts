@@ -9,7 +9,7 @@
  * writer opens (which also removes leftovers of a crashed writer), so a reader on the previous
  * snapshot keeps working.
  */
-import { mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
@@ -320,14 +320,26 @@ export class FsIndexStore implements IndexStore {
   async #gc(): Promise<void> {
     const keep = new Set(this.#retained.flatMap(referencedFiles));
     const oldest = Math.min(...this.#retained.map((m) => m.generation));
+    const segment = /^seg-\d{10}-\d+\.seg$/;
+    const blob = /^blob-\d{10}-[a-z0-9._-]+\.bin$/;
     let changed = false;
     for (const name of await readdir(this.dir)) {
       const generation = parseManifestFileName(name);
-      const ours =
-        (name.startsWith(TEMP_PREFIX) && !name.endsWith(`-${LOCK_FILE}`)) ||
-        (/^seg-\d{10}-\d+\.seg$/.test(name) && !keep.has(name)) ||
-        (/^blob-\d{10}-[a-z0-9._-]+\.bin$/.test(name) && !keep.has(name)) ||
+      let ours =
+        (segment.test(name) && !keep.has(name)) ||
+        (blob.test(name) && !keep.has(name)) ||
         (generation !== undefined && generation < oldest);
+      const temp = name.startsWith(TEMP_PREFIX) ? /^\.tmp-[0-9a-f]+-(.*)$/.exec(name)?.[1] : undefined;
+      if (temp !== undefined) {
+        if (segment.test(temp) || blob.test(temp) || parseManifestFileName(temp) !== undefined) {
+          ours = true; // a crashed commit's temp file: only this (locked) writer writes these
+        } else if (temp.endsWith(LOCK_FILE)) {
+          // Lock temps belong to processes trying to lock right now; only old ones are leftovers.
+          const age = await stat(join(this.dir, name)).then((st) => Date.now() - st.mtimeMs, () => 0);
+          ours = age > 60_000;
+        }
+        // Other temp files are not the index's (another component writing into the directory).
+      }
       if (ours) {
         await unlink(join(this.dir, name)).catch(() => undefined);
         changed = true;

@@ -4,7 +4,11 @@
 import type { Manifest } from "./manifest.js";
 import type { SegmentData } from "./segment.js";
 
-/** A segment to add in a commit. */
+/**
+ * A segment to add in a commit. Ids must be unique within the segment; the store does not check
+ * them against other segments (the index layer decides what a repeated id means, e.g. pairing it
+ * with `deleteIds` for an upsert).
+ */
 export interface NewSegment extends SegmentData {
   /** Free-form JSON recorded in the manifest entry (token counts, codec parameters…). */
   readonly meta?: Record<string, unknown>;

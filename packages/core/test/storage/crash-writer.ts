@@ -1,6 +1,6 @@
 /**
  * Child process of the crash test: commits batches of the deterministic workload in a loop and
- * prints `<batch> <generation>` after each commit returns. The parent SIGKILLs it at random.
+ * prints `open <generation>` once open, then `<batch> <generation>` after each commit returns. The parent SIGKILLs it at random.
  * Usage: node --import tsx crash-writer.ts <dir>
  */
 import { IndexStore } from "../../src/storage/index.js";
@@ -8,6 +8,7 @@ import { DIM, batchDeletes, batchIds, compacts, encodeDocs } from "./crash-model
 
 const dir = process.argv[2]!;
 const store = await IndexStore.open(dir).catch(() => IndexStore.create(dir, { dim: DIM, meta: { nextBatch: 0 } }));
+process.stdout.write(`open ${store.manifest.generation}\n`);
 for (let b = store.manifest.meta.nextBatch as number; b < 100000; b++) {
   const removeSegments: string[] = [];
   const addSegments = [];

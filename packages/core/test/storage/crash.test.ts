@@ -28,8 +28,11 @@ function rng(seed: number) {
   };
 }
 
-/** Runs the writer, kills it with SIGKILL after `delayMs` (counted from its first commit when `afterFirst`). */
-function runAndKill(dir: string, delayMs: number, afterFirst: boolean): Promise<{ lines: [number, number][]; stderr: string }> {
+/** When the parent kills the writer: a delay counted from spawn, from its `open` line or from its first commit. */
+type KillAt = { from: "spawn" | "open" | "commit"; delayMs: number };
+
+/** Runs the writer and SIGKILLs it at `at`; returns the commits it reported. */
+function runAndKill(dir: string, at: KillAt): Promise<[number, number][]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(here, "crash-writer.ts"), dir], {
       cwd: packageRoot,
@@ -38,25 +41,26 @@ function runAndKill(dir: string, delayMs: number, afterFirst: boolean): Promise<
     let out = "";
     let stderr = "";
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => (timer ??= setTimeout(() => child.kill("SIGKILL"), delayMs));
+    const arm = () => (timer ??= setTimeout(() => child.kill("SIGKILL"), at.delayMs));
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      if (afterFirst) arm();
+      if (at.from === "open" || (at.from === "commit" && /^\d/m.test(out))) arm();
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    if (!afterFirst) arm();
-    // Safety net: a child that never commits is killed too (and the run then proves nothing broke).
-    const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    if (at.from === "spawn") arm();
+    // Safety net: a child that never reaches its kill point is killed anyway.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(guard);
       if (timer) clearTimeout(timer);
       if (signal !== "SIGKILL") return reject(new Error(`writer exited with ${code ?? signal}: ${stderr}`));
-      const lines = out
-        .split("\n")
-        .filter((l) => l.length > 0)
-        .map((l) => l.split(" ").map(Number) as [number, number]);
-      resolve({ lines, stderr });
+      resolve(
+        out
+          .split("\n")
+          .filter((l) => /^\d+ \d+$/.test(l))
+          .map((l) => l.split(" ").map(Number) as [number, number]),
+      );
     });
   });
 }
@@ -107,10 +111,15 @@ describe("crash safety", () => {
     let withCommits = 0;
     let killedMidWrite = 0;
     for (let run = 0; run < runs; run++) {
-      // Half the runs die at a random time from spawn (often during start-up or the first commit),
-      // half at a random time after the first reported commit.
-      const afterFirst = run % 2 === 1;
-      const { lines } = await runAndKill(dir, afterFirst ? next() * 120 : 100 + next() * 700, afterFirst);
+      // A third of the kills land during start-up or open (lock takeover, recovery), a third just
+      // after open (recovery GC, first commits), a third at a random point in the commit loop.
+      const at: KillAt =
+        run % 3 === 0
+          ? { from: "spawn", delayMs: next() * 700 }
+          : run % 3 === 1
+            ? { from: "open", delayMs: next() * 25 }
+            : { from: "commit", delayMs: next() * 150 };
+      const lines = await runAndKill(dir, at);
       for (const [b, g] of lines) {
         expect(b).toBe(committed); // batches are reported in order, one generation each
         expect(g).toBe(generation + 1 + (generation === -1 ? 1 : 0));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -167,6 +167,24 @@ describe("IndexStore", () => {
     await reader.refresh();
     expect(reader.manifest.generation).toBe(3);
     expect((await reader.readSegment(reader.manifest.segments[0]!.name)).ids).toEqual(["a", "b"]);
+    await writer.close();
+  });
+
+  it("a writer open removes a crashed writer's leftovers and nothing else", async () => {
+    const dir = freshDir();
+    const store = await IndexStore.create(dir, { dim: 1 });
+    await store.commit({ addSegments: [{ ids: ["a"], columns: {} }] });
+    await store.close();
+    const leftovers = [".tmp-0a1b2c-seg-0000000002-0.seg", "seg-0000000002-0.seg", "blob-0000000002-x.bin", ".tmp-0a1b2c-manifest-0000000002.json", ".tmp-99-old-LOCK"];
+    const foreign = ["notes.txt", ".tmp-0a1b2c-docs.jsonl", ".tmp-77-LOCK", "seg-x.seg"];
+    for (const f of [...leftovers, ...foreign]) await writeFile(join(dir, f), "x");
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, ".tmp-99-old-LOCK"), old, old);
+    const writer = await IndexStore.open(dir);
+    const files = await readdir(dir);
+    expect(files.filter((f) => leftovers.includes(f))).toEqual([]);
+    expect(foreign.every((f) => files.includes(f))).toBe(true);
+    expect((await writer.readSegment("seg-0000000001-0")).ids).toEqual(["a"]);
     await writer.close();
   });
 
