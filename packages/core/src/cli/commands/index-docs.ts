@@ -1,0 +1,45 @@
+/**
+ * `maxsim index <dir> --model <id|dir> <inputs…>`: builds (or resumes building) a collection from
+ * text files, JSONL or standard input.
+ */
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { Collection } from "../../collection/collection.js";
+import { MaxsimError } from "../../errors.js";
+import type { IndexCodec } from "../../index/types.js";
+import { addInputOptions, ingest, printSummary } from "../ingest.js";
+import type { IngestCliOptions } from "../ingest.js";
+
+interface IndexCliOptions extends IngestCliOptions {
+  model?: string;
+  codec?: string;
+}
+
+/** Registers `maxsim index`. */
+export function registerIndex(program: Command): void {
+  addInputOptions(
+    program
+      .command("index")
+      .description("index .txt/.md files (one document each; id = relative path), JSONL (--jsonl) or - (stdin); re-running resumes")
+      .argument("<dir>", "collection directory (created when absent)")
+      .argument("[inputs...]", "files, directories, quoted globs, or -")
+      .option("-m, --model <id|dir>", "model id or directory (required for a new collection)")
+      .option("--codec <codec>", "vector codec for a new collection (e.g. float32, float16, nbits4)"),
+  ).action(async (dir: string, inputs: string[], opts: IndexCliOptions) => {
+    const exists = existsSync(dir);
+    let collection: Collection;
+    if (exists) {
+      collection = await Collection.open(dir, { model: opts.model });
+    } else {
+      if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} does not exist yet. Pass --model <id|dir> to create it.`);
+      collection = await Collection.create(dir, { model: opts.model, codec: opts.codec as IndexCodec | undefined });
+    }
+    try {
+      if (exists && collection.size > 0) process.stderr.write(`resuming: ${collection.size} documents already in ${dir}\n`);
+      const summary = await ingest(collection, inputs, opts);
+      await printSummary(collection, summary, "indexed");
+    } finally {
+      await collection.close();
+    }
+  });
+}
