@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { MaxsimError } from "../../src/errors.js";
 import { IndexStore } from "../../src/storage/index.js";
 import { DIM, liveIds, tokenCount, value } from "./crash-model.js";
 
@@ -69,6 +70,15 @@ function runAndKill(dir: string, at: KillAt): Promise<[number, number][]> {
 async function verify(dir: string, n: number, readOnly: boolean): Promise<void> {
   const store = await IndexStore.open(dir, { readOnly });
   try {
+    await verifySnapshot(store, n);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Checks the snapshot `store` is on equals the workload after `n` batches. */
+async function verifySnapshot(store: IndexStore, n: number): Promise<void> {
+  {
     expect(store.manifest.meta.nextBatch).toBe(n);
     const state = await store.readBlob("state");
     expect(state === undefined ? undefined : new TextDecoder().decode(state)).toBe(n === 0 ? undefined : String(n - 1));
@@ -95,12 +105,41 @@ async function verify(dir: string, n: number, readOnly: boolean): Promise<void> 
       expect(wrong).toEqual([]);
     }
     expect([...seen].sort()).toEqual([...want].sort());
-  } finally {
-    await store.close();
   }
 }
 
 describe("crash safety", () => {
+  it("a reader sees only complete snapshots while a writer commits (and compacts) in another process", async () => {
+    const dir = join(root, "live");
+    const writer = spawn(process.execPath, ["--import", "tsx", join(here, "crash-writer.ts"), dir], { cwd: packageRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise((resolve) => writer.on("close", resolve));
+    try {
+      // Wait for the first commit, then read snapshot after snapshot for a while.
+      await new Promise<void>((resolve) => writer.stdout.on("data", (c: Buffer) => /^\d/m.test(c.toString()) && resolve()));
+      const reader = await IndexStore.open(dir, { readOnly: true });
+      const generations = new Set<number>();
+      let stale = 0;
+      const until = Date.now() + 3000;
+      while (Date.now() < until) {
+        await reader.refresh();
+        try {
+          await verifySnapshot(reader, reader.manifest.meta.nextBatch as number);
+          generations.add(reader.manifest.generation);
+        } catch (e) {
+          // The writer compacted twice while we read: our snapshot's files were collected. Refresh.
+          if (!(MaxsimError.isInstance(e) && e.code === "INDEX_STALE")) throw e;
+          stale++;
+        }
+      }
+      await reader.close();
+      console.log(`live reader: ${generations.size} snapshots verified, ${stale} went stale mid-read`);
+      expect(generations.size).toBeGreaterThanOrEqual(3);
+    } finally {
+      writer.kill("SIGKILL");
+      await exited;
+    }
+  });
+
   it("after SIGKILL at random moments the index holds exactly the committed batches", async () => {
     const dir = join(root, "idx");
     const next = rng(20261125);
