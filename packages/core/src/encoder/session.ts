@@ -86,7 +86,7 @@ export class ColbertSession {
     const out: Record<string, ort.Tensor> = {};
     for (const { name, type } of this.inputs) {
       const source = name === "input_ids" ? batch.inputIds : name === "attention_mask" ? batch.attentionMask : batch.tokenTypeIds;
-      out[name] = type === "int64" ? new ort.Tensor("int64", BigInt64Array.from(source, (v) => BigInt(v)), dims) : new ort.Tensor("int32", Int32Array.from(source), dims);
+      out[name] = type === "int64" ? new ort.Tensor("int64", toInt64(source), dims) : new ort.Tensor("int32", Int32Array.from(source), dims);
     }
     return out;
   }
@@ -111,4 +111,15 @@ export class ColbertSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * Non-negative small integers as int64 without a BigInt per element: write the low 32-bit word
+ * through an Int32Array view (little-endian) and leave the high word zero.
+ */
+function toInt64(source: Int32Array | Uint8Array): BigInt64Array {
+  const out = new BigInt64Array(source.length);
+  const words = new Int32Array(out.buffer);
+  for (let i = 0; i < source.length; i++) words[2 * i] = source[i]!;
+  return out;
 }
