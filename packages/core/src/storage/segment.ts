@@ -54,6 +54,9 @@ export interface SegmentData {
  */
 export const SEGMENT_VERSION = 1;
 
+/** Largest segment file (fs.readFile reads at most 2 GiB − 1 bytes at once). */
+const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+
 const MAGIC = new Uint8Array([0x4d, 0x58, 0x53, 0x4d, 0x53, 0x45, 0x47, 0x0a]); // "MXSMSEG\n"
 const PREFIX = 16;
 
@@ -190,6 +193,12 @@ export function encodeSegment(data: SegmentData): EncodedSegment {
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
   const dataStart = align8(PREFIX + headerBytes.length);
+  if (dataStart + offset > MAX_SEGMENT_BYTES) {
+    throw new MaxsimError(
+      "INVALID_INPUT",
+      `A segment of ${dataStart + offset} bytes exceeds the ${MAX_SEGMENT_BYTES}-byte limit (Node reads files up to 2 GiB at once). Split the documents over several segments.`,
+    );
+  }
   const out = new Uint8Array(dataStart + offset);
   out.set(MAGIC, 0);
   const view = new DataView(out.buffer);
