@@ -116,7 +116,7 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
  *   { id: "fr", text: "Le chat dort sur le canapé.", metadata: { lang: "fr" } },
  *   { id: "de", text: "Der Hund bellt laut.", metadata: { lang: "de" } },
  * ]);
- * (await c.query("cat", { k: 1 }))[0]!.id; // "fr"
+ * console.log((await c.query("cat", { k: 1 }))[0]!.id); // "fr"
  * await c.close();
  * ```
  */
@@ -143,6 +143,15 @@ export class Collection {
    * @param dir - directory of the new index, or `null`
    * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`
    * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, model loading codes
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * const ids = await c.addDocuments([{ id: "a", text: "Le chat dort." }, { text: "Il pleut." }]);
+   * console.log(ids[0], ids[1]!.length, c.size); // a 36 2
+   * await c.close();
+   * ```
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
     const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
@@ -165,7 +174,22 @@ export class Collection {
    * @param dir - the collection's directory
    * @param options - `model` to use (must be the stored one), `modelOptions`
    * @throws MaxsimError `INDEX_NOT_FOUND` for a directory without an index, `MODEL_MISMATCH` naming
-   * both models when `model` is not the stored model, `INDEX_CORRUPT`, `INDEX_VERSION`
+   * both models when `model` is not the stored model, `INDEX_CORRUPT`, `INDEX_VERSION`, `INDEX_LOCKED`
+   * @example
+   * ```ts
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const dir = join(await mkdtemp(join(tmpdir(), "maxsim-")), "notes");
+   * const created = await Collection.create(dir, { model: (await ensureFixtures()).multilingual });
+   * await created.addDocuments([{ id: "a", text: "Der Hund bellt." }]);
+   * await created.close();
+   * const c = await Collection.open(dir); // loads the stored model
+   * console.log(c.size, (await c.query("dog"))[0]!.id); // 1 a
+   * await c.close();
+   * ```
    */
   static async open(dir: string, options: OpenCollectionOptions = {}): Promise<Collection> {
     let index: MaxSimIndex;
@@ -315,7 +339,12 @@ export class Collection {
    *
    * @example
    * ```ts
-   * await c.getDocuments(["fr", "nope"]); // [{ id: "fr", text: "Le chat dort sur le canapé.", metadata: { lang: "fr" } }, undefined]
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort.", metadata: { lang: "fr" } }]);
+   * console.log(await c.getDocuments(["fr", "nope"])); // [{ id: "fr", text: "Le chat dort.", metadata: { lang: "fr" } }, undefined]
+   * await c.close();
    * ```
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
@@ -362,8 +391,17 @@ export class Collection {
    * @throws MaxsimError `INVALID_FILTER` naming the bad operator, `INVALID_OPTION` for a bad `k`, `ABORTED`
    * @example
    * ```ts
-   * await c.query("dog", { k: 5, filter: { lang: { $in: ["de", "es"] } } });
-   * // [{ id: "de", score: …, text: "Der Hund bellt laut.", metadata: { lang: "de" } }]
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([
+   *   { id: "fr", text: "Le chien dort.", metadata: { lang: "fr" } },
+   *   { id: "de", text: "Der Hund bellt laut.", metadata: { lang: "de" } },
+   *   { id: "es", text: "El pan está en la mesa.", metadata: { lang: "es" } },
+   * ]);
+   * const hits = await c.query("dog", { k: 5, filter: { lang: { $in: ["de", "es"] } } });
+   * console.log(hits.map((h) => [h.id, h.metadata.lang])); // [["de", "de"], ["es", "es"]]
+   * await c.close();
    * ```
    */
   async query(text: string, options: QueryOptions = {}): Promise<QueryResult[]> {
@@ -401,8 +439,15 @@ export class Collection {
    * @throws MaxsimError `NOT_FOUND` for an unknown id
    * @example
    * ```ts
+   * import { Collection, highlight } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé." }]);
    * const e = await c.explain("cat", "fr");
-   * e.matches.find((m) => m.queryToken === "cat")!.docToken; // "chat"
+   * const cat = e.matches.find((m) => m.queryToken === "cat")!;
+   * console.log(cat.docToken, cat.span); // chat [3, 7]
+   * console.log(highlight("Le chat dort sur le canapé.", [cat])); // Le «chat» dort sur le canapé.
+   * await c.close();
    * ```
    */
   async explain(query: string, id: string): Promise<Explanation> {

@@ -46,9 +46,17 @@ async function du(dir: string): Promise<number> {
  * @throws MaxsimError `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_VERSION`
  * @example
  * ```ts
- * await describeCollection("./my-index");
- * // { dir: "./my-index", model: "/tmp/maxsim-fixtures-1/multilingual", dim: 32, documents: 2, tokens: 21,
- * //   codec: "float16", bytesOnDisk: 4711, formatVersion: 1, collectionFormat: 1 }
+ * import { mkdtemp } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { Collection, describeCollection } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const dir = join(await mkdtemp(join(tmpdir(), "maxsim-")), "idx");
+ * const c = await Collection.create(dir, { model: (await ensureFixtures()).multilingual, codec: "float16" });
+ * await c.addDocuments([{ id: "a", text: "Le chat dort." }]);
+ * await c.close();
+ * const d = await describeCollection(dir);
+ * console.log(d.documents, d.tokens, d.dim, d.codec, d.formatVersion); // 1 6 128 float16 1
  * ```
  */
 export async function describeCollection(dir: string, options: { index?: MaxSimIndex } = {}): Promise<CollectionDescription> {
@@ -73,7 +81,16 @@ export async function describeCollection(dir: string, options: { index?: MaxSimI
   }
 }
 
-/** Human-readable lines for {@link describeCollection}'s result. */
+/**
+ * Human-readable lines for {@link describeCollection}'s result.
+ *
+ * @example
+ * ```ts
+ * import { formatCollectionDescription } from "@maxsim/core";
+ * const text = formatCollectionDescription({ dir: "idx", model: "m", dim: 128, documents: 2, tokens: 10, codec: "float16", bytesOnDisk: 2048, formatVersion: 1, collectionFormat: 1 });
+ * console.log(text.split("\n")[6]); // on disk     0.00 MiB (204.8 bytes/token)
+ * ```
+ */
 export function formatCollectionDescription(d: CollectionDescription): string {
   const mb = (d.bytesOnDisk / 1024 / 1024).toFixed(2);
   const perToken = d.tokens > 0 ? ` (${(d.bytesOnDisk / d.tokens).toFixed(1)} bytes/token)` : "";
@@ -92,6 +109,13 @@ export function formatCollectionDescription(d: CollectionDescription): string {
 /**
  * {@link describeCollection} for `maxsim info <dir>`, or `undefined` when `dir` holds no index
  * (so the caller can treat it as a model directory instead).
+ *
+ * @example
+ * ```ts
+ * import { tmpdir } from "node:os";
+ * import { describeIfCollection } from "@maxsim/core";
+ * console.log(await describeIfCollection(tmpdir())); // undefined
+ * ```
  */
 export async function describeIfCollection(dir: string): Promise<CollectionDescription | undefined> {
   try {

@@ -173,10 +173,15 @@ function compileObject(filter: unknown, where: string): FilterPredicate {
  * @throws MaxsimError `INVALID_FILTER` naming the bad operator or field and the valid ones
  * @example
  * ```ts
+ * import { compileFilter, MaxsimError } from "@maxsim/core";
  * const pass = compileFilter({ lang: { $in: ["fr", "de"] }, year: { $gte: 2020 } });
- * pass({ lang: "fr", year: 2021 }, "doc-1"); // true
- * pass({ lang: "en", year: 2021 }, "doc-2"); // false
- * compileFilter({ year: { $gtt: 1 } });      // throws INVALID_FILTER: unknown operator "$gtt" on field "year"
+ * console.log(pass({ lang: "fr", year: 2021 }, "doc-1")); // true
+ * console.log(pass({ lang: "en", year: 2021 }, "doc-2")); // false
+ * try {
+ *   compileFilter({ year: { $gtt: 1 } } as never);
+ * } catch (e) {
+ *   if (MaxsimError.isInstance(e)) console.log(e.code); // INVALID_FILTER
+ * }
  * ```
  */
 export function compileFilter(filter: Filter): FilterPredicate {
@@ -190,7 +195,8 @@ export function compileFilter(filter: Filter): FilterPredicate {
  * @throws MaxsimError `INVALID_FILTER` for unparsable JSON or an invalid filter
  * @example
  * ```ts
- * parseFilterJson('{"lang":"fr"}'); // { lang: "fr" }
+ * import { parseFilterJson } from "@maxsim/core";
+ * console.log(parseFilterJson('{"lang":"fr"}')); // { lang: "fr" }
  * ```
  */
 export function parseFilterJson(json: string): MetadataFilter {

@@ -24,7 +24,15 @@ export interface HighlightOptions {
   minScore?: number;
 }
 
-/** Sorted, merged spans; spans that touch are joined so one word's sub-tokens read as one. */
+/**
+ * Sorted, merged spans; spans that touch are joined so one word's sub-tokens read as one.
+ *
+ * @example
+ * ```ts
+ * import { mergeSpans } from "@maxsim/core";
+ * console.log(mergeSpans([[10, 12], [8, 10], [0, 2]])); // [[0, 2], [8, 12]]
+ * ```
+ */
 export function mergeSpans(spans: readonly Span[]): Span[] {
   const sorted = [...spans].filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const out: Span[] = [];
@@ -44,8 +52,9 @@ export function mergeSpans(spans: readonly Span[]): Span[] {
  * @param options - marker style and score threshold
  * @example
  * ```ts
- * highlight("Le chat dort.", [{ span: [3, 7] }]);                    // "Le «chat» dort."
- * highlight("Le chat dort.", [{ span: [3, 7] }], { style: "ansi" }); // "Le \x1b[1mchat\x1b[22m dort."
+ * import { highlight } from "@maxsim/core";
+ * console.log(highlight("Le chat dort.", [{ span: [3, 7] }])); // Le «chat» dort.
+ * console.log(JSON.stringify(highlight("Le chat dort.", [{ span: [3, 7] }], { style: "ansi" }))); // "Le \u001b[1mchat\u001b[22m dort."
  * ```
  */
 export function highlight(text: string, matches: readonly HighlightMatch[], options: HighlightOptions = {}): string {

@@ -90,9 +90,8 @@ function isSpecial(raw: string): boolean {
  *
  * @example
  * ```ts
- * isTextToken("##chat"); // true
- * isTextToken("[MASK]"); // false
- * isTextToken(",");      // false
+ * import { isTextToken } from "@maxsim/core";
+ * console.log(isTextToken("##chat"), isTextToken("[MASK]"), isTextToken(",")); // true false false
  * ```
  */
 export function isTextToken(token: string): boolean {
@@ -124,8 +123,8 @@ const WINDOW = 96;
  * @param tokens - readable tokens in order (e.g. from `encoder.tokenStrings(tokenIds)`)
  * @example
  * ```ts
- * alignTokens("Le chat dort.", ["[CLS]", "[D]", "le", "chat", "do", "##rt", ".", "[SEP]"]);
- * // [null, null, [0, 2], [3, 7], [8, 10], [10, 12], [12, 13], null]
+ * import { alignTokens } from "@maxsim/core";
+ * console.log(alignTokens("Le chat dort.", ["[CLS]", "[D]", "le", "chat", "do", "##rt", ".", "[SEP]"])); // [null, null, [0, 2], [3, 7], [8, 10], [10, 12], [12, 13], null]
  * ```
  */
 export function alignTokens(text: string, tokens: readonly string[]): (Span | null)[] {

@@ -54,7 +54,15 @@ function cachePut(key: string, v: TokenVectors): void {
   while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
 }
 
-/** Empties the document-encoding cache of {@link rerank} (for tests and memory-tight callers). */
+/**
+ * Empties the document-encoding cache of {@link rerank} (for tests and memory-tight callers).
+ *
+ * @example
+ * ```ts
+ * import { clearRerankCache } from "@maxsim/core";
+ * clearRerankCache();
+ * ```
+ */
 export function clearRerankCache(): void {
   cache.clear();
 }
@@ -73,8 +81,9 @@ export function clearRerankCache(): void {
  * import { ColBERT, rerank } from "@maxsim/core";
  * import { ensureFixtures } from "@maxsim/core/fixtures";
  * const encoder = await ColBERT.fromPretrained((await ensureFixtures()).multilingual);
- * await rerank(encoder, "cat", ["Der Hund bellt.", "Le chat dort."], { topN: 1 });
- * // [{ index: 1, score: … }]   (the French sentence with "chat" wins)
+ * const top = await rerank(encoder, "cat", ["Der Hund bellt.", "Le chat dort."], { topN: 1 });
+ * console.log(top.map((r) => r.index)); // [1]
+ * await encoder.dispose();
  * ```
  */
 export async function rerank(encoder: Encoder, query: string, texts: readonly string[], options: RerankOptions = {}): Promise<RerankResult[]> {

@@ -1,6 +1,8 @@
 /** `maxsim delete <dir> <ids…>`: deletes documents by id. */
 import type { Command } from "commander";
-import { Collection } from "../../collection/collection.js";
+import { META_KEY } from "../../collection/collection.js";
+import { MaxsimError } from "../../errors.js";
+import { MaxSimIndex } from "../../index/maxsim-index.js";
 
 /** Registers `maxsim delete`. */
 export function registerDelete(program: Command): void {
@@ -10,12 +12,16 @@ export function registerDelete(program: Command): void {
     .argument("<dir>", "a collection directory")
     .argument("<ids...>", "document ids")
     .action(async (dir: string, ids: string[]) => {
-      const collection = await Collection.open(dir);
+      // Deleting needs no encoder: open the index directly instead of loading the model.
+      const index = await MaxSimIndex.open(dir);
       try {
-        const n = await collection.deleteDocuments(ids);
-        process.stdout.write(`deleted ${n} of ${ids.length} ids · ${collection.size} documents left\n`);
+        if (index.meta[META_KEY] === undefined) {
+          throw new MaxsimError("INVALID_OPTION", `${dir} is a MaxSim index but not a collection (no model in its manifest). Delete with MaxSimIndex.delete instead.`);
+        }
+        const n = await index.delete(ids);
+        process.stdout.write(`deleted ${n} of ${ids.length} ids · ${index.size} documents left\n`);
       } finally {
-        await collection.close();
+        await index.close();
       }
     });
 }

@@ -3,6 +3,7 @@
  * text files, JSONL or standard input.
  */
 import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import type { Command } from "commander";
 import { Collection } from "../../collection/collection.js";
 import { MaxsimError } from "../../errors.js";
@@ -26,12 +27,13 @@ export function registerIndex(program: Command): void {
       .option("-m, --model <id|dir>", "model id or directory (required for a new collection)")
       .option("--codec <codec>", "vector codec for a new collection (e.g. float32, float16, nbits4)"),
   ).action(async (dir: string, inputs: string[], opts: IndexCliOptions) => {
-    const exists = existsSync(dir);
+    // An existing collection is resumed; a missing or empty directory gets a new one.
+    const exists = existsSync(dir) && (await readdir(dir)).length > 0;
     let collection: Collection;
     if (exists) {
       collection = await Collection.open(dir, { model: opts.model });
     } else {
-      if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} does not exist yet. Pass --model <id|dir> to create it.`);
+      if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} holds no collection yet. Pass --model <id|dir> to create it.`);
       collection = await Collection.create(dir, { model: opts.model, codec: opts.codec as IndexCodec | undefined });
     }
     try {
