@@ -10,7 +10,7 @@ import { MaxsimError } from "../errors.js";
 import { exists, readJson } from "./config.js";
 import { HubSnapshot, isHubId, type HubOptions } from "./hub.js";
 import "./layouts/builtin-layouts.js";
-import { detectLayout, listLayouts } from "./layouts/registry.js";
+import { detectLayout, getLayout, listLayouts } from "./layouts/registry.js";
 import type { LayoutLoadOptions, LoadedModel, ModelLayout } from "./types.js";
 
 /** Options for {@link loadModel}. */
@@ -78,10 +78,14 @@ async function isLfm2Checkpoint(dir: string): Promise<boolean> {
 
 async function noLayoutError(dir: string, label: string): Promise<MaxsimError> {
   if (await isLfm2Checkpoint(dir)) {
+    const lfm2 = getLayout("lfm2-checkpoint");
+    const why = lfm2
+      ? `the lfm2-checkpoint layout (issue ${LFM2_ISSUE}) needs ${[...lfm2.hubFiles.markers, ...lfm2.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")}, and some are missing`
+      : `building its graph natively is issue ${LFM2_ISSUE} and is not available in this build`;
     return new MaxsimError(
       "UNSUPPORTED_MODEL",
-      `${label} is an LFM2 checkpoint (safetensors, no ONNX graph). Building its graph natively is issue ${LFM2_ISSUE} and is not available in this build yet. ` +
-        `Export it to ONNX with pylate-onnx-export (next-plaid) and pass the exported directory instead.`,
+      `${label} is an LFM2 checkpoint (safetensors, no ONNX graph), but ${why}. ` +
+        `Pass the complete PyLate model directory (as published on the hub), or export it to ONNX with pylate-onnx-export (next-plaid) and pass the exported directory.`,
     );
   }
   let files: string[] = [];
