@@ -79,6 +79,7 @@ for (const variant of ["causal", "bidirectional"] as const) {
   describe(`LFM2 graph (${variant}) vs the plain-TypeScript reference`, () => {
     let info: Lfm2CheckpointInfo;
     let session: ort.InferenceSession;
+    let int8Session: ort.InferenceSession;
     let ref: ReferenceModel;
 
     beforeAll(async () => {
@@ -87,7 +88,23 @@ for (const variant of ["causal", "bidirectional"] as const) {
       const built = await ensureLfm2Onnx(info.dir, { cacheDir: join(root, "cache") });
       session = await ort.InferenceSession.create(built.path, { intraOpNumThreads: 1 });
       sessions.push(session);
+      const int8 = await ensureLfm2Onnx(info.dir, { cacheDir: join(root, "cache"), int8: true });
+      expect(int8.path).not.toBe(built.path);
+      int8Session = await ort.InferenceSession.create(int8.path, { intraOpNumThreads: 1 });
+      sessions.push(int8Session);
       ref = await loadReference(info.dir);
+    });
+
+    it("int8 (MatMulNBits) stays within cosine 0.99 of f32 on every token", async () => {
+      const { docs, queries } = texts(info);
+      for (const batch of [docs, queries]) {
+        const f32 = await runBatch(session, batch, info.ids.pad);
+        const q8 = await runBatch(int8Session, batch, info.ids.pad);
+        let worst = 1;
+        f32.forEach((rows, b) => rows.forEach((row, t) => (worst = Math.min(worst, cosine(row, q8[b]![t]!)))));
+        expect(worst).toBeGreaterThanOrEqual(0.99);
+        expect(worst).toBeLessThan(1 - 1e-7); // really quantised, not the f32 graph again
+      }
     });
 
     it("matches the reference at every position of padded document and query batches", async () => {

@@ -3,10 +3,16 @@
  * `model/safetensors.ts`): an 8-byte little-endian header length, a JSON header padded to 8
  * bytes, then the raw little-endian tensors. f32 → bf16 rounds to nearest even, as torch does.
  */
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
 /** f32 → bf16 bits, round-to-nearest-even (used by the checkpoint generator). */
 export function floatToBf16Bits(value: number): number {
-  const f = new Float32Array([value]);
-  const u = new Uint32Array(f.buffer)[0]!;
+  scratch[0] = value;
+  return bitsToBf16(scratchBits[0]!);
+}
+
+function bitsToBf16(u: number): number {
   if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return 0x7fc0;
   const rounding = 0x7fff + ((u >>> 16) & 1);
   return ((u + rounding) >>> 16) & 0xffff;
@@ -39,7 +45,8 @@ export function encodeSafetensors(tensors: SafetensorsWriteEntry[], metadata: Re
   let pos = 8 + headerBytes.length;
   for (const t of tensors) {
     if (t.dtype === "BF16") {
-      for (let i = 0; i < t.data.length; i++, pos += 2) out.writeUInt16LE(floatToBf16Bits(t.data[i]!), pos);
+      const bits = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
+      for (let i = 0; i < t.data.length; i++, pos += 2) out.writeUInt16LE(bitsToBf16(bits[i]!), pos);
     } else {
       for (let i = 0; i < t.data.length; i++, pos += 4) out.writeFloatLE(t.data[i]!, pos);
     }
