@@ -10,7 +10,15 @@ import { MaxsimError, compileFilter } from "@maxsim/core";
 import type { Filter, MetadataFilter as CoreFilter } from "@maxsim/core";
 import type { MetadataFilter, MetadataFilters, MetadataFilterValue } from "llamaindex";
 
-/** The LlamaIndex operators this package translates. */
+/**
+ * The LlamaIndex operators this package translates.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_OPERATORS } from "@maxsim/llamaindex";
+ * console.log(SUPPORTED_OPERATORS.includes("text_match"), SUPPORTED_OPERATORS.length); // true 12
+ * ```
+ */
 export const SUPPORTED_OPERATORS = ["==", "!=", ">", "<", ">=", "<=", "in", "nin", "contains", "any", "all", "text_match"] as const;
 
 function invalid(problem: string): MaxsimError {
@@ -89,10 +97,15 @@ function translateOne(f: MetadataFilter): Filter {
  * @throws MaxsimError `INVALID_FILTER` for an unsupported operator or condition, or a value of the wrong shape
  * @example
  * ```ts
- * toCoreFilter({ filters: [{ key: "lang", value: "zh", operator: "==" }, { key: "year", value: 2020, operator: ">=" }] });
- * // { $and: [{ lang: { $eq: "zh" } }, { year: { $gte: 2020 } }] }
- * toCoreFilter({ filters: [{ key: "lang", value: "x", operator: "is_empty" }] });
- * // throws MaxsimError INVALID_FILTER: operator "is_empty" on "lang" is not supported …
+ * import { MaxsimError } from "@maxsim/core";
+ * import { toCoreFilter } from "@maxsim/llamaindex";
+ * const filter = toCoreFilter({ filters: [{ key: "lang", value: "zh", operator: "==" }, { key: "year", value: 2020, operator: ">=" }] });
+ * console.log(JSON.stringify(filter)); // {"$and":[{"lang":{"$eq":"zh"}},{"year":{"$gte":2020}}]}
+ * try {
+ *   toCoreFilter({ filters: [{ key: "lang", operator: "is_empty" }] });
+ * } catch (error) {
+ *   if (MaxsimError.isInstance(error)) console.log(error.code); // INVALID_FILTER
+ * }
  * ```
  */
 export function toCoreFilter(filters: MetadataFilters | undefined): Filter | undefined {

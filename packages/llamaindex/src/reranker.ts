@@ -36,12 +36,18 @@ export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "
  *
  * @example
  * ```ts
- * import { RetrieverQueryEngine } from "llamaindex";
+ * import { MetadataMode, TextNode } from "llamaindex";
  * import { MaxSimReranker } from "@maxsim/llamaindex";
- * const reranker = await MaxSimReranker.fromPretrained("LiquidAI/LFM2-ColBERT-350M", { topN: 3 });
- * const engine = new RetrieverQueryEngine(existingRetriever, undefined, [reranker]);
- * const response = await engine.query({ query: "Wo schläft die Katze?" });
- * response.sourceNodes?.length; // ≤ 3, MaxSim scores, best first
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { multilingual } = await ensureFixtures(); // an offline model; use e.g. "LiquidAI/LFM2-ColBERT-350M"
+ * const reranker = await MaxSimReranker.fromPretrained(multilingual, { topN: 1 });
+ * const firstStage = [
+ *   { node: new TextNode({ text: "Der Hund bellt" }), score: 0.9 },
+ *   { node: new TextNode({ text: "Le chat dort" }), score: 0.1 },
+ * ];
+ * const [best] = await reranker.postprocessNodes(firstStage, "Where does the cat sleep?");
+ * console.log(best?.node.getContent(MetadataMode.NONE)); // Le chat dort
+ * // In an engine: new RetrieverQueryEngine(retriever, undefined, [reranker])
  * ```
  */
 export class MaxSimReranker implements BaseNodePostprocessor {
@@ -61,8 +67,11 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * @throws MaxsimError from core: `MODEL_NOT_FOUND`, `HUB_OFFLINE`, `UNSUPPORTED_MODEL`, …
    * @example
    * ```ts
+   * import { MaxSimReranker } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
    * const { multilingual } = await ensureFixtures();
-   * const reranker = await MaxSimReranker.fromPretrained(multilingual, { topN: 1 });
+   * const reranker = await MaxSimReranker.fromPretrained(multilingual, { topN: 3 });
+   * console.log(reranker.topN, reranker.encoder.dim > 0); // 3 true
    * ```
    */
   static async fromPretrained(modelIdOrDir: string, options: MaxSimRerankerLoadOptions = {}): Promise<MaxSimReranker> {
@@ -74,6 +83,17 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * Scores `nodes` against `query` with MaxSim and returns the best `topN`, best first.
    *
    * @throws MaxsimError `INVALID_INPUT` without a query; from core, `INVALID_OPTION` for a bad `topN`
+   * @example
+   * ```ts
+   * import { TextNode } from "llamaindex";
+   * import { MaxSimReranker } from "@maxsim/llamaindex";
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const encoder = await ColBERT.fromPretrained((await ensureFixtures()).multilingual);
+   * const nodes = [{ node: new TextNode({ id_: "a", text: "El perro come" }) }, { node: new TextNode({ id_: "b", text: "猫 睡觉" }) }];
+   * const out = await new MaxSimReranker({ encoder, topN: 2 }).postprocessNodes(nodes, "Die Katze schläft");
+   * console.log(out.map((n) => n.node.id_)); // [ 'b', 'a' ]
+   * ```
    */
   async postprocessNodes(nodes: NodeWithScore[], query?: MessageContent): Promise<NodeWithScore[]> {
     if (query === undefined) {

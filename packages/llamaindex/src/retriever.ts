@@ -107,16 +107,17 @@ function toNodeWithScore(result: QueryResult): NodeWithScore {
  *
  * @example
  * ```ts
- * import { Document, MetadataMode } from "llamaindex";
+ * import { Document } from "llamaindex";
  * import { MaxSimRetriever } from "@maxsim/llamaindex";
  * import { ensureFixtures } from "@maxsim/core/fixtures";
- * const { multilingual } = await ensureFixtures();
+ * const { multilingual } = await ensureFixtures(); // an offline model; use e.g. "LiquidAI/LFM2-ColBERT-350M"
  * const retriever = await MaxSimRetriever.fromDocuments(
- *   [new Document({ text: "猫 睡觉", id_: "zh" }), new Document({ text: "كلب ينبح", id_: "ar" })],
- *   { model: multilingual, similarityTopK: 1, metadataMode: MetadataMode.NONE },
+ *   [new Document({ id_: "zh", text: "猫 在 床 上 睡觉" }), new Document({ id_: "ar", text: "الكلب يأكل اللحم" })],
+ *   { model: multilingual, similarityTopK: 1 },
  * );
- * const [best] = await retriever.retrieve({ query: "cat sleeps" });
- * best.node.sourceNode?.nodeId; // "zh"
+ * const [best] = await retriever.retrieve({ query: "Where does the cat sleep?" });
+ * console.log(best?.node.sourceNode?.nodeId); // zh
+ * await retriever.collection.close();
  * ```
  */
 export class MaxSimRetriever extends BaseRetriever {
@@ -150,7 +151,18 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core: `MODEL_NOT_FOUND`, `HUB_OFFLINE`, `INDEX_EXISTS`, `DUPLICATE_ID`, `INVALID_FILTER`, …
    * @example
    * ```ts
-   * const retriever = await MaxSimRetriever.fromDocuments(docs, { model: "LiquidAI/LFM2-ColBERT-350M", similarityTopK: 5, directory: "./index" });
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { Document } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const directory = join(await mkdtemp(join(tmpdir(), "maxsim-")), "index");
+   * const docs = [new Document({ id_: "fr", text: "Le chat dort sur le lit" }), new Document({ id_: "es", text: "El perro come carne" })];
+   * const retriever = await MaxSimRetriever.fromDocuments(docs, { model: multilingual, similarityTopK: 5, directory });
+   * console.log(retriever.collection.size); // 2
+   * await retriever.collection.close();
    * ```
    */
   static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
@@ -164,8 +176,15 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core, as {@link MaxSimRetriever.fromDocuments}
    * @example
    * ```ts
-   * const nodes = new SentenceSplitter({ chunkSize: 256 }).getNodesFromDocuments(docs);
-   * const retriever = await MaxSimRetriever.fromNodes(nodes, { model: "LiquidAI/LFM2-ColBERT-350M" });
+   * import { Document, SentenceSplitter } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const nodes = new SentenceSplitter({ chunkSize: 256 }).getNodesFromDocuments([new Document({ id_: "de", text: "Der Hund trinkt Wasser." })]);
+   * const retriever = await MaxSimRetriever.fromNodes(nodes, { model: multilingual });
+   * const [hit] = await retriever.retrieve({ query: "dog" });
+   * console.log(hit?.node.id_ === nodes[0]?.id_, hit?.node.sourceNode?.nodeId); // true de
+   * await retriever.collection.close();
    * ```
    */
   static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
@@ -180,7 +199,19 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_LOCKED`, `MODEL_MISMATCH`, …
    * @example
    * ```ts
-   * const retriever = await MaxSimRetriever.fromExistingIndex("./index", { similarityTopK: 5 });
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { Document } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const directory = join(await mkdtemp(join(tmpdir(), "maxsim-")), "index");
+   * const built = await MaxSimRetriever.fromDocuments([new Document({ id_: "fr", text: "Le chat dort" })], { model: multilingual, directory });
+   * await built.collection.close();
+   * const retriever = await MaxSimRetriever.fromExistingIndex(directory, { similarityTopK: 5 });
+   * console.log((await retriever.retrieve({ query: "cat" }))[0]?.node.sourceNode?.nodeId); // fr
+   * await retriever.collection.close();
    * ```
    */
   static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
@@ -229,7 +260,14 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core: `DUPLICATE_ID` when a node id is already indexed, `EMPTY_INPUT`, `ABORTED`, …
    * @example
    * ```ts
-   * await retriever.insert([new Document({ text: "Le chat dort.", id_: "fr-1" })]);
+   * import { Document, TextNode } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const retriever = await MaxSimRetriever.fromDocuments([], { model: multilingual });
+   * const ids = await retriever.insert([new Document({ id_: "fr-1", text: "Le chat dort." }), new TextNode({ id_: "de-1", text: "Der Hund bellt." })]);
+   * console.log(ids.length, ids[1]); // 2 de-1
+   * await retriever.collection.close();
    * ```
    */
   async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
@@ -251,7 +289,13 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core: `DUPLICATE_ID`, `EMPTY_INPUT`, `ABORTED`, …
    * @example
    * ```ts
-   * await retriever.insertNodes([new TextNode({ text: "Der Hund bellt.", id_: "de-1" })]);
+   * import { TextNode } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const retriever = await MaxSimRetriever.fromNodes([], { model: multilingual });
+   * console.log(await retriever.insertNodes([new TextNode({ id_: "de-1", text: "Der Hund bellt." })])); // [ 'de-1' ]
+   * await retriever.collection.close();
    * ```
    */
   async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
@@ -269,7 +313,13 @@ export class MaxSimRetriever extends BaseRetriever {
    * @returns how many nodes were deleted (0 when none came from it)
    * @example
    * ```ts
-   * await retriever.deleteRefDoc("fr-1"); // 1
+   * import { Document } from "llamaindex";
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { multilingual } = await ensureFixtures();
+   * const retriever = await MaxSimRetriever.fromDocuments([new Document({ id_: "fr-1", text: "Le chat dort." })], { model: multilingual });
+   * console.log(await retriever.deleteRefDoc("fr-1"), retriever.collection.size); // 1 0
+   * await retriever.collection.close();
    * ```
    */
   async deleteRefDoc(refDocId: string): Promise<number> {
