@@ -304,14 +304,21 @@ export class FsIndexStore implements IndexStore {
     try {
       // Segment and blob renames must be durable before the manifest that references them.
       await syncDir(dir);
-      await writeFileAtomic(path, encodeManifest(next)); // the commit point
+      await writeFileAtomic(path, encodeManifest(next), { syncDir: false }); // the rename is the commit point
     } catch (error) {
       throw ioError("commit", path, error);
     }
+    // From here on the commit is visible: adopt it even if making it durable fails, so that the
+    // next commit never reuses this generation's file names.
     this.#manifest = next;
     this.#retained = [next, ...this.#retained].slice(0, this.#retain);
     const live = new Set(next.segments.map((s) => s.name));
     for (const name of this.#ids.keys()) if (!live.has(name)) this.#ids.delete(name);
+    try {
+      await syncDir(dir);
+    } catch (error) {
+      throw ioError("make durable the commit of", path, error);
+    }
     await this.#gc().catch(() => undefined); // best effort: leftovers are collected on the next commit or open
     return next;
   }

@@ -65,7 +65,8 @@ export class MemoryIndexStore implements IndexStore {
   async readBlob(name: string): Promise<Uint8Array | undefined> {
     this.#check();
     const entry = this.#manifest.blobs[name];
-    return entry === undefined ? undefined : this.#blobs.get(entry.file);
+    // A copy, like the bytes a file store reads: callers may modify what they get.
+    return entry === undefined ? undefined : this.#blobs.get(entry.file)!.slice();
   }
 
   commit(request: CommitRequest): Promise<Manifest> {

@@ -81,7 +81,8 @@ export interface IndexStore {
   /** The snapshot this store reads: changes only on `commit` (writer) or `refresh` (reader). */
   readonly manifest: Manifest;
   /**
-   * Reads one segment of the current snapshot, verifying every checksum.
+   * Reads one segment of the current snapshot, verifying every checksum. Treat the returned arrays
+   * as read-only (the in-memory store returns its own copies).
    * @throws `NOT_FOUND` (no such segment in the snapshot), {@link IndexCorruptError},
    *   `INDEX_STALE` (a writer garbage-collected this old snapshot's file: call `refresh()`).
    */

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, rmdir, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -186,6 +186,24 @@ describe("IndexStore", () => {
     expect(foreign.every((f) => files.includes(f))).toBe(true);
     expect((await writer.readSegment("seg-0000000001-0")).ids).toEqual(["a"]);
     await writer.close();
+  });
+
+  it("a commit that fails to write changes nothing, and the next one succeeds", async () => {
+    const dir = freshDir();
+    const store = await IndexStore.create(dir, { dim: 1 });
+    await store.commit({ addSegments: [{ ids: ["a"], columns: {} }] });
+    // A directory where the blob file must go makes its rename fail (works even as root).
+    await mkdir(join(dir, "blob-0000000002-x.bin"));
+    expect(await code(store.commit({ addSegments: [{ ids: ["b"], columns: {} }], blobs: { x: new Uint8Array([1]) } }))).toBe("IO_ERROR");
+    expect(store.manifest.generation).toBe(1);
+    const reader = await IndexStore.open(dir, { readOnly: true });
+    expect(reader.manifest.segments.map((s) => s.name)).toEqual(["seg-0000000001-0"]);
+    await rmdir(join(dir, "blob-0000000002-x.bin"));
+    const m = await store.commit({ addSegments: [{ ids: ["c"], columns: {} }], blobs: { x: new Uint8Array([2]) } });
+    expect(m.generation).toBe(2);
+    expect(await store.readSegmentIds("seg-0000000002-0")).toEqual(["c"]);
+    expect(Array.from((await store.readBlob("x"))!)).toEqual([2]);
+    await store.close();
   });
 
   it("ids with path characters are data, never file names", async () => {
