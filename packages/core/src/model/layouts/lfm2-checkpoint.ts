@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { exists, readJson } from "../config.js";
 import { readSentenceTransformersConfig } from "../config.js";
-import { ensureLfm2Onnx } from "../lfm2/build-cache.js";
+import { ensureLfm2Onnx, lfm2PadTokenId } from "../lfm2/build-cache.js";
 import type { LoadedModel, ModelLayout } from "../types.js";
 import { denseModulePaths } from "./sentence-transformers.js";
 
@@ -36,6 +36,8 @@ export const lfm2CheckpointLayout: ModelLayout = {
   async load(dir, options): Promise<LoadedModel> {
     const built = await ensureLfm2Onnx(dir, { cacheDir: options.cacheDir, int8: options.int8 === true, onProgress: options.onProgress });
     const config = await readSentenceTransformersConfig(dir, built.dim);
+    // The graph treats attention-0 positions holding this id as padding (see build-graph.ts).
+    config.padTokenId = await lfm2PadTokenId(dir, built.config.padTokenId);
     return { layout: "lfm2-checkpoint", onnx: built.path, config, tokenizerDir: dir, dense: [] };
   },
   hubFiles: {
