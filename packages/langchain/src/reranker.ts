@@ -47,7 +47,7 @@ export interface MaxSimRerankerFromPretrainedOptions extends Omit<MaxSimReranker
  *   [new Document({ pageContent: "Der Hund trinkt Wasser." }), new Document({ pageContent: "Le chat dort." })],
  *   "the cat sleeps",
  * );
- * console.log(best.pageContent); // "Le chat dort."
+ * console.log(best.pageContent, typeof best.metadata.maxsimScore); // Le chat dort. number
  * await encoder.dispose();
  * ```
  */
@@ -56,6 +56,9 @@ export class MaxSimReranker extends BaseDocumentCompressor {
   readonly encoder: Encoder;
 
   topN: number;
+
+  /** The encoder {@link MaxSimReranker.fromPretrained} loaded, released by {@link MaxSimReranker.close}. */
+  #loaded: ColBERT | undefined;
 
   /** @param fields - the encoder and `topN` */
   constructor(fields: MaxSimRerankerInput) {
@@ -70,7 +73,14 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    * @throws MaxsimError from core: `MODEL_NOT_FOUND`, `HUB_OFFLINE`, `UNKNOWN_LAYOUT`
    * @example
    * ```ts
-   * const reranker = await MaxSimReranker.fromPretrained("LiquidAI/LFM2-ColBERT-350M", { topN: 5 });
+   * import { Document } from "@langchain/core/documents";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimReranker } from "@maxsim/langchain";
+   * // a hub id such as "LiquidAI/LFM2-ColBERT-350M" or a local model directory
+   * const reranker = await MaxSimReranker.fromPretrained((await ensureFixtures()).multilingual, { topN: 1 });
+   * const docs = [new Document({ pageContent: "Le chat dort." }), new Document({ pageContent: "Der Hund trinkt Wasser." })];
+   * console.log((await reranker.compressDocuments(docs, "the dog drinks water")).map((d) => d.pageContent)); // [ "Der Hund trinkt Wasser." ]
+   * await reranker.close();
    * ```
    */
   static async fromPretrained<T extends MaxSimReranker>(
@@ -80,7 +90,15 @@ export class MaxSimReranker extends BaseDocumentCompressor {
   ): Promise<T> {
     const { modelOptions, ...fields } = options;
     const encoder = await ColBERT.fromPretrained(model, modelOptions);
-    return new this({ ...fields, encoder });
+    const reranker = new this({ ...fields, encoder });
+    reranker.#loaded = encoder;
+    return reranker;
+  }
+
+  /** Releases the encoder when {@link MaxSimReranker.fromPretrained} loaded it; an encoder passed in stays the caller's. */
+  async close(): Promise<void> {
+    await this.#loaded?.dispose();
+    this.#loaded = undefined;
   }
 
   /**

@@ -117,7 +117,10 @@ const callConfig = new AsyncLocalStorage<RunnableConfig | undefined>();
  * );
  * const [doc] = await retriever.invoke("the dog drinks water");
  * console.log(doc.pageContent); // "Der Hund trinkt Wasser."
- * console.log(doc.metadata);    // { lang: "de", maxsimScore: … }
+ * console.log(doc.metadata.lang, typeof doc.metadata.maxsimScore); // de number
+ * // per call: configurable.maxsim overrides the instance's k, filter, exact, explain
+ * const both = await retriever.invoke("the dog drinks water", { configurable: { maxsim: { k: 2 } } });
+ * console.log(both.map((d) => d.metadata.lang)); // [ "de", "fr" ]
  * await retriever.close();
  * ```
  */
@@ -161,11 +164,15 @@ export class MaxSimRetriever extends BaseRetriever {
    * @example
    * ```ts
    * import { Document } from "@langchain/core/documents";
-   * const retriever = await MaxSimRetriever.fromDocuments(
-   *   [new Document({ pageContent: "Le chat dort.", metadata: { lang: "fr" }, id: "fr-1" })],
-   *   { model: (await ensureFixtures()).multilingual, directory: "./my-index" },
-   * );
-   * (await retriever.invoke("the cat sleeps"))[0].id; // "fr-1"
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimRetriever } from "@maxsim/langchain";
+   * const docs = [
+   *   new Document({ pageContent: "Le chat dort.", metadata: { lang: "fr" }, id: "fr-1" }),
+   *   new Document({ pageContent: "Der Hund trinkt Wasser.", metadata: { lang: "de" }, id: "de-1" }),
+   * ];
+   * const retriever = await MaxSimRetriever.fromDocuments(docs, { model: (await ensureFixtures()).multilingual, directory: "./my-index", k: 1 });
+   * console.log((await retriever.invoke("the cat sleeps"))[0].id); // fr-1
+   * await retriever.close();
    * ```
    */
   static async fromDocuments<T extends MaxSimRetriever>(
@@ -190,7 +197,13 @@ export class MaxSimRetriever extends BaseRetriever {
    *
    * @example
    * ```ts
-   * const retriever = await MaxSimRetriever.fromTexts(["Le chat dort."], { lang: "fr" }, { model: multilingual });
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimRetriever } from "@maxsim/langchain";
+   * const { multilingual } = await ensureFixtures();
+   * const retriever = await MaxSimRetriever.fromTexts(["Le chat dort.", "Le chien dort."], { lang: "fr" }, { model: multilingual });
+   * const docs = await retriever.invoke("the dog sleeps");
+   * console.log(docs.map((d) => d.pageContent)); // [ "Le chien dort.", "Le chat dort." ]
+   * await retriever.close();
    * ```
    */
   static async fromTexts<T extends MaxSimRetriever>(
@@ -213,7 +226,14 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_VERSION`, `MODEL_MISMATCH`
    * @example
    * ```ts
-   * const retriever = await MaxSimRetriever.fromExistingIndex("./my-index", { k: 2 });
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimRetriever } from "@maxsim/langchain";
+   * const built = await MaxSimRetriever.fromTexts(["Der Hund trinkt Wasser."], {}, { model: (await ensureFixtures()).multilingual, directory: "./reopened" });
+   * await built.close();
+   * // later, or in another process: the model recorded in the index is loaded
+   * const retriever = await MaxSimRetriever.fromExistingIndex("./reopened", { k: 1 });
+   * console.log((await retriever.invoke("the dog drinks"))[0].pageContent); // Der Hund trinkt Wasser.
+   * await retriever.close();
    * ```
    */
   static async fromExistingIndex<T extends MaxSimRetriever>(
@@ -235,7 +255,13 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError `INVALID_INPUT` when `ids` and `docs` differ in length; from core: `DUPLICATE_ID`, `INVALID_ID`
    * @example
    * ```ts
-   * await retriever.addDocuments([new Document({ pageContent: "Der Hund schläft." })], { ids: ["de-9"] }); // ["de-9"]
+   * import { Document } from "@langchain/core/documents";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimRetriever } from "@maxsim/langchain";
+   * const retriever = await MaxSimRetriever.fromTexts(["Le chat dort."], {}, { model: (await ensureFixtures()).multilingual, k: 1 });
+   * console.log(await retriever.addDocuments([new Document({ pageContent: "Der Hund schläft." })], { ids: ["de-9"] })); // [ "de-9" ]
+   * console.log((await retriever.invoke("the dog sleeps"))[0].id); // de-9
+   * await retriever.close();
    * ```
    */
   async addDocuments(docs: DocumentInterface[], options: MaxSimAddDocumentsOptions = {}): Promise<string[]> {
@@ -255,7 +281,13 @@ export class MaxSimRetriever extends BaseRetriever {
    * @returns how many documents were deleted (unknown ids are skipped)
    * @example
    * ```ts
-   * await retriever.delete({ ids: ["de-9"] }); // 1
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { MaxSimRetriever } from "@maxsim/langchain";
+   * const retriever = await MaxSimRetriever.fromTexts(["Le chat dort.", "Der Hund schläft."], {}, { model: (await ensureFixtures()).multilingual });
+   * const [dog] = await retriever.invoke("the dog sleeps");
+   * console.log(await retriever.delete({ ids: [dog.id, "no-such-id"] })); // 1
+   * console.log(retriever.collection.size); // 1
+   * await retriever.close();
    * ```
    */
   async delete(params: { ids: string[] }): Promise<number> {
