@@ -72,8 +72,15 @@ export interface MaxSimRetrieverBuildOptions extends Omit<MaxSimRetrieverOptions
 
 /** Options of {@link MaxSimRetriever.fromExistingIndex}. */
 export interface MaxSimRetrieverOpenOptions extends Omit<MaxSimRetrieverOptions, "collection"> {
-  /** Overrides the model recorded in the collection (e.g. an already loaded encoder). */
+  /** The model to use; it must be the one recorded in the collection (e.g. an already loaded encoder). */
   model?: string | Encoder;
+  /** Loading options of the model. */
+  modelOptions?: ColBERTOptions;
+  /**
+   * Open without the writer lock, to search while another process writes (inserts then fail).
+   * @defaultValue `false`
+   */
+  readOnly?: boolean;
 }
 
 /** Options of {@link MaxSimRetriever.insert} and {@link MaxSimRetriever.insertNodes}. */
@@ -196,7 +203,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * Opens a collection written earlier (by `fromDocuments`/`fromNodes` with a `directory`, or by
    * the `maxsim` CLI) with the model recorded in it.
    *
-   * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_LOCKED`, `MODEL_MISMATCH`, …
+   * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_LOCKED` (another process writes; pass `readOnly`), `MODEL_MISMATCH`, …
    * @example
    * ```ts
    * import { mkdtemp } from "node:fs/promises";
@@ -215,8 +222,8 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
-    const { model, ...rest } = options;
-    const collection = await Collection.open(directory, model === undefined ? {} : { model });
+    const { model, modelOptions, readOnly, ...rest } = options;
+    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
     return new this({ ...rest, collection });
   }
 

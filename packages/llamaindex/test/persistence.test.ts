@@ -39,6 +39,11 @@ describe("persistence", () => {
     try {
       const results = await retriever.retrieve({ query });
       expect(results.map((r) => ({ id: r.node.id_, ref: r.node.sourceNode?.nodeId, score: r.score, metadata: r.node.metadata }))).toEqual(written);
+      // The writer holds the lock: a second writer is refused, a reader is welcome.
+      await expect(MaxSimRetriever.fromExistingIndex(indexDir)).rejects.toMatchObject({ code: "INDEX_LOCKED" });
+      const reader = await MaxSimRetriever.fromExistingIndex(indexDir, { readOnly: true, similarityTopK: 1 });
+      expect((await reader.retrieve({ query }))[0]!.node.id_).toBe(written[0]!.id);
+      await reader.collection.close();
       await retriever.insert([new Document({ id_: "p-bird", text: "Der Vogel singt", metadata: { lang: "de" } })]);
       expect(await retriever.deleteRefDoc("p-cat")).toBe(1);
     } finally {
