@@ -26,11 +26,14 @@ export class DenseHead {
     const first = dense[0]!;
     let x = g.input("x", DataType.FLOAT, ["rows", first.inFeatures]);
     dense.forEach((d, i) => {
-      // torch Linear stores [out, in]; MatMul wants [in, out].
-      const wt = new Float32Array(d.inFeatures * d.outFeatures);
-      for (let j = 0; j < d.outFeatures; j++) for (let k = 0; k < d.inFeatures; k++) wt[k * d.outFeatures + j] = d.weight[j * d.inFeatures + k]!;
-      x = g.op("MatMul", [x, g.initializer(`dense${i}.weight`, floatTensor(wt, [d.inFeatures, d.outFeatures]))]);
+      const input = x;
+      x = g.op("MatMul", [input, g.initializer(`dense${i}.weight`, floatTensor(transpose(d.weight, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures]))]);
       if (d.bias !== null) x = g.op("Add", [x, g.initializer(`dense${i}.bias`, floatTensor(d.bias, [d.outFeatures]))]);
+      if (d.residual === "identity") x = g.op("Add", [x, input]);
+      else if (d.residual !== undefined) {
+        const r = g.op("MatMul", [input, g.initializer(`dense${i}.residual`, floatTensor(transpose(d.residual, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures]))]);
+        x = g.op("Add", [x, r]);
+      }
     });
     const last = dense[dense.length - 1]!;
     g.node("Identity", [x], ["y"]);
@@ -52,6 +55,13 @@ export class DenseHead {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** torch Linear stores `[out, in]`; MatMul wants `[in, out]`. */
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) t[k * rows + j] = w[j * cols + k]!;
+  return t;
 }
 
 /**
@@ -81,6 +91,12 @@ export function applyDense(input: Float32Array, rows: number, dense: DenseProjec
       for (; k < n; k++) s0 += weight[wo + k]! * input[xo + k]!;
       out[oo + j] = s0 + s1 + s2 + s3 + (bias === null ? 0 : bias[j]!);
     }
+  }
+  const residual = dense.residual;
+  if (residual === "identity") for (let i = 0; i < out.length; i++) out[i]! += input[i]!;
+  else if (residual !== undefined) {
+    const r = applyDense(input, rows, { weight: residual, bias: null, inFeatures: n, outFeatures: m, activation: "identity" });
+    for (let i = 0; i < out.length; i++) out[i]! += r[i]!;
   }
   return out;
 }

@@ -5,7 +5,8 @@
  * - strip the text and lower-case it when `do_lower_case`;
  * - tokenise to at most `length − 1` tokens when a prefix exists (`length` otherwise), keeping the
  *   post-processor's special tokens when truncating (transformers.js' own truncation drops them,
- *   so content is tokenised without specials, truncated, and wrapped again);
+ *   so content is tokenised without specials, truncated on the tokenizer's `truncation_side`,
+ *   and wrapped again);
  * - pad queries under expansion to that length, else to the batch's longest, with the expansion
  *   id (PyLate sets the tokenizer's pad id to the mask id, else EOS, else keeps pad), on the
  *   tokenizer's `padding_side`;
@@ -52,6 +53,8 @@ export class ColbertTokenizer {
   readonly skiplistIds: ReadonlySet<number>;
   readonly queryPrefixId: number | null;
   readonly documentPrefixId: number | null;
+  /** `truncation_side: "left"` in tokenizer_config.json: drop tokens from the start instead. */
+  readonly truncateLeft: boolean;
 
   private constructor(
     readonly tokenizer: PreTrainedTokenizer,
@@ -60,6 +63,7 @@ export class ColbertTokenizer {
     [this.lead, this.trail] = specialsTemplate(tokenizer);
     this.expansionId = expansionTokenId(tokenizer, config);
     this.paddingSide = (tokenizer as unknown as { padding_side?: string }).padding_side === "left" ? "left" : "right";
+    this.truncateLeft = (tokenizer as unknown as { config: Record<string, unknown> }).config.truncation_side === "left";
     this.queryPrefixId = resolvePrefixId(tokenizer, config.queryPrefix, config.queryPrefixId, "query");
     this.documentPrefixId = resolvePrefixId(tokenizer, config.documentPrefix, config.documentPrefixId, "document");
     this.skiplistIds = new Set(config.skiplistWords.map((w) => convertTokenToId(tokenizer, w)).filter((id): id is number => id !== null));
@@ -99,7 +103,7 @@ export class ColbertTokenizer {
     const prepared = this.config.doLowerCase ? text.trim().toLowerCase() : text.trim();
     const content = this.tokenizer.encode(prepared, { add_special_tokens: false });
     const room = Math.max(0, this.maxLength(as) - this.lead.length - this.trail.length);
-    const kept = content.length > room ? content.slice(0, room) : content;
+    const kept = content.length <= room ? content : this.truncateLeft ? content.slice(content.length - room) : content.slice(0, room);
     return { ids: [...this.lead, ...kept, ...this.trail] };
   }
 

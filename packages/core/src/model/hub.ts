@@ -7,7 +7,10 @@
  * `HF_TOKEN` (or `token`) authorises private repositories, as in transformers.js' hub helpers.
  * transformers.js does not export its file fetcher, so the fetch itself lives here.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
 import { env } from "@huggingface/transformers";
 import { MaxsimError } from "../errors.js";
@@ -73,11 +76,16 @@ export class HubSnapshot {
     const token = this.options.token ?? process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
     if (token) headers.Authorization = `Bearer ${token}`;
     let response: Response;
+    // Time out waiting for the response headers only; a large body may take longer.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no response from ${url} within 30 s`)), 30_000);
     try {
-      response = await fetch(url, { headers, signal: AbortSignal.timeout(60_000) });
+      response = await fetch(url, { headers, signal: controller.signal });
     } catch (cause) {
       this.unreachable = cause;
       return "unreachable";
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status === 404) return "absent";
     if (response.status === 401 || response.status === 403) {
@@ -91,11 +99,19 @@ export class HubSnapshot {
       return "unreachable";
     }
     this.options.onProgress?.(`downloading ${this.id}/${file}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
     await mkdir(dirname(target), { recursive: true });
+    // Stream to a temp file and rename, so a multi-GB checkpoint never sits in memory and an
+    // interrupted download never leaves a truncated file under the final name.
     const tmp = `${target}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
+    try {
+      if (response.body === null) await writeFile(tmp, new Uint8Array(await response.arrayBuffer()));
+      else await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (cause) {
+      await rm(tmp, { force: true });
+      this.unreachable = cause;
+      return "unreachable";
+    }
     return "downloaded";
   }
 

@@ -46,6 +46,11 @@ export interface DenseProjection {
   outFeatures: number;
   /** Activation after the projection: only identity is supported (PyLate's heads use it). */
   activation: "identity";
+  /**
+   * PyLate `Dense(use_residual=True)`: add the input (`"identity"`, when in = out) or a bias-free
+   * projection of it (row-major `[outFeatures, inFeatures]`) to the output. Absent = no residual.
+   */
+  residual?: "identity" | Float32Array;
 }
 
 /** What a layout hands the encoder after loading a model directory. */

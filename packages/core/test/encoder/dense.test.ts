@@ -30,6 +30,20 @@ describe("Dense head", () => {
     expect(Array.from(applyDense(new Float32Array([1, 1]), 1, { weight: new Float32Array([1, 2, 3, 4]), bias: new Float32Array([0.5, -0.5]), inFeatures: 2, outFeatures: 2, activation: "identity" }))).toEqual([3.5, 6.5]);
   });
 
+  it("applies PyLate's use_residual (identity when in = out, a projection otherwise) the same way in both paths", async () => {
+    const same = { ...projection(4, 4, 3, true), residual: "identity" as const };
+    const other = { ...projection(4, 2, 4, false), residual: Float32Array.from({ length: 8 }, (_, i) => i - 3) };
+    const x = Float32Array.from({ length: 8 }, (_, i) => i / 3);
+    const plain = applyDense(x, 2, { ...same, residual: undefined });
+    const withIdentity = applyDense(x, 2, same);
+    withIdentity.forEach((v, i) => expect(v).toBeCloseTo(plain[i]! + x[i]!, 6));
+    const head = await DenseHead.create([same, other]);
+    const got = await head.run(x, 2);
+    const want = applyDense(applyDense(x, 2, same), 2, other);
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    await head.release();
+  });
+
   it("L2-normalises rows and leaves zero rows at zero", () => {
     const d = new Float32Array([3, 4, 0, 0]);
     l2NormalizeRows(d, 2);

@@ -89,6 +89,17 @@ describe("PyLate rules on a BERT-style tokenizer", () => {
     expect(r.map((x) => x.id)).toEqual([2, tok.prefixIds[0], ...["the", "cat", "sat", "on", "the"].map((t) => tok.tokenToId.get(t)!), tok.tokenToId.get("[SEP]")]);
   });
 
+  it("truncates from the start when tokenizer_config says truncation_side left, still keeping [CLS] and [SEP]", async () => {
+    const { model, tok } = await bertProbe();
+    const file = join(model.info.dir, "tokenizer_config.json");
+    const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...config, truncation_side: "left" }));
+    const left = await ColBERT.fromPretrained(model.info.dir);
+    open.push(left);
+    const [q] = await left.encodeQueries(["the cat sat on the mat a big dog"]);
+    expect(rows(q!).map((x) => x.id)).toEqual([2, tok.prefixIds[0], ...["on", "the", "mat", "a", "big", "dog"].slice(1).map((t) => tok.tokenToId.get(t)!), 3]);
+  });
+
   it("uses no prefix and no −1 when the prefix is empty", async () => {
     const { model, tok } = await bertProbe({ query_prefix: "", query_prefix_id: null, document_prefix: "", document_prefix_id: null, query_length: 6, document_length: 5 });
     const [q] = await model.encodeQueries(["the cat sat on the mat"]);

@@ -77,7 +77,18 @@ export async function loadDense(moduleDir: string): Promise<DenseProjection> {
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outFeatures)) {
     throw new MaxsimError("CHECKPOINT_INVALID", `${weightsFile}: linear.bias must have shape [${outFeatures}]. Re-download the model.`);
   }
-  return { weight: weight.data, bias: bias?.data ?? null, inFeatures, outFeatures, activation: "identity" };
+  const projection: DenseProjection = { weight: weight.data, bias: bias?.data ?? null, inFeatures, outFeatures, activation: "identity" };
+  if (field<boolean>(c, "use_residual", "bool", configFile) === true) {
+    if (inFeatures === outFeatures) projection.residual = "identity";
+    else {
+      const r = tensors.get("residual.weight");
+      if (!r || r.shape.length !== 2 || r.shape[0] !== outFeatures || r.shape[1] !== inFeatures) {
+        throw new MaxsimError("CHECKPOINT_INVALID", `${weightsFile} must hold residual.weight of shape [${outFeatures}, ${inFeatures}] (use_residual is set). Re-download the model.`);
+      }
+      projection.residual = r.data;
+    }
+  }
+  return projection;
 }
 
 /** The sentence-transformers layout with an ONNX backbone (Dense applied by the encoder). */
