@@ -2,7 +2,7 @@
  * Seeded, deterministic spherical k-means over token vectors, the first step of PLAID
  * (Santhanam et al., "PLAID: An Efficient Engine for Late Interaction Retrieval", 2022; centroids
  * as in ColBERTv2's residual compression). Lloyd iterations on a sample; every assignment is one
- * ONNX Runtime GEMM + ArgMax per block (`assignNearest`), so 4·√T centroids over a 60k-token
+ * ONNX Runtime GEMM + ArgMax per block (`assignNearest`), so 4·√T centroids over a 16·k-token
  * sample train in seconds. Centroids are L2-normalised because ColBERT vectors are, and inner
  * product is then the similarity MaxSim uses.
  */
@@ -49,9 +49,9 @@ export async function assignNearest(data: Float32Array, dim: number, centroids: 
 /** Options for {@link trainKMeans}. */
 export interface KMeansOptions {
   k: number;
-  /** Lloyd iterations. @defaultValue 8 */
+  /** Lloyd iterations. @defaultValue 6 */
   iterations?: number;
-  /** Rows used for training at most (sampled without replacement). @defaultValue 32·k, at least 16384 */
+  /** Rows used for training at most (sampled without replacement). @defaultValue 16·k, at least 16384 */
   sampleSize?: number;
   /** @defaultValue 1234 */
   seed?: number;
@@ -69,7 +69,7 @@ export interface KMeansOptions {
 export async function trainKMeans(data: Float32Array, dim: number, options: KMeansOptions): Promise<Float32Array> {
   const rows = data.length / dim;
   const random = seededRandom(options.seed ?? 1234);
-  const want = Math.min(rows, options.sampleSize ?? Math.max(16384, 32 * options.k));
+  const want = Math.min(rows, options.sampleSize ?? Math.max(16384, 16 * options.k));
   // Partial Fisher-Yates over row indices: a uniform sample without replacement.
   const order = new Int32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
@@ -86,7 +86,7 @@ export async function trainKMeans(data: Float32Array, dim: number, options: KMea
   for (let c = 0; c < k; c++) centroids.set(sample.subarray(c * dim, (c + 1) * dim), c * dim); // sample is already shuffled
   const sums = new Float64Array(k * dim);
   const counts = new Int32Array(k);
-  for (let it = 0; it < (options.iterations ?? 8); it++) {
+  for (let it = 0; it < (options.iterations ?? 6); it++) {
     const { codes } = await assignNearest(sample, dim, centroids);
     sums.fill(0);
     counts.fill(0);

@@ -116,3 +116,19 @@ export function assignModel(): Uint8Array {
   m.msg(8, (o) => o.str(1, "").int(2, 17));
   return Uint8Array.from(m.bytes);
 }
+
+/** Serialised ONNX bytes of a plain product `y = x · wᵀ` (random projections, hashing). */
+export function matmulModel(): Uint8Array {
+  const m = new Writer();
+  m.int(1, 8);
+  m.str(2, "maxsim");
+  m.msg(7, (g) => {
+    node(g, "Gemm", ["x", "w"], ["y"], (n) => intAttr(n, "transB", 1));
+    g.str(2, "maxsim-matmul");
+    valueInfo(g, 11, "x", FLOAT, ["t", "dim"]);
+    valueInfo(g, 11, "w", FLOAT, ["k", "dim"]);
+    valueInfo(g, 12, "y", FLOAT, ["t", "k"]);
+  });
+  m.msg(8, (o) => o.str(1, "").int(2, 17));
+  return Uint8Array.from(m.bytes);
+}
