@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       await runXquad(xquadDir, encoder, { fixture, print: printSources });
     }
   } finally {
-    await retriever.collection.close();
+    await retriever.close();
     await encoder.dispose();
   }
 }

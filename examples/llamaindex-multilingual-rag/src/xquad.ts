@@ -49,6 +49,6 @@ export async function runXquad(
       console.log(`right paragraph at rank ${rank} of ${docs.length}`);
     }
   } finally {
-    await retriever.collection.close();
+    await retriever.close();
   }
 }

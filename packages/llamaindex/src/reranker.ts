@@ -48,12 +48,15 @@ export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "
  * const [best] = await reranker.postprocessNodes(firstStage, "Where does the cat sleep?");
  * console.log(best?.node.getContent(MetadataMode.NONE)); // Le chat dort
  * // In an engine: new RetrieverQueryEngine(retriever, undefined, [reranker])
+ * await reranker.close();
  * ```
  */
 export class MaxSimReranker implements BaseNodePostprocessor {
   readonly encoder: Encoder;
   readonly topN: number;
   readonly metadataMode: MetadataMode;
+  /** The encoder {@link MaxSimReranker.fromPretrained} loaded, released by {@link MaxSimReranker.close}. */
+  #loaded: ColBERT | undefined;
 
   constructor(options: MaxSimRerankerOptions) {
     this.encoder = options.encoder;
@@ -72,11 +75,33 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * const { multilingual } = await ensureFixtures();
    * const reranker = await MaxSimReranker.fromPretrained(multilingual, { topN: 3 });
    * console.log(reranker.topN, reranker.encoder.dim > 0); // 3 true
+   * await reranker.close();
    * ```
    */
   static async fromPretrained(modelIdOrDir: string, options: MaxSimRerankerLoadOptions = {}): Promise<MaxSimReranker> {
     const { modelOptions, ...rest } = options;
-    return new this({ ...rest, encoder: await ColBERT.fromPretrained(modelIdOrDir, modelOptions) });
+    const encoder = await ColBERT.fromPretrained(modelIdOrDir, modelOptions);
+    const reranker = new this({ ...rest, encoder });
+    reranker.#loaded = encoder;
+    return reranker;
+  }
+
+  /**
+   * Releases the encoder when {@link MaxSimReranker.fromPretrained} loaded it; an encoder passed to
+   * the constructor stays the caller's.
+   *
+   * @example
+   * ```ts
+   * import { MaxSimReranker } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const reranker = await MaxSimReranker.fromPretrained((await ensureFixtures()).multilingual);
+   * await reranker.close();
+   * console.log("closed"); // closed
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#loaded?.dispose();
+    this.#loaded = undefined;
   }
 
   /**
@@ -93,6 +118,7 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * const nodes = [{ node: new TextNode({ id_: "a", text: "El perro come" }) }, { node: new TextNode({ id_: "b", text: "猫 睡觉" }) }];
    * const out = await new MaxSimReranker({ encoder, topN: 2 }).postprocessNodes(nodes, "Die Katze schläft");
    * console.log(out.map((n) => n.node.id_)); // [ 'b', 'a' ]
+   * await encoder.dispose();
    * ```
    */
   async postprocessNodes(nodes: NodeWithScore[], query?: MessageContent): Promise<NodeWithScore[]> {

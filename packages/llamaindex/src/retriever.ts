@@ -124,7 +124,7 @@ function toNodeWithScore(result: QueryResult): NodeWithScore {
  * );
  * const [best] = await retriever.retrieve({ query: "Where does the cat sleep?" });
  * console.log(best?.node.sourceNode?.nodeId); // zh
- * await retriever.collection.close();
+ * await retriever.close();
  * ```
  */
 export class MaxSimRetriever extends BaseRetriever {
@@ -169,7 +169,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * const docs = [new Document({ id_: "fr", text: "Le chat dort sur le lit" }), new Document({ id_: "es", text: "El perro come carne" })];
    * const retriever = await MaxSimRetriever.fromDocuments(docs, { model: multilingual, similarityTopK: 5, directory });
    * console.log(retriever.collection.size); // 2
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
@@ -191,7 +191,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * const retriever = await MaxSimRetriever.fromNodes(nodes, { model: multilingual });
    * const [hit] = await retriever.retrieve({ query: "dog" });
    * console.log(hit?.node.id_ === nodes[0]?.id_, hit?.node.sourceNode?.nodeId); // true de
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
@@ -215,10 +215,10 @@ export class MaxSimRetriever extends BaseRetriever {
    * const { multilingual } = await ensureFixtures();
    * const directory = join(await mkdtemp(join(tmpdir(), "maxsim-")), "index");
    * const built = await MaxSimRetriever.fromDocuments([new Document({ id_: "fr", text: "Le chat dort" })], { model: multilingual, directory });
-   * await built.collection.close();
+   * await built.close();
    * const retriever = await MaxSimRetriever.fromExistingIndex(directory, { similarityTopK: 5 });
    * console.log((await retriever.retrieve({ query: "cat" }))[0]?.node.sourceNode?.nodeId); // fr
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
@@ -274,7 +274,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * const retriever = await MaxSimRetriever.fromDocuments([], { model: multilingual });
    * const ids = await retriever.insert([new Document({ id_: "fr-1", text: "Le chat dort." }), new TextNode({ id_: "de-1", text: "Der Hund bellt." })]);
    * console.log(ids.length, ids[1]); // 2 de-1
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
@@ -302,7 +302,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * const { multilingual } = await ensureFixtures();
    * const retriever = await MaxSimRetriever.fromNodes([], { model: multilingual });
    * console.log(await retriever.insertNodes([new TextNode({ id_: "de-1", text: "Der Hund bellt." })])); // [ 'de-1' ]
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
@@ -311,6 +311,24 @@ export class MaxSimRetriever extends BaseRetriever {
       nodes.map((n) => toDocumentInput(n, this.metadataMode)),
       options,
     );
+  }
+
+  /**
+   * Closes the collection: releases its index files (and writer lock) and the encoder it loaded.
+   * A builder's collection is this retriever's to close; a collection passed to the constructor
+   * may be shared, so close it there or here, once.
+   *
+   * @example
+   * ```ts
+   * import { MaxSimRetriever } from "@maxsim/llamaindex";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const retriever = await MaxSimRetriever.fromNodes([], { model: (await ensureFixtures()).multilingual });
+   * await retriever.close();
+   * console.log(await retriever.retrieve({ query: "cat" }).catch((e: { code?: string }) => e.code)); // INVALID_OPTION
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.collection.close();
   }
 
   /**
@@ -326,7 +344,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * const { multilingual } = await ensureFixtures();
    * const retriever = await MaxSimRetriever.fromDocuments([new Document({ id_: "fr-1", text: "Le chat dort." })], { model: multilingual });
    * console.log(await retriever.deleteRefDoc("fr-1"), retriever.collection.size); // 1 0
-   * await retriever.collection.close();
+   * await retriever.close();
    * ```
    */
   async deleteRefDoc(refDocId: string): Promise<number> {
