@@ -125,7 +125,7 @@ export async function printSummary(collection: Collection, s: IngestSummary, ver
   let disk = "";
   if (collection.dir !== null) {
     const d = await describeCollection(collection.dir, { index: collection.index });
-    if (d.tokens > 0) disk = ` · ${(d.bytesOnDisk / d.tokens).toFixed(1)} bytes/token on disk`;
+    if (d.tokens > 0) disk = ` · ${(d.liveBytes / d.tokens).toFixed(1)} bytes/token on disk`;
     disk += ` · ${d.documents} documents in ${collection.dir}`;
   }
   const rate = s.seconds > 0 ? ` (${(s.added / s.seconds).toFixed(1)} docs/s)` : "";

@@ -2,11 +2,11 @@
  * What `maxsim info <dir>` prints about a collection: model, counts, codec, size on disk and
  * format version, read without loading the model.
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import { MaxsimError } from "../errors.js";
-import { MANIFEST_VERSION } from "../storage/manifest.js";
+import { decodeManifest, MANIFEST_VERSION, parseManifestFileName } from "../storage/manifest.js";
 import { META_KEY } from "./collection.js";
 import type { CollectionMeta } from "./collection.js";
 
@@ -20,12 +20,34 @@ export interface CollectionDescription {
   /** Stored token vectors. */
   tokens: number;
   codec: string;
-  /** Bytes of every file under the directory. */
+  /** Bytes of every file under the directory (older snapshots kept for readers included). */
   bytesOnDisk: number;
+  /** Bytes of the current snapshot: its manifest, segments and blobs (what bytes/token counts). */
+  liveBytes: number;
   /** Index storage (manifest) format version. */
   formatVersion: number;
   /** Collection metadata format version. */
   collectionFormat: number | null;
+}
+
+/** Bytes of the newest manifest and the segments and blobs it references. */
+async function liveBytes(dir: string): Promise<number> {
+  let newest: string | undefined;
+  let generation = -1;
+  for (const name of await readdir(dir)) {
+    const g = parseManifestFileName(name);
+    if (g !== undefined && g > generation) {
+      generation = g;
+      newest = name;
+    }
+  }
+  if (newest === undefined) return 0;
+  const bytes = await readFile(path.join(dir, newest));
+  const m = decodeManifest(bytes, newest);
+  let total = bytes.length;
+  for (const s of m.segments) total += s.bytes;
+  for (const b of Object.values(m.blobs)) total += b.bytes;
+  return total;
 }
 
 async function du(dir: string): Promise<number> {
@@ -73,6 +95,7 @@ export async function describeCollection(dir: string, options: { index?: MaxSimI
       tokens,
       codec: index.codec,
       bytesOnDisk: await du(dir),
+      liveBytes: await liveBytes(dir),
       formatVersion: MANIFEST_VERSION,
       collectionFormat: meta?.collectionFormat ?? null,
     };
@@ -87,13 +110,13 @@ export async function describeCollection(dir: string, options: { index?: MaxSimI
  * @example
  * ```ts
  * import { formatCollectionDescription } from "@maxsim/core";
- * const text = formatCollectionDescription({ dir: "idx", model: "m", dim: 128, documents: 2, tokens: 10, codec: "float16", bytesOnDisk: 2048, formatVersion: 1, collectionFormat: 1 });
- * console.log(text.split("\n")[6]); // on disk     0.00 MiB (204.8 bytes/token)
+ * const text = formatCollectionDescription({ dir: "idx", model: "m", dim: 128, documents: 2, tokens: 10, codec: "float16", bytesOnDisk: 4096, liveBytes: 2048, formatVersion: 1, collectionFormat: 1 });
+ * console.log(text.split("\n")[6]); // on disk     0.00 MiB (204.8 bytes/token in the current snapshot)
  * ```
  */
 export function formatCollectionDescription(d: CollectionDescription): string {
   const mb = (d.bytesOnDisk / 1024 / 1024).toFixed(2);
-  const perToken = d.tokens > 0 ? ` (${(d.bytesOnDisk / d.tokens).toFixed(1)} bytes/token)` : "";
+  const perToken = d.tokens > 0 ? ` (${(d.liveBytes / d.tokens).toFixed(1)} bytes/token in the current snapshot)` : "";
   return [
     `collection  ${d.dir}`,
     `model       ${d.model}`,

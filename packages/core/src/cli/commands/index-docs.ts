@@ -14,6 +14,7 @@ import type { IngestCliOptions } from "../ingest.js";
 interface IndexCliOptions extends IngestCliOptions {
   model?: string;
   codec?: string;
+  compact?: boolean;
 }
 
 /** Registers `maxsim index`. */
@@ -25,7 +26,8 @@ export function registerIndex(program: Command): void {
       .argument("<dir>", "collection directory (created when absent)")
       .argument("[inputs...]", "files, directories, quoted globs, or -")
       .option("-m, --model <id|dir>", "model id or directory (required for a new collection)")
-      .option("--codec <codec>", "vector codec for a new collection (e.g. float32, float16, nbits4)"),
+      .option("--codec <codec>", "vector codec for a new collection: float32, float16, residual-2, residual-4")
+      .option("--no-compact", "skip the final segment compaction"),
   ).action(async (dir: string, inputs: string[], opts: IndexCliOptions) => {
     // An existing collection is resumed; a missing or empty directory gets a new one.
     const exists = existsSync(dir) && (await readdir(dir)).length > 0;
@@ -39,6 +41,13 @@ export function registerIndex(program: Command): void {
     try {
       if (exists && collection.size > 0) process.stderr.write(`resuming: ${collection.size} documents already in ${dir}\n`);
       const summary = await ingest(collection, inputs, opts);
+      // Every batch was its own small segment; one rewrite leaves a compact index (and trains
+      // centroids when the index has grown past the training threshold).
+      if (summary.added > 0 && opts.compact !== false) {
+        const t = Date.now();
+        await collection.index.compact();
+        summary.seconds += (Date.now() - t) / 1000;
+      }
       await printSummary(collection, summary, "indexed");
     } finally {
       await collection.close();
