@@ -60,11 +60,7 @@ export interface KMeansOptions {
 /**
  * Trains `k` unit-norm centroids on a seeded sample of the rows of `data` (same data and seed →
  * same centroids). Empty clusters are re-seeded from a random sample row.
- *
- * @example
- * ```ts
- * const centroids = await trainKMeans(tokens, 128, { k: 64, seed: 1 }); // Float32Array(64 * 128)
- * ```
+
  */
 export async function trainKMeans(data: Float32Array, dim: number, options: KMeansOptions): Promise<Float32Array> {
   const rows = data.length / dim;

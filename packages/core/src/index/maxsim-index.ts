@@ -93,13 +93,11 @@ function residualBits(codec: IndexCodec): 2 | 4 | null {
  *
  * @example
  * ```ts
- * const index = await MaxSimIndex.inMemory({ dim: 2 });
- * await index.add([
- *   { id: "a", embeddings: { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 } },
- *   { id: "b", embeddings: { data: new Float32Array([0.6, 0.8]), length: 1, dim: 2 } },
- * ]);
- * await index.search({ data: new Float32Array([1, 0]), length: 1, dim: 2 }, { k: 2 });
- * // [{ id: "a", score: 1 }, { id: "b", score: 0.6 }]
+ * import { MaxSimIndex } from "@maxsim/core";
+ * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+ * const index = MaxSimIndex.inMemory({ dim: 2 });
+ * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+ * console.log(JSON.stringify(await index.search(v([1, 0]), { k: 2 }))); // [{"id":"a","score":1},{"id":"b","score":0.5}]
  * ```
  */
 export class MaxSimIndex {
@@ -143,8 +141,17 @@ export class MaxSimIndex {
    * @throws MaxsimError `INDEX_EXISTS`, `INDEX_LOCKED`, `INVALID_OPTION`, `IO_ERROR`
    * @example
    * ```ts
-   * const index = await MaxSimIndex.create("/tmp/my-index", { dim: 128, codec: "residual-2" });
+   * import { MaxSimIndex } from "@maxsim/core";
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const dir = join(mkdtempSync(join(tmpdir(), "maxsim-")), "idx");
+   * const index = await MaxSimIndex.create(dir, { dim: 2, codec: "float16", meta: { owner: "me" } });
+   * await index.add([{ id: "a", embeddings: { data: new Float32Array([1, 0]), length: 1, dim: 2 }, payload: { text: "hi" } }]);
    * await index.close();
+   * const reopened = await MaxSimIndex.open(dir);
+   * console.log(reopened.size, reopened.getPayload("a"), reopened.meta); // 1 { text: 'hi' } { owner: 'me' }
+   * await reopened.close();
    * ```
    */
   static async create(dir: string, options: MaxSimIndexOptions): Promise<MaxSimIndex> {
@@ -159,8 +166,9 @@ export class MaxSimIndex {
    * @throws MaxsimError `INVALID_OPTION`
    * @example
    * ```ts
-   * const index = MaxSimIndex.inMemory({ dim: 128 });
-   * index.size; // 0
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const index = MaxSimIndex.inMemory({ dim: 128, codec: "residual-2" });
+   * console.log(index.size, index.trained); // 0 false
    * ```
    */
   static inMemory(options: MaxSimIndexOptions): MaxSimIndex {
@@ -175,8 +183,12 @@ export class MaxSimIndex {
    * @throws MaxsimError `INDEX_NOT_FOUND`, `INDEX_VERSION`, `INDEX_LOCKED`, `INVALID_OPTION` (not a MaxSimIndex), {@link IndexCorruptError}
    * @example
    * ```ts
-   * const index = await MaxSimIndex.open("/tmp/my-index");
-   * console.log(index.size);
+   * import { MaxSimIndex, MaxsimError } from "@maxsim/core";
+   * try {
+   *   await MaxSimIndex.open("/nonexistent/maxsim-index");
+   * } catch (e) {
+   *   console.log(MaxsimError.isInstance(e) && e.code); // INDEX_NOT_FOUND
+   * }
    * ```
    */
   static async open(dir: string, options: MaxSimIndexOpenOptions = {}): Promise<MaxSimIndex> {
@@ -249,7 +261,12 @@ export class MaxSimIndex {
    *   `DIM_MISMATCH`, `INVALID_VECTOR`, `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
    * @example
    * ```ts
-   * await index.add([{ id: "a", embeddings: vectors, payload: { text: "hello" } }]);
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * await index.add([{ id: "c", embeddings: v([0, 1]), payload: { text: "hello" } }]);
+   * console.log(index.size, index.getPayload("c")); // 3 { text: 'hello' }
    * ```
    */
   add(items: readonly IndexItem[]): Promise<void> {
@@ -260,6 +277,15 @@ export class MaxSimIndex {
    * Adds documents, replacing any stored under the same ids, in one commit.
    *
    * @throws as {@link MaxSimIndex.add}, except that stored ids are replaced
+   * @example
+   * ```ts
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0]) }]);
+   * await index.upsert([{ id: "a", embeddings: v([0, 1], [0.5, 0.5]) }]);
+   * console.log(index.size, index.get("a")!.length); // 1 2
+   * ```
    */
   upsert(items: readonly IndexItem[]): Promise<void> {
     return this.exclusive(() => this.write(items, true));
@@ -287,7 +313,11 @@ export class MaxSimIndex {
    * @throws MaxsimError `INVALID_OPTION` (k < 1 or not an integer), `DIM_MISMATCH`, `INVALID_VECTOR`, `ABORTED`
    * @example
    * ```ts
-   * const hits = await index.searchExact(query, { k: 10, filter: new Set(["a", "b"]) });
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * console.log(JSON.stringify(await index.searchExact(v([1, 0]), { k: 10, filter: new Set(["b"]) }))); // [{"id":"b","score":0.5}]
    * ```
    */
   async searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
@@ -314,7 +344,11 @@ export class MaxSimIndex {
    * @throws as {@link MaxSimIndex.searchExact}
    * @example
    * ```ts
-   * const hits = await index.search(query, { k: 10 }); // [{ id, score }, …] best first
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * console.log(JSON.stringify(await index.search(v([1, 0], [0, 1]), { k: 10 }))); // [{"id":"a","score":2},{"id":"b","score":1}]
    * ```
    */
   async search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
@@ -342,7 +376,11 @@ export class MaxSimIndex {
    * @throws MaxsimError `NOT_FOUND` (unknown id), `INVALID_OPTION`, `DIM_MISMATCH`, `INVALID_VECTOR`
    * @example
    * ```ts
-   * await index.rerank(query, ["b", "a"], { k: 1 }); // [{ id: "a", score: 1 }]
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * console.log(JSON.stringify(await index.rerank(v([1, 0]), ["b", "a"], { k: 1 }))); // [{"id":"a","score":1}]
    * ```
    */
   async rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
@@ -364,7 +402,11 @@ export class MaxSimIndex {
    * @throws MaxsimError `NOT_FOUND`, `DIM_MISMATCH`, `INVALID_VECTOR`
    * @example
    * ```ts
-   * index.explain(query, "a"); // [{ queryIndex: 0, docIndex: 0, score: 1 }]
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * console.log(JSON.stringify(index.explain(v([0, 1]), "a"))); // [{"queryIndex":0,"docIndex":1,"score":1}]
    * ```
    */
   explain(query: TokenVectors, id: string): TokenMatchScore[] {
@@ -382,8 +424,13 @@ export class MaxSimIndex {
    * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
    * @example
    * ```ts
-   * await index.delete(["a"]);
-   * await index.compact(); // deleted rows are gone from disk
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
+   * console.log(await index.delete(["a", "unknown"])); // 1
+   * await index.compact(); // rewrites the segments without "a"
+   * console.log([...index.ids()]); // [ 'b' ]
    * ```
    */
   compact(): Promise<void> {

@@ -65,8 +65,9 @@ export interface SyntheticCorpus extends FlatTokens {
  *
  * @example
  * ```ts
+ * import { syntheticCorpus } from "@maxsim/core";
  * const corpus = syntheticCorpus({ docs: 100, seed: 1 });
- * corpus.offsets.length; // 101
+ * console.log(corpus.offsets.length, corpus.ids[0], corpus.queries(2)[0]!.length); // 101 doc-000000 32
  * ```
  */
 export function syntheticCorpus(options: SyntheticOptions): SyntheticCorpus {

@@ -1,7 +1,16 @@
 /** Top-k selection with the index's ordering: score descending, ties by id ascending. */
 import type { SearchHit } from "./types.js";
 
-/** Compares hits: best first, ties broken by id (code-unit order, as `<` on strings). */
+/**
+ * Compares hits: best first, ties broken by id (code-unit order, as `<` on strings).
+ *
+ * @example
+ * ```ts
+ * import { compareHits } from "@maxsim/core";
+ * const hits = [{ id: "b", score: 1 }, { id: "c", score: 2 }, { id: "a", score: 1 }].sort(compareHits);
+ * console.log(hits.map((h) => h.id).join(",")); // c,a,b
+ * ```
+ */
 export function compareHits(a: SearchHit, b: SearchHit): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -21,6 +21,17 @@ export function flatCount(flat: FlatTokens): number {
 /**
  * Throws `INVALID_VECTOR` when `v` is malformed or holds NaN/Infinity, and `DIM_MISMATCH` when
  * `dim` is given and differs. `what` names the input in the message.
+ *
+ * @throws MaxsimError `INVALID_VECTOR`, `DIM_MISMATCH`
+ * @example
+ * ```ts
+ * import { checkVectors, MaxsimError } from "@maxsim/core";
+ * try {
+ *   checkVectors({ data: new Float32Array([1, NaN]), length: 1, dim: 2 }, "The query");
+ * } catch (e) {
+ *   console.log(MaxsimError.isInstance(e) && e.code); // INVALID_VECTOR
+ * }
+ * ```
  */
 export function checkVectors(v: TokenVectors, what: string, dim?: number): void {
   if (dim !== undefined && v.dim !== dim) {

@@ -9,6 +9,14 @@ import type { FlatTokens } from "./flat-tokens.js";
 /**
  * Scores `query` against documents `docs` (indices into `flat`, default all) and returns one
  * score per listed document, in order.
+ *
+ * @param docs - document numbers to score @defaultValue all
+ * @example
+ * ```ts
+ * import { scoreFlatJs } from "@maxsim/core";
+ * const flat = { data: new Float32Array([1, 0, 0, 1, 1, 0]), offsets: new Int32Array([0, 2, 3]), dim: 2 };
+ * console.log([...scoreFlatJs({ data: new Float32Array([0.5, 1]), length: 1, dim: 2 }, flat, [1, 0])]); // [ 0.5, 1 ]
+ * ```
  */
 export function scoreFlatJs(query: TokenVectors, flat: FlatTokens, docs?: ArrayLike<number>): Float32Array {
   const n = docs ? docs.length : flat.offsets.length - 1;

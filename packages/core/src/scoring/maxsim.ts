@@ -25,9 +25,10 @@ export interface TokenMatchScore {
  * @throws MaxsimError `DIM_MISMATCH` when the dimensions differ
  * @example
  * ```ts
+ * import { maxsimScore } from "@maxsim/core";
  * const q = { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 };
  * const d = { data: new Float32Array([1, 0, 0.5, 0.5]), length: 2, dim: 2 };
- * maxsimScore(q, d); // 1.5  (1 from d[0] for q[0], 0.5 from d[1] for q[1])
+ * console.log(maxsimScore(q, d)); // 1.5  (1 from d[0] for q[0], 0.5 from d[1] for q[1])
  * ```
  */
 export function maxsimScore(query: TokenVectors, doc: TokenVectors): number {
@@ -43,10 +44,10 @@ export function maxsimScore(query: TokenVectors, doc: TokenVectors): number {
  * @throws MaxsimError `DIM_MISMATCH` when the dimensions differ, `INVALID_VECTOR` for an empty document
  * @example
  * ```ts
+ * import { maxsimExplain } from "@maxsim/core";
  * const q = { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 };
  * const d = { data: new Float32Array([1, 0, 0.5, 0.5]), length: 2, dim: 2 };
- * maxsimExplain(q, d);
- * // [{ queryIndex: 0, docIndex: 0, score: 1 }, { queryIndex: 1, docIndex: 1, score: 0.5 }]
+ * console.log(JSON.stringify(maxsimExplain(q, d))); // [{"queryIndex":0,"docIndex":0,"score":1},{"queryIndex":1,"docIndex":1,"score":0.5}]
  * ```
  */
 export function maxsimExplain(query: TokenVectors, doc: TokenVectors): TokenMatchScore[] {

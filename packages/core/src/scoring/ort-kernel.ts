@@ -87,9 +87,11 @@ function blocksFor(flat: FlatTokens, blockTokens: number): Block[] {
  *
  * @example
  * ```ts
+ * import { scoreFlatOrt } from "@maxsim/core";
+ * // two documents: rows 0-1 and row 2
  * const flat = { data: new Float32Array([1, 0, 0, 1, 1, 0]), offsets: new Int32Array([0, 2, 3]), dim: 2 };
  * const [scores] = await scoreFlatOrt([{ data: new Float32Array([0, 1]), length: 1, dim: 2 }], flat);
- * scores; // Float32Array [1, 0]
+ * console.log([...scores!]); // [ 1, 0 ]
  * ```
  */
 export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens, options: OrtKernelOptions = {}): Promise<Float32Array[]> {
