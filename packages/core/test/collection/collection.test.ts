@@ -129,6 +129,18 @@ describe("Collection in memory", () => {
   });
 });
 
+describe("explain with a byte-level BPE tokenizer", () => {
+  it("spans of Ġ-prefixed and split-byte tokens point at the words", async () => {
+    const c = await Collection.create(null, { model: fx.lfm2Style });
+    const text = "The black cat sleeps on the table.";
+    await c.addDocuments([{ id: "en", text }]);
+    const e = await c.explain("a cat on a table", "en"); // "cat" after a space: the Ġcat token
+    const words = e.matches.filter((m) => m.score > 0.99 && m.span !== null && /cat|table/.test(m.docToken)).map((m) => text.slice(...m.span!));
+    expect(words).toEqual(["cat", "table"]);
+    await c.close();
+  });
+});
+
 /** A seeded corpus from the fixture lexicon: `n` documents in nine languages with metadata. */
 function corpus(n: number, seed: number): { id: string; text: string; metadata: Metadata }[] {
   const rng = new Prng(seed);
