@@ -116,13 +116,13 @@ export class HubSnapshot {
   }
 
   /** The HUB_OFFLINE error for files that could not be fetched. */
-  offlineError(missing: string[]): MaxsimError {
+  offlineError(missing: string[], kind: "files" | "layouts" = "files"): MaxsimError {
     const why = !this.remoteAllowed
       ? "remote downloads are disabled (localFilesOnly or transformers.js env.allowRemoteModels = false)"
       : `the hub (${env.remoteHost}) is unreachable`;
     return new MaxsimError(
       "HUB_OFFLINE",
-      `Cannot load ${this.id}: ${why} and ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not in the cache ${this.dir}. ` +
+      `Cannot load ${this.id}: ${why}, and the cache ${this.dir} ${kind === "files" ? `is missing ${missing.join(", ")}` : `has the files of no model layout: ${missing.join("; ")}`}. ` +
         `Download the model on a connected machine (e.g. \`huggingface-cli download ${this.id} --local-dir DIR\`) and pass that directory as the model, or copy the files into ${this.dir}.`,
       { cause: this.unreachable ?? undefined },
     );

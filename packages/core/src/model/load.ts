@@ -152,6 +152,10 @@ export async function downloadHubModel(id: string, options: HubOptions = {}): Pr
     return missing;
   };
 
+  if (markerFiles.every(unreachable)) {
+    // Nothing is known about the repository: name every layout's files.
+    throw hub.offlineError(layouts.map((l) => `${l.name} (${[...l.hubFiles.markers, ...l.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")})`), "layouts");
+  }
   let offlineMissing: string[] | null = null;
   for (const layout of layouts) {
     const missing = await missingForLayout(layout);
@@ -160,9 +164,6 @@ export async function downloadHubModel(id: string, options: HubOptions = {}): Pr
     offlineMissing ??= missing;
   }
   if (offlineMissing !== null) throw hub.offlineError(offlineMissing);
-  if (markerFiles.every(unreachable)) {
-    throw hub.offlineError([...markerFiles, "tokenizer.json", "tokenizer_config.json", "model.onnx (or onnx/model.onnx)"]);
-  }
   if (markerFiles.every((f) => outcomes.get(f) === "absent") && !hub.offlineCause) {
     throw new MaxsimError("MODEL_NOT_FOUND", `The hub has no model ${id} (or none of its config files). Check the id and, for private models, set HF_TOKEN.`);
   }
