@@ -1,4 +1,4 @@
-import { ColBERT, MaxsimError } from "@maxsim/core";
+import { ColBERT, Collection, MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
 import { BaseEmbedding, Document, MetadataMode, SentenceSplitter, SimpleVectorStore, TextNode, VectorStoreQueryMode } from "llamaindex";
 import type { BaseNode, MetadataFilters } from "llamaindex";
@@ -80,6 +80,25 @@ describe("MaxSimRetriever.retrieve", () => {
   it("returns nothing for similarityTopK 0", async () => {
     const zero = new MaxSimRetriever({ collection: retriever.collection, similarityTopK: 0 });
     expect(await zero.retrieve({ query: "cat" })).toEqual([]);
+  });
+});
+
+describe("a collection built without LlamaIndex", () => {
+  it("comes back as plain TextNodes with the stored id, text and metadata", async () => {
+    const collection = await Collection.create(null, { model: encoder });
+    await collection.addDocuments([
+      { id: "cli-1", text: "Le chat dort", metadata: { lang: "fr" } },
+      { id: "cli-2", text: "El perro come", metadata: { lang: "es" } },
+    ]);
+    const retriever = new MaxSimRetriever({ collection, similarityTopK: 1 });
+    try {
+      const [hit] = await retriever.retrieve({ query: "the dog eats" });
+      expect(hit!.node).toBeInstanceOf(TextNode);
+      expect([hit!.node.id_, hit!.node.getContent(MetadataMode.NONE), hit!.node.metadata]).toEqual(["cli-2", "El perro come", { lang: "es" }]);
+      expect(hit!.score).toBe((await collection.query("the dog eats", { k: 1 }))[0]!.score);
+    } finally {
+      await retriever.close();
+    }
   });
 });
 
