@@ -1,18 +1,20 @@
 /**
- * The crash test: a child process commits batches in a loop and is SIGKILLed at random moments;
- * after every kill the index must hold exactly the batches it reported committed, plus possibly
- * the one in flight — and whether that one is there is decided precisely by the manifest
- * generation (each batch is one commit). Runs continue on the same directory, so every run also
- * recovers from the previous crash (stale lock, temp files, orphan segments).
+ * The crash test: a child process (`crash-writer.ts`) commits batches in a loop and is SIGKILLed;
+ * after every kill the index must hold exactly the batches it reported committed, plus the one in
+ * flight if and only if the manifest generation moved past the last reported one (each batch is one
+ * commit). Kills land at random moments (seeded delays; runs continue on one directory, so each
+ * run also recovers from the previous crash: stale lock, temp files, orphan segments) and at fixed
+ * steps of a commit (the child kills itself around its n-th rename / fsync / unlink / link).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { MaxsimError } from "../../src/errors.js";
-import { IndexStore } from "../../src/storage/index.js";
+import { IndexStore, manifestFileName } from "../../src/storage/index.js";
+import { decodeManifest } from "../../src/storage/manifest.js";
 import { DIM, liveIds, tokenCount, value } from "./crash-model.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,20 +31,23 @@ function rng(seed: number) {
   };
 }
 
-/** When the parent kills the writer: a delay counted from spawn, from its `open` line or from its first commit. */
-type KillAt = { from: "spawn" | "open" | "commit"; delayMs: number };
+/** When the writer dies: after a delay from spawn, from its `open` line or from its first commit; or by itself. */
+type KillAt = { from: "spawn" | "open" | "commit"; delayMs: number } | { from: "self"; crashAt: string };
 
-/** Runs the writer and SIGKILLs it at `at`; returns the commits it reported. */
+/** Runs the writer until it is SIGKILLed at `at`; returns the commits it reported. */
 function runAndKill(dir: string, at: KillAt): Promise<[number, number][]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(here, "crash-writer.ts"), dir], {
       cwd: packageRoot,
       stdio: ["ignore", "pipe", "pipe"],
+      env: at.from === "self" ? { ...process.env, MAXSIM_CRASH_AT: at.crashAt } : process.env,
     });
     let out = "";
     let stderr = "";
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => (timer ??= setTimeout(() => child.kill("SIGKILL"), at.delayMs));
+    const arm = () => {
+      if (at.from !== "self") timer ??= setTimeout(() => child.kill("SIGKILL"), at.delayMs);
+    };
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       if (at.from === "open" || (at.from === "commit" && /^\d/m.test(out))) arm();
@@ -66,52 +71,169 @@ function runAndKill(dir: string, at: KillAt): Promise<[number, number][]> {
   });
 }
 
-/** Reads the whole index and checks it equals the workload after `n` batches, document by document. */
-async function verify(dir: string, n: number, readOnly: boolean): Promise<void> {
-  const store = await IndexStore.open(dir, { readOnly });
+/** Checks the snapshot `store` is on equals the workload after `n` batches, document by document. */
+async function verifySnapshot(store: IndexStore, n: number): Promise<void> {
+  expect(store.manifest.meta.nextBatch).toBe(n);
+  const state = await store.readBlob("state");
+  expect(state === undefined ? undefined : new TextDecoder().decode(state)).toBe(n === 0 ? undefined : String(n - 1));
+  const seen = new Set<string>();
+  const wrong: string[] = []; // collected, then asserted once (per-value expect() is slow)
+  for (const entry of store.manifest.segments) {
+    const seg = await store.readSegment(entry.name);
+    const vectors = seg.columns.vectors as Float32Array;
+    const offsets = seg.columns.offsets as Int32Array;
+    seg.ids.forEach((id, i) => {
+      if (seg.deleted.has(id)) return;
+      if (seen.has(id)) wrong.push(`${id} live twice`);
+      seen.add(id);
+      if (offsets[i + 1]! - offsets[i]! !== tokenCount(id)) wrong.push(`${id} token count`);
+      for (let t = 0; t < tokenCount(id); t++) {
+        for (let d = 0; d < DIM; d++) {
+          if (vectors[(offsets[i]! + t) * DIM + d] !== Math.fround(value(id, t, d))) wrong.push(`${id} value ${t},${d}`);
+        }
+      }
+      const payload = seg.payloads?.[i] as { text?: string } | undefined;
+      if (payload?.text !== `text ${id}`) wrong.push(`${id} payload`);
+    });
+  }
+  expect(wrong).toEqual([]);
+  expect([...seen].sort()).toEqual([...liveIds(n)].sort());
+}
+
+/** What the parent knows: batches known committed and the manifest generation after them (-1: no index yet). */
+interface Known {
+  committed: number;
+  generation: number;
+}
+
+/**
+ * After a kill: folds the reported commits into `known`, decides from the manifest generation
+ * whether the in-flight batch landed, and verifies the index content. Returns the new knowledge
+ * and whether the in-flight batch landed.
+ */
+async function checkAfterKill(dir: string, lines: [number, number][], known: Known): Promise<Known & { landed: boolean }> {
+  let { committed, generation } = known;
+  for (const [b, g] of lines) {
+    expect(b).toBe(committed); // batches are reported in order, one generation each
+    expect(g).toBe(generation === -1 ? 1 : generation + 1);
+    committed = b + 1;
+    generation = g;
+  }
+  let reader: IndexStore;
   try {
-    await verifySnapshot(store, n);
+    reader = await IndexStore.open(dir, { readOnly: true });
+  } catch (e) {
+    // Killed before the index was ever created: nothing may exist.
+    expect(generation).toBe(-1);
+    expect(MaxsimError.isInstance(e) && e.code).toBe("INDEX_NOT_FOUND");
+    return { committed, generation, landed: false };
+  }
+  try {
+    const g = reader.manifest.generation;
+    let landed = false;
+    if (generation === -1) {
+      expect([0, 1]).toContain(g); // created, and perhaps also committed the in-flight batch 0
+      landed = g === 1;
+    } else {
+      expect([generation, generation + 1]).toContain(g);
+      landed = g === generation + 1;
+    }
+    if (landed) committed++;
+    await verifySnapshot(reader, committed);
+    return { committed, generation: g, landed };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** A writer open recovers (takes the dead writer's lock over, deletes temp and orphan files) and sees the same data. */
+async function recoverAndCheck(dir: string, committed: number): Promise<void> {
+  const store = await IndexStore.open(dir);
+  try {
+    await verifySnapshot(store, committed);
+    const files = await readdir(dir);
+    expect(files.filter((f) => f.startsWith(".tmp-"))).toEqual([]);
+    // Only the current and the previous generation remain, and every data file is one of theirs.
+    const manifests = files.filter((f) => f.startsWith("manifest-")).sort();
+    expect(manifests.length).toBeLessThanOrEqual(2);
+    expect(manifests.at(-1)).toBe(manifestFileName(store.manifest.generation));
+    const referenced = new Set<string>();
+    for (const f of manifests) {
+      const m = decodeManifest(await readFile(join(dir, f)), f);
+      for (const s of m.segments) referenced.add(s.file);
+      for (const b of Object.values(m.blobs)) referenced.add(b.file);
+    }
+    expect(files.filter((f) => (f.endsWith(".seg") || f.endsWith(".bin")) && !referenced.has(f))).toEqual([]);
   } finally {
     await store.close();
   }
 }
 
-/** Checks the snapshot `store` is on equals the workload after `n` batches. */
-async function verifySnapshot(store: IndexStore, n: number): Promise<void> {
-  {
-    expect(store.manifest.meta.nextBatch).toBe(n);
-    const state = await store.readBlob("state");
-    expect(state === undefined ? undefined : new TextDecoder().decode(state)).toBe(n === 0 ? undefined : String(n - 1));
-    const want = liveIds(n);
-    const seen = new Set<string>();
-    for (const entry of store.manifest.segments) {
-      const seg = await store.readSegment(entry.name);
-      const vectors = seg.columns.vectors as Float32Array;
-      const offsets = seg.columns.offsets as Int32Array;
-      const wrong: string[] = []; // collected, then asserted once (per-value expect() is slow)
-      seg.ids.forEach((id, i) => {
-        if (seg.deleted.has(id)) return;
-        if (seen.has(id)) wrong.push(`${id} live twice`);
-        seen.add(id);
-        if (offsets[i + 1]! - offsets[i]! !== tokenCount(id)) wrong.push(`${id} token count`);
-        for (let t = 0; t < tokenCount(id); t++) {
-          for (let d = 0; d < DIM; d++) {
-            if (vectors[(offsets[i]! + t) * DIM + d] !== Math.fround(value(id, t, d))) wrong.push(`${id} value ${t},${d}`);
-          }
-        }
-        const payload = seg.payloads?.[i] as { text?: string } | undefined;
-        if (payload?.text !== `text ${id}`) wrong.push(`${id} payload`);
-      });
-      expect(wrong).toEqual([]);
-    }
-    expect([...seen].sort()).toEqual([...want].sort());
-  }
-}
-
 describe("crash safety", () => {
+  it("after SIGKILL at random moments the index holds exactly the committed batches", async () => {
+    const dir = join(root, "random");
+    const next = rng(20261125);
+    const runs = 20;
+    let known: Known = { committed: 0, generation: -1 };
+    let landed = 0;
+    let withCommits = 0;
+    let midWrite = 0;
+    for (let run = 0; run < runs; run++) {
+      // A third of the kills land during start-up or open (lock takeover, recovery), a third just
+      // after open (recovery GC, first commits), a third at a random point in the commit loop.
+      const at: KillAt =
+        run % 3 === 0
+          ? { from: "spawn", delayMs: next() * 700 }
+          : run % 3 === 1
+            ? { from: "open", delayMs: next() * 25 }
+            : { from: "commit", delayMs: next() * 150 };
+      const lines = await runAndKill(dir, at);
+      if (lines.length > 0) withCommits++;
+      // A temp file left behind means the kill landed inside an atomic write (segment, blob or manifest).
+      if ((await readdir(dir).catch(() => [])).some((f) => f.startsWith(".tmp-") && !f.endsWith("-LOCK"))) midWrite++;
+      const after = await checkAfterKill(dir, lines, known);
+      if (after.landed) landed++;
+      known = after;
+    }
+    await recoverAndCheck(dir, known.committed);
+    console.log(
+      `random kills: ${runs} SIGKILLs, ${known.committed} batches committed over ${withCommits} runs that committed, ` +
+        `in-flight batch landed after ${landed} kills, ${midWrite} kills inside a file write, final generation ${known.generation}`,
+    );
+    expect(withCommits).toBeGreaterThanOrEqual(Math.floor(runs / 3)); // every "commit" run commits
+  });
+
+  it("after SIGKILL at fixed steps of a commit (around renames, fsyncs, deletions) the index holds exactly the committed batches", async () => {
+    // Fresh index per case. Renames: #1 manifest 0, then per plain commit segment, blob, manifest
+    // (#2–#4, #5–#7, …, #11–#13); batch 4 compacts: two segments, blob, manifest (#14–#17).
+    // Unlinks are lock temps and GC of old generations.
+    const cases = [
+      "rename:1:before", "rename:1:after", "rename:5:after", "rename:7:before", "rename:7:after",
+      "rename:14:before", "rename:16:after", "rename:17:after",
+      "fsync:6:before", "fsync:9:after", "unlink:4:before", "unlink:6:after", "link:1:after",
+    ];
+    const outcomes: string[] = [];
+    for (const [n, crashAt] of cases.entries()) {
+      const dir = join(root, `step-${n}`);
+      const lines = await runAndKill(dir, { from: "self", crashAt });
+      const after = await checkAfterKill(dir, lines, { committed: 0, generation: -1 });
+      if (after.generation >= 0) await recoverAndCheck(dir, after.committed);
+      else await (await IndexStore.create(dir, { dim: DIM })).close(); // takes over the dead creator's lock
+      outcomes.push(`${crashAt} → gen ${after.generation}${after.landed ? " (in-flight landed)" : ""}`);
+    }
+    console.log(`fixed kill points: ${outcomes.join("; ")}`);
+    // The cases reach different states: no index, empty index, in-flight commits both lost and landed.
+    expect(outcomes.some((o) => o.includes("gen -1"))).toBe(true);
+    expect(outcomes.some((o) => o.includes("landed"))).toBe(true);
+    expect(new Set(outcomes.map((o) => o.split("gen ")[1])).size).toBeGreaterThanOrEqual(4);
+  });
+
   it("a reader sees only complete snapshots while a writer commits (and compacts) in another process", async () => {
     const dir = join(root, "live");
-    const writer = spawn(process.execPath, ["--import", "tsx", join(here, "crash-writer.ts"), dir], { cwd: packageRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const writer = spawn(process.execPath, ["--import", "tsx", join(here, "crash-writer.ts"), dir], {
+      cwd: packageRoot,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const exited = new Promise((resolve) => writer.on("close", resolve));
     try {
       // Wait for the first commit, then read snapshot after snapshot for a while.
@@ -138,70 +260,5 @@ describe("crash safety", () => {
       writer.kill("SIGKILL");
       await exited;
     }
-  });
-
-  it("after SIGKILL at random moments the index holds exactly the committed batches", async () => {
-    const dir = join(root, "idx");
-    const next = rng(20261125);
-    const runs = 24;
-    let committed = 0; // batches known committed
-    let generation = -1; // manifest generation after them (-1: index not created yet)
-    let inFlightLanded = 0;
-    let withCommits = 0;
-    let killedMidWrite = 0;
-    for (let run = 0; run < runs; run++) {
-      // A third of the kills land during start-up or open (lock takeover, recovery), a third just
-      // after open (recovery GC, first commits), a third at a random point in the commit loop.
-      const at: KillAt =
-        run % 3 === 0
-          ? { from: "spawn", delayMs: next() * 700 }
-          : run % 3 === 1
-            ? { from: "open", delayMs: next() * 25 }
-            : { from: "commit", delayMs: next() * 150 };
-      const lines = await runAndKill(dir, at);
-      for (const [b, g] of lines) {
-        expect(b).toBe(committed); // batches are reported in order, one generation each
-        expect(g).toBe(generation + 1 + (generation === -1 ? 1 : 0));
-        committed = b + 1;
-        generation = g;
-      }
-      if (lines.length > 0) withCommits++;
-      // A temp file left behind means the kill landed inside an atomic write (segment, blob or manifest).
-      if ((await readdir(dir).catch(() => [])).some((f) => f.startsWith(".tmp-") && !f.endsWith("-LOCK"))) killedMidWrite++;
-      let reader;
-      try {
-        reader = await IndexStore.open(dir, { readOnly: true });
-      } catch (e) {
-        // Killed before the index was ever created: nothing may exist.
-        expect(generation).toBe(-1);
-        expect((e as { code?: string }).code).toBe("INDEX_NOT_FOUND");
-        continue;
-      }
-      const g = reader.manifest.generation;
-      await reader.close();
-      if (generation === -1) {
-        // Created (generation 0) or also committed the in-flight batch 0 (generation 1).
-        expect([0, 1]).toContain(g);
-        if (g === 1) committed = 1;
-      } else if (g === generation + 1) {
-        committed++; // the in-flight batch reached its commit point before the kill
-        inFlightLanded++;
-      } else {
-        expect(g).toBe(generation);
-      }
-      generation = g;
-      await verify(dir, committed, true);
-    }
-    // Recovery by a writer: takes over the dead writer's lock, removes temp and orphan files.
-    await verify(dir, committed, false);
-    const store = await IndexStore.open(dir);
-    const files = await readdir(dir);
-    await store.close();
-    expect(files.filter((f) => f.startsWith(".tmp-"))).toEqual([]);
-    console.log(
-      `crash test: ${runs} SIGKILLs, ${committed} batches committed over ${withCommits} runs that committed, ` +
-        `in-flight batch landed after ${inFlightLanded} kills, ${killedMidWrite} kills inside a file write, final generation ${generation}`,
-    );
-    expect(withCommits).toBeGreaterThanOrEqual(runs / 3);
   });
 });
