@@ -252,10 +252,10 @@ export class FsIndexStore implements IndexStore {
       if (layout.headerCrc.toString(16).padStart(8, "0") !== entry.crc32) {
         throw new IndexCorruptError(entry.file, "does not match its manifest entry (header checksum)");
       }
-      const ids = layout.sections.find((s) => s.kind === "ids")!;
-      const ids_ = decodeSegmentIds(await readAt(layout.dataStart + ids.offset + ids.bytes), layout, entry.file);
-      this.#ids.set(entry.name, ids_);
-      return ids_;
+      const section = layout.sections.find((s) => s.kind === "ids")!;
+      const ids = decodeSegmentIds(await readAt(layout.dataStart + section.offset + section.bytes), layout, entry.file);
+      this.#ids.set(entry.name, ids);
+      return ids;
     } finally {
       await handle.close();
     }
