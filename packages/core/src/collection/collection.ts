@@ -93,7 +93,7 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
   const m = raw as Partial<CollectionMeta> | undefined;
   if (!m || typeof m.model?.id !== "string" || typeof m.model.dim !== "number") {
     throw new MaxsimError(
-      "INDEX_CORRUPT",
+      "INVALID_OPTION",
       `${dir} is a MaxSim index but not a collection (its manifest names no model). Open it with MaxSimIndex.open, or create a collection with Collection.create / \`maxsim index\`.`,
     );
   }
@@ -174,7 +174,8 @@ export class Collection {
    * @param dir - the collection's directory
    * @param options - `model` to use (must be the stored one), `modelOptions`
    * @throws MaxsimError `INDEX_NOT_FOUND` for a directory without an index, `MODEL_MISMATCH` naming
-   * both models when `model` is not the stored model, `INDEX_CORRUPT`, `INDEX_VERSION`, `INDEX_LOCKED`
+   * both models when `model` is not the stored model, `INVALID_OPTION` for a bare MaxSimIndex, `INDEX_CORRUPT`,
+   * `INDEX_VERSION`, `INDEX_LOCKED`
    * @example
    * ```ts
    * import { mkdtemp } from "node:fs/promises";

@@ -11,6 +11,7 @@ import { highlight } from "../../src/collection/highlight.js";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { MaxsimError } from "../../src/errors.js";
 import { ensureFixtures, LANGUAGES, LEXICON } from "../../src/fixtures/index.js";
+import { MaxSimIndex } from "../../src/index/maxsim-index.js";
 import type { FixturePaths } from "../../src/fixtures/index.js";
 import { Prng } from "../../src/fixtures/prng.js";
 import { maxsimScore } from "../../src/scoring/maxsim.js";
@@ -256,5 +257,8 @@ describe("Collection on disk", () => {
     );
     expect(await codeOf(Collection.open(path.join(tmp, "nothing-here")))).toMatch(/^INDEX_NOT_FOUND/);
     expect(await codeOf(Collection.create(dir, { model: encoder }))).toMatch(/^INDEX_EXISTS/);
+    const bare = await MaxSimIndex.create(path.join(tmp, "bare"), { dim: encoder.dim });
+    await bare.close();
+    expect(await codeOf(Collection.open(path.join(tmp, "bare"), { model: encoder }))).toMatch(/^INVALID_OPTION: .*bare.* is a MaxSim index but not a collection/);
   });
 });
