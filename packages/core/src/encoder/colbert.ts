@@ -59,8 +59,12 @@ export class ColBERT implements Encoder {
    * `CONFIG_MISSING`, `CONFIG_INVALID`, `MODEL_IO_MISMATCH`, `INVALID_OPTION`
    * @example
    * ```ts
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
    * const model = await ColBERT.fromPretrained(lexical, { batchSize: 8, queryLength: 16 });
-   * console.log(model.info.layout); // "pylate-onnx"
+   * console.log(model.info.layout, model.info.queryLength); // pylate-onnx 16
+   * await model.dispose();
    * ```
    */
   static async fromPretrained(idOrDir: string, options: ColBERTOptions = {}): Promise<ColBERT> {
@@ -137,8 +141,13 @@ export class ColBERT implements Encoder {
    * @throws MaxsimError `EMPTY_INPUT`, `INVALID_INPUT`, `ABORTED`, `INVALID_OPTION`
    * @example
    * ```ts
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
    * const [q] = await model.encodeQueries(["where do cats sleep"]);
-   * console.log(q.length); // 32 (the query length)
+   * console.log(q.length, model.tokenStrings(q.tokenIds).slice(0, 3)); // 32 [ '[CLS]', '[Q] ', 'where' ]
+   * await model.dispose();
    * ```
    */
   encodeQueries(texts: string[], opts: EncodeOptions = {}): Promise<TokenEmbeddings[]> {
@@ -150,8 +159,13 @@ export class ColBERT implements Encoder {
    * @throws MaxsimError `EMPTY_INPUT`, `INVALID_INPUT`, `ABORTED`, `INVALID_OPTION`
    * @example
    * ```ts
-   * const [d] = await model.encodeDocuments(["Cats sleep a lot."]);
-   * console.log(d.tokenIds.length === d.length); // true
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
+   * const [d] = await model.encodeDocuments(["Cats sleep."]);
+   * console.log(model.tokenStrings(d.tokenIds)); // [ '[CLS]', '[D] ', 'cats', 'sleep', '[SEP]' ]
+   * await model.dispose();
    * ```
    */
   encodeDocuments(texts: string[], opts: EncodeOptions = {}): Promise<TokenEmbeddings[]> {
@@ -163,8 +177,13 @@ export class ColBERT implements Encoder {
    * @throws MaxsimError `EMPTY_INPUT`, `INVALID_INPUT`, `ABORTED`, `INVALID_OPTION`
    * @example
    * ```ts
-   * const out = await model.encode(["a", "b"], { as: "document", batchSize: 1 });
-   * console.log(out.length); // 2
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
+   * const out = await model.encode(["a long document about cats", "cats"], { as: "document", batchSize: 1 });
+   * console.log(out.map((e) => e.length)); // [ 15, 4 ]
+   * await model.dispose();
    * ```
    */
   async encode(texts: string[], opts: EncodeOptions & { as: EncodeAs }): Promise<TokenEmbeddings[]> {
@@ -237,7 +256,13 @@ export class ColBERT implements Encoder {
    * A readable token per id (for explanations and highlights).
    * @example
    * ```ts
-   * model.tokenStrings(q.tokenIds).slice(0, 2); // ["[CLS]", "[Q] "]
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
+   * const [q] = await model.encodeQueries(["cats"]);
+   * console.log(model.tokenStrings(q.tokenIds).slice(0, 5)); // [ '[CLS]', '[Q] ', 'cats', '[SEP]', '[MASK]' ]
+   * await model.dispose();
    * ```
    */
   tokenStrings(ids: Int32Array): string[] {

@@ -31,6 +31,15 @@ export const LFM2_ISSUE = "#5";
 /**
  * Loads the model at `idOrDir`.
  *
+ * @example
+ * ```ts
+ * import { loadModel } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { lexicalSt } = await ensureFixtures();
+ * const { loaded } = await loadModel(lexicalSt);
+ * console.log(loaded.layout, loaded.dense.map((d) => [d.inFeatures, d.outFeatures])); // sentence-transformers [ [ 192, 128 ] ]
+ * ```
+ *
  * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory), `HUB_OFFLINE` (hub files not cached and
  * the hub unreachable), `UNSUPPORTED_MODEL` (a checkpoint with no ONNX graph and no layout to build
  * one), `UNKNOWN_LAYOUT`, and the layouts' `CONFIG_*` errors.

@@ -28,9 +28,12 @@ const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
  *
  * @example
  * ```ts
- * const file = await SafetensorsFile.open("1_Dense/model.safetensors");
- * const w = await file.read("linear.weight"); // Float32Array, row-major
- * console.log(file.info("linear.weight")?.shape); // [128, 384]
+ * import { SafetensorsFile } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { lexicalSt } = await ensureFixtures();
+ * const file = await SafetensorsFile.open(`${lexicalSt}/1_Dense/model.safetensors`);
+ * const w = await file.read("linear.weight"); // Float32Array, row-major [out, in]
+ * console.log(file.info("linear.weight")?.shape, w.length); // [ 128, 192 ] 24576
  * await file.close();
  * ```
  */
@@ -137,8 +140,11 @@ export class SafetensorsFile {
  *
  * @example
  * ```ts
- * const tensors = await readSafetensors("1_Dense/model.safetensors");
- * tensors.get("linear.weight"); // { shape: [128, 384], data: Float32Array }
+ * import { readSafetensors } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { lexicalSt } = await ensureFixtures();
+ * const tensors = await readSafetensors(`${lexicalSt}/1_Dense/model.safetensors`);
+ * console.log([...tensors.keys()], tensors.get("linear.weight")?.shape); // [ 'linear.weight' ] [ 128, 192 ]
  * ```
  */
 export async function readSafetensors(path: string): Promise<Map<string, { shape: number[]; data: Float32Array }>> {

@@ -25,8 +25,13 @@ export function setIndexInfo(fn: IndexInfoFn): void {
  * Loads `model` and returns its resolved configuration.
  * @example
  * ```ts
- * const info = await modelInfo(lexical);
- * console.log(info.layout, info.dim); // "pylate-onnx" 64
+ * // what `maxsim info --model <dir>` prints, as an object
+ * import { ColBERT } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { lfm2Style } = await ensureFixtures();
+ * const model = await ColBERT.fromPretrained(lfm2Style);
+ * console.log(model.info.layout, model.info.expansionToken, model.info.inputs); // pylate-onnx <|im_end|> [ 'input_ids', 'attention_mask' ]
+ * await model.dispose();
  * ```
  */
 export async function modelInfo(model: string): Promise<ModelInfo> {

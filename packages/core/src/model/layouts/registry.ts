@@ -22,7 +22,11 @@ const layouts: ModelLayout[] = [];
  *
  * @example
  * ```ts
- * registerLayout({ name: "mine", detect: async (dir) => false, load: async () => { throw new Error(); }, hubFiles: { markers: [], required: [], optional: [] } });
+ * import { getLayout, listLayouts, registerLayout } from "@maxsim/core";
+ * // a layout that recognises nothing, registered last
+ * const never = { ...getLayout("pylate-onnx")!, name: "never", detect: async () => false };
+ * registerLayout(never);
+ * console.log(listLayouts().map((l) => l.name).slice(0, 2), listLayouts().at(-1)?.name); // [ 'pylate-onnx', 'sentence-transformers' ] never
  * ```
  */
 export function registerLayout(layout: ModelLayout, priority: "first" | "last" = "last"): void {
@@ -32,7 +36,14 @@ export function registerLayout(layout: ModelLayout, priority: "first" | "last" =
   else layouts.push(layout);
 }
 
-/** Every registered layout in priority order. */
+/**
+ * Every registered layout in priority order.
+ * @example
+ * ```ts
+ * import { listLayouts } from "@maxsim/core";
+ * console.log(listLayouts().map((l) => l.name).slice(0, 3)); // [ 'pylate-onnx', 'sentence-transformers', 'lfm2-checkpoint' ]
+ * ```
+ */
 export function listLayouts(): readonly ModelLayout[] {
   return layouts;
 }
@@ -42,7 +53,16 @@ export function getLayout(name: string): ModelLayout | undefined {
   return layouts.find((l) => l.name === name);
 }
 
-/** The first registered layout whose `detect` accepts `dir`, or `undefined`. */
+/**
+ * The first registered layout whose `detect` accepts `dir`, or `undefined`.
+ * @example
+ * ```ts
+ * import { detectLayout } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const { lexical, lexicalSt } = await ensureFixtures();
+ * console.log((await detectLayout(lexical))?.name, (await detectLayout(lexicalSt))?.name); // pylate-onnx sentence-transformers
+ * ```
+ */
 export async function detectLayout(dir: string): Promise<ModelLayout | undefined> {
   for (const layout of layouts) {
     if (await layout.detect(dir)) return layout;
