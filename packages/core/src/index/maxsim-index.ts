@@ -358,15 +358,21 @@ export class MaxSimIndex {
     const centroids = this.centroidIndex;
     if (centroids === null) return this.searchExact(query, options);
     const accept = this.acceptor(options.filter);
+    let matchCount = this.liveCount;
     if (options.filter !== undefined) {
       const matching = this.matchingSlots(accept);
       const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(this.liveCount / 100));
-      if (matching.length <= threshold) return this.scoreSlots(query, matching, options.k);
+      if (matching.length <= threshold || matching.length <= options.k) return this.scoreSlots(query, matching, options.k);
+      matchCount = matching.length;
+    } else if (options.k >= this.liveCount) {
+      return this.searchExact(query, options); // k ≥ size: every document, exactly
     }
     const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
     const want = positiveInt(options.candidates ?? Math.max(256, 16 * options.k), "candidates");
     const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
     throwIfAborted(options.signal);
+    // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
+    if (candidates.length < Math.min(options.k, matchCount)) return this.searchExact(query, options);
     return this.scoreSlots(query, candidates, options.k);
   }
 
@@ -593,20 +599,25 @@ export class MaxSimIndex {
    * Encodes vectors for a segment and replaces `vectors` in place with what decoding gives back,
    * so memory always equals what a reopened index would hold.
    */
-  private encodeColumns(vectors: Float32Array, codes: Int32Array | null): Record<string, ColumnArray> {
+  private encodeColumns(
+    vectors: Float32Array,
+    codes: Int32Array | null,
+    centroidIndex = this.centroidIndex,
+    quantizer = this.quantizer,
+  ): Record<string, ColumnArray> {
     const dim = this.dim;
     const bits = residualBits(this.codec);
-    if (bits !== null && codes !== null && this.quantizer !== null && this.centroidIndex !== null) {
-      const centroids = this.centroidIndex.centroids;
-      const residuals = encodeResiduals(this.quantizer, vectors, codes, centroids);
-      decodeResiduals(this.quantizer, residuals, codes, centroids, 0, codes.length, vectors);
-      return { codes: narrowCodes(codes, this.centroidIndex.k), residuals };
+    if (bits !== null && codes !== null && quantizer !== null && centroidIndex !== null) {
+      const centroids = centroidIndex.centroids;
+      const residuals = encodeResiduals(quantizer, vectors, codes, centroids);
+      decodeResiduals(quantizer, residuals, codes, centroids, 0, codes.length, vectors);
+      return { codes: narrowCodes(codes, centroidIndex.k), residuals };
     }
     // float16 encodes; float32 (and residual codecs before training) store exact vectors.
     const codec = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
     const encoded = codec.encode(vectors);
     if (this.codec === "float16") codec.decode(encoded, 0, vectors.length / dim, vectors);
-    return codes === null ? { ...encoded } : { ...encoded, codes: narrowCodes(codes, this.centroidIndex!.k) };
+    return codes === null || centroidIndex === null ? { ...encoded } : { ...encoded, codes: narrowCodes(codes, centroidIndex.k) };
   }
 
   private append(id: string, vectors: Float32Array, codes: Int32Array | null, payload: unknown): void {
@@ -694,6 +705,7 @@ export class MaxSimIndex {
   /** Rewrites every segment from memory (compaction), training centroids first when `train`. */
   private async rewrite(train: boolean): Promise<void> {
     this.compactMemory();
+    this.rebuildLists(); // slots were renumbered: searches during the commit must see fresh lists
     const dim = this.dim;
     const state = { ...this.state };
     const all = this.data.subarray(0, this.tokens * dim);
@@ -730,11 +742,7 @@ export class MaxSimIndex {
     }
     // Build the new segments (and, for residual codecs, replace memory with decoded vectors).
     const segments: NewSegment[] = [];
-    const prevIndex = this.centroidIndex;
-    const prevQuantizer = this.quantizer;
-    this.centroidIndex = centroidIndex;
-    this.quantizer = quantizer;
-    try {
+    {
       let s = 0;
       while (s < this.slots) {
         let e = s + 1;
@@ -745,7 +753,7 @@ export class MaxSimIndex {
         for (let i = s; i <= e; i++) offsets[i - s] = this.offsets[i]! - lo;
         const vectors = all.subarray(lo * dim, hi * dim);
         const segCodes = centroidIndex !== null ? codes.subarray(lo, hi) : null;
-        const columns = this.encodeColumns(vectors, segCodes);
+        const columns = this.encodeColumns(vectors, segCodes, centroidIndex, quantizer);
         const payloads = this.payloads.slice(s, e);
         segments.push({
           ids: this.slotIds.slice(s, e),
@@ -755,24 +763,28 @@ export class MaxSimIndex {
         });
         s = e;
       }
-      await this.store.commit({
-        addSegments: segments,
-        removeSegments: this.store.manifest.segments.map((x) => x.name),
-        blobs,
-        meta: this.metaWith(state),
-      });
-    } catch (error) {
-      this.centroidIndex = prevIndex;
-      this.quantizer = prevQuantizer;
-      throw error;
     }
+    await this.store.commit({
+      addSegments: segments,
+      removeSegments: this.store.manifest.segments.map((x) => x.name),
+      blobs,
+      meta: this.metaWith(state),
+    });
     this.state = state;
-    if (centroidIndex !== null) {
-      if (train) this.codes = Int32Array.from(codes);
-      centroidIndex.clearLists();
-      for (let slot = 0; slot < this.slots; slot++) centroidIndex.addDocument(slot, this.codes.subarray(this.offsets[slot]!, this.offsets[slot + 1]!));
+    if (train && centroidIndex !== null) {
+      this.codes = Int32Array.from(codes);
+      this.centroidIndex = centroidIndex;
+      this.quantizer = quantizer;
+      this.rebuildLists();
     }
     this.flatCache = null;
+  }
+
+  private rebuildLists(): void {
+    const ci = this.centroidIndex;
+    if (ci === null) return;
+    ci.clearLists();
+    for (let slot = 0; slot < this.slots; slot++) ci.addDocument(slot, this.codes.subarray(this.offsets[slot]!, this.offsets[slot + 1]!));
   }
 
   /** Loads every segment of the store's snapshot into memory. */

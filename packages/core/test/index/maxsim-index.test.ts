@@ -119,6 +119,10 @@ describe("MaxSimIndex approximate search (PLAID)", () => {
       recall += hits.filter((h) => truth.has(h.id)).length / 10;
     }
     expect(recall / queries.length).toBeGreaterThanOrEqual(0.9);
+    // k ≥ size returns every document, exactly; too few probed candidates fall back to exact.
+    expect(await index.search(queries[0]!, { k: 1000 })).toEqual(await index.searchExact(queries[0]!, { k: 1000 }));
+    const strict = await index.search(queries[1]!, { k: 10, nprobe: 1, candidates: 1 });
+    expect(strict).toHaveLength(10);
   });
 
   it("filters equal brute force with the filter (few matches: exact; set or predicate)", async () => {
