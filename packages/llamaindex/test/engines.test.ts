@@ -42,6 +42,23 @@ describe("RetrieverQueryEngine", () => {
   });
 });
 
+describe("streaming", () => {
+  it("a streaming query carries our source nodes and the LLM's text", async () => {
+    const llm = new RecordingLLM("Le train va à la gare.");
+    Settings.llm = llm;
+    const stream = await new RetrieverQueryEngine(retriever).query({ query: "Zug zum Bahnhof", stream: true });
+    let text = "";
+    let sources: NodeWithScore[] | undefined;
+    for await (const chunk of stream) {
+      text += chunk.delta;
+      sources ??= chunk.sourceNodes;
+    }
+    expect(text).toBe("Le train va à la gare.");
+    expect(sources?.[0]?.node.sourceNode?.nodeId).toBe("d-train");
+    expect(llm.prompt(0)).toContain("Le train va à la gare");
+  });
+});
+
 describe("ContextChatEngine", () => {
   it("retrieves with our retriever on each of two turns and keeps the history", async () => {
     const llm = new RecordingLLM("noted");
