@@ -1,9 +1,11 @@
 /**
  * 8-bit block quantisation of torch `Linear` weights into onnxruntime's `MatMulNBits` layout
  * (`com.microsoft`, bits = 8): for every output column, the K inputs are cut into blocks of
- * `blockSize`; each block stores uint8 codes, one float scale and one uint8 zero point, and
- * dequantises as `(code − zero_point) · scale`. Asymmetric min/max per block keeps the error
- * below half a step of that block's range.
+ * `blockSize`; each block stores uint8 codes and one float scale, and dequantises as
+ * `(code − zero_point) · scale`. Symmetric (the default): scale = max|w| / 127 and the zero point
+ * is MatMulNBits' implicit 128, so no zero-point tensor is stored; this ran fastest here (MLAS's
+ * int8 kernels skip the zero-point correction). Asymmetric: min/max per block, explicit zero
+ * points.
  */
 
 /** MatMulNBits initializers for one weight. */
@@ -12,8 +14,8 @@ export interface NBitsWeight {
   weight: Uint8Array;
   /** `[N · K / blockSize]` scales. */
   scales: Float32Array;
-  /** `[N · K / blockSize]` zero points. */
-  zeroPoints: Uint8Array;
+  /** `[N · K / blockSize]` zero points, or null for symmetric quantisation (implicit 128). */
+  zeroPoints: Uint8Array | null;
 }
 
 /**
@@ -25,12 +27,12 @@ export interface NBitsWeight {
  * q.scales.length; // 2
  * ```
  */
-export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF: number, blockSize: number): NBitsWeight {
+export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF: number, blockSize: number, symmetric = true): NBitsWeight {
   const N = outs.reduce((a, b) => a + b, 0);
   const nBlocks = inF / blockSize;
   const weight = new Uint8Array(N * inF);
   const scales = new Float32Array(N * nBlocks);
-  const zeroPoints = new Uint8Array(N * nBlocks);
+  const zeroPoints = symmetric ? null : new Uint8Array(N * nBlocks);
   let n = 0;
   blocks.forEach((w, bi) => {
     for (let o = 0; o < outs[bi]!; o++, n++) {
@@ -44,11 +46,12 @@ export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF:
           if (v < min) min = v;
           if (v > max) max = v;
         }
-        const scale = max > min ? (max - min) / 255 : 1;
-        const zp = Math.min(255, Math.max(0, Math.round(-min / scale)));
+        const absMax = Math.max(-min, max);
+        const scale = symmetric ? (absMax > 0 ? absMax / 127 : 1) : max > min ? (max - min) / 255 : 1;
+        const zp = symmetric ? 128 : Math.min(255, Math.max(0, Math.round(-min / scale)));
         const s = Math.fround(scale);
         scales[n * nBlocks + b] = s;
-        zeroPoints[n * nBlocks + b] = zp;
+        if (zeroPoints) zeroPoints[n * nBlocks + b] = zp;
         const dst = n * inF + b * blockSize;
         for (let i = 0; i < blockSize; i++) {
           weight[dst + i] = Math.min(255, Math.max(0, Math.round(w[start + i]! / s) + zp));
