@@ -128,6 +128,7 @@ export class Collection {
   readonly #index: MaxSimIndex;
   readonly #ownsEncoder: boolean;
   #metadata: Map<string, Metadata> | undefined;
+  readonly #recentQueries = new Map<string, Promise<TokenEmbeddings>>();
   #closed = false;
 
   private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean) {
@@ -455,12 +456,12 @@ export class Collection {
     this.#check();
     const p = this.#payload(id);
     if (!p) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
-    const [[q], [d]] = await Promise.all([this.encoder.encodeQueries([query]), this.encoder.encodeDocuments([p.text])]);
+    const [q, [d]] = await Promise.all([this.#explainQuery(query), this.encoder.encodeDocuments([p.text])]);
     // Scores come from the stored vectors (so they equal query() scores, whatever the codec);
     // token ids come from re-encoding the text, which yields the same rows.
     const stored = this.#index.get(id);
-    const raw = stored && stored.length === d!.length ? this.#index.explain(vectors(q!), id) : maxsimExplain(vectors(q!), vectors(d!));
-    const qTokens = this.encoder.tokenStrings(q!.tokenIds);
+    const raw = stored && stored.length === d!.length ? this.#index.explain(vectors(q), id) : maxsimExplain(vectors(q), vectors(d!));
+    const qTokens = this.encoder.tokenStrings(q.tokenIds);
     const dTokens = this.encoder.tokenStrings(d!.tokenIds);
     const spans = alignTokens(p.text, dTokens);
     let score = 0;
@@ -476,6 +477,21 @@ export class Collection {
       };
     });
     return { id, score, matches };
+  }
+
+  /**
+   * The query's encoding, shared by the explanations of one result list (callers explain every
+   * hit of a query, often concurrently); a few recent queries are kept.
+   */
+  #explainQuery(query: string): Promise<TokenEmbeddings> {
+    let p = this.#recentQueries.get(query);
+    if (p === undefined) {
+      p = this.encoder.encodeQueries([query]).then((r) => r[0]!);
+      p.catch(() => this.#recentQueries.delete(query));
+      this.#recentQueries.set(query, p);
+      if (this.#recentQueries.size > 8) this.#recentQueries.delete(this.#recentQueries.keys().next().value as string);
+    }
+    return p;
   }
 
   /** Closes the index (releasing its writer lock) and disposes the encoder when the collection loaded it. */
