@@ -103,6 +103,19 @@ describe("hub ids", () => {
     expect(e.message).toContain("--local-dir");
   });
 
+  it("HUB_OFFLINE when transformers.js env.allowRemoteModels is false", async () => {
+    env.allowRemoteModels = false;
+    try {
+      const before = requests.length;
+      const e = await error(ColBERT.fromPretrained("acme/probe", { cacheDir: join(root, "cold-env") }));
+      expect(e.code).toBe("HUB_OFFLINE");
+      expect(e.message).toContain("allowRemoteModels");
+      expect(requests.length).toBe(before);
+    } finally {
+      env.allowRemoteModels = true;
+    }
+  });
+
   it("HUB_OFFLINE when the hub is unreachable", async () => {
     env.remoteHost = "http://127.0.0.1:9/";
     try {
