@@ -1,6 +1,8 @@
 // Runs the example the way a user does (tsx, workspace sources), offline: no hub, no OpenAI key,
 // so the fixture model and the extractive fallback answer. Checks what it prints.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CHAT_TURNS, PASSAGES, QUESTIONS } from "../src/passages.js";
@@ -60,6 +62,59 @@ describe("examples/llamaindex-multilingual-rag", () => {
       expect(out.at(-1)).toBe(`assistant: The best source says: "${textOf(t.expected)}"`);
     }
     expect(lines).toContain("skipped XQuAD part: /nonexistent-maxsim-shared/data/xquad not found (set MAXSIM_SHARED to the folder holding data/xquad)");
+  });
+
+  it("answers through an OpenAI-compatible endpoint when OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL are set", async () => {
+    // A local stand-in for the endpoint: records each request, answers with a fixed completion.
+    const requests: { auth: string | undefined; body: { model: string; messages: { role: string; content: unknown }[] } }[] = [];
+    const server = createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c: Buffer) => (raw += c.toString()));
+      req.on("end", () => {
+        requests.push({ auth: req.headers.authorization, body: JSON.parse(raw) as (typeof requests)[number]["body"] });
+        res.setHeader("content-type", "application/json");
+        res.end(
+          JSON.stringify({
+            id: `chatcmpl-${requests.length}`,
+            object: "chat.completion",
+            created: 0,
+            model: "local-test-model",
+            choices: [{ index: 0, message: { role: "assistant", content: `endpoint answer ${requests.length}` }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        MAXSIM_OFFLINE: "1",
+        MAXSIM_SHARED: "/nonexistent-maxsim-shared",
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        OPENAI_MODEL: "local-test-model",
+      };
+      delete env.MAXSIM_MODEL;
+      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", "src/main.ts"], { cwd: exampleDir, env });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      const status = await new Promise<number | null>((ok) => child.on("close", ok));
+      expect(status).toBe(0);
+      expect(stdout).toContain(`llm: local-test-model via http://127.0.0.1:${port}/v1`);
+      // Three questions and two chat turns, each one request with the retrieved passage in it.
+      expect(requests).toHaveLength(QUESTIONS.length + CHAT_TURNS.length);
+      for (const r of requests) {
+        expect(r.auth).toBe("Bearer sk-test");
+        expect(r.body.model).toBe("local-test-model");
+      }
+      [...QUESTIONS, ...CHAT_TURNS].forEach((q, i) => expect(JSON.stringify(requests[i]!.body.messages)).toContain(JSON.stringify(textOf(q.expected)).slice(1, -1)));
+      expect(stdout).toContain("A: endpoint answer 1");
+      expect(stdout).toContain(`assistant: endpoint answer ${QUESTIONS.length + CHAT_TURNS.length}`);
+    } finally {
+      server.close();
+    }
   });
 
   it("runs the XQuAD part when ../shared/data/xquad is present", (ctx) => {
