@@ -8,9 +8,14 @@
  * directory and renamed into place, so readers never see a half-written model and two processes
  * building at once are harmless (the first rename wins).
  *
- * Storage: weights are stored as float32. bf16 → f32 is exact, so f32 storage reproduces the
- * checkpoint bit for bit; fp16 would round (and flush tiny weights), and onnxruntime's CPU
- * MatMul has no fp16 fast path, so fp16 storage would only trade load-time casts for disk.
+ * Storage: the large weights (MatMul matrices, embedding table) are stored as float16 and cast
+ * to float32 inside the graph (onnxruntime folds the casts when it loads). bf16 → f16 is exact
+ * for every weight of magnitude ≥ 2^-14 and off by < 3e-8 below, and it halves the cache entry.
+ * Measured on the full-size random checkpoint (2 threads, warm page cache, loaded machine):
+ * f32 storage 1.42 GB, session load 1.4–3.0 s; f16 storage 0.71 GB, load 1.4–2.5 s; outputs of
+ * a 300-token document differ by at most 9e-7. Same speed, same memory once loaded, half the
+ * disk (and half the bytes to read on a cold cache), so f16 it is; `weightDtype: "float32"` in
+ * {@link buildLfm2Graph} keeps bit-exact f32 storage.
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -24,7 +29,7 @@ import { parseLfm2Config, type Lfm2Config } from "./config.js";
 import { SafetensorsFile } from "../safetensors.js";
 
 /** Bumped whenever the graph the builder emits changes; part of every cache key. */
-export const LFM2_BUILDER_VERSION = "lfm2-graph-5";
+export const LFM2_BUILDER_VERSION = "lfm2-graph-6";
 
 /** Options for {@link ensureLfm2Onnx}. */
 export interface EnsureLfm2OnnxOptions {
@@ -176,7 +181,7 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
     progress(`LFM2: building the ONNX graph of ${dir} (${config.variant}, ${config.numHiddenLayers} layers${int8 ? ", int8" : ""}) into ${entry}`);
     const t0 = Date.now();
     const head: Lfm2DenseHead = { weight: dense.weight, bias: dense.bias, inFeatures: dense.inFeatures, outFeatures: dense.outFeatures };
-    const graph = await buildLfm2Graph(config, source, head, { padTokenId, int8, onProgress: progress });
+    const graph = await buildLfm2Graph(config, source, head, { padTokenId, int8, weightDtype: "float16", onProgress: progress });
     const tmp = `${entry}.tmp-${process.pid}-${Date.now()}`;
     try {
       await mkdir(tmp, { recursive: true });

@@ -26,7 +26,8 @@
  * into one `MatMul` each (same numbers, fewer kernel launches).
  */
 import { MaxsimError } from "../../errors.js";
-import { DataType, GraphBuilder, floatTensor, int64Tensor } from "../../onnx/graph-builder.js";
+import { DataType, GraphBuilder, bytesOf, floatTensor, int64Tensor, type TensorInit } from "../../onnx/graph-builder.js";
+import { toFloat16 } from "../../storage/codecs/float16.js";
 import type { Lfm2Config } from "./config.js";
 import { quantizeMatMulNBits } from "./quantize.js";
 
@@ -66,6 +67,12 @@ export interface Lfm2GraphOptions {
    * @defaultValue 32
    */
   int8BlockSize?: number;
+  /**
+   * Storage type of the large f32 weights (MatMul matrices, embedding table). `"float16"` halves
+   * the file and casts back to f32 inside the graph (onnxruntime folds the casts at load); exact
+   * for bf16 weights of magnitude ≥ 2^-14. @defaultValue "float32"
+   */
+  weightDtype?: "float32" | "float16";
   /** Progress messages. */
   onProgress?: (message: string) => void;
 }
@@ -99,6 +106,13 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   const blockFor = (inF: number): number | null => [preferredBlock, 64, 32, 16].find((b) => b <= preferredBlock && inF % b === 0) ?? null;
   if (int8) g.useDomain("com.microsoft", 1);
   const progress = options.onProgress ?? (() => {});
+  const half = options.weightDtype === "float16";
+  /** A large weight initializer, stored as f16 + Cast when `weightDtype` is float16. */
+  const weight = (name: string, data: Float32Array, dims: number[]): string => {
+    if (!half) return g.initializer(name, floatTensor(data, dims));
+    const init: TensorInit = { dataType: DataType.FLOAT16, dims, raw: bytesOf(toFloat16(data)) };
+    return g.op("Cast", [g.initializer(`${name}.f16`, init)], { to: DataType.FLOAT });
+  };
 
   let constCount = 0;
   const fconst = (values: number[], dims: number[]): string => g.initializer(`const_f${constCount++}`, floatTensor(new Float32Array(values), dims));
@@ -138,8 +152,7 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
         }
         col += out;
       });
-      g.initializer(`${name}.weight_t`, floatTensor(wt, [inF, outTotal]));
-      y = g.op("MatMul", [x, `${name}.weight_t`]);
+      y = g.op("MatMul", [x, weight(`${name}.weight_t`, wt, [inF, outTotal])]);
     }
     if (bias) y = g.op("Add", [y, g.initializer(`${name}.bias`, floatTensor(bias, [outTotal]))]);
     return y;
@@ -161,8 +174,15 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   g.input(LFM2_GRAPH_IO.attentionMask, DataType.INT64, ["batch", "sequence"]);
   progress("LFM2: embeddings");
   const embed = await tensor("embed_tokens.weight", [cfg.vocabSize, H]);
-  g.initializer("embed_tokens.weight", floatTensor(embed, [cfg.vocabSize, H]));
-  let h = g.op("Gather", ["embed_tokens.weight", LFM2_GRAPH_IO.inputIds], { axis: 0 });
+  let h: string;
+  if (half) {
+    // Gather the f16 rows, then cast: only the looked-up rows are converted.
+    g.initializer("embed_tokens.weight.f16", { dataType: DataType.FLOAT16, dims: [cfg.vocabSize, H], raw: bytesOf(toFloat16(embed)) });
+    h = g.op("Cast", [g.op("Gather", ["embed_tokens.weight.f16", LFM2_GRAPH_IO.inputIds], { axis: 0 })], { to: DataType.FLOAT });
+  } else {
+    g.initializer("embed_tokens.weight", floatTensor(embed, [cfg.vocabSize, H]));
+    h = g.op("Gather", ["embed_tokens.weight", LFM2_GRAPH_IO.inputIds], { axis: 0 });
+  }
 
   const maskF = g.op("Cast", [LFM2_GRAPH_IO.attentionMask], { to: DataType.FLOAT });
   // Conv keep-mask [B, S, 1]: 0 only at padding (attention 0 and the pad id).
