@@ -73,3 +73,30 @@ describe("ColBERT.fromPretrained on an LFM2-ColBERT checkpoint directory", () =>
     expect(MaxsimError.isInstance(error) && error.code).toBe("HUB_OFFLINE");
   });
 });
+
+describe("ColBERT.fromPretrained on an LFM2.5 (Lfm2BidirectionalModel) checkpoint directory", () => {
+  let bidi: ColBERT;
+  let bidiRef: ReferenceModel;
+  let bidiInfo: Lfm2CheckpointInfo;
+
+  beforeAll(async () => {
+    bidiInfo = await makeLfm2Checkpoint(join(root, "LFM2.5-ColBERT-tiny"), { variant: "bidirectional" });
+    bidi = await ColBERT.fromPretrained(bidiInfo.dir, { cacheDir: join(root, "cache"), intraOpThreads: 1 });
+    bidiRef = await loadReference(bidiInfo.dir);
+  });
+
+  afterAll(async () => {
+    await bidi?.dispose();
+  });
+
+  it("encodes a document and expanded queries as the bidirectional reference does", async () => {
+    const [doc] = await bidi.encodeDocuments(["the river city of paris"]);
+    const docWant = referenceForward(bidiRef, Array.from(doc!.tokenIds), Array.from(doc!.tokenIds, () => 1));
+    docWant.forEach((row, t) => expect(cosine(row, doc!.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
+    for (const q of await bidi.encodeQueries(["where is the river", "who is the cat"])) {
+      const real = q.tokenIds.indexOf(bidiInfo.ids.eos);
+      const want = referenceForward(bidiRef, Array.from(q.tokenIds), Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)));
+      want.forEach((row, t) => expect(cosine(row, q.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
+    }
+  });
+});
