@@ -3,7 +3,7 @@
  * processes (node + tsx on the TypeScript source) on the multilingual fixture model.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,17 +25,19 @@ interface Run {
 let fx: FixturePaths;
 let tmp: string;
 
-function maxsim(args: string[], options: { stdin?: string; onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+function maxsim(args: string[], options: { stdin?: string; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, MAIN, ...args], { cwd: tmp, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr, (s) => child.kill(s));
+    });
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.stdin ?? "");
-    options.onSpawn?.((s) => child.kill(s));
   });
 }
 
@@ -112,40 +114,50 @@ describe("maxsim index / search / add / delete / info", () => {
     expect(s[0]).toMatchObject({ id: "long.txt#1", text: "trois quatre cinq", metadata: { source: "long.txt", chunk: 1 } });
   });
 
-  it("Ctrl-C stops after committed batches; re-running resumes without duplicates", async () => {
+  it("Ctrl-C or a crash stops after committed batches; re-running resumes without duplicates", async () => {
     const n = 400;
     const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `r${i}`, text: `Le chat ${i} dort. Der Hund ${i} bellt.` }));
     await writeFile(path.join(tmp, "many.jsonl"), `${lines.join("\n")}\n`);
-    const dir = path.join(tmp, "resume");
+    // One Ctrl-C as soon as the first batch is committed (its progress line appears); a second
+    // Ctrl-C would kill the process the default way.
+    let sent = false;
     const interrupted = await maxsim(["index", "resume", "--model", fx.multilingual, "many.jsonl", "--jsonl", "--batch-size", "1"], {
-      onSpawn: (kill) => {
-        // Interrupt once a few commits (manifest generations) exist.
-        const poll = setInterval(() => {
-          readdir(dir)
-            .then((files) => {
-              if (files.filter((f) => f.startsWith("manifest")).length + files.length > 6) {
-                clearInterval(poll);
-                kill("SIGINT");
-              }
-            })
-            .catch(() => undefined);
-        }, 20);
+      onStderr: (text, kill) => {
+        if (!sent && text.includes("indexing: ")) {
+          sent = true;
+          kill("SIGINT");
+        }
       },
     });
     const resumed = await maxsim(["index", "resume", "--model", fx.multilingual, "many.jsonl", "--jsonl", "--batch-size", "100"]);
     expect(resumed.code).toBe(0);
     const added = Number(/^indexed (\d+) documents/.exec(resumed.stdout)?.[1]);
     const skipped = Number(/\((\d+) skipped/.exec(resumed.stdout)?.[1] ?? 0);
-    if (interrupted.code === 0) {
-      // The machine was fast enough to finish before the interrupt: everything is skipped.
-      expect([added, skipped]).toEqual([0, n]);
-    } else {
-      expectOneLineError(interrupted, "ABORTED", true);
-      expect(interrupted.stderr).toMatch(/Interrupted after \d+ new documents were committed. Run the same command again to resume./);
-      expect(skipped).toBeGreaterThan(0);
-      expect(added + skipped).toBe(n);
-    }
+    expectOneLineError(interrupted, "ABORTED", true);
+    const committed = Number(/Interrupted after (\d+) new documents were committed. Run the same command again to resume./.exec(interrupted.stderr)?.[1]);
+    expect(committed).toBeGreaterThan(0);
+    expect(committed).toBeLessThan(n);
+    expect(skipped).toBe(committed);
+    expect(added + skipped).toBe(n);
     expect(resumed.stdout).toMatch(new RegExp(`· ${n} documents in resume\\n$`));
+
+    // A crash (SIGKILL, no handler runs) loses at most the batch in flight.
+    let killed = false;
+    const crashed = await maxsim(["index", "crash", "--model", fx.multilingual, "many.jsonl", "--jsonl", "--batch-size", "1"], {
+      onStderr: (text, kill) => {
+        if (!killed && text.includes("indexing: ")) {
+          killed = true;
+          kill("SIGKILL");
+        }
+      },
+    });
+    expect(crashed.signal).toBe("SIGKILL");
+    const recovered = await maxsim(["index", "crash", "--model", fx.multilingual, "many.jsonl", "--jsonl"]);
+    expect(recovered.code).toBe(0);
+    const recoveredSkipped = Number(/\((\d+) skipped/.exec(recovered.stdout)?.[1]);
+    expect(recoveredSkipped).toBeGreaterThan(0);
+    expect(Number(/^indexed (\d+) documents/.exec(recovered.stdout)?.[1]) + recoveredSkipped).toBe(n);
+    expect(recovered.stdout).toMatch(new RegExp(`· ${n} documents in crash\\n$`));
   });
 
   it("errors: one clear line and exit 1; --debug adds the stack", async () => {
