@@ -26,7 +26,7 @@ export function addInputOptions(cmd: Command): Command {
     .option("--jsonl", "inputs are JSON Lines with id, text and metadata (one document per line)")
     .option("--chunk-tokens <n>", "split documents into chunks of n tokens (ids become id#0, id#1, …)")
     .option("--overlap <m>", "tokens shared by consecutive chunks", "0")
-    .option("--batch-size <n>", "documents per commit", "32");
+    .option("--batch-size <n>", "documents per commit (each commit is one segment and one manifest write)", "128");
 }
 
 function positiveInt(value: string | undefined, name: string, min: number): number | undefined {
@@ -65,7 +65,7 @@ export async function ingest(collection: Collection, inputs: readonly string[], 
   const sources = await resolveInputs(inputs, { jsonl: opts.jsonl });
   const { chunk, unit } = chunkOptions(opts);
   if (chunk) process.stderr.write(`chunking: ${chunk.size} units, overlap ${chunk.overlap}, units = ${unit}\n`);
-  const batchSize = positiveInt(opts.batchSize ?? "32", "--batch-size", 1)!;
+  const batchSize = positiveInt(opts.batchSize ?? "128", "--batch-size", 1)!;
   const totalBytes = sources.some((s) => s.path === "-") ? 0 : sources.reduce((a, s) => a + s.bytes, 0);
   const progress = createProgress({ totalBytes });
   const controller = new AbortController();
