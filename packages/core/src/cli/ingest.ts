@@ -24,7 +24,7 @@ export interface IngestCliOptions {
 export function addInputOptions(cmd: Command): Command {
   return cmd
     .option("--jsonl", "inputs are JSON Lines with id, text and metadata (one document per line)")
-    .option("--chunk-tokens <n>", "split documents into chunks of n tokens (ids become id#0, id#1, …)")
+    .option("--chunk-tokens <n>", "split documents into chunks of n whitespace words (ids become id#0, id#1, …)")
     .option("--overlap <m>", "tokens shared by consecutive chunks", "0")
     .option("--batch-size <n>", "documents per commit (each commit is one segment and one manifest write)", "128");
 }
