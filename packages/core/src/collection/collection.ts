@@ -375,10 +375,13 @@ export class Collection {
     return set;
   }
 
-  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean): Promise<QueryResult[]> {
+  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
     if (k === 0 || this.#index.size === 0 || (filter instanceof Set && filter.size === 0)) return [];
     const q = vectors(query);
-    const hits = exact || (filter instanceof Set && filter.size <= k) ? await this.#index.searchExact(q, { k, filter }) : await this.#index.search(q, { k, filter });
+    const hits =
+      exact || (filter instanceof Set && filter.size <= k)
+        ? await this.#index.searchExact(q, { k, filter, signal })
+        : await this.#index.search(q, { k, filter, signal });
     return hits.map((h) => {
       const p = this.#payload(h.id);
       return { id: h.id, score: h.score, text: p?.text ?? "", metadata: p?.metadata ?? {} };
@@ -427,7 +430,7 @@ export class Collection {
     const out: QueryResult[][] = [];
     for (const q of encoded) {
       throwIfAborted(options.signal);
-      out.push(await this.#search(q, k, filter, options.exact ?? false));
+      out.push(await this.#search(q, k, filter, options.exact ?? false, options.signal));
     }
     return out;
   }
