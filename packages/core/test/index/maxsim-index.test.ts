@@ -60,6 +60,8 @@ describe("MaxSimIndex exact search", () => {
     const subset = new Map([...docsById].slice(0, 120));
     for (const q of queries.slice(0, 3)) expectSameHits(await index.searchExact(q, { k: 10 }), bruteForce(q, subset, 10));
     expect((await index.searchExact(queries[0]!, { k: 1000 })).length).toBe(120);
+    const batch = await index.searchExactBatch(queries, { k: 10 });
+    for (const [i, q] of queries.entries()) expectSameHits(batch[i]!, bruteForce(q, subset, 10));
     // Equal scores: two copies of one document are ordered by id.
     await index.add([{ id: "zz-copy", embeddings: corpus.doc(0) }, { id: "aa-copy", embeddings: corpus.doc(0) }]);
     const hits = await index.searchExact(corpus.doc(0), { k: 3 });
