@@ -55,7 +55,7 @@ interface Batch {
   label: string;
 }
 
-function batch(label: string, B: number, S: number, real: (b: number) => number, vocab: number): Batch {
+function batch(label: string, B: number, S: number, real: (b: number) => number, vocab: number, keepAll: boolean): Batch {
   const rng = new Prng(label);
   const ids = new BigInt64Array(B * S);
   const mask = new BigInt64Array(B * S);
@@ -66,7 +66,7 @@ function batch(label: string, B: number, S: number, real: (b: number) => number,
       ids[b * S + t] = BigInt(t === 0 ? 1 : t < n ? 300 + Math.floor(rng.uniform() * (vocab - 400)) : 7);
       mask[b * S + t] = t < n ? 1n : 0n;
     }
-    tokens += label.startsWith("query") ? S : n; // queries keep every position
+    tokens += keepAll ? S : n; // queries keep every position (expansion included), documents their real tokens
   }
   return {
     label,
@@ -115,8 +115,8 @@ async function matmulPeak(threads: number): Promise<number> {
 
 const S_DOC = 300;
 const S_Q = 32;
-const docs = (vocab: number) => batch("documents", 8, S_DOC, (b) => S_DOC - ((b * 13) % 40), vocab);
-const queries = (vocab: number) => batch("queries", 32, S_Q, (b) => 6 + (b % 10), vocab);
+const docs = (vocab: number) => batch("documents", 8, S_DOC, (b) => S_DOC - ((b * 13) % 40), vocab, false);
+const queries = (vocab: number) => batch("queries", 32, S_Q, (b) => 6 + (b % 10), vocab, true);
 
 console.log(`machine: ${(await import("node:os")).cpus().length} logical CPUs, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 const peaks = [await matmulPeak(1), await matmulPeak(2)];
