@@ -21,7 +21,7 @@ const { values } = parseArgs({
     docs: { type: "string", default: "20000" },
     len: { type: "string" },
     queries: { type: "string", default: "50" },
-    codecs: { type: "string", default: "float32,residual-2,residual-4" },
+    codecs: { type: "string", default: "float32,float16,residual-2,residual-4" },
     "no-muvera": { type: "boolean", default: false },
     "no-drift": { type: "boolean", default: false },
     nprobe: { type: "string", default: "8" },

@@ -2,7 +2,7 @@
  * PLAID / ColBERTv2 residual compression (Santhanam et al., "ColBERTv2", 2022, §3): a token is
  * stored as its nearest centroid id plus its residual `x − c`, each residual value quantised to
  * `nbits` bits by bucket cutoffs taken from the quantiles of sample residuals (all dimensions
- * pooled), decoded to the bucket's mid-quantile weight. Decoded vectors are not re-normalised: then
+ * pooled), decoded to the mean of the bucket's sample values. Decoded vectors are not re-normalised: then
  * decode → encode is the identity (every weight lies inside its own bucket), so compaction can
  * re-encode decoded vectors without drifting. Bytes per token: `dim · nbits / 8` + the centroid id (2 bytes
  * up to 65,536 centroids, else 4), so dim 128 at 2 bits = 34 bytes.
@@ -41,8 +41,17 @@ export function fitResidualQuantizer(values: Float32Array, dim: number, nbits: n
   const at = (p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
   const cutoffs = new Float32Array(buckets - 1);
   for (let b = 1; b < buckets; b++) cutoffs[b - 1] = at(b / buckets);
+  // Each bucket decodes to the mean of its sample values (one Lloyd-Max step): lower error than
+  // ColBERTv2's mid-quantile weights, notably for the outer buckets of 2-bit codes.
   const weights = new Float32Array(buckets);
-  for (let b = 0; b < buckets; b++) weights[b] = at((b + 0.5) / buckets);
+  const sums = new Float64Array(buckets);
+  const counts = new Float64Array(buckets);
+  for (const v of sorted) {
+    const b = bucketOf(v, cutoffs);
+    sums[b]! += v;
+    counts[b]!++;
+  }
+  for (let b = 0; b < buckets; b++) weights[b] = counts[b]! > 0 ? sums[b]! / counts[b]! : at((b + 0.5) / buckets);
   return { nbits, dim, cutoffs, weights };
 }
 
