@@ -61,3 +61,38 @@ export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF:
   });
   return { weight, scales, zeroPoints };
 }
+
+/** Per-output-column symmetric int8 weights in `[in, out]` layout (DynamicQuantizeMatMul's B). */
+export interface PerColumnWeight {
+  /** `[in, out]` row-major codes in [-127, 127]. */
+  weight: Int8Array;
+  /** `[out]` scales: w ≈ code · scale. */
+  scales: Float32Array;
+}
+
+/**
+ * Quantises `[out, in]` weight blocks (concatenated along out) to int8 with one symmetric scale
+ * per output column (max |w| / 127), transposed to `[in, out]`.
+ *
+ * @example
+ * ```ts
+ * const q = quantizePerColumn([Float32Array.from([1, -0.5, 0.25, 0.5])], [2], 2);
+ * Array.from(q.weight); // [127, 64, -63, 127]
+ * ```
+ */
+export function quantizePerColumn(blocks: Float32Array[], outs: number[], inF: number): PerColumnWeight {
+  const N = outs.reduce((a, b) => a + b, 0);
+  const weight = new Int8Array(inF * N);
+  const scales = new Float32Array(N);
+  let n = 0;
+  blocks.forEach((w, bi) => {
+    for (let o = 0; o < outs[bi]!; o++, n++) {
+      let max = 0;
+      for (let i = 0; i < inF; i++) max = Math.max(max, Math.abs(w[o * inF + i]!));
+      const scale = Math.fround(max > 0 ? max / 127 : 1);
+      scales[n] = scale;
+      for (let i = 0; i < inF; i++) weight[i * N + n] = Math.max(-127, Math.min(127, Math.round(w[o * inF + i]! / scale)));
+    }
+  });
+  return { weight, scales };
+}
