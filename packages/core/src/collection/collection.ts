@@ -20,7 +20,7 @@ import type { IdFilter, IndexCodec } from "../index/types.js";
 import { maxsimExplain } from "../scoring/maxsim.js";
 import type { TokenEmbeddings, TokenVectors } from "../types.js";
 import { compileFilter } from "./filter.js";
-import type { Metadata } from "./filter.js";
+import type { Filter, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
@@ -334,6 +334,67 @@ export class Collection {
     const n = await this.#index.delete([...ids]);
     if (this.#metadata) for (const id of ids) this.#metadata.delete(id);
     return n;
+  }
+
+  /**
+   * The ids of the documents whose metadata pass `filter`, in {@link Collection.ids} order. Only
+   * the metadata is read (the same cached view filtered queries use), never the texts.
+   *
+   * @param filter - core's filter language or a predicate `(metadata, id) => boolean`
+   * @throws MaxsimError `INVALID_FILTER` naming the bad operator
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([
+   *   { id: "a#0", text: "Le chat dort.", metadata: { source: "a.md", tags: ["pets"] } },
+   *   { id: "a#1", text: "Il pleut.", metadata: { source: "a.md" } },
+   *   { id: "b#0", text: "Der Hund bellt.", metadata: { source: "b.md", tags: ["pets"] } },
+   * ]);
+   * console.log(c.findIds({ source: "a.md" }), c.findIds({ tags: { $contains: "pets" } })); // ["a#0", "a#1"] ["a#0", "b#0"]
+   * await c.close();
+   * ```
+   */
+  findIds(filter: Filter): string[] {
+    this.#check();
+    const pass = compileFilter(filter);
+    const metadata = this.#metadataMap();
+    const out: string[] = [];
+    for (const id of this.#index.ids()) if (pass(metadata.get(id) ?? {}, id)) out.push(id);
+    return out;
+  }
+
+  /**
+   * Deletes every document whose metadata pass `filter` (e.g. all chunks of one source file), in
+   * one index commit.
+   *
+   * @param filter - as {@link Collection.findIds}; an empty declarative filter `{}` is refused
+   * @returns how many documents were deleted
+   * @throws MaxsimError `INVALID_FILTER` for a malformed filter or `{}` (which would delete everything)
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([
+   *   { id: "a#0", text: "Le chat dort.", metadata: { source: "a.md" } },
+   *   { id: "a#1", text: "Il pleut.", metadata: { source: "a.md" } },
+   *   { id: "b#0", text: "Der Hund bellt.", metadata: { source: "b.md" } },
+   * ]);
+   * console.log(await c.deleteWhere({ source: "a.md" }), [...c.ids()]); // 2 ["b#0"]
+   * await c.close();
+   * ```
+   */
+  async deleteWhere(filter: Filter): Promise<number> {
+    if (typeof filter !== "function" && typeof filter === "object" && filter !== null && Object.values(filter).every((v) => v === undefined)) {
+      throw new MaxsimError(
+        "INVALID_FILTER",
+        "deleteWhere({}) would delete every document. Pass a filter that names a field, or delete all explicitly with deleteDocuments([...collection.ids()]).",
+      );
+    }
+    const ids = this.findIds(filter);
+    return ids.length === 0 ? 0 : this.deleteDocuments(ids);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The metadata filter language of {@link Collection.query}: a small MongoDB-style subset
- * (`$eq $ne $in $nin $gt $gte $lt $lte $and $or`, dotted paths into nested objects) or a plain
+ * (`$eq $ne $in $nin $gt $gte $lt $lte $contains $and $or`, dotted paths into nested objects) or a plain
  * predicate function. A filter is compiled once into a predicate, validated up front so that a
  * typo fails loudly with `INVALID_FILTER` instead of silently matching nothing.
  *
@@ -25,6 +25,12 @@ export interface FieldOperators {
   $lte?: string | number;
   $in?: FilterValue[];
   $nin?: FilterValue[];
+  /**
+   * Substring or membership: a string field matches when it contains the string (case-sensitive;
+   * a number or boolean never matches a string field); an array field matches when an element
+   * strictly equals the value. Any other field, or a missing one, does not match.
+   */
+  $contains?: string | number | boolean;
 }
 
 /**
@@ -44,7 +50,7 @@ export type Filter = MetadataFilter | ((metadata: Metadata, id: string) => boole
 /** A compiled filter. */
 export type FilterPredicate = (metadata: Metadata, id: string) => boolean;
 
-const FIELD_OPERATORS = ["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"] as const;
+const FIELD_OPERATORS = ["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains"] as const;
 const LOGICAL_OPERATORS = ["$and", "$or"] as const;
 const VALID = `field operators ${FIELD_OPERATORS.join(", ")}; logical operators ${LOGICAL_OPERATORS.join(", ")}`;
 
@@ -101,6 +107,13 @@ function compare(actual: unknown, expected: string | number, op: "$gt" | "$gte" 
   return Array.isArray(actual) ? actual.some(test) : test(actual);
 }
 
+/** `$contains`: substring of a string field, or strict membership in an array field. */
+function contains(actual: unknown, needle: string | number | boolean): boolean {
+  if (typeof actual === "string") return typeof needle === "string" && actual.includes(needle);
+  if (Array.isArray(actual)) return actual.some((a) => a === needle);
+  return false;
+}
+
 function compileField(field: string, spec: unknown): FilterPredicate {
   if (field.length === 0) throw invalid("an empty field name");
   if (isScalar(spec)) return (m) => equals(getPath(m, field), spec);
@@ -140,6 +153,13 @@ function compileField(field: string, spec: unknown): FilterPredicate {
         parts.push(op === "$in" ? any : (m) => !any(m));
         break;
       }
+      case "$contains": {
+        if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+          throw invalid(`$contains on "${field}" needs a string, number or boolean`);
+        }
+        parts.push((m) => contains(getPath(m, field), v));
+        break;
+      }
       default:
         throw invalid(`unknown operator "${op}" on field "${field}"`);
     }
@@ -177,6 +197,10 @@ function compileObject(filter: unknown, where: string): FilterPredicate {
  * const pass = compileFilter({ lang: { $in: ["fr", "de"] }, year: { $gte: 2020 } });
  * console.log(pass({ lang: "fr", year: 2021 }, "doc-1")); // true
  * console.log(pass({ lang: "en", year: 2021 }, "doc-2")); // false
+ * const about = compileFilter({ title: { $contains: "cat" }, tags: { $contains: "pets" } });
+ * console.log(about({ title: "the black cat", tags: ["pets", "home"] }, "doc-3")); // true
+ * console.log(about({ title: "the black cat", tags: "pets" }, "doc-4")); // true
+ * console.log(about({ title: "the dog", tags: ["pets"] }, "doc-5")); // false
  * try {
  *   compileFilter({ year: { $gtt: 1 } } as never);
  * } catch (e) {

@@ -90,6 +90,26 @@ describe("Collection in memory", () => {
     await c.close();
   });
 
+  it("deleteWhere deletes exactly the matching documents (and refuses {}); findIds sees writes", async () => {
+    const c = await Collection.create(null, { model: encoder });
+    await c.addDocuments([
+      ...small,
+      { id: "fr2", text: "Il pleut sur la ville.", metadata: { lang: "fr", year: 2023, tags: ["weather"] } },
+    ]);
+    expect(c.findIds({ lang: "fr" })).toEqual(["fr", "fr2"]);
+    expect(c.findIds((_m, id) => id.startsWith("d"))).toEqual(["de"]);
+    expect(await codeOf(c.deleteWhere({}))).toMatch(/^INVALID_FILTER: deleteWhere\(\{\}\) would delete every document/);
+    expect(await codeOf(c.deleteWhere({ lang: { $like: "f" } } as unknown as Filter))).toMatch(/^INVALID_FILTER: .*\$like/);
+    expect(c.size).toBe(4);
+    expect(await c.deleteWhere({ lang: "fr" })).toBe(2);
+    expect([...c.ids()].sort()).toEqual(["de", "es"]);
+    expect((await c.query("cat", { k: 5 })).map((h) => h.id).sort()).toEqual(["de", "es"]);
+    expect(await c.deleteWhere({ lang: "fr" })).toBe(0);
+    await c.addDocuments([{ id: "fr3", text: "Le chat dort.", metadata: { lang: "fr" } }]);
+    expect(c.findIds({ lang: "fr" })).toEqual(["fr3"]);
+    await c.close();
+  });
+
   it("k = 0, bad k, batch queries, empty input, aborted signal", async () => {
     const c = await Collection.create(null, { model: encoder });
     await c.addDocuments(small);
@@ -222,6 +242,14 @@ describe("filters equal brute force with the filter", () => {
 
   it("a filter matching nothing returns []", async () => {
     expect(await c!.query("cat", { filter: { lang: "xx" } })).toEqual([]);
+  });
+
+  it("findIds equals brute force with the filter, in ids() order", () => {
+    for (const [, filter] of [...cases, ["$contains", { tags: { $contains: "x" }, lang: { $contains: "r" } }, true] as const]) {
+      const pass = compileFilter(filter);
+      expect(c!.findIds(filter)).toEqual([...c!.ids()].filter((id) => pass(docs.find((d) => d.id === id)!.metadata, id)));
+    }
+    expect(c!.findIds({ lang: "xx" })).toEqual([]);
   });
 });
 

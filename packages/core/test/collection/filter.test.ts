@@ -48,6 +48,22 @@ describe("compileFilter", () => {
     expect(pass({ tags: { $in: ["blog", "x"] } })).toEqual(["b"]);
   });
 
+  it("$contains: substring of a string field, strict membership in an array field, nothing else", () => {
+    expect(pass({ lang: { $contains: "r" } })).toEqual(["a", "d"]);
+    expect(pass({ lang: { $contains: "" } })).toEqual(["a", "b", "c", "d"]);
+    expect(pass({ lang: { $contains: "FR" } })).toEqual([]);
+    expect(pass({ tags: { $contains: "eu" } })).toEqual(["a"]);
+    expect(pass({ tags: { $contains: "e" } })).toEqual([]);
+    // a number field is neither a string nor an array; a string field never contains a number
+    expect(pass({ year: { $contains: 2019 } })).toEqual([]);
+    expect(pass({ year: { $contains: "20" } })).toEqual(["d"]);
+    expect(pass({ "author.name": { $contains: "An" } })).toEqual(["a"]);
+    expect(compileFilter({ n: { $contains: 2 } })({ n: [1, 2] }, "x")).toBe(true);
+    expect(compileFilter({ n: { $contains: 2 } })({ n: ["2"] }, "x")).toBe(false);
+    expect(code(() => compileFilter({ tags: { $contains: ["eu"] } } as unknown as Filter))).toMatch(/^INVALID_FILTER: .*\$contains on "tags" needs a string, number or boolean/);
+    expect(code(() => compileFilter({ tags: { $contains: null } } as unknown as Filter))).toMatch(/\$contains on "tags"/);
+  });
+
   it("$and / $or, several keys AND-ed, nested paths, predicates", () => {
     expect(pass({ $or: [{ lang: "de" }, { year: { $gte: 2023 } }] })).toEqual(["b", "c"]);
     expect(pass({ $and: [{ lang: "fr" }, { year: { $lt: 2020 } }] })).toEqual(["a"]);
