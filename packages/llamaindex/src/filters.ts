@@ -4,10 +4,12 @@
  *
  * Semantics follow LlamaIndex's own `SimpleVectorStore` where the two languages differ: a node
  * whose metadata lacks the key never passes an operator (so `!=` and `nin` also require the key
- * to be present), and `contains` / `any` / `all` look inside array values.
+ * to be present), `contains` / `any` / `all` look inside array values, and `text_match` is core's
+ * `$contains` (substring of a string value, or membership in an array value, as LlamaIndex's
+ * `value.includes(x)`). Every translation is declarative, so the result is plain JSON.
  */
-import { MaxsimError, compileFilter } from "@maxsim/core";
-import type { Filter, MetadataFilter as CoreFilter } from "@maxsim/core";
+import { MaxsimError } from "@maxsim/core";
+import type { MetadataFilter as CoreFilter } from "@maxsim/core";
 import type { MetadataFilter, MetadataFilters, MetadataFilterValue } from "llamaindex";
 
 /**
@@ -39,8 +41,8 @@ function list(f: MetadataFilter): (string | number)[] {
   throw invalid(`operator "${f.operator}" on "${f.key}" needs an array value, got ${JSON.stringify(v)}`);
 }
 
-/** One LlamaIndex filter as a core filter; a predicate only where core has no operator. */
-function translateOne(f: MetadataFilter): Filter {
+/** One LlamaIndex filter as a core filter. */
+function translateOne(f: MetadataFilter): CoreFilter {
   const key = f.key;
   if (typeof key !== "string" || key.length === 0) throw invalid(`a filter without a key (${JSON.stringify(f)})`);
   switch (f.operator) {
@@ -71,14 +73,9 @@ function translateOne(f: MetadataFilter): Filter {
       if (values.length === 0) throw invalid(`operator "all" on "${key}" needs at least one value`);
       return { $and: values.map((v) => ({ [key]: { $eq: v } })) };
     }
-    case "text_match": {
-      // Core has no substring operator: a predicate in core's own filter language.
-      const needle = String(scalar(f));
-      return (metadata) => {
-        const v = metadata[key];
-        return typeof v === "string" && v.includes(needle);
-      };
-    }
+    // LlamaIndex evaluates `metadata[key].includes(value)`: substring of a string, element of an array.
+    case "text_match":
+      return { [key]: { $contains: scalar(f) } };
     default:
       throw invalid(`operator "${String(f.operator)}" on "${key}" is not supported`);
   }
@@ -87,10 +84,9 @@ function translateOne(f: MetadataFilter): Filter {
 /**
  * Translates LlamaIndex `MetadataFilters` into a `@maxsim/core` filter.
  *
- * Operators: `==`, `!=`, `>`, `<`, `>=`, `<=`, `in`, `nin`, `contains`, `any`, `all` become core's
- * declarative filter; `text_match` (substring of a string value) becomes a predicate, and then the
- * whole filter is a predicate built from core's `compileFilter`. `is_empty` has no equivalent and
- * is rejected.
+ * Operators: `==`, `!=`, `>`, `<`, `>=`, `<=`, `in`, `nin`, `contains`, `any`, `all` and
+ * `text_match` (core's `$contains`) all become core's declarative filter, plain JSON that can be
+ * logged or stored. `is_empty` has no equivalent and is rejected.
  *
  * @param filters - LlamaIndex filters; `condition` defaults to `"and"`
  * @returns the core filter, or `undefined` when there is nothing to filter on
@@ -108,7 +104,7 @@ function translateOne(f: MetadataFilter): Filter {
  * }
  * ```
  */
-export function toCoreFilter(filters: MetadataFilters | undefined): Filter | undefined {
+export function toCoreFilter(filters: MetadataFilters | undefined): CoreFilter | undefined {
   if (filters === undefined) return undefined;
   const condition = filters.condition ?? "and";
   if (condition !== "and" && condition !== "or") throw invalid(`condition "${String(condition)}" is not supported`);
@@ -116,11 +112,5 @@ export function toCoreFilter(filters: MetadataFilters | undefined): Filter | und
   if (filters.filters.length === 0) return undefined;
   const parts = filters.filters.map(translateOne);
   if (parts.length === 1) return parts[0];
-  if (parts.every((p): p is CoreFilter => typeof p !== "function")) {
-    return condition === "and" ? { $and: parts } : { $or: parts };
-  }
-  const predicates = parts.map((p) => compileFilter(p));
-  return condition === "and"
-    ? (m, id) => predicates.every((p) => p(m, id))
-    : (m, id) => predicates.some((p) => p(m, id));
+  return condition === "and" ? { $and: parts } : { $or: parts };
 }

@@ -8,7 +8,7 @@
  * round trip through the directory. The wrapper is thin: retrieval, scoring and filtering happen in
  * core; this file converts nodes in and results out.
  */
-import { Collection, compileFilter } from "@maxsim/core";
+import { Collection } from "@maxsim/core";
 import type { ColBERTOptions, DocumentInput, Encoder, Filter, QueryResult } from "@maxsim/core";
 import {
   BaseRetriever,
@@ -348,10 +348,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async deleteRefDoc(refDocId: string): Promise<number> {
-    // Core has no delete-by-filter yet: select the ids with core's own filter over the stored metadata.
-    const pass = compileFilter({ ref_doc_id: refDocId });
-    const docs = await this.collection.getDocuments([...this.collection.ids()]);
-    const ids = docs.flatMap((d) => (d !== undefined && pass(d.metadata, d.id) ? [d.id] : []));
-    return ids.length === 0 ? 0 : this.collection.deleteDocuments(ids);
+    // `nodeToMetadata` stored `ref_doc_id` beside the user's metadata: one core call, metadata only.
+    return this.collection.deleteWhere({ ref_doc_id: refDocId });
   }
 }

@@ -1,4 +1,4 @@
-import { MaxsimError, compileFilter } from "@maxsim/core";
+import { MaxsimError, compileFilter, parseFilterJson } from "@maxsim/core";
 import type { MetadataFilters } from "llamaindex";
 import { describe, expect, it } from "vitest";
 import { toCoreFilter } from "../src/index.js";
@@ -27,7 +27,7 @@ describe("toCoreFilter", () => {
     expect(one("contains", "a")).toEqual({ k: { $eq: "a" } });
     expect(one("any", ["a", "b"])).toEqual({ k: { $in: ["a", "b"] } });
     expect(one("all", ["a", "b"])).toEqual({ $and: [{ k: { $eq: "a" } }, { k: { $eq: "b" } }] });
-    expect(typeof one("text_match", "ab")).toBe("function");
+    expect(one("text_match", "ab")).toEqual({ k: { $contains: "ab" } });
   });
 
   it("combines with and (default) / or, and gives undefined for no filters", () => {
@@ -49,7 +49,10 @@ describe("toCoreFilter", () => {
     expect(pass({ filters: [{ key: "t", value: "x", operator: "contains" }] }, { t: ["y", "x"] })).toBe(true);
     expect(pass({ filters: [{ key: "t", value: ["x", "z"], operator: "all" }] }, { t: ["y", "x"] })).toBe(false);
     expect(pass({ filters: [{ key: "s", value: "ell", operator: "text_match" }] }, { s: "hello" })).toBe(true);
+    // LlamaIndex's text_match is `metadata[key].includes(value)`: an element of an array, not a substring of one
     expect(pass({ filters: [{ key: "s", value: "ell", operator: "text_match" }] }, { s: ["hello"] })).toBe(false);
+    expect(pass({ filters: [{ key: "s", value: "ell", operator: "text_match" }] }, { s: ["ell", "o"] })).toBe(true);
+    expect(pass({ filters: [{ key: "s", value: "ell", operator: "text_match" }] }, {})).toBe(false);
     const mixed: MetadataFilters = {
       filters: [
         { key: "s", value: "ell", operator: "text_match" },
@@ -60,6 +63,19 @@ describe("toCoreFilter", () => {
     expect(pass(mixed, { s: "no", n: 3 })).toBe(true);
     expect(pass(mixed, { s: "no", n: 2 })).toBe(false);
     expect(pass({ ...mixed, condition: "and" }, { s: "hello", n: 2 })).toBe(false);
+  });
+
+  it("is plain JSON for every operator, also when text_match is combined (it round-trips through parseFilterJson)", () => {
+    const filters: MetadataFilters = {
+      filters: [
+        { key: "s", value: "ell", operator: "text_match" },
+        { key: "n", value: 3, operator: ">=" },
+      ],
+      condition: "or",
+    };
+    const filter = toCoreFilter(filters)!;
+    expect(typeof filter).toBe("object");
+    expect(parseFilterJson(JSON.stringify(filter))).toEqual({ $or: [{ s: { $contains: "ell" } }, { n: { $gte: 3 } }] });
   });
 
   it("rejects what does not map with INVALID_FILTER", () => {

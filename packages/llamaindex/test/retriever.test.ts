@@ -2,7 +2,7 @@ import { ColBERT, Collection, MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
 import { BaseEmbedding, Document, MetadataMode, SentenceSplitter, SimpleVectorStore, TextNode, VectorStoreQueryMode } from "llamaindex";
 import type { BaseNode, MetadataFilters } from "llamaindex";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MaxSimRetriever } from "../src/index.js";
 import { mixedDocuments } from "./corpus.js";
 
@@ -161,6 +161,7 @@ describe("MetadataFilters", () => {
     ["any", { filters: [{ key: "tags", value: ["travel", "health"], operator: "any" }] }],
     ["all", { filters: [{ key: "tags", value: ["animal", "home"], operator: "all" }] }],
     ["text_match", { filters: [{ key: "title", value: "rain", operator: "text_match" }] }],
+    ["text_match on an array field (membership, as LlamaIndex's includes)", { filters: [{ key: "tags", value: "home", operator: "text_match" }] }],
     [
       "and",
       {
@@ -182,7 +183,7 @@ describe("MetadataFilters", () => {
       },
     ],
     [
-      "or with text_match (predicate path)",
+      "or with text_match",
       {
         filters: [
           { key: "title", value: "dog", operator: "text_match" },
@@ -192,7 +193,7 @@ describe("MetadataFilters", () => {
       },
     ],
     [
-      "and with text_match (predicate path)",
+      "and with text_match",
       {
         filters: [
           { key: "title", value: "o", operator: "text_match" },
@@ -251,7 +252,14 @@ describe("insert and deleteRefDoc", () => {
       expect(hit!.node.getContent(MetadataMode.NONE)).toContain("monkey");
       expect((await retriever.retrieve({ query: "piano music" }))[0]!.node.id_).toBe("n-piano");
 
+      // One metadata-only core call: no stored text is read to find the document's nodes.
+      const getDocuments = vi.spyOn(retriever.collection, "getDocuments");
+      const deleteWhere = vi.spyOn(retriever.collection, "deleteWhere");
       expect(await retriever.deleteRefDoc("d-long")).toBe(ids.length - 1);
+      expect(getDocuments).not.toHaveBeenCalled();
+      expect(deleteWhere).toHaveBeenCalledTimes(1);
+      getDocuments.mockRestore();
+      deleteWhere.mockRestore();
       expect(retriever.collection.size).toBe(start + 1);
       expect((await retriever.retrieve({ query: "monkey football school" }))[0]!.node.sourceNode?.nodeId).not.toBe("d-long");
       expect(await retriever.deleteRefDoc("d-long")).toBe(0);
