@@ -2,7 +2,8 @@
  * Approximate search bench: exact brute force vs PLAID (MaxSimIndex.search, per codec) vs MUVERA
  * (fixed-dimensional encodings in hnswlib-node + exact rescoring), on the same synthetic clustered
  * ColBERT-like data: p50/p95 latency, recall@10 against exact, build time, bytes per token. Then
- * the drift experiment: train on half the corpus, add the other half, recall before and after
+ * RSS is the whole process after each build (the corpus itself holds 512 B/token; earlier indexes
+ * are closed but their memory may not be collected yet). Then the drift experiment: train on half the corpus, add the other half, recall before and after
  * `compact()` retrains.
  *
  *   pnpm --filter @maxsim/core bench:ann [-- --docs 20000 --queries 50 --codecs float32,residual-2]
@@ -43,7 +44,8 @@ console.log(`data: ${nDocs} docs × ${docLength.join("–")} tokens = ${tokens} 
 console.log("(2-core machine shared with other engineers' jobs: latencies are noisy; load at start:", (await import("node:os")).loadavg()[0]!.toFixed(1), ")\n");
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-const rows: string[][] = [["method", "build s", "bytes/token", "p50 ms", "p95 ms", "recall@10"]];
+const rows: string[][] = [["method", "build s", "RSS GB", "bytes/token", "p50 ms", "p95 ms", "recall@10"]];
+const rss = () => (process.memoryUsage().rss / 1e9).toFixed(1);
 const print = () => {
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join("  "));
@@ -82,18 +84,18 @@ async function exactTop(q: TokenVectors): Promise<SearchHit[]> {
 const truth: SearchHit[][] = [];
 for (const q of queries) truth.push(await exactTop(q));
 const exact = await measure(exactTop, truth);
-rows.push(["exact (ORT kernel, brute force)", "0", "512", exact.p50.toFixed(1), exact.p95.toFixed(1), "1.000"]);
+rows.push(["exact (ORT kernel, brute force)", "0", rss(), "512", exact.p50.toFixed(1), exact.p95.toFixed(1), "1.000"]);
 
 for (const codec of values.codecs.split(",") as IndexCodec[]) {
   const t0 = performance.now();
   const index = await buildIndex(corpus, codec);
   const build = (performance.now() - t0) / 1000;
   const r = await measure((q) => index.search(q, { k, ...tuning }), truth);
-  rows.push([`PLAID ${codec} (nprobe ${tuning.nprobe}, ${tuning.candidates} cand.)`, build.toFixed(1), String(index.bytesPerToken()), r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
+  rows.push([`PLAID ${codec} (nprobe ${tuning.nprobe}, ${tuning.candidates} cand.)`, build.toFixed(1), rss(), String(index.bytesPerToken()), r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
   if (codec === "float32") {
     for (const [nprobe, candidates] of [[4, 128], [16, 512]] as const) {
       const rr = await measure((q) => index.search(q, { k, nprobe, candidates }), truth);
-      rows.push([`PLAID ${codec} (nprobe ${nprobe}, ${candidates} cand.)`, "", "", rr.p50.toFixed(1), rr.p95.toFixed(1), rr.recall.toFixed(3)]);
+      rows.push([`PLAID ${codec} (nprobe ${nprobe}, ${candidates} cand.)`, "", "", "", rr.p50.toFixed(1), rr.p95.toFixed(1), rr.recall.toFixed(3)]);
     }
   }
   await index.close();
@@ -120,7 +122,7 @@ if (!values["no-muvera"]) {
         .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
         .slice(0, k);
     }, truth);
-    rows.push([`MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`, count === 256 ? build.toFixed(1) : "", `512+${((muvera.bytesPerDocument * nDocs) / tokens).toFixed(0)}`, r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
+    rows.push([`MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`, count === 256 ? build.toFixed(1) : "", count === 256 ? rss() : "", `512+${((muvera.bytesPerDocument * nDocs) / tokens).toFixed(0)}`, r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
   }
 }
 print();
