@@ -11,7 +11,7 @@
  * tokens) are not trained and `search` is exact on them; the add that crosses the threshold
  * trains centroids and rewrites the segments with centroid ids (and residuals).
  */
-import { MaxsimError } from "../errors.js";
+import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { checkVectors, type FlatTokens } from "../scoring/flat-tokens.js";
 import { scoreFlatJs } from "../scoring/js-kernel.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
@@ -30,6 +30,7 @@ import {
   encodeResidualState,
   encodeResiduals,
   fitResidualQuantizer,
+  residualBytes,
   type ResidualQuantizer,
 } from "./residual-codec.js";
 import { TopK } from "./top-k.js";
@@ -831,29 +832,49 @@ export class MaxSimIndex {
     const dim = this.dim;
     if (this.state.trained) {
       const blob = await this.store.readBlob("centroids.f32");
-      if (blob === undefined) throw new MaxsimError("INDEX_CORRUPT", "The index is marked trained but has no centroids.f32 blob. Rebuild the index.");
+      if (blob === undefined || blob.length === 0 || blob.length % (4 * dim) !== 0) {
+        throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
+      }
       const centroids = new Float32Array(blob.slice().buffer);
       this.centroidIndex = new CentroidIndex(centroids, dim);
       const bits = residualBits(this.codec);
       if (bits !== null) {
         const q = await this.store.readBlob("residual.json");
-        if (q === undefined) throw new MaxsimError("INDEX_CORRUPT", "The index uses a residual codec but has no residual.json blob. Rebuild the index.");
-        this.quantizer = decodeResidualState(q);
+        if (q === undefined) throw new IndexCorruptError("residual.json", "the index uses a residual codec but the blob is missing");
+        try {
+          this.quantizer = decodeResidualState(q);
+        } catch (cause) {
+          throw new IndexCorruptError("residual.json", "it is not a residual quantizer state", { cause });
+        }
       }
     }
     const float = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
     for (const entry of this.store.manifest.segments) {
       const seg = await this.store.readSegment(entry.name);
-      const offsets = seg.columns["offsets"] as Int32Array;
+      const offsets = seg.columns["offsets"];
       const rows = seg.ids.length;
+      if (!(offsets instanceof Int32Array) || offsets.length !== rows + 1 || offsets[0] !== 0 || offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) {
+        throw new IndexCorruptError(entry.file, "its offsets column is missing or not increasing from 0 with one entry per document + 1");
+      }
       const tokens = offsets[rows]!;
+      const rawCodesCheck = seg.columns["codes"];
+      if (rawCodesCheck !== undefined && (rawCodesCheck.length !== tokens || (this.centroidIndex !== null && rawCodesCheck.some((c) => c >= this.centroidIndex!.k)))) {
+        throw new IndexCorruptError(entry.file, "its centroid ids do not match its tokens or the centroid count");
+      }
       const rawCodes = seg.columns["codes"];
       const codes = rawCodes === undefined ? null : Int32Array.from(rawCodes);
       let vectors: Float32Array;
       if (seg.columns["residuals"] !== undefined && this.quantizer !== null && codes !== null) {
+        if (seg.columns["residuals"].length !== tokens * residualBytes(this.quantizer)) {
+          throw new IndexCorruptError(entry.file, `its residuals column does not hold ${tokens} tokens`);
+        }
         vectors = decodeResiduals(this.quantizer, seg.columns["residuals"] as Uint8Array, codes, this.centroidIndex!.centroids, 0, tokens, new Float32Array(tokens * dim));
       } else {
-        vectors = float.decode(seg.columns, 0, tokens);
+        try {
+          vectors = float.decode(seg.columns, 0, tokens);
+        } catch (cause) {
+          throw new IndexCorruptError(entry.file, `its vectors do not hold ${tokens} tokens of dim ${dim}`, { cause });
+        }
       }
       let segCodes: Int32Array | null = codes;
       if (segCodes === null && this.centroidIndex !== null) segCodes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MaxSimIndex, type IndexItem } from "../../src/index/maxsim-index.js";
+import { IndexCorruptError } from "../../src/errors.js";
+import { IndexStore } from "../../src/storage/index-store.js";
 import { syntheticCorpus } from "../../src/index/synthetic.js";
 import type { SearchHit } from "../../src/index/types.js";
 import type { TokenVectors } from "../../src/types.js";
@@ -198,5 +200,26 @@ describe("MaxSimIndex persistence", () => {
       }
       await reopened.close();
     }
+  });
+});
+
+describe("MaxSimIndex open errors", () => {
+  it("rejects a store that is not a MaxSimIndex and segments with inconsistent columns", async () => {
+    const plain = await tempDir();
+    await (await IndexStore.create(plain, { dim: 2 })).close();
+    await expect(MaxSimIndex.open(plain)).rejects.toMatchObject({ code: "INVALID_OPTION" });
+
+    const dir = await tempDir();
+    const index = await MaxSimIndex.create(dir, { dim: 2 });
+    await index.add([{ id: "a", embeddings: { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 } }]);
+    await index.close();
+    // A writer that is not MaxSimIndex adds a segment whose offsets claim more tokens than it holds.
+    const store = await IndexStore.open(dir);
+    await store.commit({ addSegments: [{ ids: ["b"], columns: { offsets: new Int32Array([0, 3]), vectors: new Float32Array([1, 0]) } }] });
+    const file = store.manifest.segments[1]!.file;
+    await store.close();
+    const error = await MaxSimIndex.open(dir).catch((e: unknown) => e);
+    expect(IndexCorruptError.isInstance(error)).toBe(true);
+    expect((error as IndexCorruptError).file).toBe(file);
   });
 });
