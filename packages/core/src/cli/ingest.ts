@@ -8,7 +8,8 @@ import type { Collection } from "../collection/collection.js";
 import { describeCollection } from "../collection/describe.js";
 import { MaxsimError } from "../errors.js";
 import { createProgress } from "./progress.js";
-import { readDocuments, resolveInputs, wordSpans } from "./read-inputs.js";
+import type { Encoder } from "../encoder/types.js";
+import { readDocuments, resolveInputs, tokenSpans } from "./read-inputs.js";
 import type { ChunkOptions, ReadDocument } from "./read-inputs.js";
 
 /** Options shared by `index` and `add`. */
@@ -24,8 +25,8 @@ export interface IngestCliOptions {
 export function addInputOptions(cmd: Command): Command {
   return cmd
     .option("--jsonl", "inputs are JSON Lines with id, text and metadata (one document per line)")
-    .option("--chunk-tokens <n>", "split documents into chunks of n whitespace words (ids become id#0, id#1, …)")
-    .option("--overlap <m>", "tokens shared by consecutive chunks", "0")
+    .option("--chunk-tokens <n>", "split documents into chunks of n model tokens (ids become id#0, id#1, …)")
+    .option("--overlap <m>", "model tokens shared by consecutive chunks", "0")
     .option("--batch-size <n>", "documents per commit (each commit is one segment and one manifest write)", "128");
 }
 
@@ -37,15 +38,21 @@ function positiveInt(value: string | undefined, name: string, min: number): numb
 }
 
 /**
- * Chunking over whitespace-separated words: the `Encoder` contract exposes no tokenizer offsets,
- * so `--chunk-tokens` counts words (about 0.75 of a WordPiece token count for English).
+ * Chunking by the model's own tokens ({@link tokenSpans}): a window of `--chunk-tokens` content
+ * tokens, to which the encoder adds its special tokens and prefix.
  */
-function chunkOptions(opts: IngestCliOptions): { chunk: ChunkOptions | undefined; unit: string } {
+function chunkOptions(opts: IngestCliOptions, encoder: Encoder): { chunk: ChunkOptions | undefined; note: string } {
   const size = positiveInt(opts.chunkTokens, "--chunk-tokens", 1);
-  if (size === undefined) return { chunk: undefined, unit: "" };
+  if (size === undefined) return { chunk: undefined, note: "" };
   const overlap = positiveInt(opts.overlap ?? "0", "--overlap", 0)!;
   if (overlap >= size) throw new MaxsimError("INVALID_OPTION", `--overlap (${overlap}) must be smaller than --chunk-tokens (${size}).`);
-  return { chunk: { size, overlap, units: wordSpans }, unit: "whitespace words (the encoder exposes no token offsets)" };
+  const limit = encoder.info.documentLength;
+  // Special tokens and the prefix take a few of the model's positions (e.g. [CLS] [D] … [SEP]).
+  const note =
+    size > limit - 3
+      ? ` (warning: the model keeps ${limit} tokens per document, special tokens and prefix included, so longer chunks are truncated; use --chunk-tokens ${Math.max(1, limit - 3)} or less)`
+      : "";
+  return { chunk: { size, overlap, units: (text) => tokenSpans(encoder, text) }, note };
 }
 
 /** Summary numbers of one ingest run. */
@@ -63,8 +70,8 @@ export interface IngestSummary {
 export async function ingest(collection: Collection, inputs: readonly string[], opts: IngestCliOptions): Promise<IngestSummary> {
   if (inputs.length === 0) throw new MaxsimError("INVALID_INPUT", "No inputs. Pass files, directories, globs, or - for standard input.");
   const sources = await resolveInputs(inputs, { jsonl: opts.jsonl });
-  const { chunk, unit } = chunkOptions(opts);
-  if (chunk) process.stderr.write(`chunking: ${chunk.size} units, overlap ${chunk.overlap}, units = ${unit}\n`);
+  const { chunk, note } = chunkOptions(opts, collection.encoder);
+  if (chunk) process.stderr.write(`chunking: ${chunk.size} model tokens per chunk, overlap ${chunk.overlap}${note}\n`);
   const batchSize = positiveInt(opts.batchSize ?? "128", "--batch-size", 1)!;
   const totalBytes = sources.some((s) => s.path === "-") ? 0 : sources.reduce((a, s) => a + s.bytes, 0);
   const progress = createProgress({ totalBytes });

@@ -14,6 +14,8 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { MaxsimError } from "../errors.js";
 import type { DocumentInput, Metadata } from "../collection/types.js";
+import { alignTokens } from "../collection/spans.js";
+import type { Encoder } from "../encoder/types.js";
 
 /** File extensions read as documents when a directory or glob is given. */
 export const TEXT_EXTENSIONS = [".txt", ".md", ".markdown"];
@@ -164,6 +166,49 @@ export interface ChunkOptions {
    * words are the units.
    */
   units?: (text: string) => [number, number][];
+}
+
+/**
+ * The character spans of the model's tokens in `text`: the encoder's document tokenisation
+ * ({@link Encoder.tokenize}) aligned back to the text ({@link alignTokens}). A token that cannot
+ * be located (an unknown-word token, one byte of a multi-byte character) spans the gap between
+ * its located neighbours, so every token is counted and no text falls between chunks.
+ *
+ * @example
+ * ```ts
+ * import { ColBERT } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const model = await ColBERT.fromPretrained((await ensureFixtures()).lexical);
+ * console.log(tokenSpans(model, "Cats sleep.")); // [ [ 0, 4 ], [ 5, 10 ], [ 10, 11 ] ]
+ * await model.dispose();
+ * ```
+ */
+export function tokenSpans(encoder: Pick<Encoder, "tokenize" | "tokenStrings">, text: string): [number, number][] {
+  const aligned = alignTokens(text, encoder.tokenStrings(encoder.tokenize(text)));
+  const out: [number, number][] = [];
+  let prevEnd = 0;
+  for (let i = 0; i < aligned.length; i++) {
+    const span = aligned[i];
+    if (span) {
+      out.push([span[0], span[1]]);
+      prevEnd = span[1];
+      continue;
+    }
+    let next = text.length;
+    for (let j = i + 1; j < aligned.length; j++) {
+      const s = aligned[j];
+      if (s) {
+        next = s[0];
+        break;
+      }
+    }
+    let start = prevEnd;
+    let end = Math.max(start, next);
+    while (start < end && /\s/.test(text[start]!)) start++;
+    while (end > start && /\s/.test(text[end - 1]!)) end--;
+    out.push([start, end]);
+  }
+  return out;
 }
 
 /** Whitespace-separated words with their character spans. */

@@ -253,6 +253,26 @@ export class ColBERT implements Encoder {
   }
 
   /**
+   * The content token ids of `text` as a document is tokenised (lower-cased when the model says
+   * so), without special tokens, prefix or truncation: what chunking counts to keep each chunk
+   * within `documentLength`. No ONNX run.
+   * @example
+   * ```ts
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
+   * const ids = model.tokenize("Cats sleep.");
+   * console.log(ids.length, model.tokenStrings(ids)); // 3 [ 'cats', 'sleep', '.' ]
+   * await model.dispose();
+   * ```
+   */
+  tokenize(text: string): Int32Array {
+    if (typeof text !== "string") throw new MaxsimError("INVALID_INPUT", `tokenize takes a string, got ${text === null ? "null" : typeof text}.`);
+    return Int32Array.from(this.tokenizer.contentIds(text));
+  }
+
+  /**
    * A readable token per id (for explanations and highlights).
    * @example
    * ```ts

@@ -98,10 +98,15 @@ export class ColbertTokenizer {
     return as === "query" ? this.queryPrefixId : this.documentPrefixId;
   }
 
+  /** The content ids of one text (lower-case, strip), without specials and untruncated. */
+  contentIds(text: string): number[] {
+    const prepared = this.config.doLowerCase ? text.trim().toLowerCase() : text.trim();
+    return this.tokenizer.encode(prepared, { add_special_tokens: false });
+  }
+
   /** Tokenises one text (lower-case, strip, truncate keeping specials). */
   tokenize(text: string, as: EncodeAs): TokenizedText {
-    const prepared = this.config.doLowerCase ? text.trim().toLowerCase() : text.trim();
-    const content = this.tokenizer.encode(prepared, { add_special_tokens: false });
+    const content = this.contentIds(text);
     const room = Math.max(0, this.maxLength(as) - this.lead.length - this.trail.length);
     const kept = content.length <= room ? content : this.truncateLeft ? content.slice(content.length - room) : content.slice(0, room);
     return { ids: [...this.lead, ...kept, ...this.trail] };

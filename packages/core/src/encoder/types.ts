@@ -78,6 +78,11 @@ export interface Encoder {
   encodeDocuments(texts: string[], opts?: EncodeOptions): Promise<TokenEmbeddings[]>;
   /** A readable token per id (for explanations and highlights). */
   tokenStrings(ids: Int32Array): string[];
+  /**
+   * Content token ids of `text` as a document is tokenised, without special tokens, prefix or
+   * truncation (for token-counted chunking; no model run).
+   */
+  tokenize(text: string): Int32Array;
 }
 
 export type { EncodeAs, TokenEmbeddings };

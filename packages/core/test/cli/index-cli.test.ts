@@ -104,14 +104,22 @@ describe("maxsim index / search / add / delete / info", () => {
     expect(JSON.parse(info.stdout)).toMatchObject({ dir: "idx", model: fx.multilingual, documents: 5, codec: "float32", formatVersion: 1, collectionFormat: 1 });
   });
 
-  it("chunks with --chunk-tokens/--overlap (whitespace words) and says so", async () => {
+  it("chunks with --chunk-tokens/--overlap counted in the model's tokens and says so", async () => {
+    // The multilingual fixture's WordPiece splits "six" into s ##i ##x and "sept" into se ##p ##t:
+    // 11 tokens, so windows of 3 tokens stepping by 2 give 5 chunks (whitespace words would give 3).
     await writeFile(path.join(tmp, "long.txt"), "un deux trois quatre cinq six sept");
     const r = await maxsim(["index", "chunked", "--model", fx.multilingual, "long.txt", "--chunk-tokens", "3", "--overlap", "1"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^chunking: 3 units, overlap 1, units = whitespace words/);
-    expect(r.stdout).toMatch(/^indexed 3 documents/);
-    const s = JSON.parse((await maxsim(["search", "chunked", "five", "--json", "-k", "1"])).stdout) as { id: string; text: string; metadata: unknown }[];
-    expect(s[0]).toMatchObject({ id: "long.txt#1", text: "trois quatre cinq", metadata: { source: "long.txt", chunk: 1 } });
+    expect(r.stderr).toMatch(/^chunking: 3 model tokens per chunk, overlap 1\n/);
+    expect(r.stdout).toMatch(/^indexed 5 documents/);
+    const s = JSON.parse((await maxsim(["search", "chunked", "five", "--json", "-k", "10"])).stdout) as { id: string; text: string; metadata: unknown }[];
+    const byId = Object.fromEntries(s.map((h) => [h.id, h.text]));
+    expect(byId).toEqual({ "long.txt#0": "un deux trois", "long.txt#1": "trois quatre cinq", "long.txt#2": "cinq si", "long.txt#3": "ix se", "long.txt#4": "sept" });
+    expect(s.find((h) => h.id === "long.txt#1")!.metadata).toEqual({ source: "long.txt", chunk: 1 });
+    // A window longer than the model's document length is truncated by the encoder: say so.
+    const big = await maxsim(["index", "chunked-big", "--model", fx.multilingual, "long.txt", "--chunk-tokens", "100000"]);
+    expect(big.code).toBe(0);
+    expect(big.stderr).toMatch(/warning: the model keeps \d+ tokens per document/);
   });
 
   it("Ctrl-C or a crash stops after committed batches; re-running resumes without duplicates", async () => {

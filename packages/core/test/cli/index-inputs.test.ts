@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chunkText, globToRegExp, readDocuments, resolveInputs } from "../../src/cli/read-inputs.js";
+import { chunkText, globToRegExp, readDocuments, resolveInputs, tokenSpans } from "../../src/cli/read-inputs.js";
+import { ColBERT } from "../../src/encoder/colbert.js";
+import { ensureFixtures } from "../../src/fixtures/index.js";
 import type { ReadDocument } from "../../src/cli/read-inputs.js";
 import { MaxsimError } from "../../src/errors.js";
 
@@ -101,5 +103,22 @@ describe("readDocuments", () => {
       ["docs/a.txt#0", "alpha beta gamma", { source: "docs/a.txt", chunk: 0 }, 0],
       ["docs/a.txt#1", "gamma delta", { source: "docs/a.txt", chunk: 1 }, 22],
     ]);
+  });
+});
+
+describe("tokenSpans (chunking by model tokens)", () => {
+  it("one span per model token; unlocatable tokens cover the gap; chunks are windows of tokens", async () => {
+    const fx = await ensureFixtures();
+    const m = await ColBERT.fromPretrained(fx.lexical);
+    try {
+      // "xylo" is split by WordPiece and 猫 is [UNK] in the lexical fixture's vocabulary.
+      const text = "The cat 猫 sleeps, xylo";
+      const spans = tokenSpans(m, text);
+      expect(spans.length).toBe(m.tokenize(text).length);
+      expect(spans.map(([s, e]) => text.slice(s, e))).toEqual(["The", "cat", "猫", "sleeps", ",", "x", "y", "l", "o"]);
+      expect(chunkText(text, { size: 4, overlap: 1, units: (t) => tokenSpans(m, t) })).toEqual(["The cat 猫 sleeps", "sleeps, xy", "ylo"]);
+    } finally {
+      await m.dispose();
+    }
   });
 });

@@ -133,3 +133,20 @@ describe("ColBERT on the fixtures", () => {
     expect(scores.indexOf(Math.max(...scores))).toBe(4);
   });
 });
+
+describe("tokenize (content ids for chunking)", () => {
+  it("gives the document's content ids: no specials, no prefix, lower-cased, never truncated", async () => {
+    const m = await load(fx.lexical, { documentLength: 8 });
+    const ids = m.tokenize("  Cats sleep on the bed, cats sleep.  ");
+    expect(m.tokenStrings(ids)).toEqual(["cats", "sleep", "on", "the", "bed", ",", "cats", "sleep", "."]);
+    // The encoded document holds exactly these ids between its specials and prefix, truncated.
+    const [d] = await m.encodeDocuments(["Cats sleep"]);
+    expect(Array.from(d!.tokenIds).slice(2, -1)).toEqual(Array.from(m.tokenize("Cats sleep")));
+    expect(m.tokenize("").length).toBe(0);
+  });
+
+  it("byte-level BPE keeps case and the leading-space pieces", async () => {
+    const m = await load(fx.lfm2Style);
+    expect(m.tokenStrings(m.tokenize("Cats sleep."))).toEqual(["C", "at", "s", "Ġsleep", "."]);
+  });
+});
