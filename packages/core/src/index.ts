@@ -6,6 +6,7 @@ export * from "./storage/index.js";
 export { ColBERT } from "./encoder/colbert.js";
 export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encoder/types.js";
 export { loadModel } from "./model/load.js";
+export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
 export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";
 export type { ColbertConfig, DenseProjection, LoadedModel, LayoutLoadOptions, HubFiles, ModelLayout } from "./model/types.js";

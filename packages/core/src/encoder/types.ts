@@ -23,7 +23,10 @@ export interface ColBERTOptions {
   queryLength?: number;
   /** Override the configured maximum document length. */
   documentLength?: number;
-  /** Hub cache directory. @defaultValue transformers.js `env.cacheDir` */
+  /**
+   * Hub cache directory (built LFM2 graphs go under it too).
+   * @defaultValue transformers.js `env.cacheDir` when the application set it, else `$MAXSIM_CACHE_DIR/hub` or `~/.cache/maxsim/hub`
+   */
   cacheDir?: string;
   /** Hub revision (branch, tag or commit). @defaultValue "main" */
   revision?: string;

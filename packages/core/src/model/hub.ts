@@ -2,8 +2,10 @@
  * Hub downloads. Files land in the cache layout of @huggingface/transformers' file cache
  * (`<cacheDir>/<owner>/<name>/<file>` for the main revision, `<cacheDir>/<owner>/<name>/<revision>/<file>`
  * otherwise), so a cached snapshot is an ordinary model directory that the layouts read directly
- * and that transformers.js itself reuses. The URL template, remote host, default cache
- * directory and the `allowRemoteModels` switch are read from transformers.js' `env`, and
+ * and that transformers.js itself reuses. The default cache directory is maxsim's own
+ * (`defaultHubCacheDir`: transformers.js' default lives inside its package, which pnpm reinstalls
+ * lose). The URL template, remote host, an application-set `env.cacheDir` and the
+ * `allowRemoteModels` switch are read from transformers.js' `env`, and
  * `HF_TOKEN` (or `token`) authorises private repositories, as in transformers.js' hub helpers.
  * transformers.js does not export its file fetcher, so the fetch itself lives here.
  */
@@ -14,11 +16,15 @@ import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
 import { env } from "@huggingface/transformers";
 import { MaxsimError } from "../errors.js";
+import { defaultHubCacheDir } from "./cache-dir.js";
 import { exists } from "./config.js";
 
 /** Options for hub downloads. */
 export interface HubOptions {
-  /** Cache directory. @defaultValue transformers.js `env.cacheDir` */
+  /**
+   * Cache directory.
+   * @defaultValue transformers.js `env.cacheDir` when the application set it, else `$MAXSIM_CACHE_DIR/hub` or `~/.cache/maxsim/hub` (see `cache-dir.ts`)
+   */
   cacheDir?: string;
   /** Branch, tag or commit. @defaultValue "main" */
   revision?: string;
@@ -48,7 +54,7 @@ export class HubSnapshot {
     readonly id: string,
     private readonly options: HubOptions,
   ) {
-    const cacheDir = options.cacheDir ?? env.cacheDir ?? join(process.cwd(), ".cache");
+    const cacheDir = options.cacheDir ?? defaultHubCacheDir();
     const revision = options.revision ?? "main";
     this.dir = revision === "main" ? join(cacheDir, id) : join(cacheDir, id, revision);
   }

@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const srcRoot = join(here, "..", "..", "src");
 const files = [
   ...readdirSync(join(srcRoot, "encoder")).map((n) => join(srcRoot, "encoder", n)),
-  ...["config.ts", "hub.ts", "load.ts", "safetensors.ts", "types.ts"].map((n) => join(srcRoot, "model", n)),
+  ...["cache-dir.ts", "config.ts", "hub.ts", "load.ts", "safetensors.ts", "types.ts"].map((n) => join(srcRoot, "model", n)),
   ...["registry.ts", "pylate-onnx.ts", "sentence-transformers.ts"].map((n) => join(srcRoot, "model", "layouts", n)),
   join(srcRoot, "cli", "commands", "encode.ts"),
   join(srcRoot, "cli", "commands", "info.ts"),

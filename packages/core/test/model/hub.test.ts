@@ -6,12 +6,13 @@
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { env } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { MaxsimError } from "../../src/errors.js";
+import { defaultHubCacheDir, isTransformersDefaultCacheDir, maxsimCacheRoot } from "../../src/model/cache-dir.js";
 import { writeWordPieceTokenizer } from "../../src/fixtures/tokenizers.js";
 import { writeProbeOnnxDir } from "../encoder/probe-model.js";
 
@@ -143,5 +144,33 @@ describe("hub ids", () => {
     expect(e.message).toContain("#5");
     const missing = await error(ColBERT.fromPretrained("acme/missing", { cacheDir: join(root, "cache-missing") }));
     expect(missing.code).toBe("MODEL_NOT_FOUND");
+  });
+});
+
+describe("default cache directory", () => {
+  it("is $MAXSIM_CACHE_DIR/hub (not transformers.js' in-package .cache); an application-set env.cacheDir and the cacheDir option win", async () => {
+    const savedEnvDir = env.cacheDir;
+    const savedVar = process.env.MAXSIM_CACHE_DIR;
+    // What transformers.js sets by default: inside its own package, lost when pnpm reinstalls it.
+    expect(isTransformersDefaultCacheDir(savedEnvDir ?? "")).toBe(true);
+    process.env.MAXSIM_CACHE_DIR = join(root, "maxsim-cache");
+    try {
+      const model = await ColBERT.fromPretrained("acme/probe");
+      expect(model.info.dir).toBe(join(root, "maxsim-cache", "hub", "acme/probe"));
+      await stat(join(root, "maxsim-cache", "hub", "acme/probe", "onnx_config.json"));
+      await model.dispose();
+      delete process.env.MAXSIM_CACHE_DIR;
+      expect(maxsimCacheRoot()).toBe(join(homedir(), ".cache", "maxsim"));
+      expect(defaultHubCacheDir()).toBe(join(homedir(), ".cache", "maxsim", "hub"));
+      env.cacheDir = join(root, "app-set");
+      expect(defaultHubCacheDir()).toBe(join(root, "app-set"));
+      const explicit = await ColBERT.fromPretrained("acme/probe", { cacheDir: join(root, "option") });
+      expect(explicit.info.dir).toBe(join(root, "option", "acme/probe"));
+      await explicit.dispose();
+    } finally {
+      env.cacheDir = savedEnvDir;
+      if (savedVar === undefined) delete process.env.MAXSIM_CACHE_DIR;
+      else process.env.MAXSIM_CACHE_DIR = savedVar;
+    }
   });
 });

@@ -6,10 +6,10 @@
  * Hugging Face Hub's dataset `resolve` endpoint and cached, so a second run works offline.
  */
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { MaxsimError } from "../../errors.js";
+import { maxsimCacheRoot } from "../../model/cache-dir.js";
 import type { RetrievalDataset } from "../dataset.js";
 
 /** Short names accepted by {@link loadNanoBeir}, mapped to `zeta-alpha-ai/Nano<Name>`. */
@@ -23,7 +23,7 @@ const FILE = "train-00000-of-00001.parquet";
 
 /** Options for {@link loadNanoBeir}. */
 export interface NanoBeirOptions {
-  /** Where downloads are cached. @defaultValue `$MAXSIM_CACHE/datasets` or `~/.cache/maxsim/datasets` */
+  /** Where downloads are cached. @defaultValue `$MAXSIM_CACHE_DIR/datasets` or `~/.cache/maxsim/datasets` */
   cacheDir?: string;
   /** @defaultValue "main" */
   revision?: string;
@@ -107,7 +107,7 @@ async function readLocal(path: string): Promise<Uint8Array> {
 
 async function download(repo: string, file: string, options: NanoBeirOptions): Promise<Uint8Array> {
   const revision = options.revision ?? "main";
-  const cacheRoot = options.cacheDir ?? join(process.env.MAXSIM_CACHE ?? join(homedir(), ".cache", "maxsim"), "datasets");
+  const cacheRoot = options.cacheDir ?? join(maxsimCacheRoot(), "datasets");
   const cached = join(cacheRoot, repo.replace("/", "--"), revision, file);
   try {
     return await readFile(cached);
