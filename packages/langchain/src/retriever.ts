@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
-import type { RunnableConfig } from "@langchain/core/runnables";
+import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { Collection, MaxsimError } from "@maxsim/core";
 import type { ColBERTOptions, DocumentInput, Encoder, Filter, Metadata, TokenMatch } from "@maxsim/core";
 
@@ -87,9 +87,10 @@ export interface MaxSimAddDocumentsOptions {
 
 /**
  * The call config of the invocation in progress. `BaseRetriever.invoke` hands the hook only the
- * run manager, which carries neither the `AbortSignal` nor `configurable`, so {@link
- * MaxSimRetriever.invoke} stores the config here for the duration of the call. Async-local
- * storage keeps concurrent `batch` calls apart.
+ * run manager, which carries neither the `AbortSignal` nor `configurable` (LangChain 1.4 copies
+ * only primitive `configurable` values into tracing metadata), so {@link MaxSimRetriever.invoke}
+ * stores the config here for the duration of the call. Async-local storage keeps concurrent
+ * `batch` calls apart.
  */
 const callConfig = new AsyncLocalStorage<RunnableConfig | undefined>();
 
@@ -302,11 +303,14 @@ export class MaxSimRetriever extends BaseRetriever {
   /**
    * Runs the retriever through `BaseRetriever.invoke` (callbacks, tracing) with the call config
    * made visible to {@link MaxSimRetriever._getRelevantDocuments}: the host hook does not receive
-   * it, and the `signal` and per-call options live there. `batch`, `stream` and chains all call
-   * `invoke`.
+   * it, and the `signal` and per-call options live there. `batch`, `stream`, `pipe`, `withConfig`
+   * and sequences all call `invoke` with their config. The config is completed with LangChain's
+   * `ensureConfig`, as `BaseRetriever.invoke` does, so a call made inside another runnable without
+   * passing a config still gets that runnable's config, and `timeout` becomes a `signal`.
    */
   override invoke(input: string, options?: RunnableConfig): Promise<DocumentInterface[]> {
-    return callConfig.run(options, () => super.invoke(input, options));
+    const config = ensureConfig(options);
+    return callConfig.run(config, () => super.invoke(input, config));
   }
 
   /** Searches the collection: per-call options from `configurable.maxsim` over the instance's. */

@@ -1,11 +1,14 @@
 // MaxSimRetriever with real LangChain objects (LCEL, callbacks, batch/stream, signals) and the real
 // multilingual fixture ColBERT model; the only fake is the chat model that "generates" the answer.
+// Node apps get LangChain's implicit config propagation (a runnable called inside another without
+// a config inherits its config) by loading @langchain/core/context; so does this test.
+import "@langchain/core/context";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { BaseMessage } from "@langchain/core/messages";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
+import { RunnableLambda, RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ColBERT, MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
@@ -139,6 +142,46 @@ describe("MaxSimRetriever", () => {
     // an invalid filter is core's INVALID_FILTER, unchanged
     const error = await retriever.invoke(query, { configurable: { maxsim: { filter: { lang: { $like: "d%" } } } } }).catch((e: unknown) => e);
     expect(MaxsimError.isInstance(error) && error.code).toBe("INVALID_FILTER");
+  });
+
+  it("the call config reaches the search through batch (per item), stream, streamEvents, pipe, withConfig and sequences", async () => {
+    const query = "the dog drinks water";
+    const k = (n: number) => ({ configurable: { maxsim: { k: n } } });
+    expect((await retriever.batch([query, query, query], [k(1), k(2), k(0)])).map((d) => d.length)).toEqual([1, 2, 0]);
+    const streamed: number[] = [];
+    for await (const chunk of await retriever.stream(query, k(1))) streamed.push(chunk.length);
+    expect(streamed).toEqual([1]);
+    const ended: string[][] = [];
+    for await (const e of retriever.streamEvents(query, { version: "v2", ...k(2) })) {
+      if (e.event === "on_retriever_end") ended.push((e.data.output as DocumentInterface[]).map((d) => d.id!));
+    }
+    expect(ended).toEqual([["de-dog", expect.any(String)]]);
+    const count = (docs: DocumentInterface[]) => docs.length;
+    expect(await retriever.pipe(count).invoke(query, k(1))).toBe(1);
+    expect(await retriever.withConfig(k(2)).pipe(count).invoke(query)).toBe(2);
+    expect(await RunnableSequence.from([(q: string) => q, retriever, count]).invoke(query, k(1))).toBe(1);
+    // A call made inside another runnable without passing the config inherits it (LangChain's implicit config).
+    const inner = RunnableLambda.from(async (q: string) => (await retriever.invoke(q)).length);
+    expect(await inner.invoke(query, k(1))).toBe(1);
+    expect(await inner.invoke(query)).toBe(3);
+  });
+
+  it("runName, tags and metadata reach the callbacks; an aborted signal rejects inside a sequence too", async () => {
+    const starts: { name?: string; tags?: string[]; metadata?: Record<string, unknown> }[] = [];
+    const handler = BaseCallbackHandler.fromMethods({
+      handleRetrieverStart(_r, _q, _id, _parent, tags, metadata, name) {
+        starts.push({ name, tags, metadata });
+      },
+    });
+    const tagged = new MaxSimRetriever({ collection: retriever.collection, tags: ["maxsim"], metadata: { corpus: "fr-de" } });
+    await tagged.invoke("the cat", { runName: "cross-lingual", callbacks: [handler], tags: ["call"] });
+    await tagged.withConfig({ runName: "bound" }).invoke("the cat", { callbacks: [handler] });
+    expect(starts.map((s) => s.name)).toEqual(["cross-lingual", "bound"]);
+    expect(starts[0]!.tags).toEqual(expect.arrayContaining(["maxsim", "call"]));
+    expect(starts[0]!.metadata).toMatchObject({ corpus: "fr-de" });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(RunnableSequence.from([(q: string) => q, retriever]).invoke("the cat", { signal: controller.signal })).rejects.toThrow();
   });
 
   it("explain adds the token matches with character spans into pageContent", async () => {
