@@ -273,6 +273,32 @@ export class ColBERT implements Encoder {
   }
 
   /**
+   * The `tokenIds` that encoding `text` as `as` returns (the same kept positions: prefix,
+   * truncation, expansion, skiplist), computed from the tokenizer alone, with no model run. An
+   * explanation pairs them with vectors already stored in an index.
+   * @throws MaxsimError `INVALID_INPUT`, `INVALID_OPTION`
+   * @example
+   * ```ts
+   * import { ColBERT } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const { lexical } = await ensureFixtures();
+   * const model = await ColBERT.fromPretrained(lexical);
+   * console.log(model.tokenStrings(model.outputTokenIds("Cats sleep.", "document"))); // [ '[CLS]', '[D] ', 'cats', 'sleep', '[SEP]' ]
+   * await model.dispose();
+   * ```
+   */
+  outputTokenIds(text: string, as: EncodeAs): Int32Array {
+    if (as !== "query" && as !== "document") throw new MaxsimError("INVALID_OPTION", `"as" must be "query" or "document", got ${JSON.stringify(as)}.`);
+    if (typeof text !== "string") throw new MaxsimError("INVALID_INPUT", `outputTokenIds takes a string, got ${text === null ? "null" : typeof text}.`);
+    // A batch of one keeps the same positions as any batch: keeping depends on attention and
+    // ids only, and padding is never kept for documents (queries keep all of it by design).
+    const batch = this.tokenizer.buildBatch([this.tokenizer.tokenize(text, as)], as);
+    const out: number[] = [];
+    for (let i = 0; i < batch.seq; i++) if (batch.keep[i] === 1) out.push(batch.inputIds[i]!);
+    return Int32Array.from(out);
+  }
+
+  /**
    * A readable token per id (for explanations and highlights).
    * @example
    * ```ts

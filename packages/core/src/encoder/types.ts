@@ -86,6 +86,8 @@ export interface Encoder {
    * truncation (for token-counted chunking; no model run).
    */
   tokenize(text: string): Int32Array;
+  /** The `tokenIds` that encoding `text` as `as` returns, from the tokenizer alone (no model run). */
+  outputTokenIds(text: string, as: EncodeAs): Int32Array;
 }
 
 export type { EncodeAs, TokenEmbeddings };

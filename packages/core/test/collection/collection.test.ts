@@ -150,6 +150,43 @@ describe("Collection in memory", () => {
   });
 });
 
+describe("explain reuses the stored vectors", () => {
+  it("runs no document through the model again (token ids come from the tokenizer)", async () => {
+    let documentRuns = 0;
+    // The real encoder, counting its document runs.
+    const counting = Object.create(encoder) as ColBERT;
+    counting.encodeDocuments = (texts, opts) => {
+      documentRuns += texts.length;
+      return encoder.encodeDocuments(texts, opts);
+    };
+    const c = await Collection.create(null, { model: counting });
+    await c.addDocuments(small);
+    const before = documentRuns;
+    const hits = await c.query("black cat", { k: 3 });
+    const explained = await Promise.all(hits.map((h) => c.explain("black cat", h.id)));
+    expect(documentRuns).toBe(before);
+    const fr = explained[hits.findIndex((h) => h.id === "fr")]!;
+    expect(fr.matches.find((m) => m.queryToken === "cat")!.docToken).toBe("chat");
+    for (let i = 0; i < hits.length; i++) expect(explained[i]!.score).toBeCloseTo(hits[i]!.score, 4);
+    await c.close();
+  });
+
+  it("outputTokenIds equals encode's tokenIds (queries with expansion, documents with skiplist and truncation, both tokenizers)", async () => {
+    const texts = ["Le chat noir, dort!", "", "a b c d e f g h i j k l m n o p q r s t u v w x y z ".repeat(20), "The black cat sleeps on the table."];
+    for (const dir of [fx.multilingual, fx.lfm2Style, fx.lexicalSt]) {
+      const m = await ColBERT.fromPretrained(dir, { documentLength: 40 });
+      try {
+        for (const as of ["query", "document"] as const) {
+          const encoded = await m.encode(texts, { as, batchSize: 4 });
+          texts.forEach((t, i) => expect(Array.from(m.outputTokenIds(t, as)), `${dir} ${as} ${i}`).toEqual(Array.from(encoded[i]!.tokenIds)));
+        }
+      } finally {
+        await m.dispose();
+      }
+    }
+  });
+});
+
 describe("explain with a byte-level BPE tokenizer", () => {
   it("spans of Ġ-prefixed and split-byte tokens point at the words", async () => {
     const c = await Collection.create(null, { model: fx.lfm2Style });
