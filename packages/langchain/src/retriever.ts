@@ -77,6 +77,14 @@ export interface MaxSimRetrieverFromExistingIndexOptions extends Omit<MaxSimRetr
    * @defaultValue the model recorded in the index
    */
   model?: string | Encoder;
+  /** Passed to the encoder when it is loaded (`model` a string, or omitted). */
+  modelOptions?: ColBERTOptions;
+  /**
+   * Open without the writer lock, to search while another process writes the collection
+   * (`addDocuments`/`delete` then fail with core's `INDEX_READ_ONLY`).
+   * @defaultValue false
+   */
+  readOnly?: boolean;
 }
 
 /** Options of {@link MaxSimRetriever.addDocuments}. */
@@ -224,7 +232,8 @@ export class MaxSimRetriever extends BaseRetriever {
    *
    * @param directory - the collection directory
    * @param options - search defaults, `BaseRetrieverInput`, optionally the `model` to load
-   * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_VERSION`, `MODEL_MISMATCH`
+   * @throws MaxsimError from core: `INDEX_NOT_FOUND`, `INDEX_CORRUPT`, `INDEX_VERSION`, `MODEL_MISMATCH`,
+   * `INDEX_LOCKED` (another process writes it; pass `readOnly: true` to search it anyway)
    * @example
    * ```ts
    * import { ensureFixtures } from "@maxsim/core/fixtures";
@@ -242,8 +251,8 @@ export class MaxSimRetriever extends BaseRetriever {
     directory: string,
     options: MaxSimRetrieverFromExistingIndexOptions = {},
   ): Promise<T> {
-    const { model, ...fields } = options;
-    const collection = await Collection.open(directory, model === undefined ? {} : { model });
+    const { model, modelOptions, readOnly, ...fields } = options;
+    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
     return new this({ ...fields, collection });
   }
 

@@ -66,6 +66,28 @@ describe("persistence", () => {
     reopened.flat().forEach((row, i) => expect(row.score).toBeCloseTo(expected.flat()[i]!.score, 5));
   });
 
+  it("while a writer holds the directory, fromExistingIndex is INDEX_LOCKED and readOnly searches it", async () => {
+    const { multilingual } = await ensureFixtures();
+    const index = join(dir, "shared");
+    const writer = await MaxSimRetriever.fromDocuments(FR_DE_DOCS, { model: multilingual, directory: index, k: 2 });
+    try {
+      const locked = await MaxSimRetriever.fromExistingIndex(index).catch((e: unknown) => e);
+      expect((locked as { code?: string }).code).toBe("INDEX_LOCKED");
+      const reader = await MaxSimRetriever.fromExistingIndex(index, { model: writer.collection.encoder, readOnly: true, k: 2 });
+      try {
+        expect((await reader.invoke("the black cat sleeps in the house")).map((d) => d.id)).toEqual(
+          (await writer.invoke("the black cat sleeps in the house")).map((d) => d.id),
+        );
+        const write = await reader.addDocuments([new Document({ pageContent: "Le chien dort." })]).catch((e: unknown) => e);
+        expect((write as { code?: string }).code).toBe("INDEX_READ_ONLY");
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await writer.close();
+    }
+  });
+
   it("fromExistingIndex on a missing directory passes core's error through", async () => {
     const error = await MaxSimRetriever.fromExistingIndex(join(dir, "missing")).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe("INDEX_NOT_FOUND");
