@@ -175,6 +175,8 @@ describe("maxsim index / search / add / delete / info", () => {
     expect(mismatch.stderr).toContain(fx.multilingual);
     expect(mismatch.stderr).toContain(fx.lexical);
     expectOneLineError(await maxsim(["search", "idx", "cat", "--filter", '{"lang":{"$regex":"f"}}']), "INVALID_FILTER");
+    expectOneLineError(await maxsim(["search", "idx", "cat", "--filter", '{"lang":']), "INVALID_FILTER");
+    expectOneLineError(await maxsim(["search", "idx", "cat", "--width", "wide"]), "INVALID_OPTION");
     expectOneLineError(await maxsim(["add", "idx", "docs/none.txt"]), "IO_ERROR");
     expectOneLineError(await maxsim(["index", "fresh"]), "INVALID_OPTION");
     const debug = await maxsim(["search", "missing", "cat", "--debug"]);

@@ -58,7 +58,8 @@ export function registerSearch(program: Command): void {
     .action(async (dir: string, query: string, opts: SearchCliOptions) => {
       const k = Number(opts.k);
       if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `-k must be a non-negative integer, got ${JSON.stringify(opts.k)}.`);
-      const width = Math.max(40, Number(opts.width) || 240);
+      const width = Number(opts.width);
+      if (!Number.isInteger(width) || width < 40) throw new MaxsimError("INVALID_OPTION", `--width must be an integer ≥ 40 (characters), got ${JSON.stringify(opts.width)}.`);
       const minScore = Number(opts.minScore);
       if (!Number.isFinite(minScore)) throw new MaxsimError("INVALID_OPTION", `--min-score must be a number, got ${JSON.stringify(opts.minScore)}.`);
       const filter = opts.filter === undefined ? undefined : parseFilterJson(opts.filter);
