@@ -24,10 +24,29 @@ import type { Filter, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
-/** Version of the collection metadata stored in the index manifest. */
+/**
+ * Version of the collection metadata stored in the index manifest (`maxsim info` prints it).
+ *
+ * @example
+ * ```ts
+ * import { COLLECTION_FORMAT_VERSION } from "@maxsim/core";
+ * console.log(COLLECTION_FORMAT_VERSION); // 1
+ * ```
+ */
 export const COLLECTION_FORMAT_VERSION = 1;
 
-/** Key of the collection's entry in the index manifest's owner metadata. */
+/**
+ * Key of the collection's entry in the index manifest's owner metadata.
+ *
+ * @example
+ * ```ts
+ * import { Collection, META_KEY } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+ * console.log(META_KEY, (c.index.meta[META_KEY] as { collectionFormat: number }).collectionFormat); // collection 1
+ * await c.close();
+ * ```
+ */
 export const META_KEY = "collection";
 
 /** What a collection stores about its model (in the index manifest, under {@link META_KEY}). */

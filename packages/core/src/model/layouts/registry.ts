@@ -48,7 +48,15 @@ export function listLayouts(): readonly ModelLayout[] {
   return layouts;
 }
 
-/** The layout named `name`, if registered. */
+/**
+ * The layout named `name`, if registered.
+ *
+ * @example
+ * ```ts
+ * import { getLayout } from "@maxsim/core";
+ * console.log(getLayout("pylate-onnx")?.name, getLayout("nope")); // pylate-onnx undefined
+ * ```
+ */
 export function getLayout(name: string): ModelLayout | undefined {
   return layouts.find((l) => l.name === name);
 }
