@@ -56,8 +56,9 @@ export interface Lfm2CheckpointInfo {
  *
  * @example
  * ```ts
- * const info = await makeLfm2Checkpoint("/tmp/lfm2-tiny");
- * info.config.model_type; // "lfm2"
+ * import { makeLfm2Checkpoint } from "./make-lfm2-checkpoint.js";
+ * const info = await makeLfm2Checkpoint("lfm2-tiny-example", { variant: "bidirectional" });
+ * console.log(info.config.model_type, info.config.architectures, info.ids.eos); // lfm2 ["Lfm2BidirectionalModel"] 7
  * ```
  */
 export async function makeLfm2Checkpoint(dir: string, options: MakeLfm2CheckpointOptions = {}): Promise<Lfm2CheckpointInfo> {

@@ -17,9 +17,12 @@ import { denseModulePaths } from "./sentence-transformers.js";
  *
  * @example
  * ```ts
+ * import { makeLfm2Checkpoint } from "../../../scripts/make-lfm2-checkpoint.js";
  * import { lfm2CheckpointLayout } from "./lfm2-checkpoint.js";
- * const loaded = await lfm2CheckpointLayout.load(dir, { onProgress: console.log }); // builds once, then cached
- * loaded.onnx; // ".../lfm2-onnx/<key>/model.onnx"
+ * const { dir } = await makeLfm2Checkpoint("lfm2-tiny");
+ * console.log(await lfm2CheckpointLayout.detect(dir)); // true
+ * const loaded = await lfm2CheckpointLayout.load(dir, { cacheDir: "cache" }); // builds once, then cached
+ * console.log(loaded.layout, loaded.config.queryLength, loaded.config.padTokenId, loaded.dense.length); // lfm2-checkpoint 32 0 0
  * ```
  */
 export const lfm2CheckpointLayout: ModelLayout = {

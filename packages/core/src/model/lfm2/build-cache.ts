@@ -155,7 +155,12 @@ export async function lfm2CacheKey(dir: string, int8: boolean, padTokenId: numbe
  * `CONFIG_MISSING`/`CONFIG_INVALID`, `IO_ERROR` (the cache directory is not writable).
  * @example
  * ```ts
- * const { path, cached } = await ensureLfm2Onnx("/models/LFM2-ColBERT-350M", { onProgress: console.log });
+ * import { makeLfm2Checkpoint } from "../../../scripts/make-lfm2-checkpoint.js";
+ * import { ensureLfm2Onnx } from "./build-cache.js";
+ * const { dir } = await makeLfm2Checkpoint("lfm2-tiny"); // random tiny checkpoint in the hub layout
+ * const first = await ensureLfm2Onnx(dir, { cacheDir: "cache" });
+ * const again = await ensureLfm2Onnx(dir, { cacheDir: "cache" });
+ * console.log(first.cached, again.cached, again.path === first.path, first.dim); // false true true 128
  * ```
  */
 export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions = {}): Promise<Lfm2OnnxResult> {

@@ -96,8 +96,20 @@ const MASK_BIAS = -1e30;
  * @throws `CHECKPOINT_INVALID` when a tensor is missing or has the wrong shape.
  * @example
  * ```ts
- * const g = await buildLfm2Graph(cfg, weights, dense, { padTokenId: 0 });
- * await g.save(join(dir, "model.onnx"));
+ * import { readFile } from "node:fs/promises";
+ * import { makeLfm2Checkpoint } from "../../../scripts/make-lfm2-checkpoint.js";
+ * import { SafetensorsFile } from "../safetensors.js";
+ * import { parseLfm2Config } from "./config.js";
+ * import { buildLfm2Graph } from "./build-graph.js";
+ * const { dir } = await makeLfm2Checkpoint("lfm2-tiny");
+ * const cfg = parseLfm2Config(JSON.parse(await readFile(`${dir}/config.json`, "utf8")));
+ * const file = await SafetensorsFile.open(`${dir}/model.safetensors`);
+ * const weights = { has: (n: string) => file.info(n) !== undefined, read: async (n: string) => ({ data: await file.read(n), shape: file.info(n)!.shape }) };
+ * const dense = { weight: new Float32Array(128 * cfg.hiddenSize).fill(0.01), bias: null, inFeatures: cfg.hiddenSize, outFeatures: 128 };
+ * const graph = await buildLfm2Graph(cfg, weights, dense, { padTokenId: 0 });
+ * await graph.save("built/model.onnx");
+ * await file.close();
+ * console.log(cfg.variant, cfg.layerTypes.join(",")); // causal conv,full_attention,conv,conv,full_attention
  * ```
  */
 export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource, dense: Lfm2DenseHead, options: Lfm2GraphOptions): Promise<GraphBuilder> {

@@ -78,6 +78,12 @@ function unsupported(field: string, value: unknown, why: string): MaxsimError {
 /**
  * The feed-forward width exactly as transformers' `Lfm2MLP` computes it (Python `int()` truncates
  * toward zero; the round-up to `block_multiple_of` only happens when a multiplier is set).
+ *
+ * @example
+ * ```ts
+ * import { lfm2FfnDim } from "./config.js";
+ * console.log(lfm2FfnDim(6656, true, 1.0, 256), lfm2FfnDim(6656, true, null, 256)); // 4608 4437
+ * ```
  */
 export function lfm2FfnDim(intermediateSize: number, autoAdjust: boolean, multiplier: number | null, multipleOf: number): number {
   let size = intermediateSize;
@@ -102,9 +108,10 @@ export function isLfm2Config(config: unknown): boolean {
  * @throws `UNSUPPORTED_MODEL` for fields the graph does not implement; `CONFIG_INVALID` for malformed values.
  * @example
  * ```ts
+ * import { parseLfm2Config } from "./config.js";
  * const cfg = parseLfm2Config({ model_type: "lfm2", hidden_size: 1024, num_hidden_layers: 16, num_attention_heads: 16,
  *   num_key_value_heads: 8, block_ff_dim: 6656, full_attn_idxs: [2, 5, 8, 10, 12, 14] });
- * cfg.ffnDim; // 4608
+ * console.log(cfg.ffnDim, cfg.headDim, cfg.layerTypes.filter((t) => t === "conv").length); // 4608 64 10
  * ```
  */
 export function parseLfm2Config(raw: unknown): Lfm2Config {

@@ -23,8 +23,9 @@ export interface NBitsWeight {
  *
  * @example
  * ```ts
+ * import { quantizeMatMulNBits } from "./quantize.js";
  * const q = quantizeMatMulNBits([new Float32Array(64).fill(0.5)], [2], 32, 32);
- * q.scales.length; // 2
+ * console.log(q.scales.length, q.weight[0], q.zeroPoints); // 2 255 null
  * ```
  */
 export function quantizeMatMulNBits(blocks: Float32Array[], outs: number[], inF: number, blockSize: number, symmetric = true): NBitsWeight {
@@ -76,8 +77,9 @@ export interface PerColumnWeight {
  *
  * @example
  * ```ts
+ * import { quantizePerColumn } from "./quantize.js";
  * const q = quantizePerColumn([Float32Array.from([1, -0.5, 0.25, 0.5])], [2], 2);
- * Array.from(q.weight); // [127, 64, -63, 127]
+ * console.log(Array.from(q.weight).join(" ")); // 127 64 -64 127
  * ```
  */
 export function quantizePerColumn(blocks: Float32Array[], outs: number[], inF: number): PerColumnWeight {

@@ -6,7 +6,15 @@
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
-/** f32 → bf16 bits, round-to-nearest-even (used by the checkpoint generator). */
+/**
+ * f32 → bf16 bits, round-to-nearest-even (used by the checkpoint generator).
+ *
+ * @example
+ * ```ts
+ * import { floatToBf16Bits } from "./safetensors-writer.js";
+ * console.log(floatToBf16Bits(1).toString(16), floatToBf16Bits(-2.5).toString(16)); // 3f80 c020
+ * ```
+ */
 export function floatToBf16Bits(value: number): number {
   scratch[0] = value;
   return bitsToBf16(scratchBits[0]!);
@@ -27,7 +35,16 @@ export interface SafetensorsWriteEntry {
   data: Float32Array;
 }
 
-/** Serialises tensors as a safetensors file (header padded to 8 bytes, as the Rust writer does). */
+/**
+ * Serialises tensors as a safetensors file (header padded to 8 bytes, as the Rust writer does).
+ *
+ * @example
+ * ```ts
+ * import { encodeSafetensors } from "./safetensors-writer.js";
+ * const bytes = encodeSafetensors([{ name: "w", dtype: "BF16", shape: [2], data: Float32Array.from([1, 2]) }]);
+ * console.log(bytes.length % 8, bytes.readUInt16LE(bytes.length - 2).toString(16)); // 4 4000
+ * ```
+ */
 export function encodeSafetensors(tensors: SafetensorsWriteEntry[], metadata: Record<string, string> = { format: "pt" }): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
