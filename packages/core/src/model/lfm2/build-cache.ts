@@ -19,9 +19,9 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { MaxsimError } from "../../errors.js";
+import { maxsimCacheRoot } from "../cache-dir.js";
 import { exists, readJson } from "../config.js";
 import { denseModulePaths, loadDense } from "../layouts/sentence-transformers.js";
 import { buildLfm2Graph, type Lfm2DenseHead, type Lfm2WeightSource } from "./build-graph.js";
@@ -50,9 +50,9 @@ export interface Lfm2OnnxResult {
   dim: number;
 }
 
-/** The default cache root. */
+/** The default cache root (`$MAXSIM_CACHE_DIR`, else `~/.cache/maxsim`; see `model/cache-dir.ts`). */
 export function defaultCacheDir(): string {
-  return process.env.MAXSIM_CACHE_DIR ?? join(homedir(), ".cache", "maxsim");
+  return maxsimCacheRoot();
 }
 
 const PREFIXES = ["", "model.", "lfm2."];
