@@ -179,6 +179,9 @@ describe("maxsim index / search / add / delete / info", () => {
     expectOneLineError(await maxsim(["search", "idx", "cat", "--width", "wide"]), "INVALID_OPTION");
     expectOneLineError(await maxsim(["add", "idx", "docs/none.txt"]), "IO_ERROR");
     expectOneLineError(await maxsim(["index", "fresh"]), "INVALID_OPTION");
+    const notCollection = await maxsim(["index", "docs", "--model", fx.multilingual, "docs/fr.txt"]);
+    expectOneLineError(notCollection, "INDEX_NOT_FOUND");
+    expect(notCollection.stderr).toContain("docs is not empty and holds no maxsim collection");
     const debug = await maxsim(["search", "missing", "cat", "--debug"]);
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/^maxsim: INDEX_NOT_FOUND: .*\n.*\n\s+at /);

@@ -33,7 +33,19 @@ export function registerIndex(program: Command): void {
     const exists = existsSync(dir) && (await readdir(dir)).length > 0;
     let collection: Collection;
     if (exists) {
-      collection = await Collection.open(dir, { model: opts.model });
+      try {
+        collection = await Collection.open(dir, { model: opts.model });
+      } catch (error) {
+        // The generic message suggests `maxsim index <dir>`, which is what the user just ran.
+        if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
+          throw new MaxsimError(
+            "INDEX_NOT_FOUND",
+            `${dir} is not empty and holds no maxsim collection. Give maxsim index a new or empty directory to create one, or an existing collection's directory to resume it.`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
     } else {
       if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} holds no collection yet. Pass --model <id|dir> to create it.`);
       collection = await Collection.create(dir, { model: opts.model, codec: opts.codec as IndexCodec | undefined });
