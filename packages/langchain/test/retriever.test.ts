@@ -36,6 +36,8 @@ describe("MaxSimRetriever", () => {
   it("has LangChain identity and instance defaults", () => {
     expect(MaxSimRetriever.lc_name()).toBe("MaxSimRetriever");
     expect(retriever.lc_namespace).toEqual(["maxsim", "retrievers"]);
+    // What callbacks and tracers receive as the serialized retriever: its id, never the collection.
+    expect(retriever.toJSON()).toEqual({ lc: 1, type: "not_implemented", id: ["maxsim", "retrievers", "MaxSimRetriever"] });
     expect(retriever.k).toBe(3);
     expect(retriever.collection.size).toBe(FR_DE_DOCS.length);
   });
