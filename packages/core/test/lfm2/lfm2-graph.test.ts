@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeLfm2Checkpoint, type Lfm2CheckpointInfo } from "../../scripts/make-lfm2-checkpoint.js";
 import { MaxsimError } from "../../src/errors.js";
 import { ensureLfm2Onnx } from "../../src/model/lfm2/build-cache.js";
+import { buildLfm2Graph } from "../../src/model/lfm2/build-graph.js";
+import { SafetensorsFile } from "../../src/model/safetensors.js";
 import { lfm2FfnDim, parseLfm2Config } from "../../src/model/lfm2/config.js";
 import { loadReference, referenceForward, type ReferenceModel } from "./reference.js";
 
@@ -127,6 +129,23 @@ for (const variant of ["causal", "bidirectional"] as const) {
       const [q1] = await runBatch(session, [queries[1]!], info.ids.pad);
       const all = await runBatch(session, queries, info.ids.pad);
       expect(maxAbsDiff(q1!, all[1]!)).toBeLessThanOrEqual(1e-5);
+    });
+
+    it("stores weights as f16 without moving the output: the f32-storage graph agrees within 1e-5", async () => {
+      const cfg = parseLfm2Config(JSON.parse(await readFile(join(info.dir, "config.json"), "utf8")));
+      const file = await SafetensorsFile.open(join(info.dir, "model.safetensors"));
+      const denseFile = await SafetensorsFile.open(join(info.dir, "1_Dense", "model.safetensors"));
+      const dense = { weight: await denseFile.read("linear.weight"), bias: null, inFeatures: cfg.hiddenSize, outFeatures: 128 };
+      const weights = { has: (n: string) => file.info(n) !== undefined, read: async (n: string) => ({ data: await file.read(n), shape: file.info(n)!.shape }) };
+      const f32 = await buildLfm2Graph(cfg, weights, dense, { padTokenId: info.ids.pad, weightDtype: "float32" });
+      await file.close();
+      await denseFile.close();
+      const exact = await ort.InferenceSession.create(f32.toBytes(), { intraOpNumThreads: 1 });
+      sessions.push(exact);
+      const { docs } = texts(info);
+      const a = await runBatch(exact, docs, info.ids.pad);
+      const b = await runBatch(session, docs, info.ids.pad);
+      a.forEach((rows, i) => expect(maxAbsDiff(rows, b[i]!)).toBeLessThanOrEqual(1e-5));
     });
 
     it("lets query-expansion positions reach the conv (they are input, not padding)", async () => {
