@@ -81,7 +81,8 @@ function rms(x: Float64Array, weight: Float64Array, eps: number): Float64Array {
 
 /**
  * Encodes one text (no padding): `ids` and `mask` of equal length; positions with mask 0 (query
- * expansion tokens that PyLate does not attend to) are masked as attention keys only.
+ * expansion tokens that PyLate does not attend to) are masked as attention keys, and for the
+ * causal model also zeroed at the conv blocks' input (transformers' batched behaviour).
  * Returns one L2-normalised vector per position.
  */
 export function referenceForward(m: ReferenceModel, ids: number[], mask: number[]): Float64Array[] {
@@ -94,7 +95,11 @@ export function referenceForward(m: ReferenceModel, ids: number[], mask: number[
     const x = h.map((v) => rms(v, get(m, `${p}.operator_norm.weight`), eps));
     let mixed: Float64Array[];
     if (kind === "conv") {
-      const bcx = x.map((v) => linear(get(m, `${p}.conv.in_proj.weight`), v, 3 * H));
+      // Causal: transformers' apply_mask_to_padding_states (batches > 1, as PyLate encodes and
+      // trains) multiplies the conv block's input by the attention mask. LFM2.5's custom code
+      // does not: its conv runs over expansion tokens too.
+      const convInput = m.bidirectional ? x : x.map((v, t) => v.map((val) => val * mask[t]!));
+      const bcx = convInput.map((v) => linear(get(m, `${p}.conv.in_proj.weight`), v, 3 * H));
       const Bx = bcx.map((v) => Float64Array.from({ length: H }, (_, c) => v[c]! * v[2 * H + c]!));
       const cw = get(m, `${p}.conv.conv.weight`); // [H, 1, L]
       // Causal: torch Conv1d(padding=L-1), first S outputs. Centred: padding L//2 each side.

@@ -29,7 +29,7 @@ import { parseLfm2Config, type Lfm2Config } from "./config.js";
 import { SafetensorsFile } from "../safetensors.js";
 
 /** Bumped whenever the graph the builder emits changes; part of every cache key. */
-export const LFM2_BUILDER_VERSION = "lfm2-graph-9";
+export const LFM2_BUILDER_VERSION = "lfm2-graph-10";
 
 /** Options for {@link ensureLfm2Onnx}. */
 export interface EnsureLfm2OnnxOptions {

@@ -14,13 +14,17 @@
  *   0…S−1), grouped-query attention (head `h` reads kv head `h / (heads / kv_heads)`), scale
  *   `head_dim^-0.5`, causal + key-padding mask (bidirectional: key-padding only), `out_proj`.
  *
- * Padding. The conv input at *padding* positions (attention 0 and the pad token id) is zeroed, so
- * a text's vectors never depend on what else is in its batch: for the causal model right padding
- * cannot reach real tokens anyway (transformers zeroes the same positions for batches > 1), and
- * for the centred conv it makes a padded document equal to the document encoded alone (the conv
- * sees zeros past its end). Query-expansion positions (attention 0 when PyLate does not attend to
- * them, but a real token id, `<|im_end|>` for LFM2) are input: they reach the conv unzeroed, as
- * the LFM2.5 port requires and as transformers does for a single query.
+ * Masked positions in the short conv, per variant:
+ * - Causal LFM2: as transformers' `apply_mask_to_padding_states` does for every batch of more
+ *   than one text (how PyLate encodes and how the model was trained), the conv block's *input*
+ *   is multiplied by the attention mask, so attention-0 positions (right padding, and query
+ *   expansion tokens PyLate does not attend to) feed zeros to in_proj. Real positions never
+ *   depend on it (causal), and the expansion rows now equal PyLate's batched query vectors
+ *   whatever the batch size (transformers skips the zeroing for a single text).
+ * - LFM2.5 (bidirectional): the custom code runs the conv over the whole stream, expansion
+ *   tokens included (the MLX port notes that zeroing them hurts). Only *padding* positions
+ *   (attention 0 and the tokenizer's pad id) have their conv input `B·x` zeroed, so a padded
+ *   document equals the document encoded alone (its centred conv sees zeros past the end).
  *
  * Weight matrices are stored transposed (`[in, out]`) for `MatMul`; q/k/v and w1/w3 are fused
  * into one `MatMul` each (same numbers, fewer kernel launches).
@@ -54,8 +58,10 @@ export interface Lfm2DenseHead {
 /** Options for {@link buildLfm2Graph}. */
 export interface Lfm2GraphOptions {
   /**
-   * Token id of padding; its positions (when attention is 0) are zeroed before the conv. `null`
-   * = zero every attention-0 position.
+   * Token id of padding. For LFM2.5 (bidirectional), attention-0 positions holding it are
+   * padding and feed zeros to the conv; other attention-0 positions (query expansion) are input.
+   * `null` = every attention-0 position is padding. Unused by the causal model, which zeroes
+   * every attention-0 position as transformers does.
    */
   padTokenId: number | null;
   /** Quantise the MatMul weights to 8 bits. @defaultValue false */
@@ -216,9 +222,10 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   }
 
   const maskF = g.op("Cast", [LFM2_GRAPH_IO.attentionMask], { to: DataType.FLOAT });
-  // Conv keep-mask [B, S, 1]: 0 only at padding (attention 0 and the pad id).
+  // Conv keep-mask [B, S, 1]. Causal: the attention mask. Bidirectional: 0 only at padding
+  // (attention 0 and the pad id), so expansion tokens stay input.
   let keepBool = g.op("Cast", [LFM2_GRAPH_IO.attentionMask], { to: DataType.BOOL });
-  if (options.padTokenId !== null) {
+  if (cfg.variant === "bidirectional" && options.padTokenId !== null) {
     const notPad = g.op("Not", [g.op("Equal", [LFM2_GRAPH_IO.inputIds, iconst([options.padTokenId], [])])]);
     keepBool = g.op("Or", [keepBool, notPad]);
   }
@@ -268,10 +275,13 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
     let mixed: string;
     if (kind === "conv") {
       const inBias = cfg.convBias ? await tensor(`${p(i)}.conv.in_proj.bias`, [3 * H]) : null;
-      const bcx = linear(xn, `${p(i)}.conv.in_proj`, [await tensor(`${p(i)}.conv.in_proj.weight`, [3 * H, H])], [3 * H], H, inBias);
+      const causal = cfg.variant === "causal";
+      const convIn0 = causal ? g.op("Mul", [xn, convKeep]) : xn; // transformers: x * mask before in_proj
+      const bcx = linear(convIn0, `${p(i)}.conv.in_proj`, [await tensor(`${p(i)}.conv.in_proj.weight`, [3 * H, H])], [3 * H], H, inBias);
       const [bGate, cGate, xPart] = [g.fresh("conv_b"), g.fresh("conv_c"), g.fresh("conv_x")];
       g.node("Split", [bcx, iconst([H, H, H])], [bGate, cGate, xPart], { axis: -1 });
-      const bx = g.op("Mul", [g.op("Mul", [bGate, xPart]), convKeep]);
+      const gated = g.op("Mul", [bGate, xPart]);
+      const bx = causal ? gated : g.op("Mul", [gated, convKeep]);
       const L = cfg.convLCache;
       const convW = await tensor(`${p(i)}.conv.conv.weight`, [H, 1, L]);
       const convIn = [g.op("Transpose", [bx], { perm: [0, 2, 1] }), g.initializer(`${p(i)}.conv.conv.weight`, floatTensor(convW, [H, 1, L]))];
