@@ -7,6 +7,11 @@ import { Command } from "commander";
 import { runCli } from "./run.js";
 import { commands } from "./commands/index.js";
 
+// `pnpm maxsim …` (the workspace root's script) runs this file from the root whatever directory
+// the user typed it in; pnpm passes that directory as INIT_CWD. Resolve relative paths there.
+const initCwd = process.env.INIT_CWD;
+if (process.env.npm_lifecycle_event === "maxsim" && initCwd !== undefined && initCwd !== "") process.chdir(initCwd);
+
 const program = new Command("maxsim")
   .description("Late-interaction (ColBERT / MaxSim) retrieval from the command line")
   .option("--debug", "print stack traces on errors");

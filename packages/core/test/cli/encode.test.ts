@@ -13,9 +13,13 @@ const main = join(pkg, "src", "cli", "main.ts");
 let fx: FixturePaths;
 let tmp: string;
 
-function run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(args: string[], stdin?: string, env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, ...args], { cwd: pkg, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, ...args], {
+      cwd: pkg,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -52,6 +56,18 @@ describe("maxsim encode", () => {
       expect(l.data).toHaveLength(l.shape[0] * l.shape[1]);
       l.data.forEach((v, k) => expect(Math.abs(v - expected[i]!.data[k]!)).toBeLessThan(1e-6));
     });
+  });
+
+  it("resolves relative paths where `pnpm maxsim` was typed (pnpm runs the root script from the root, with INIT_CWD)", async () => {
+    await writeFile(join(tmp, "relative.txt"), "The cat sleeps.\n");
+    const viaPnpm = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, { npm_lifecycle_event: "maxsim", INIT_CWD: tmp });
+    expect(viaPnpm.stderr).toBe("");
+    expect(viaPnpm.code).toBe(0);
+    expect(JSON.parse(viaPnpm.stdout.trim()).index).toBe(0);
+    // Without pnpm's variables the process's own working directory counts (here the package).
+    const plain = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, { npm_lifecycle_event: "", INIT_CWD: "" });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^maxsim: IO_ERROR: Cannot read relative\.txt/);
   });
 
   it("reads standard input and pads queries to the query length", async () => {
