@@ -1,10 +1,11 @@
 // `maxsim eval` end to end, as a user runs it: a spawned CLI on the offline fixture model.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -90,5 +91,25 @@ describe("maxsim eval", () => {
     const enEn = result.cells.find((c: { queryLang: string; docLang: string }) => c.queryLang === "en" && c.docLang === "en");
     // A keyword-like model still finds most English questions' paragraphs in English.
     expect(enEn.modes.exact.scores["recall@10"]).toBeGreaterThan(0.5);
+  });
+});
+
+// The shared XQuAD folder beside this checkout (absent in a bare clone elsewhere: then skipped).
+const besideCheckout = resolve(root, "..", "shared", "data", "xquad");
+describe.skipIf(!existsSync(join(besideCheckout, "xquad.en.json")))("maxsim eval default data folder", () => {
+  it("finds XQuAD beside the checkout when the working directory has no ../shared (pnpm maxsim typed in a subdirectory)", async () => {
+    const elsewhere = join(dir, "deep", "cwd");
+    await mkdir(elsewhere, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.MAXSIM_SHARED;
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const run = spawnSync(process.execPath, ["--import", tsx, "--conditions=source", join(root, "packages/core/src/cli/main.ts"), "eval", "--model", "fixture:multilingual", "--langs", "en", "--max-queries", "1", "--modes", "exact", "--out", join(dir, "out-default")], {
+      cwd: elsewhere,
+      env,
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("XQuAD (240 paragraphs, 1 questions per language)");
   });
 });

@@ -3,8 +3,10 @@
  * folder or NanoBEIR, exact and approximate search side by side. Every run is written as JSON
  * (with model, date and machine) and, for the matrix, as an SVG heatmap.
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ColBERT } from "../../encoder/colbert.js";
 import { MaxsimError } from "../../errors.js";
@@ -64,7 +66,7 @@ export function registerEval(program: Command): void {
     .description("evaluate a model: XQuAD cross-lingual matrix, a BEIR folder or NanoBEIR; exact vs approximate search")
     .requiredOption("-m, --model <id|dir>", "hub id, model directory, or fixture:multilingual (offline harness check)")
     .option("-d, --dataset <spec>", "xquad | beir:<dir> | nanobeir:<name|repo|dir>", "xquad")
-    .option("--data <dir>", "XQuAD folder (default: $MAXSIM_SHARED/data/xquad, else ../shared/data/xquad)")
+    .option("--data <dir>", "XQuAD folder (default: $MAXSIM_SHARED/data/xquad, else ../shared/data/xquad from the working directory or beside this checkout)")
     .option("--langs <list>", "matrix languages", DEFAULT_MATRIX_LANGUAGES.join(","))
     .option("--max-queries <n>", "use only the first n questions per language (quick runs)")
     .option("--modes <list>", "exact,approximate", "exact,approximate")
@@ -85,7 +87,7 @@ export function registerEval(program: Command): void {
       if (fixture) console.log(`note: ${FIXTURE_NOTE}`);
       try {
         if (opts.dataset === "xquad") {
-          const data = resolve(opts.data ?? join(process.env.MAXSIM_SHARED ?? "../shared", "data", "xquad"));
+          const data = resolve(opts.data ?? defaultXquadDir());
           const matrix = await crossLingualMatrix(encoder, data, createIndex, {
             languages: opts.langs.split(",").map((l) => l.trim()).filter((l) => l !== ""),
             modes,
@@ -129,4 +131,17 @@ export function registerEval(program: Command): void {
         await encoder.dispose();
       }
     });
+}
+
+/**
+ * XQuAD's folder: `$MAXSIM_SHARED/data/xquad`, else `../shared/data/xquad` from the working
+ * directory, else the `shared/` folder beside this repository's checkout (so `pnpm maxsim eval`
+ * typed in any of its subdirectories finds it).
+ */
+function defaultXquadDir(): string {
+  if (process.env.MAXSIM_SHARED !== undefined && process.env.MAXSIM_SHARED !== "") return join(process.env.MAXSIM_SHARED, "data", "xquad");
+  const fromCwd = resolve("../shared/data/xquad");
+  // src/cli/commands (or dist/cli/commands) → packages/core → the checkout → its parent.
+  const besideCheckout = fileURLToPath(new URL("../../../../../../shared/data/xquad", import.meta.url));
+  return !existsSync(fromCwd) && existsSync(besideCheckout) ? besideCheckout : fromCwd;
 }
