@@ -105,7 +105,16 @@ export class HubSnapshot {
       return "unreachable";
     }
     this.options.onProgress?.(`downloading ${this.id}/${file}`);
-    await mkdir(dirname(target), { recursive: true });
+    try {
+      await mkdir(dirname(target), { recursive: true });
+    } catch (cause) {
+      await response.body?.cancel();
+      throw new MaxsimError(
+        "IO_ERROR",
+        `Cannot create the hub cache folder ${dirname(target)} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}). Set MAXSIM_CACHE_DIR or pass cacheDir to a writable folder.`,
+        { cause },
+      );
+    }
     // Stream to a temp file and rename, so a multi-GB checkpoint never sits in memory and an
     // interrupted download never leaves a truncated file under the final name.
     const tmp = `${target}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;

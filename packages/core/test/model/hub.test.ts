@@ -147,6 +147,17 @@ describe("hub ids", () => {
   });
 });
 
+describe("unwritable cache", () => {
+  it("IO_ERROR naming the folder and how to pick another (not a bare ENOTDIR)", async () => {
+    const blocker = join(root, "a-file");
+    await writeFile(blocker, "not a folder");
+    const e = await error(ColBERT.fromPretrained("acme/probe", { cacheDir: join(blocker, "cache") }));
+    expect(e.code).toBe("IO_ERROR");
+    expect(e.message).toContain(join(blocker, "cache", "acme/probe"));
+    expect(e.message).toContain("MAXSIM_CACHE_DIR");
+  });
+});
+
 describe("default cache directory", () => {
   it("is $MAXSIM_CACHE_DIR/hub (not transformers.js' in-package .cache); an application-set env.cacheDir and the cacheDir option win", async () => {
     const savedEnvDir = env.cacheDir;
