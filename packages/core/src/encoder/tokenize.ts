@@ -49,6 +49,14 @@ export class ColbertTokenizer {
   readonly lead: number[];
   readonly trail: number[];
   readonly expansionId: number;
+  /**
+   * Id that fills document padding: the model's pad id when its config names one, else the
+   * expansion id (what PyLate pads with). Padding is unattended, so for attention models the id
+   * does not matter; for LFM2.5's centred convolution it does, because the graph zeroes only
+   * positions that are unattended *and* hold the pad id (expansion tokens must reach the conv),
+   * and a document's vectors must not depend on what else is in its batch.
+   */
+  readonly documentPadId: number;
   readonly paddingSide: "left" | "right";
   readonly skiplistIds: ReadonlySet<number>;
   readonly queryPrefixId: number | null;
@@ -62,6 +70,7 @@ export class ColbertTokenizer {
   ) {
     [this.lead, this.trail] = specialsTemplate(tokenizer);
     this.expansionId = expansionTokenId(tokenizer, config);
+    this.documentPadId = config.padTokenId ?? this.expansionId;
     this.paddingSide = (tokenizer as unknown as { padding_side?: string }).padding_side === "left" ? "left" : "right";
     this.truncateLeft = (tokenizer as unknown as { config: Record<string, unknown> }).config.truncation_side === "left";
     this.queryPrefixId = resolvePrefixId(tokenizer, config.queryPrefix, config.queryPrefixId, "query");
@@ -130,7 +139,7 @@ export class ColbertTokenizer {
       const t = texts[b]!.ids;
       const pad = padTo - t.length;
       const offset = this.paddingSide === "left" ? pad : 0;
-      ids.fill(this.expansionId);
+      ids.fill(as === "document" ? this.documentPadId : this.expansionId);
       att.fill(0);
       for (let i = 0; i < t.length; i++) {
         ids[offset + i] = t[i]!;

@@ -99,4 +99,15 @@ describe("ColBERT.fromPretrained on an LFM2.5 (Lfm2BidirectionalModel) checkpoin
       want.forEach((row, t) => expect(cosine(row, q.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
     }
   });
+
+  it("encodes a document inside a batch of longer ones exactly as alone (padding never reaches the centred conv)", async () => {
+    const text = "the river city of paris";
+    const [alone] = await bidi.encodeDocuments([text]);
+    const batched = await bidi.encodeDocuments(["paris is the capital of france and berlin is the capital of germany", text, "a dog sat on the mat in the city"]);
+    const inBatch = batched[1]!;
+    expect(Array.from(inBatch.tokenIds)).toEqual(Array.from(alone!.tokenIds));
+    let worst = 0;
+    for (let i = 0; i < alone!.data.length; i++) worst = Math.max(worst, Math.abs(alone!.data[i]! - inBatch.data[i]!));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  });
 });
