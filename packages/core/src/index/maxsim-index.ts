@@ -23,7 +23,7 @@ import type { NewSegment } from "../storage/store-types.js";
 import { throwIfAborted } from "../errors.js";
 import type { TokenVectors } from "../types.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
-import { CentroidIndex } from "./plaid.js";
+import { CentroidIndex, centroidInteraction, nthLargest } from "./plaid.js";
 import {
   decodeResidualState,
   decodeResiduals,
@@ -408,12 +408,26 @@ export class MaxSimIndex {
       return this.searchExact(query, options); // k ≥ size: every document, exactly
     }
     const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
-    const want = positiveInt(options.candidates ?? Math.max(256, 16 * options.k), "candidates");
+    const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
+    const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
     const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
     throwIfAborted(options.signal);
     // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
     if (candidates.length < Math.min(options.k, matchCount)) return this.searchExact(query, options);
-    return this.scoreSlots(query, candidates, options.k);
+    if (candidates.length <= Math.max(rescore, options.k)) return this.scoreSlots(query, candidates, options.k);
+    // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
+    const sims = await centroids.centroidSimilarities(query);
+    const approx = centroidInteraction(sims, query.length, candidates, this.offsets, this.codes);
+    const keep = Math.max(rescore, options.k);
+    const threshold = nthLargest(approx.slice(), keep);
+    const best: number[] = [];
+    candidates.forEach((s, i) => {
+      if (approx[i]! > threshold) best.push(s);
+    });
+    candidates.forEach((s, i) => {
+      if (approx[i] === threshold && best.length < keep) best.push(s);
+    });
+    return this.scoreSlots(query, Int32Array.from(best), options.k);
   }
 
   /**

@@ -6,12 +6,17 @@
  * candidate's approximate score is PLAID's pruned "centroid interaction": for each query token,
  * the similarity of the best probed centroid the document holds (0 when it holds none), summed.
  * It is computed from the inverted lists alone — no per-document token scan — so it costs
- * Σ probed-list lengths. The best `candidates` are then rescored exactly by the caller.
+ * Σ probed-list lengths. The best `candidates` then get PLAID's full centroid interaction
+ * (`centroidInteraction`: every document token stands in for its centroid, one ORT product
+ * Cᵀ·Q gives all query-centroid similarities), and the caller rescores the best of those exactly.
  */
 import hnswlib from "hnswlib-node";
+import * as ort from "onnxruntime-node";
+import { matmulModel } from "../scoring/kernel-model.js";
 import type { TokenVectors } from "../types.js";
 
 const { HierarchicalNSW } = hnswlib;
+let matmul: Promise<ort.InferenceSession> | null = null;
 
 /** A growable list of document slots. */
 class SlotList {
@@ -56,6 +61,17 @@ export class CentroidIndex {
       seen.add(c);
       this.lists[c]!.push(slot);
     }
+  }
+
+  /** Query-centroid similarities, transposed: row `c` holds centroid `c`'s dot with each query token. */
+  async centroidSimilarities(query: TokenVectors): Promise<Float32Array> {
+    matmul ??= ort.InferenceSession.create(matmulModel(), { interOpNumThreads: 1 });
+    const s = await matmul;
+    const res = await s.run({
+      x: new ort.Tensor("float32", this.centroids, [this.k, this.dim]),
+      w: new ort.Tensor("float32", query.data.subarray(0, query.length * this.dim), [query.length, this.dim]),
+    });
+    return res["y"]!.data as Float32Array;
   }
 
   /** Drops every inverted list (before re-adding the live documents). */
@@ -151,4 +167,30 @@ export function nthLargest(values: Float32Array, n: number): number {
     else return values[target]!;
   }
   return values[target]!;
+}
+
+/**
+ * PLAID's centroid interaction: for each document (token rows `offsets[slot]..offsets[slot+1]`
+ * of `codes`), Σ over query tokens of the best similarity among the document's centroids.
+ * `sims` is {@link CentroidIndex.centroidSimilarities} output (`[k, m]`).
+ */
+export function centroidInteraction(sims: Float32Array, m: number, slots: Int32Array, offsets: Int32Array, codes: Int32Array): Float32Array {
+  const out = new Float32Array(slots.length);
+  const best = new Float32Array(m);
+  for (let x = 0; x < slots.length; x++) {
+    const slot = slots[x]!;
+    best.fill(-Infinity);
+    const end = offsets[slot + 1]!;
+    for (let t = offsets[slot]!; t < end; t++) {
+      const row = codes[t]! * m;
+      for (let i = 0; i < m; i++) {
+        const v = sims[row + i]!;
+        if (v > best[i]!) best[i] = v;
+      }
+    }
+    let total = 0;
+    for (let i = 0; i < m; i++) total += best[i]!;
+    out[x] = total;
+  }
+  return out;
 }

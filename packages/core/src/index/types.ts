@@ -28,8 +28,10 @@ export interface ExactSearchOptions {
 export interface SearchOptions extends ExactSearchOptions {
   /** Nearest centroids probed per query token. @defaultValue 8 */
   nprobe?: number;
-  /** Candidates kept after centroid-only scoring and rescored exactly. @defaultValue max(256, 16·k) */
+  /** Candidates kept after pruned centroid scoring (from the inverted lists alone). @defaultValue max(512, 32·k) */
   candidates?: number;
+  /** Of those, the best by full centroid interaction are scored exactly. @defaultValue max(128, 8·k) */
+  rescore?: number;
   /**
    * Filtered searches score exactly over the matching documents when at most this many match
    * (or at most 1% of the index). @defaultValue 2000

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CentroidIndex, nthLargest } from "../../src/index/plaid.js";
+import { CentroidIndex, centroidInteraction, nthLargest } from "../../src/index/plaid.js";
 import { seededRandom } from "../../src/index/synthetic.js";
 
 describe("nthLargest", () => {
@@ -33,5 +33,22 @@ describe("CentroidIndex", () => {
     expect([...index.candidates(q, 3, 2, 10, () => true)]).toEqual([0, 2]);
     expect([...index.candidates(q, 3, 2, 1, () => true)]).toEqual([0]);
     expect([...index.candidates(q, 3, 2, 10, (s) => s !== 0)]).toEqual([2]);
+  });
+});
+
+describe("centroidInteraction", () => {
+  it("sums, per query token, the best similarity among a document's centroids", async () => {
+    const c = new Float32Array(16);
+    for (let i = 0; i < 4; i++) c[i * 4 + i] = 1;
+    const index = new CentroidIndex(c, 4);
+    const q = { data: Float32Array.from([0.8, 0.6, 0, 0, 0, 0, 1, 0]), length: 2, dim: 4 };
+    const sims = await index.centroidSimilarities(q); // [4 centroids, 2 query tokens]
+    expect([...sims].map((x) => Math.round(x * 10) / 10)).toEqual([0.8, 0, 0.6, 0, 0, 1, 0, 0]);
+    // doc 0: tokens at centroids 0, 1 → 0.8 + 0; doc 1: centroids 1, 2 → 0.6 + 1.
+    const codes = Int32Array.from([0, 1, 1, 2]);
+    const offsets = Int32Array.from([0, 2, 4]);
+    const scores = centroidInteraction(sims, 2, Int32Array.from([1, 0]), offsets, codes);
+    expect(scores[0]).toBeCloseTo(1.6, 5);
+    expect(scores[1]).toBeCloseTo(0.8, 5);
   });
 });
