@@ -11,7 +11,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
 import { env } from "@huggingface/transformers";
@@ -120,7 +120,10 @@ export class HubSnapshot {
     const tmp = `${target}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
     try {
       if (response.body === null) await writeFile(tmp, new Uint8Array(await response.arrayBuffer()));
-      else await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(tmp));
+      else {
+        const counter = byteProgress(`${this.id}/${file}`, Number(response.headers.get("content-length") ?? Number.NaN), this.options.onProgress);
+        await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), counter, createWriteStream(tmp));
+      }
       await rename(tmp, target);
     } catch (cause) {
       await rm(tmp, { force: true });
@@ -142,4 +145,37 @@ export class HubSnapshot {
       { cause: this.unreachable ?? undefined },
     );
   }
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * A pass-through that reports a large download's progress: every 10% when the size is known
+ * (files of 8 MB and more; small config files stay silent), else every 64 MB. A multi-GB
+ * checkpoint otherwise shows one "downloading" line and then nothing for minutes.
+ */
+function byteProgress(label: string, total: number, onProgress: ((message: string) => void) | undefined): Transform {
+  const known = Number.isFinite(total) && total > 0;
+  let done = 0;
+  let step = 1;
+  // Integer thresholds, so the last one is exactly `total` and 100% is always reported.
+  const threshold = (): number => (known ? (total >= 8 * MB ? Math.ceil((total * step) / 10) : Number.POSITIVE_INFINITY) : 64 * MB * step);
+  let next = threshold();
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      done += chunk.length;
+      if (onProgress !== undefined && done >= next) {
+        onProgress(
+          known
+            ? `downloading ${label}: ${Math.floor((done / total) * 100)}% (${(done / MB).toFixed(0)} of ${(total / MB).toFixed(0)} MB)`
+            : `downloading ${label}: ${(done / MB).toFixed(0)} MB`,
+        );
+        while (next <= done) {
+          step++;
+          next = threshold();
+        }
+      }
+      callback(null, chunk);
+    },
+  });
 }

@@ -4,7 +4,7 @@
  * unreachable hub or a cold cache with `localFilesOnly` gives HUB_OFFLINE naming the files.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { env } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { MaxsimError } from "../../src/errors.js";
+import { HubSnapshot } from "../../src/model/hub.js";
 import { defaultHubCacheDir, isTransformersDefaultCacheDir, maxsimCacheRoot } from "../../src/model/cache-dir.js";
 import { writeWordPieceTokenizer } from "../../src/fixtures/tokenizers.js";
 import { writeProbeOnnxDir } from "../encoder/probe-model.js";
@@ -144,6 +145,29 @@ describe("hub ids", () => {
     expect(e.message).toContain("#5");
     const missing = await error(ColBERT.fromPretrained("acme/missing", { cacheDir: join(root, "cache-missing") }));
     expect(missing.code).toBe("MODEL_NOT_FOUND");
+  });
+});
+
+describe("download progress", () => {
+  it("reports a large file every 10% with sizes, and stays quiet for small files", async () => {
+    const big = join(root, "repo-big");
+    await mkdir(big);
+    const bytes = new Uint8Array(9 * 1024 * 1024).map((_, i) => i % 251);
+    await writeFile(join(big, "weights.bin"), bytes);
+    await writeFile(join(big, "small.json"), "{}");
+    repos.set("acme/big", big);
+    const messages: string[] = [];
+    const hub = new HubSnapshot("acme/big", { cacheDir: join(root, "cache-big"), onProgress: (m) => messages.push(m) });
+    expect(await hub.fetch("small.json")).toBe("downloaded");
+    expect(messages).toEqual(["downloading acme/big/small.json"]);
+    messages.length = 0;
+    expect(await hub.fetch("weights.bin")).toBe("downloaded");
+    expect(messages[0]).toBe("downloading acme/big/weights.bin");
+    const percents = messages.slice(1).map((m) => Number(/: (\d+)% \(\d+ of 9 MB\)$/.exec(m)?.[1]));
+    expect(percents.length).toBeGreaterThanOrEqual(5);
+    expect(percents.every((p, i) => Number.isFinite(p) && (i === 0 || p > percents[i - 1]!))).toBe(true);
+    expect(percents[percents.length - 1]).toBe(100);
+    expect(new Uint8Array(await readFile(join(root, "cache-big", "acme/big", "weights.bin")))).toEqual(bytes);
   });
 });
 
