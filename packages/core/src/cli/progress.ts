@@ -91,3 +91,12 @@ export function createProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/**
+ * Model download and build messages (a hub model's first use downloads it, an LFM2 checkpoint's
+ * graph is built once): one indented line each on stderr, so stdout stays clean for `--json`,
+ * JSONL and pipes. Local model folders and cached models print nothing.
+ */
+export function modelProgress(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}

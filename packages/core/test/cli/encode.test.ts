@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeLfm2Checkpoint } from "../../scripts/make-lfm2-checkpoint.js";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { DEFAULT_QUERY_LENGTH, ensureFixtures, type FixturePaths } from "../../src/fixtures/index.js";
 
@@ -89,6 +90,19 @@ describe("maxsim encode", () => {
 });
 
 describe("maxsim info", () => {
+  it("shows model build progress on stderr (an LFM2 checkpoint's graph is built once) and keeps stdout JSON", async () => {
+    const ckpt = join(tmp, "LFM2-ColBERT-tiny");
+    await makeLfm2Checkpoint(ckpt);
+    const cache = join(tmp, "cache");
+    const first = await run(["info", "--model", ckpt], undefined, { MAXSIM_CACHE_DIR: cache });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).layout).toBe("lfm2-checkpoint");
+    expect(first.stderr).toMatch(/^ {2}LFM2: building the ONNX graph of /m);
+    expect(first.stderr).toMatch(/^ {2}LFM2: graph built in /m);
+    const again = await run(["info", "--model", ckpt], undefined, { MAXSIM_CACHE_DIR: cache });
+    expect(again.stderr).toMatch(/^ {2}LFM2: using the cached ONNX graph /m);
+  });
+
   it("prints the resolved configuration as JSON", async () => {
     const { code, stdout } = await run(["info", "--model", fx.lfm2Style]);
     expect(code).toBe(0);

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { Collection } from "../../collection/collection.js";
 import { addInputOptions, ingest, printSummary } from "../ingest.js";
+import { modelProgress } from "../progress.js";
 import type { IngestCliOptions } from "../ingest.js";
 
 /** Registers `maxsim add`. */
@@ -14,7 +15,7 @@ export function registerAdd(program: Command): void {
       .argument("<inputs...>", "files, directories, quoted globs, or -")
       .option("--replace", "replace documents whose id already exists"),
   ).action(async (dir: string, inputs: string[], opts: IngestCliOptions) => {
-    const collection = await Collection.open(dir);
+    const collection = await Collection.open(dir, { modelOptions: { onProgress: modelProgress } });
     try {
       const summary = await ingest(collection, inputs, opts);
       await printSummary(collection, summary, opts.replace ? "added or replaced" : "added");

@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { ColBERT } from "../../encoder/colbert.js";
 import { MaxsimError } from "../../errors.js";
+import { modelProgress } from "../progress.js";
 import type { EncodeAs } from "../../types.js";
 
 interface EncodeCliOptions {
@@ -56,6 +57,7 @@ export function registerEncode(program: Command): void {
       const queryLength = positiveInt("query-length", opts.queryLength);
       const documentLength = positiveInt("document-length", opts.documentLength);
       const model = await ColBERT.fromPretrained(opts.model, {
+        onProgress: modelProgress,
         ...(batchSize === undefined ? {} : { batchSize }),
         ...(intraOpThreads === undefined ? {} : { intraOpThreads }),
         ...(opts.int8 === true ? { int8: true } : {}),

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ColBERT } from "../../encoder/colbert.js";
 import { MaxsimError } from "../../errors.js";
+import { modelProgress } from "../progress.js";
 import { crossLingualMatrix, DEFAULT_MATRIX_LANGUAGES, matrixSvg, matrixTable, modeSummary } from "../../eval/cross-lingual.js";
 import type { RetrievalDataset } from "../../eval/dataset.js";
 import { evaluateDataset, type SearchMode } from "../../eval/evaluate.js";
@@ -77,7 +78,7 @@ export function registerEval(program: Command): void {
       const maxQueries = positiveInt("max-queries", opts.maxQueries);
       const batchSize = positiveInt("batch-size", opts.batchSize);
       const { path, fixture } = await resolveModel(opts.model);
-      const encoder = await ColBERT.fromPretrained(path, batchSize === undefined ? {} : { batchSize });
+      const encoder = await ColBERT.fromPretrained(path, { onProgress: modelProgress, ...(batchSize === undefined ? {} : { batchSize }) });
       const createIndex = (dim: number) => MaxSimIndex.inMemory({ dim });
       const progress = (message: string) => process.stderr.write(`  ${message}\n`);
       const date = new Date().toISOString();

@@ -9,6 +9,7 @@ import { Collection } from "../../collection/collection.js";
 import { MaxsimError } from "../../errors.js";
 import type { IndexCodec } from "../../index/types.js";
 import { addInputOptions, ingest, printSummary } from "../ingest.js";
+import { modelProgress } from "../progress.js";
 import type { IngestCliOptions } from "../ingest.js";
 
 interface IndexCliOptions extends IngestCliOptions {
@@ -34,7 +35,7 @@ export function registerIndex(program: Command): void {
     let collection: Collection;
     if (exists) {
       try {
-        collection = await Collection.open(dir, { model: opts.model });
+        collection = await Collection.open(dir, { model: opts.model, modelOptions: { onProgress: modelProgress } });
       } catch (error) {
         // The generic message suggests `maxsim index <dir>`, which is what the user just ran.
         if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
@@ -48,7 +49,7 @@ export function registerIndex(program: Command): void {
       }
     } else {
       if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} holds no collection yet. Pass --model <id|dir> to create it.`);
-      collection = await Collection.create(dir, { model: opts.model, codec: opts.codec as IndexCodec | undefined });
+      collection = await Collection.create(dir, { model: opts.model, modelOptions: { onProgress: modelProgress }, codec: opts.codec as IndexCodec | undefined });
     }
     try {
       if (exists && collection.size > 0) process.stderr.write(`resuming: ${collection.size} documents already in ${dir}\n`);

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { ColBERT } from "../../encoder/colbert.js";
 import type { ModelInfo } from "../../encoder/types.js";
 import { MaxsimError } from "../../errors.js";
+import { modelProgress } from "../progress.js";
 
 /** Describes an index directory as JSON-serialisable data, or returns `undefined` if `dir` is not one. */
 export type IndexInfoFn = (dir: string) => Promise<unknown>;
@@ -35,7 +36,7 @@ export function setIndexInfo(fn: IndexInfoFn): void {
  * ```
  */
 export async function modelInfo(model: string): Promise<ModelInfo> {
-  const encoder = await ColBERT.fromPretrained(model);
+  const encoder = await ColBERT.fromPretrained(model, { onProgress: modelProgress });
   try {
     return encoder.info;
   } finally {

@@ -7,6 +7,7 @@ import { isTextToken } from "../../collection/spans.js";
 import type { Span } from "../../collection/spans.js";
 import type { Explanation } from "../../collection/types.js";
 import { MaxsimError } from "../../errors.js";
+import { modelProgress } from "../progress.js";
 
 interface SearchCliOptions {
   k: string;
@@ -63,7 +64,7 @@ export function registerSearch(program: Command): void {
       const minScore = Number(opts.minScore);
       if (!Number.isFinite(minScore)) throw new MaxsimError("INVALID_OPTION", `--min-score must be a number, got ${JSON.stringify(opts.minScore)}.`);
       const filter = opts.filter === undefined ? undefined : parseFilterJson(opts.filter);
-      const collection = await Collection.open(dir, { readOnly: true });
+      const collection = await Collection.open(dir, { readOnly: true, modelOptions: { onProgress: modelProgress } });
       try {
         const results = await collection.query(query, { k, filter, exact: opts.exact ?? false });
         const explained = await Promise.all(results.map(async (r) => highlightSpans(await collection.explain(query, r.id), minScore)));
