@@ -162,7 +162,7 @@ export function validateSegmentData(data: SegmentData): void {
  * ```ts
  * import { encodeSegment, decodeSegment } from "@maxsim/core";
  * const { bytes } = encodeSegment({ ids: ["a"], columns: { v: new Float32Array([1, 2]) } });
- * console.log(decodeSegment(bytes, "x.seg").columns.v); // Float32Array [1, 2]
+ * console.log(decodeSegment(bytes, "x.seg").columns.v); // Float32Array(2) [1, 2]
  * ```
  */
 export function encodeSegment(data: SegmentData): EncodedSegment {

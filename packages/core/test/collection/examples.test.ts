@@ -1,93 +1,22 @@
-/**
- * Runs every `@example` of the collection and rank sources (PyLate's `--doctest-modules` habit):
- * all examples run in one child process, imports of `@maxsim/core` and `@maxsim/core/fixtures`
- * point at the sources, and every `console.log(...); // expected` line must print the expected
- * value (compared ignoring whitespace and quotes).
- */
-import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+// Runs every TSDoc @example of src/collection and src/rank and checks what each prints against its comments.
+// Runner shared by every package: test/doc-snippets.ts at the repository root.
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { outcomes, runSnippets, tsdocSnippets } from "../../../../test/doc-snippets.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const srcRoot = join(here, "..", "..", "src");
-const dirs = [join(srcRoot, "collection"), join(srcRoot, "rank")];
-const targets: Record<string, string> = {
-  "@maxsim/core": pathToFileURL(join(srcRoot, "index.ts")).href,
-  "@maxsim/core/fixtures": pathToFileURL(join(srcRoot, "fixtures", "index.ts")).href,
-};
-
-interface Example {
-  where: string;
-  code: string;
-  expected: string[];
-}
-
-function examples(): Example[] {
-  const found: Example[] = [];
-  for (const dir of dirs) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith(".ts"))) {
-      const file = join(dir, name);
-      const lines = readFileSync(file, "utf8").split("\n");
-      for (let i = 0; i < lines.length; i++) {
-        if (!/^\s*\* ```ts\s*$/.test(lines[i]!)) continue;
-        const body: string[] = [];
-        let j = i + 1;
-        for (; j < lines.length && !/^\s*\* ```\s*$/.test(lines[j]!); j++) body.push(lines[j]!.replace(/^\s*\* ?/, ""));
-        const expected = body.filter((l) => /console\.log\(.*\/\/ /.test(l)).map((l) => l.slice(l.lastIndexOf("// ") + 3));
-        found.push({ where: `${relative(srcRoot, file)}:${i + 1}`, code: body.join("\n"), expected });
-        i = j;
-      }
-    }
-  }
-  return found;
-}
-
-/** Static imports → dynamic ones, so each example runs in its own block scope. */
-function runnable(code: string): string {
-  return code.replace(/^import \{([^}]*)\} from "([^"]+)";$/gm, (_m, names: string, from: string) => {
-    return `const {${names}} = await import(${JSON.stringify(targets[from] ?? from)});`;
-  });
-}
-
-const normalise = (s: string): string => s.replace(/['"\s]/g, "");
-
-const root = await mkdtemp(join(tmpdir(), "maxsim-collection-examples-"));
-afterAll(() => rm(root, { recursive: true, force: true }));
+const pkg = fileURLToPath(new URL("../..", import.meta.url));
+const src = (path: string): string => fileURLToPath(new URL(`../../src/${path}`, import.meta.url));
+const all = tsdocSnippets(src("collection"), src("rank"));
 
 describe("collection and rank TSDoc examples", () => {
-  const all = examples();
-
   it("exist for the public API", () => {
     expect(all.length).toBeGreaterThanOrEqual(14);
   });
 
-  it("run and print what their comments say", () => {
-    const marker = "@@example@@";
-    const script = [
-      `import { inspect } from "node:util";`,
-      `const show = (v) => typeof v === "string" ? v : inspect(v, { breakLength: Infinity, compact: true, depth: 5 });`,
-      `console.log = (...args) => process.stdout.write(args.map(show).join(" ") + "\\n");`,
-      ...all.map((e, n) => `process.stdout.write(${JSON.stringify(`${marker}${n}\n`)});\n{\n${runnable(e.code)}\n}`),
-    ].join("\n");
-    const path = join(root, "examples.mts");
-    return writeFile(path, script).then(() => {
-      const run = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", path], {
-        cwd: join(here, "..", ".."),
-        encoding: "utf8",
-        timeout: 120_000,
-      });
-      expect(run.stderr).toBe("");
-      expect(run.status).toBe(0);
-      const outputs = run.stdout.split(marker).slice(1);
-      expect(outputs).toHaveLength(all.length);
-      all.forEach((e, n) => {
-        const printed = outputs[n]!.split("\n").slice(1).filter((l) => l.length > 0);
-        expect({ where: e.where, printed: printed.map(normalise) }).toEqual({ where: e.where, printed: e.expected.map(normalise) });
-      });
-    });
+  it("run and print what their comments say", async () => {
+    const { printed, stderr } = await runSnippets(all, pkg);
+    expect(stderr).toBe("");
+    const { got, want } = outcomes(all, printed);
+    expect(got).toEqual(want);
   });
 });

@@ -90,7 +90,7 @@ export function float16BitsToFloat32(bits: number): number {
  * @example
  * ```ts
  * import { toFloat16, fromFloat16 } from "@maxsim/core";
- * console.log(fromFloat16(toFloat16(new Float32Array([0.1, -2])))); // Float32Array [0.0999755859375, -2]
+ * console.log(fromFloat16(toFloat16(new Float32Array([0.1, -2])))); // Float32Array(2) [0.0999755859375, -2]
  * ```
  */
 export function toFloat16(src: Float32Array, out: Uint16Array = new Uint16Array(src.length)): Uint16Array {
@@ -108,7 +108,7 @@ export function toFloat16(src: Float32Array, out: Uint16Array = new Uint16Array(
  * @example
  * ```ts
  * import { fromFloat16 } from "@maxsim/core";
- * console.log(fromFloat16(new Uint16Array([0x3c00, 0xc000]))); // Float32Array [1, -2]
+ * console.log(fromFloat16(new Uint16Array([0x3c00, 0xc000]))); // Float32Array(2) [1, -2]
  * ```
  */
 export function fromFloat16(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
@@ -145,7 +145,7 @@ function column(columns: Readonly<CodecColumns>, codec: string, ctor: typeof Uin
  * ```ts
  * import { float16Codec } from "@maxsim/core";
  * const codec = float16Codec.create({ dim: 2 });
- * console.log(codec.encode(new Float32Array([1, -0.5])).vectors, codec.bytesPerVector); // Uint16Array [15360, 47104] 4
+ * console.log(codec.encode(new Float32Array([1, -0.5])).vectors, codec.bytesPerVector); // Uint16Array(2) [15360, 47104] 4
  * ```
  */
 export const float16Codec: CodecDefinition = {

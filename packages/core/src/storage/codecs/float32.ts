@@ -10,7 +10,7 @@ import { checkVectors, decodeRange } from "./helpers.js";
  * ```ts
  * import { float32Codec } from "@maxsim/core";
  * const codec = float32Codec.create({ dim: 2 });
- * console.log(codec.decode(codec.encode(new Float32Array([0.1, 0.2, 0.3, 0.4])), 1, 1)); // Float32Array [0.30000001192092896, 0.4000000059604645]
+ * console.log(codec.decode(codec.encode(new Float32Array([0.1, 0.2, 0.3, 0.4])), 1, 1)); // Float32Array(2) [0.30000001192092896, 0.4000000059604645]
  * ```
  */
 export const float32Codec: CodecDefinition = {

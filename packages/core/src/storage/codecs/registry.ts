@@ -66,7 +66,7 @@ export function codecDefinition(name: string): CodecDefinition | undefined {
  * ```ts
  * import { getCodec } from "@maxsim/core";
  * const codec = getCodec("float16", { dim: 2 });
- * console.log(codec.decode(codec.encode(new Float32Array([0.5, 1])))); // Float32Array [0.5, 1]
+ * console.log(codec.decode(codec.encode(new Float32Array([0.5, 1])))); // Float32Array(2) [0.5, 1]
  * ```
  */
 export function getCodec(name: string, context: CodecContext): VectorCodec {
