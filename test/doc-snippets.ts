@@ -9,8 +9,8 @@
  * own block scope, with cwd and TMPDIR in a fresh temp dir (snippets may write "./my-index"); the
  * generated fixture models stay in the shared fixture cache. Relative imports resolve against the
  * snippet's own source file. A snippet states its output as comments: `console.log(x); // expected`,
- * or a `// expected` line right after a `console.log(...)` line that has none. `console.log` prints
- * one compact line per call.
+ * or `// expected` lines (one per printed line) right after a `console.log(...)` line that has
+ * none. `console.log` prints one compact line per call.
  */
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -40,7 +40,7 @@ function expectedOutput(lines: string[]): string[] {
   lines.forEach((line, i) => {
     const trailing = /console\.log\(.*\);?\s*\/\/ (.+)$/.exec(line);
     if (trailing) out.push(trailing[1]!);
-    else if (/^\s*console\.log\(/.test(line) && lines[i + 1]?.startsWith("// ")) out.push(lines[i + 1]!.slice(3));
+    else if (/^\s*console\.log\(/.test(line)) for (let j = i + 1; lines[j]?.startsWith("// "); j++) out.push(lines[j]!.slice(3));
   });
   return out;
 }

@@ -178,6 +178,7 @@ export interface ChunkOptions {
  * ```ts
  * import { ColBERT } from "@maxsim/core";
  * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * import { tokenSpans } from "./read-inputs.js";
  * const model = await ColBERT.fromPretrained((await ensureFixtures()).lexical);
  * console.log(tokenSpans(model, "Cats sleep.")); // [ [ 0, 4 ], [ 5, 10 ], [ 10, 11 ] ]
  * await model.dispose();
@@ -224,7 +225,8 @@ export function wordSpans(text: string): [number, number][] {
  *
  * @example
  * ```ts
- * chunkText("a b c d e", { size: 2, overlap: 1 }); // ["a b", "b c", "c d", "d e"]
+ * import { chunkText } from "./read-inputs.js";
+ * console.log(chunkText("a b c d e", { size: 2, overlap: 1 })); // ["a b", "b c", "c d", "d e"]
  * ```
  */
 export function chunkText(text: string, options: ChunkOptions): string[] {

@@ -25,8 +25,9 @@ const TOP = 92;
  *
  * @example
  * ```ts
+ * import { heatmapSvg } from "./heatmap-svg.js";
  * const svg = heatmapSvg({ title: "NDCG@10", rows: ["en"], columns: ["de"], values: [[0.5]] });
- * svg.startsWith("<svg"); // true
+ * console.log(svg.startsWith("<svg")); // true
  * ```
  */
 export function heatmapSvg(input: HeatmapInput): string {

@@ -69,9 +69,10 @@ export function mrrAt(ranked: readonly string[], judged: ReadonlyMap<string, num
  *
  * @example
  * ```ts
+ * import { evaluateRun } from "./metrics.js";
  * const qrels = new Map([["q1", new Map([["d2", 1]])]]);
  * const run = new Map([["q1", [{ id: "d1", score: 0.9 }, { id: "d2", score: 0.5 }]]]);
- * evaluateRun(run, qrels).scores["mrr@10"]; // 0.5
+ * console.log(evaluateRun(run, qrels).scores["mrr@10"]); // 0.5
  * ```
  */
 export function evaluateRun(run: Run, qrels: Qrels): { scores: MetricScores; queries: number } {

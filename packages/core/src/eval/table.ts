@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * formatTable(["q\\d", "en"], [["en", "0.910"]]);
+ * import { formatTable } from "./table.js";
+ * console.log(formatTable(["q\\d", "en"], [["en", "0.910"]]));
  * // q\d  en
  * // en   0.910
  * ```

@@ -68,12 +68,17 @@ export function int64Tensor(values: readonly (number | bigint)[], dims: number[]
  *
  * @example
  * ```ts
+ * import { InferenceSession, Tensor } from "onnxruntime-node";
+ * import { DataType, GraphBuilder, floatTensor } from "./graph-builder.js";
  * const g = new GraphBuilder("double");
  * g.input("x", DataType.FLOAT, ["n"]);
  * g.initializer("two", floatTensor(new Float32Array([2]), []));
  * g.node("Mul", ["x", "two"], ["y"]);
  * g.output("y", DataType.FLOAT, ["n"]);
- * const bytes = g.toBytes(); // an ONNX model onnxruntime can load
+ * const session = await InferenceSession.create(g.toBytes());
+ * const { y } = await session.run({ x: new Tensor("float32", new Float32Array([1, 3]), [2]) });
+ * console.log(y.data); // Float32Array(2) [ 2, 6 ]
+ * await session.release();
  * ```
  */
 export class GraphBuilder {

@@ -19,8 +19,14 @@ export interface BeirOptions {
  * @throws `DATASET_INVALID` when a file is missing or a line is malformed (the message names the file and line).
  * @example
  * ```ts
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { loadBeir } from "./beir.js";
+ * await mkdir("./scifact/qrels", { recursive: true });
+ * await writeFile("./scifact/corpus.jsonl", '{"_id":"d1","title":"Cats","text":"Cats sleep."}\n');
+ * await writeFile("./scifact/queries.jsonl", '{"_id":"q1","text":"Do cats sleep?"}\n');
+ * await writeFile("./scifact/qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
  * const ds = await loadBeir("./scifact");
- * console.log(ds.corpus.length, ds.queries.length);
+ * console.log(ds.corpus.length, ds.queries.length, ds.qrels.get("q1")); // 1 1 Map(1) { 'd1' => 1 }
  * ```
  */
 export async function loadBeir(dir: string, options: BeirOptions = {}): Promise<RetrievalDataset> {
