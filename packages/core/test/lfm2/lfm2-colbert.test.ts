@@ -7,6 +7,7 @@ import { ColBERT } from "../../src/encoder/colbert.js";
 import { MaxsimError } from "../../src/errors.js";
 import type { TokenEmbeddings } from "../../src/types.js";
 import { loadReference, referenceForward, type ReferenceModel } from "./reference.js";
+import { cosine } from "../helpers.js";
 
 let root: string;
 let info: Lfm2CheckpointInfo;
@@ -25,18 +26,6 @@ afterAll(async () => {
   await model?.dispose();
   if (root) await rm(root, { recursive: true, force: true });
 });
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 function expectMatchesReference(e: TokenEmbeddings, mask: number[]): void {
   const want = referenceForward(ref, Array.from(e.tokenIds), mask);

@@ -10,6 +10,7 @@ import { buildLfm2Graph } from "../../src/model/lfm2/build-graph.js";
 import { SafetensorsFile } from "../../src/model/safetensors.js";
 import { lfm2FfnDim, parseLfm2Config } from "../../src/model/lfm2/config.js";
 import { loadReference, referenceForward, type ReferenceModel } from "./reference.js";
+import { cosine } from "../helpers.js";
 
 interface Seq {
   ids: number[];
@@ -42,18 +43,6 @@ async function runBatch(session: ort.InferenceSession, seqs: Seq[], pad: number)
   const dim = y.dims[2]!;
   const data = y.data as Float32Array;
   return seqs.map((s, b) => s.ids.map((_, t) => data.slice((b * S + t) * dim, (b * S + t + 1) * dim)));
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {

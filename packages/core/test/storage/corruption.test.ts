@@ -4,15 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IndexCorruptError, MaxsimError } from "../../src/errors.js";
 import { IndexStore, crc32, decodeSegment, encodeSegment } from "../../src/storage/index.js";
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../helpers.js";
 
 const root = await mkdtemp(join(tmpdir(), "maxsim-corrupt-"));
 const pristine = join(root, "pristine");

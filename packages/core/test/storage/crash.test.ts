@@ -16,20 +16,12 @@ import { MaxsimError } from "../../src/errors.js";
 import { IndexStore, manifestFileName } from "../../src/storage/index.js";
 import { decodeManifest } from "../../src/storage/manifest.js";
 import { DIM, liveIds, tokenCount, value } from "./crash-model.js";
+import { rng } from "../helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, "..", "..");
 const root = await mkdtemp(join(tmpdir(), "maxsim-crash-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** When the writer dies: after a delay from spawn, from its `open` line or from its first commit; or by itself. */
 type KillAt = { from: "spawn" | "open" | "commit"; delayMs: number } | { from: "self"; crashAt: string };
