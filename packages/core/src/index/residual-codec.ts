@@ -7,6 +7,11 @@
  * re-encode decoded vectors without drifting. Bytes per token: `dim · nbits / 8` + the centroid id (2 bytes
  * up to 65,536 centroids, else 4), so dim 128 at 2 bits = 34 bytes.
  *
+ * Measured (`bench/ann.ts`, 20k synthetic docs, recall@10 against float32 exact): 2 bits 0.81,
+ * 4 bits 0.91, float16 0.998. The synthetic tokens are concept + isotropic noise, so residuals are
+ * pure noise and the top-10 margins are thin; PLAID reports a much smaller loss on real ColBERT
+ * vectors. Per-token residual scaling was tried and lost at 2 bits (0.76 vs 0.85).
+ *
  * It lives in `index/` rather than the storage codec registry because encoding needs the
  * asynchronous ONNX Runtime nearest-centroid search, while registry codecs encode synchronously.
  */
