@@ -84,6 +84,13 @@ export class MaxsimError extends Error {
 /**
  * A file of an index is damaged (bad checksum, truncated, unparsable). Callers branch on it to
  * restore from a backup or rebuild, so it has its own class; `file` names the damaged file.
+ *
+ * @example
+ * ```ts
+ * import { IndexCorruptError } from "@maxsim/core";
+ * const error: unknown = new IndexCorruptError("seg-000001.seg", "checksum mismatch");
+ * if (IndexCorruptError.isInstance(error)) console.log(error.code, error.file); // INDEX_CORRUPT seg-000001.seg
+ * ```
  */
 export class IndexCorruptError extends MaxsimError {
   readonly file: string;
@@ -104,7 +111,23 @@ export class IndexCorruptError extends MaxsimError {
   }
 }
 
-/** Throws `ABORTED` when `signal` has fired; call between units of work. */
+/**
+ * Throws `ABORTED` when `signal` has fired; call between units of work.
+ *
+ * @throws `ABORTED` with the signal's reason as `cause`.
+ * @example
+ * ```ts
+ * import { MaxsimError, throwIfAborted } from "@maxsim/core";
+ * const controller = new AbortController();
+ * throwIfAborted(controller.signal); // not aborted: returns
+ * controller.abort();
+ * try {
+ *   throwIfAborted(controller.signal);
+ * } catch (e) {
+ *   if (MaxsimError.isInstance(e)) console.log(e.code); // ABORTED
+ * }
+ * ```
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     throw new MaxsimError("ABORTED", "The operation was aborted by its AbortSignal. Start it again without aborting to finish it.", {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MaxsimError } from "../../src/errors.js";
+import { writeSafetensors } from "../../src/fixtures/index.js";
 import { halfToFloat, readSafetensors, SafetensorsFile } from "../../src/model/safetensors.js";
 
 let dir: string;
@@ -75,5 +76,14 @@ describe("safetensors reader", () => {
     const error = await readSafetensors(i64).catch((e: unknown) => e);
     expect(MaxsimError.isInstance(error) && error.code).toBe("CHECKPOINT_INVALID");
     expect(String((error as Error).message)).toContain("I64");
+  });
+});
+
+describe("writeSafetensors (fixtures)", () => {
+  it("refuses a tensor whose values do not fill its shape, naming the tensor", async () => {
+    await expect(writeSafetensors(join(dir, "bad.safetensors"), [{ name: "w", dims: [2, 2], data: new Float32Array(3) }])).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringMatching(/Tensor w has 3 values for shape \[2, 2\] \(4\)/),
+    });
   });
 });
