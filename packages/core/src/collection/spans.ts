@@ -40,11 +40,8 @@ function normaliseText(text: string): Normalised {
   return { text: out, start, end };
 }
 
-let byteDecoder: Map<string, number> | undefined;
-
-/** The inverse of GPT-2's `bytes_to_unicode` table (printable stand-ins for the 256 bytes). */
-function gpt2ByteDecoder(): Map<string, number> {
-  if (byteDecoder) return byteDecoder;
+/** GPT-2's byte → printable character table used by ByteLevel pre-tokenizers (`bytes_to_unicode`). */
+export const BYTE_TO_UNICODE: readonly string[] = (() => {
   const bs: number[] = [];
   for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
   for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
@@ -58,16 +55,21 @@ function gpt2ByteDecoder(): Map<string, number> {
       n++;
     }
   }
-  byteDecoder = new Map(bs.map((b, i) => [String.fromCharCode(cs[i]!), b]));
-  return byteDecoder;
-}
+  const table = new Array<string>(256);
+  bs.forEach((b, i) => {
+    table[b] = String.fromCharCode(cs[i]!);
+  });
+  return table;
+})();
+
+/** The inverse of {@link BYTE_TO_UNICODE}. */
+const BYTE_DECODER = new Map(BYTE_TO_UNICODE.map((ch, b) => [ch, b]));
 
 /** Decodes a byte-level BPE token string to text, or `null` when it is not byte-level or not whole UTF-8. */
 function decodeByteLevel(token: string): string | null {
-  const map = gpt2ByteDecoder();
   const bytes: number[] = [];
   for (const ch of token) {
-    const b = map.get(ch);
+    const b = BYTE_DECODER.get(ch);
     if (b === undefined) return null;
     bytes.push(b);
   }
@@ -209,10 +211,9 @@ function utf8Index(text: string): Utf8Index {
 
 /** The raw bytes of a GPT-2 byte-level token string, or `null` when it is not one. */
 function byteLevelBytes(token: string): Uint8Array | null {
-  const map = gpt2ByteDecoder();
   const out: number[] = [];
   for (const ch of token) {
-    const b = map.get(ch);
+    const b = BYTE_DECODER.get(ch);
     if (b === undefined) return null;
     out.push(b);
   }
