@@ -8,7 +8,7 @@ import type { BlobEntry, Manifest, SegmentEntry } from "./manifest.js";
 import { MANIFEST_VERSION } from "./manifest.js";
 import { assertValidName } from "./names.js";
 import { validateSegmentData } from "./segment.js";
-import type { CommitRequest, NewSegment } from "./store-types.js";
+import type { CommitRequest, IndexStoreCreateOptions, NewSegment } from "./store-types.js";
 
 /** How a store persists the pieces of a commit. */
 export interface CommitSink {
@@ -107,6 +107,20 @@ export async function planCommit(current: Manifest, request: CommitRequest, sink
     segments,
     blobs,
     meta: request.meta === undefined ? current.meta : jsonObject(request.meta, "Index meta"),
+  };
+}
+
+/** The generation-0 manifest of a new store; throws `INVALID_INPUT` when `meta` is not a JSON object. */
+export function initialManifest(options: IndexStoreCreateOptions): Manifest {
+  return {
+    version: MANIFEST_VERSION,
+    generation: 0,
+    committedAt: new Date().toISOString(),
+    dim: options.dim,
+    codec: options.codec ?? "float32",
+    segments: [],
+    blobs: {},
+    meta: options.meta === undefined ? {} : jsonObject(options.meta, "Index meta"),
   };
 }
 

@@ -13,11 +13,10 @@ import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
-import { planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
+import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
 import { crc32 } from "./crc32.js";
 import { LOCK_FILE, acquireWriterLock, type WriterLock } from "./lock.js";
 import {
-  MANIFEST_VERSION,
   decodeManifest,
   encodeManifest,
   manifestFileName,
@@ -112,6 +111,7 @@ export class FsIndexStore implements IndexStore {
   static async create(dir: string, options: IndexStoreCreateOptions): Promise<FsIndexStore> {
     validateCreateOptions(options);
     const retain = validateRetain(options.retainGenerations);
+    const manifest = initialManifest(options);
     if ((await manifestGenerations(dir))?.length) throw existsError(dir);
     try {
       await mkdir(dir, { recursive: true });
@@ -121,16 +121,6 @@ export class FsIndexStore implements IndexStore {
     const lock = await acquireWriterLock(dir);
     try {
       if ((await manifestGenerations(dir))?.length) throw existsError(dir);
-      const manifest: Manifest = {
-        version: MANIFEST_VERSION,
-        generation: 0,
-        committedAt: new Date().toISOString(),
-        dim: options.dim,
-        codec: options.codec ?? "float32",
-        segments: [],
-        blobs: {},
-        meta: options.meta === undefined ? {} : (JSON.parse(JSON.stringify(options.meta)) as Record<string, unknown>),
-      };
       const store = new FsIndexStore(dir, manifest, [manifest], retain, lock);
       await store.#gc(); // leftovers of an earlier crashed create
       await writeFileAtomic(join(dir, manifestFileName(0)), encodeManifest(manifest));

@@ -31,7 +31,7 @@ export type IndexStore = IndexStoreApi;
 export const IndexStore = {
   /**
    * Creates an index directory (and its parents) and opens it for writing (generation 0).
-   * @throws MaxsimError `INDEX_EXISTS`, `INDEX_LOCKED`, `INVALID_OPTION`, `IO_ERROR`
+   * @throws MaxsimError `INDEX_EXISTS`, `INDEX_LOCKED`, `INVALID_OPTION`, `INVALID_INPUT` (meta not a JSON object), `IO_ERROR`
    */
   create(dir: string, options: IndexStoreCreateOptions): Promise<IndexStore> {
     return FsIndexStore.create(dir, options);
@@ -46,7 +46,7 @@ export const IndexStore = {
   },
   /**
    * Creates an in-memory store with the same semantics (for `MaxSimIndex.inMemory`).
-   * @throws MaxsimError `INVALID_OPTION`
+   * @throws MaxsimError `INVALID_OPTION`, `INVALID_INPUT` (meta not a JSON object)
    */
   inMemory(options: IndexStoreCreateOptions): IndexStore {
     return new MemoryIndexStore(options);

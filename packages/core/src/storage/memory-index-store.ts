@@ -5,8 +5,8 @@
  * file store would have returned.
  */
 import { MaxsimError } from "../errors.js";
-import { planCommit, validateCreateOptions } from "./commit-plan.js";
-import { MANIFEST_VERSION, type Manifest, type SegmentEntry } from "./manifest.js";
+import { initialManifest, planCommit, validateCreateOptions } from "./commit-plan.js";
+import type { Manifest, SegmentEntry } from "./manifest.js";
 import type { ColumnArray, SegmentData } from "./segment.js";
 import type { CommitRequest, IndexStore, IndexStoreCreateOptions, SegmentContents } from "./store-types.js";
 
@@ -22,16 +22,7 @@ export class MemoryIndexStore implements IndexStore {
 
   constructor(options: IndexStoreCreateOptions) {
     validateCreateOptions(options);
-    this.#manifest = {
-      version: MANIFEST_VERSION,
-      generation: 0,
-      committedAt: new Date().toISOString(),
-      dim: options.dim,
-      codec: options.codec ?? "float32",
-      segments: [],
-      blobs: {},
-      meta: options.meta === undefined ? {} : (JSON.parse(JSON.stringify(options.meta)) as Record<string, unknown>),
-    };
+    this.#manifest = initialManifest(options);
   }
 
   get manifest(): Manifest {

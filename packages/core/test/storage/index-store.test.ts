@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MaxsimError } from "../../src/errors.js";
-import { IndexStore, type CommitRequest, type IndexStore as Store } from "../../src/storage/index.js";
+import { IndexStore, type IndexStore as Store } from "../../src/storage/index.js";
 
 const root = await mkdtemp(join(tmpdir(), "maxsim-store-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -141,6 +141,9 @@ describe("IndexStore", () => {
     expect(await code(IndexStore.open(dir, { readOnly: true }))).toBe("INDEX_NOT_FOUND");
     expect(await code(IndexStore.create(dir, { dim: 0 }))).toBe("INVALID_OPTION");
     expect(await code(IndexStore.create(dir, { dim: 2, codec: "Bad/Codec" }))).toBe("INVALID_OPTION");
+    const badMeta = { big: 1n } as unknown as Record<string, unknown>;
+    expect(await code(IndexStore.create(dir, { dim: 2, meta: badMeta }))).toBe("INVALID_INPUT");
+    expect(await code(() => IndexStore.inMemory({ dim: 2, meta: badMeta }))).toBe("INVALID_INPUT");
     const store = await IndexStore.create(dir, { dim: 2 });
     expect(store.manifest.codec).toBe("float32");
     await store.close();
