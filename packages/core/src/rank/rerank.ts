@@ -2,7 +2,8 @@
  * Reranking without an index: encode the query and the candidate texts on the fly and order the
  * candidates by MaxSim (PyLate's `rank.rerank` does the same for its retrieve-then-rerank
  * pipelines). Both wrappers' rerankers call this. A small LRU cache of document encodings, keyed
- * by model id and a hash of the text, saves re-encoding the same passages across calls.
+ * by the encoder's resolved configuration (model, ONNX file, lengths, …) and a hash of the text,
+ * saves re-encoding the same passages across calls.
  */
 import { createHash } from "node:crypto";
 import { MaxsimError, throwIfAborted } from "../errors.js";
@@ -36,8 +37,23 @@ export interface RerankResult {
 const CACHE_LIMIT = 2048;
 const cache = new Map<string, TokenVectors>();
 
-function cacheKey(modelId: string, text: string): string {
-  return createHash("sha256").update(modelId).update("\0").update(text).digest("base64");
+/**
+ * What an encoder's document vectors depend on: its resolved configuration, not only its model id
+ * (the same model loaded with another `documentLength` or as int8 encodes differently).
+ */
+const scopes = new WeakMap<Encoder, string>();
+
+function cacheScope(encoder: Encoder): string {
+  let scope = scopes.get(encoder);
+  if (scope === undefined) {
+    scope = createHash("sha256").update(JSON.stringify(encoder.info)).digest("base64");
+    scopes.set(encoder, scope);
+  }
+  return scope;
+}
+
+function cacheKey(scope: string, text: string): string {
+  return createHash("sha256").update(scope).update("\0").update(text).digest("base64");
 }
 
 function cacheGet(key: string): TokenVectors | undefined {
@@ -96,7 +112,8 @@ export async function rerank(encoder: Encoder, query: string, texts: readonly st
   const useCache = options.cache ?? true;
   const [q] = await encoder.encodeQueries([query], { signal: options.signal });
   const docs: (TokenVectors | undefined)[] = new Array(texts.length);
-  const keys = texts.map((t) => cacheKey(encoder.modelId, t));
+  const scope = cacheScope(encoder);
+  const keys = texts.map((t) => cacheKey(scope, t));
   const missing: number[] = [];
   for (let i = 0; i < texts.length; i++) {
     const hit = useCache ? cacheGet(keys[i]!) : undefined;

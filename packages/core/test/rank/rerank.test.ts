@@ -48,6 +48,19 @@ describe("rerank", () => {
     expect(uncached).toEqual(first);
   });
 
+  it("the cache never hands one encoder the vectors of another configuration of the same model", async () => {
+    clearRerankCache();
+    const short = await ColBERT.fromPretrained((await ensureFixtures()).multilingual, { documentLength: 6 });
+    try {
+      const long = "Le chat noir dort sur le canapé rouge du salon, et le chien aussi.";
+      await rerank(encoder, "chien", [long]);
+      const cached = await rerank(short, "chien", [long]);
+      expect(cached).toEqual(await rerank(short, "chien", [long], { cache: false }));
+    } finally {
+      await short.dispose();
+    }
+  });
+
   it("topN 0, empty input, bad topN, aborted signal", async () => {
     expect(await rerank(encoder, "cat", [])).toEqual([]);
     expect(await rerank(encoder, "cat", texts, { topN: 0 })).toEqual([]);
