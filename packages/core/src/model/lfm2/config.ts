@@ -97,11 +97,6 @@ export function lfm2FfnDim(intermediateSize: number, autoAdjust: boolean, multip
   return size;
 }
 
-/** True when `config.json` describes an LFM2 model (any variant). */
-export function isLfm2Config(config: unknown): boolean {
-  return typeof config === "object" && config !== null && (config as Json).model_type === "lfm2";
-}
-
 /**
  * Parses an LFM2 `config.json` object.
  *
