@@ -18,7 +18,9 @@ import type { IndexCodec, SearchHit } from "../src/index/types.js";
 import { scoreFlatOrt } from "../src/scoring/ort-kernel.js";
 import type { TokenVectors } from "../src/types.js";
 
+// `pnpm bench:x -- --flag` forwards the `--` separator itself; drop it so the flags parse.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
   options: {
     docs: { type: "string", default: "20000" },
     len: { type: "string" },

@@ -17,7 +17,9 @@ import { syntheticCorpus } from "../src/index/synthetic.js";
 import { scoreFlatJs } from "../src/scoring/js-kernel.js";
 import { scoreFlatOrt } from "../src/scoring/ort-kernel.js";
 
+// `pnpm bench:x -- --flag` forwards the `--` separator itself; drop it so the flags parse.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
   options: {
     docs: { type: "string", default: "20000" },
     queries: { type: "string", default: "8" },
