@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { Collection } from "../collection/collection.js";
 import { describeCollection } from "../collection/describe.js";
 import { MaxsimError } from "../errors.js";
+import { intOption } from "./options.js";
 import { createProgress } from "./progress.js";
 import type { Encoder } from "../encoder/types.js";
 import { readDocuments, resolveInputs, tokenSpans } from "./read-inputs.js";
@@ -30,21 +31,14 @@ export function addInputOptions(cmd: Command): Command {
     .option("--batch-size <n>", "documents per commit (each commit is one segment and one manifest write)", "128");
 }
 
-function positiveInt(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new MaxsimError("INVALID_OPTION", `${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
-  return n;
-}
-
 /**
  * Chunking by the model's own tokens ({@link tokenSpans}): a window of `--chunk-tokens` content
  * tokens, to which the encoder adds its special tokens and prefix.
  */
 function chunkOptions(opts: IngestCliOptions, encoder: Encoder): { chunk: ChunkOptions | undefined; note: string } {
-  const size = positiveInt(opts.chunkTokens, "--chunk-tokens", 1);
+  const size = intOption("--chunk-tokens", opts.chunkTokens);
   if (size === undefined) return { chunk: undefined, note: "" };
-  const overlap = positiveInt(opts.overlap ?? "0", "--overlap", 0)!;
+  const overlap = intOption("--overlap", opts.overlap ?? "0", 0)!;
   if (overlap >= size) throw new MaxsimError("INVALID_OPTION", `--overlap (${overlap}) must be smaller than --chunk-tokens (${size}).`);
   const limit = encoder.info.documentLength;
   // Special tokens and the prefix take a few of the model's positions (e.g. [CLS] [D] … [SEP]).
@@ -72,7 +66,7 @@ export async function ingest(collection: Collection, inputs: readonly string[], 
   const sources = await resolveInputs(inputs, { jsonl: opts.jsonl });
   const { chunk, note } = chunkOptions(opts, collection.encoder);
   if (chunk) process.stderr.write(`chunking: ${chunk.size} model tokens per chunk, overlap ${chunk.overlap}${note}\n`);
-  const batchSize = positiveInt(opts.batchSize ?? "128", "--batch-size", 1)!;
+  const batchSize = intOption("--batch-size", opts.batchSize ?? "128")!;
   const totalBytes = sources.some((s) => s.path === "-") ? 0 : sources.reduce((a, s) => a + s.bytes, 0);
   const progress = createProgress({ totalBytes });
   const controller = new AbortController();

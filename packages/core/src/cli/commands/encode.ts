@@ -11,6 +11,7 @@ import { ColBERT } from "../../encoder/colbert.js";
 import { MaxsimError } from "../../errors.js";
 import { modelProgress } from "../progress.js";
 import type { EncodeAs } from "../../types.js";
+import { intOption } from "../options.js";
 
 interface EncodeCliOptions {
   model: string;
@@ -25,14 +26,6 @@ interface EncodeCliOptions {
 
 /** Lines per encode call: bounds memory while still giving length sorting room to work. */
 const CHUNK = 1024;
-
-/** Parses a positive integer CLI option. */
-export function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new MaxsimError("INVALID_OPTION", `--${name} must be a positive integer, got ${JSON.stringify(value)}.`);
-  return n;
-}
 
 /** Registers `maxsim encode`. */
 export function registerEncode(program: Command): void {
@@ -52,10 +45,10 @@ export function registerEncode(program: Command): void {
         throw new MaxsimError("INVALID_OPTION", `--as must be "query" or "document", got ${JSON.stringify(opts.as)}.`);
       }
       const as: EncodeAs = opts.as;
-      const batchSize = positiveInt("batch-size", opts.batchSize);
-      const intraOpThreads = positiveInt("threads", opts.threads);
-      const queryLength = positiveInt("query-length", opts.queryLength);
-      const documentLength = positiveInt("document-length", opts.documentLength);
+      const batchSize = intOption("--batch-size", opts.batchSize);
+      const intraOpThreads = intOption("--threads", opts.threads);
+      const queryLength = intOption("--query-length", opts.queryLength);
+      const documentLength = intOption("--document-length", opts.documentLength);
       const model = await ColBERT.fromPretrained(opts.model, {
         onProgress: modelProgress,
         ...(batchSize === undefined ? {} : { batchSize }),

@@ -21,7 +21,7 @@ import { METRIC_NAMES } from "../../eval/metrics.js";
 import { formatTable } from "../../eval/table.js";
 import { ensureFixtures, type FixtureName } from "../../fixtures/ensure.js";
 import { MaxSimIndex } from "../../index/maxsim-index.js";
-import { positiveInt } from "./encode.js";
+import { intOption } from "../options.js";
 
 interface EvalCliOptions {
   model: string;
@@ -75,8 +75,8 @@ export function registerEval(program: Command): void {
     .option("--batch-size <n>", "texts per ONNX run")
     .action(async (opts: EvalCliOptions) => {
       const modes = parseModes(opts.modes);
-      const maxQueries = positiveInt("max-queries", opts.maxQueries);
-      const batchSize = positiveInt("batch-size", opts.batchSize);
+      const maxQueries = intOption("--max-queries", opts.maxQueries);
+      const batchSize = intOption("--batch-size", opts.batchSize);
       const { path, fixture } = await resolveModel(opts.model);
       const encoder = await ColBERT.fromPretrained(path, { onProgress: modelProgress, ...(batchSize === undefined ? {} : { batchSize }) });
       const createIndex = (dim: number) => MaxSimIndex.inMemory({ dim });

@@ -8,6 +8,7 @@ import type { Span } from "../../collection/spans.js";
 import type { Explanation } from "../../collection/types.js";
 import { MaxsimError } from "../../errors.js";
 import { modelProgress } from "../progress.js";
+import { intOption } from "../options.js";
 
 interface SearchCliOptions {
   k: string;
@@ -57,10 +58,8 @@ export function registerSearch(program: Command): void {
     .option("--width <chars>", "snippet width", "240")
     .option("--min-score <s>", "highlight matched tokens with at least this similarity (0–1)", "0.5")
     .action(async (dir: string, query: string, opts: SearchCliOptions) => {
-      const k = Number(opts.k);
-      if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `-k must be a non-negative integer, got ${JSON.stringify(opts.k)}.`);
-      const width = Number(opts.width);
-      if (!Number.isInteger(width) || width < 40) throw new MaxsimError("INVALID_OPTION", `--width must be an integer ≥ 40 (characters), got ${JSON.stringify(opts.width)}.`);
+      const k = intOption("-k", opts.k, 0)!;
+      const width = intOption("--width", opts.width, 40)!;
       const minScore = Number(opts.minScore);
       if (!Number.isFinite(minScore)) throw new MaxsimError("INVALID_OPTION", `--min-score must be a number, got ${JSON.stringify(opts.minScore)}.`);
       const filter = opts.filter === undefined ? undefined : parseFilterJson(opts.filter);
