@@ -63,7 +63,12 @@ export interface CollectionOptions {
   modelOptions?: ColBERTOptions;
   /** Vector codec of the index. @defaultValue the index's default (`"float32"`) */
   codec?: IndexCodec;
-  /** Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed). */
+  /**
+   * Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed,
+   * `autoRetrain`). By default every `addDocuments`/`upsertDocuments` batch that doubles the tokens
+   * the centroids were trained on retrains them, so recall holds as the collection grows; pass
+   * `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
+   */
   indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
 }
 

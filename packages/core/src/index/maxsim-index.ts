@@ -9,7 +9,10 @@
  * Memory holds every vector as float32 (what the codec decodes to), so results do not change when
  * an index is reopened; the codec sets the on-disk size. Small indexes (below `minTrainTokens`
  * tokens) are not trained and `search` is exact on them; the add that crosses the threshold
- * trains centroids and rewrites the segments with centroid ids (and residuals).
+ * trains centroids and rewrites the segments with centroid ids (and residuals). With `autoRetrain`
+ * (the default), the write that brings the tokens added since the last training up to the count
+ * the centroids were trained on retrains them (a doubling rule: total retraining work stays
+ * proportional to the tokens ever added), so recall does not decay as the index grows.
  */
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { checkVectors, type FlatTokens } from "../scoring/flat-tokens.js";
@@ -57,6 +60,14 @@ export interface MaxSimIndexOptions {
   seed?: number;
   /** Free-form JSON stored in the manifest for the index's owner (e.g. the Collection's model id). */
   meta?: Record<string, unknown>;
+  /**
+   * Retrain centroids automatically once the tokens added since the last training reach the
+   * count they were trained on (checked after every add/upsert, retrained in the same exclusive
+   * section through the commit path `compact()` uses). Stored in the index, so it survives
+   * reopening. `false` keeps centroids until an explicit {@link MaxSimIndex.compact}.
+   * @defaultValue true
+   */
+  autoRetrain?: boolean;
 }
 
 /** Options of {@link MaxSimIndex.open}. */
@@ -77,6 +88,8 @@ interface IndexState {
   trainError: number;
   postTokens: number;
   postErrorSum: number;
+  /** Absent in indexes written before the option existed: treated as `true`. */
+  autoRetrain?: boolean;
 }
 
 const STATE_KEY = "maxsimIndex";
@@ -224,6 +237,32 @@ export class MaxSimIndex {
     return this.centroidIndex !== null;
   }
 
+  /**
+   * Tokens the current centroids were trained on (0 while untrained). Grows with each retraining
+   * (automatic, see {@link MaxSimIndexOptions.autoRetrain}, or by {@link MaxSimIndex.compact}).
+   *
+   * @example
+   * ```ts
+   * import { MaxSimIndex, syntheticCorpus } from "@maxsim/core";
+   * const corpus = syntheticCorpus({ docs: 40, dim: 8, docLength: [5, 5], concepts: 8, seed: 1 });
+   * const items = corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) }));
+   * const index = MaxSimIndex.inMemory({ dim: 8, minTrainTokens: 50, centroids: 4 });
+   * await index.add(items.slice(0, 10)); // 50 tokens: trains
+   * await index.add(items.slice(10, 15)); // 25 new tokens: assigned to the existing centroids
+   * console.log(index.trainedTokens, index.tokensSinceTraining); // 50 25
+   * await index.add(items.slice(15, 20)); // 50 since training = 50 trained on: retrains on all 100
+   * console.log(index.trainedTokens, index.tokensSinceTraining); // 100 0
+   * ```
+   */
+  get trainedTokens(): number {
+    return this.centroidIndex === null ? 0 : this.state.trainedTokens;
+  }
+
+  /** Tokens added (or upserted) since the centroids were last trained (0 while untrained). */
+  get tokensSinceTraining(): number {
+    return this.centroidIndex === null ? 0 : this.state.postTokens;
+  }
+
   /** The directory, or `null` in memory. */
   get dir(): string | null {
     return this.store.dir;
@@ -256,7 +295,9 @@ export class MaxSimIndex {
 
   /**
    * Adds documents in one commit. New tokens go to their nearest existing centroids; the add that
-   * brings the index to `minTrainTokens` trains centroids.
+   * brings the index to `minTrainTokens` trains centroids, and (with `autoRetrain`) the add that
+   * brings the tokens added since training up to {@link MaxSimIndex.trainedTokens} retrains them
+   * on everything stored, in a second atomic commit right after the first.
    *
    * @throws MaxsimError `DUPLICATE_ID` (in the batch or already stored: use `upsert`), `INVALID_ID`,
    *   `DIM_MISMATCH`, `INVALID_VECTOR`, `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
@@ -480,6 +521,8 @@ export class MaxSimIndex {
    * Rewrites the segments without deleted rows, trains centroids if the index is big enough and
    * untrained, and retrains them when drift makes recall fall: when tokens added after training
    * reach half the trained count, or their mean quantisation error exceeds the training one by 20%.
+   * (With `autoRetrain`, adds retrain on their own once that count is reached in full; `compact()`
+   * retrains earlier and is the only retraining with `autoRetrain: false`.)
    *
    * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
    * @example
@@ -646,7 +689,15 @@ export class MaxSimIndex {
     this.state = state;
     for (const id of replaced) this.kill(id);
     items.forEach((item, i) => this.append(item.id, vectors.subarray(offsets[i]! * dim, offsets[i + 1]! * dim), codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i]));
-    if (this.centroidIndex === null && this.liveTokens >= this.state.minTrainTokens) await this.rewrite(true);
+    const st = this.state;
+    if (this.centroidIndex === null) {
+      if (this.liveTokens >= st.minTrainTokens) await this.rewrite(true);
+    } else if (st.autoRetrain !== false && st.trainedTokens > 0 && st.postTokens >= st.trainedTokens) {
+      // Doubling rule: each retraining on T tokens follows ≥ T added ones, so the total
+      // retraining work is O(tokens ever added). A crash between the two commits leaves the
+      // added documents committed under the old centroids (a consistent state).
+      await this.rewrite(true);
+    }
   }
 
   /**
@@ -921,6 +972,7 @@ function initialState(options: MaxSimIndexOptions): IndexState {
     trainError: 0,
     postTokens: 0,
     postErrorSum: 0,
+    autoRetrain: options.autoRetrain ?? true,
   };
 }
 

@@ -90,6 +90,26 @@ describe("Collection in memory", () => {
     await c.close();
   });
 
+  it("addDocuments batches retrain the index centroids as the collection doubles (autoRetrain: false keeps them)", async () => {
+    const rng = new Prng(17);
+    const docs = Array.from({ length: 48 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 6 }, () => LEXICON[Math.floor(rng.uniform() * LEXICON.length)]!.key).join(" ") }));
+    for (const autoRetrain of [true, false]) {
+      const c = await Collection.create(null, { model: encoder, indexOptions: { minTrainTokens: 40, centroids: 8, autoRetrain } });
+      const trained: number[] = [];
+      await c.addDocuments(docs, { batchSize: 4, onBatch: () => trained.push(c.index.trainedTokens) });
+      const distinct = [...new Set(trained.filter((t) => t > 0))];
+      if (autoRetrain) {
+        expect(distinct.length).toBeGreaterThanOrEqual(3);
+        distinct.slice(1).forEach((t, i) => expect(t).toBeGreaterThanOrEqual(2 * distinct[i]!));
+        expect(c.index.tokensSinceTraining).toBeLessThan(c.index.trainedTokens);
+      } else {
+        expect(distinct).toHaveLength(1);
+        expect(c.index.tokensSinceTraining).toBeGreaterThan(c.index.trainedTokens);
+      }
+      await c.close();
+    }
+  });
+
   it("deleteWhere deletes exactly the matching documents (and refuses {}); findIds sees writes", async () => {
     const c = await Collection.create(null, { model: encoder });
     await c.addDocuments([

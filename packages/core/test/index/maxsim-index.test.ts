@@ -172,6 +172,81 @@ describe("MaxSimIndex approximate search (PLAID)", () => {
   });
 });
 
+describe("MaxSimIndex automatic retraining (doubling rule)", () => {
+  // 1,600 documents (≈ 21k tokens) over 512 concepts, added 80 at a time after training on ≈ 1k tokens.
+  const grown = syntheticCorpus({ docs: 1600, dim: 32, docLength: [6, 20], concepts: 512, seed: 5 });
+  const grownItems: IndexItem[] = grown.ids.map((id, i) => ({ id, embeddings: grown.doc(i) }));
+  const grownQueries = grown.queries(40, 12, 9);
+  const opts = { dim: 32, minTrainTokens: 1000 };
+  async function recallAt10(index: MaxSimIndex): Promise<number> {
+    let r = 0;
+    for (const q of grownQueries) {
+      const truth = new Set((await index.searchExact(q, { k: 10 })).map((h) => h.id));
+      r += (await index.search(q, { k: 10 })).filter((h) => truth.has(h.id)).length / 10;
+    }
+    return r / grownQueries.length;
+  }
+  async function growIn80s(index: MaxSimIndex, watch: (trained: number) => void = () => undefined): Promise<void> {
+    for (let i = 0; i < grownItems.length; i += 80) {
+      await index.add(grownItems.slice(i, i + 80));
+      watch(index.trainedTokens);
+    }
+  }
+
+  it("retrains when the tokens added since training reach the trained count; recall matches a fresh build", async () => {
+    const fresh = MaxSimIndex.inMemory(opts);
+    await fresh.add(grownItems);
+    expect(fresh.trainedTokens).toBe(grown.offsets[grown.ids.length]);
+    const freshRecall = await recallAt10(fresh);
+
+    const auto = MaxSimIndex.inMemory(opts);
+    const trainedCounts: number[] = [];
+    await growIn80s(auto, (t) => {
+      if (t !== trainedCounts.at(-1)) trainedCounts.push(t);
+    });
+    // Trained once at ≥ 1000 tokens, then retrained each time the corpus (at least) doubled.
+    expect(trainedCounts[0]).toBeGreaterThanOrEqual(1000);
+    expect(trainedCounts.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < trainedCounts.length; i++) expect(trainedCounts[i]!).toBeGreaterThanOrEqual(2 * trainedCounts[i - 1]!);
+    expect(auto.tokensSinceTraining).toBeLessThan(auto.trainedTokens);
+    const autoRecall = await recallAt10(auto);
+    expect(autoRecall).toBeGreaterThanOrEqual(freshRecall - 0.01);
+
+    // autoRetrain: false keeps the first centroids; recall decays until compact() retrains.
+    const manual = MaxSimIndex.inMemory({ ...opts, autoRetrain: false });
+    await growIn80s(manual);
+    const first = trainedCounts[0]!;
+    expect(manual.trainedTokens).toBe(first);
+    expect(manual.tokensSinceTraining).toBe(grown.offsets[grown.ids.length]! - first);
+    const manualRecall = await recallAt10(manual);
+    expect(manualRecall).toBeLessThan(autoRecall - 0.05);
+    await manual.compact();
+    expect(manual.trainedTokens).toBe(fresh.trainedTokens);
+    expect(await recallAt10(manual)).toBeGreaterThanOrEqual(freshRecall - 0.01);
+  });
+
+  it("the setting is stored: a reopened index keeps autoRetrain: false, and a retraining add reopens intact", async () => {
+    for (const autoRetrain of [false, true]) {
+      const dir = await tempDir();
+      const index = await MaxSimIndex.create(dir, { ...opts, autoRetrain });
+      await index.add(grownItems.slice(0, 100)); // trains
+      const trained = index.trainedTokens;
+      await index.close();
+      const reopened = await MaxSimIndex.open(dir);
+      await reopened.add(grownItems.slice(100, 400)); // ≥ 3× the trained tokens
+      expect(reopened.trainedTokens > trained).toBe(autoRetrain);
+      const snapshot = await Promise.all(grownQueries.slice(0, 5).map((q) => reopened.search(q, { k: 10 })));
+      const trainedNow = reopened.trainedTokens;
+      await reopened.close();
+      const again = await MaxSimIndex.open(dir);
+      expect(again.size).toBe(400);
+      expect(again.trainedTokens).toBe(trainedNow);
+      for (const [qi, q] of grownQueries.slice(0, 5).entries()) expect(await again.search(q, { k: 10 })).toEqual(snapshot[qi]);
+      await again.close();
+    }
+  });
+});
+
 describe("MaxSimIndex persistence", () => {
   it("reopens with the same documents, payloads and results (float32, float16, residual-2)", async () => {
     for (const codec of ["float32", "float16", "residual-2"] as const) {
