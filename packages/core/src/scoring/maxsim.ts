@@ -28,7 +28,8 @@ export interface TokenMatchScore {
  * import { maxsimScore } from "@maxsim/core";
  * const q = { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 };
  * const d = { data: new Float32Array([1, 0, 0.5, 0.5]), length: 2, dim: 2 };
- * console.log(maxsimScore(q, d)); // 1.5  (1 from d[0] for q[0], 0.5 from d[1] for q[1])
+ * // 1 from d[0] for q[0], 0.5 from d[1] for q[1]:
+ * console.log(maxsimScore(q, d)); // 1.5
  * ```
  */
 export function maxsimScore(query: TokenVectors, doc: TokenVectors): number {
