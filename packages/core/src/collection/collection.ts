@@ -333,6 +333,19 @@ export class Collection {
    * @param options - `onProgress(done, total)`, `onBatch`, `signal`, `batchSize` (64)
    * @returns the ids, in input order
    * @throws MaxsimError `DUPLICATE_ID` when an id exists or repeats, `INVALID_INPUT`, `INVALID_ID`, `ABORTED`
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * const progress: string[] = [];
+   * const ids = await c.addDocuments(
+   *   [{ id: "fr", text: "Le chat dort.", metadata: { lang: "fr" } }, { id: "de", text: "Der Hund bellt." }, { text: "Il pleut." }],
+   *   { batchSize: 2, onProgress: (done, total) => progress.push(`${done}/${total}`) },
+   * );
+   * console.log(ids.slice(0, 2), progress, c.size); // [ 'fr', 'de' ] [ '2/3', '3/3' ] 3
+   * await c.close();
+   * ```
    */
   async addDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
     return this.#write(docs, options, false);
@@ -343,6 +356,18 @@ export class Collection {
    *
    * @returns the ids, in input order
    * @throws MaxsimError `DUPLICATE_ID` when an id repeats within the call, `INVALID_INPUT`, `ABORTED`
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "a", text: "Le chat dort." }]);
+   * await c.upsertDocuments([{ id: "a", text: "Der Hund bellt.", metadata: { v: 2 } }, { id: "b", text: "Il pleut." }]);
+   * const [a] = await c.getDocuments(["a"]);
+   * console.log(c.size, a!.text, a!.metadata); // 2 Der Hund bellt. { v: 2 }
+   * console.log((await c.query("dog", { k: 1 }))[0]!.id); // a
+   * await c.close();
+   * ```
    */
   async upsertDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
     return this.#write(docs, options, true);
@@ -352,6 +377,15 @@ export class Collection {
    * Deletes documents by id; unknown ids are ignored.
    *
    * @returns how many documents were deleted
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "a", text: "Le chat dort." }, { id: "b", text: "Der Hund bellt." }]);
+   * console.log(await c.deleteDocuments(["a", "unknown"]), [...c.ids()]); // 1 [ 'b' ]
+   * await c.close();
+   * ```
    */
   async deleteDocuments(ids: readonly string[]): Promise<number> {
     this.#check();
@@ -502,6 +536,16 @@ export class Collection {
    * {@link query} for several queries, encoded in one batch.
    *
    * @returns one result list per query, in input order
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé." }, { id: "de", text: "Der Hund bellt laut." }]);
+   * const [cat, dog] = await c.queryBatch(["cat", "dog"], { k: 1 });
+   * console.log(cat![0]!.id, dog![0]!.id); // fr de
+   * await c.close();
+   * ```
    */
   async queryBatch(texts: readonly string[], options: QueryOptions = {}): Promise<QueryResult[][]> {
     this.#check();
