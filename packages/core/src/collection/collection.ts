@@ -260,6 +260,37 @@ export class Collection {
     return this.#index;
   }
 
+  /**
+   * Moves a collection opened with `readOnly` to the newest committed snapshot (documents another
+   * process or collection added, upserted or deleted since), see {@link MaxSimIndex.refresh}.
+   * A writable collection is always current and returns `false`.
+   *
+   * @returns `true` when a newer snapshot was adopted
+   * @throws MaxsimError `INDEX_STALE` (a busy writer outran several reloads: call again later), `INDEX_CLOSED`
+   * @example
+   * ```ts
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const dir = join(await mkdtemp(join(tmpdir(), "maxsim-")), "notes");
+   * const writer = await Collection.create(dir, { model: (await ensureFixtures()).multilingual });
+   * await writer.addDocuments([{ id: "a", text: "Le chat dort.", metadata: { lang: "fr" } }]);
+   * const reader = await Collection.open(dir, { readOnly: true, model: writer.encoder });
+   * await writer.addDocuments([{ id: "b", text: "Der Hund bellt.", metadata: { lang: "de" } }]);
+   * console.log(reader.size, await reader.refresh(), reader.size); // 1 true 2
+   * console.log(reader.findIds({ lang: "de" })); // ["b"]
+   * await reader.close();
+   * await writer.close();
+   * ```
+   */
+  async refresh(): Promise<boolean> {
+    const changed = await this.#index.refresh();
+    if (changed) this.#metadata = undefined; // rebuilt from the new snapshot on the next filter
+    return changed;
+  }
+
   /** True when a document with this id is stored. */
   has(id: string): boolean {
     return this.#index.has(id);

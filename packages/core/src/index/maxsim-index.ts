@@ -96,6 +96,8 @@ const STATE_KEY = "maxsimIndex";
 const CODECS: readonly IndexCodec[] = ["float32", "float16", "residual-2", "residual-4"];
 const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
+/** Loads of a snapshot retried when a writer garbage-collects it mid-load (`INDEX_STALE`). */
+const STALE_RETRIES = 5;
 
 function residualBits(codec: IndexCodec): 2 | 4 | null {
   return codec === "residual-2" ? 2 : codec === "residual-4" ? 4 : null;
@@ -127,7 +129,7 @@ export class MaxSimIndex {
   private slotIds: string[] = [];
   private alive = new Uint8Array(0);
   private payloads: unknown[] = [];
-  private readonly idToSlot = new Map<string, number>();
+  private idToSlot = new Map<string, number>();
   private liveTokens = 0;
   private liveCount = 0;
   private flatCache: FlatTokens | null = null;
@@ -135,6 +137,12 @@ export class MaxSimIndex {
   private quantizer: ResidualQuantizer | null = null;
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Manifest generation the in-memory state was loaded from (readers; see `refresh`). */
+  private loadedGeneration: number;
+  /** Searches in flight, and the swap of a refresh waiting for them to finish. */
+  private reads = 0;
+  private readsDrained: (() => void) | null = null;
+  private swapPending: Promise<void> | null = null;
 
   private constructor(
     private readonly store: IndexStore,
@@ -145,6 +153,7 @@ export class MaxSimIndex {
     this.state = state;
     this.data = new Float32Array(1024 * this.dim);
     this.offsets = new Int32Array(1024);
+    this.loadedGeneration = store.manifest.generation;
   }
 
   /**
@@ -208,17 +217,49 @@ export class MaxSimIndex {
   static async open(dir: string, options: MaxSimIndexOpenOptions = {}): Promise<MaxSimIndex> {
     const store = await IndexStore.open(dir, { readOnly: options.readOnly ?? false });
     try {
-      const state = store.manifest.meta[STATE_KEY] as IndexState | undefined;
-      if (state?.format !== 1 || !CODECS.includes(state.codec)) {
-        throw new MaxsimError("INVALID_OPTION", `${dir} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
-      }
-      const index = new MaxSimIndex(store, { ...state });
-      await index.load();
-      return index;
+      return (await MaxSimIndex.loadNewest(store, null))!;
     } catch (error) {
       await store.close();
       throw error;
     }
+  }
+
+  /**
+   * Moves a read-only index to the newest committed snapshot (what a writer in this or another
+   * process committed since it was opened or last refreshed): reloads it, then swaps it in at once
+   * — searches already running finish on the old snapshot, later ones see the new one, never a mix.
+   * A writer always holds its newest state: `refresh()` returns `false` there.
+   *
+   * @returns `true` when a newer snapshot was adopted, `false` when there was none
+   * @throws MaxsimError `INDEX_STALE` when a writer garbage-collected each newer snapshot before it
+   *   could be read, several times in a row (call `refresh()` again later), `INDEX_CLOSED`,
+   *   {@link IndexCorruptError}, `IO_ERROR`
+   * @example
+   * ```ts
+   * import { MaxSimIndex } from "@maxsim/core";
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const dir = join(mkdtempSync(join(tmpdir(), "maxsim-")), "idx");
+   * const writer = await MaxSimIndex.create(dir, { dim: 2 });
+   * await writer.add([{ id: "a", embeddings: v([1, 0]) }]);
+   * const reader = await MaxSimIndex.open(dir, { readOnly: true });
+   * await writer.add([{ id: "b", embeddings: v([0, 1]) }]);
+   * console.log(reader.size, await reader.refresh(), reader.size, await reader.refresh()); // 1 true 2 false
+   * console.log(JSON.stringify(await reader.search(v([0, 1]), { k: 1 }))); // [{"id":"b","score":1}]
+   * await reader.close();
+   * await writer.close();
+   * ```
+   */
+  refresh(): Promise<boolean> {
+    if (!this.store.readOnly && !this.closed) return Promise.resolve(false);
+    return this.exclusive(async () => {
+      const fresh = await MaxSimIndex.loadNewest(this.store, this.loadedGeneration);
+      if (fresh === null) return false;
+      await this.swapIn(fresh);
+      return true;
+    });
   }
 
   /** Number of live documents. */
@@ -362,7 +403,11 @@ export class MaxSimIndex {
    * console.log(JSON.stringify(await index.searchExact(v([1, 0]), { k: 10, filter: new Set(["b"]) }))); // [{"id":"b","score":0.5}]
    * ```
    */
-  async searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
+  searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
+    return this.read(() => this.searchExactNow(query, options));
+  }
+
+  private async searchExactNow(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
     this.checkSearch(query, options.k);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return [];
@@ -394,7 +439,11 @@ export class MaxSimIndex {
    * console.log(first![0]!.id, second![0]!.id); // a a
    * ```
    */
-  async searchExactBatch(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
+  searchExactBatch(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
+    return this.read(() => this.searchExactBatchNow(queries, options));
+  }
+
+  private async searchExactBatchNow(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
     for (const q of queries) this.checkSearch(q, options.k);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return queries.map(() => []);
@@ -432,12 +481,16 @@ export class MaxSimIndex {
    * console.log(JSON.stringify(await index.search(v([1, 0], [0, 1]), { k: 10 }))); // [{"id":"a","score":2},{"id":"b","score":1}]
    * ```
    */
-  async search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
+  search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
+    return this.read(() => this.searchNow(query, options));
+  }
+
+  private async searchNow(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
     this.checkSearch(query, options.k);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return [];
     const centroids = this.centroidIndex;
-    if (centroids === null) return this.searchExact(query, options);
+    if (centroids === null) return this.searchExactNow(query, options);
     const accept = this.acceptor(options.filter);
     let matchCount = this.liveCount;
     if (options.filter !== undefined) {
@@ -446,7 +499,7 @@ export class MaxSimIndex {
       if (matching.length <= threshold || matching.length <= options.k) return this.scoreSlots(query, matching, options.k);
       matchCount = matching.length;
     } else if (options.k >= this.liveCount) {
-      return this.searchExact(query, options); // k ≥ size: every document, exactly
+      return this.searchExactNow(query, options); // k ≥ size: every document, exactly
     }
     const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
     const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
@@ -454,7 +507,7 @@ export class MaxSimIndex {
     const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
     throwIfAborted(options.signal);
     // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
-    if (candidates.length < Math.min(options.k, matchCount)) return this.searchExact(query, options);
+    if (candidates.length < Math.min(options.k, matchCount)) return this.searchExactNow(query, options);
     if (candidates.length <= Math.max(rescore, options.k)) return this.scoreSlots(query, candidates, options.k);
     // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
     const sims = await centroids.centroidSimilarities(query);
@@ -484,7 +537,11 @@ export class MaxSimIndex {
    * console.log(JSON.stringify(await index.rerank(v([1, 0]), ["b", "a"], { k: 1 }))); // [{"id":"a","score":1}]
    * ```
    */
-  async rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
+  rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
+    return this.read(() => this.rerankNow(query, ids, options));
+  }
+
+  private async rerankNow(query: TokenVectors, ids: readonly string[], options: { k?: number }): Promise<SearchHit[]> {
     const unique = [...new Set(ids)];
     this.checkSearch(query, options.k ?? Math.max(1, unique.length));
     const slots = unique.map((id) => {
@@ -571,6 +628,77 @@ export class MaxSimIndex {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Loads the store's newest snapshot into a new index over the same store, or returns `null`
+   * when it is still generation `known`. A load that hits `INDEX_STALE` (a writer garbage-collected
+   * the snapshot's files meanwhile) moves the store to the newest manifest and loads again.
+   */
+  private static async loadNewest(store: IndexStore, known: number | null): Promise<MaxSimIndex | null> {
+    for (let attempt = 0; ; attempt++) {
+      if (known !== null || attempt > 0) await store.refresh();
+      if (store.manifest.generation === known) return null;
+      const state = store.manifest.meta[STATE_KEY] as IndexState | undefined;
+      if (state?.format !== 1 || !CODECS.includes(state.codec)) {
+        throw new MaxsimError("INVALID_OPTION", `${store.dir ?? "The store"} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
+      }
+      const index = new MaxSimIndex(store, { ...state });
+      try {
+        await index.load();
+        return index;
+      } catch (error) {
+        if (!(MaxsimError.isInstance(error) && error.code === "INDEX_STALE") || !store.readOnly) throw error;
+        if (attempt + 1 >= STALE_RETRIES) {
+          throw new MaxsimError(
+            "INDEX_STALE",
+            `${store.dir ?? "The index"} changed faster than it could be loaded: a writer garbage-collected ${STALE_RETRIES} snapshots in a row while they were read. Call refresh() (or open) again when the writer commits less often.`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  }
+
+  /** Takes over the in-memory state of `fresh` (same store), once no search is running. */
+  private async swapIn(fresh: MaxSimIndex): Promise<void> {
+    let release!: () => void;
+    this.swapPending = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.reads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+      this.readsDrained = null;
+      // One synchronous block: no search can observe a mix of both snapshots.
+      this.state = fresh.state;
+      this.data = fresh.data;
+      this.tokens = fresh.tokens;
+      this.offsets = fresh.offsets;
+      this.slots = fresh.slots;
+      this.codes = fresh.codes;
+      this.slotIds = fresh.slotIds;
+      this.alive = fresh.alive;
+      this.payloads = fresh.payloads;
+      this.idToSlot = fresh.idToSlot;
+      this.liveTokens = fresh.liveTokens;
+      this.liveCount = fresh.liveCount;
+      this.centroidIndex = fresh.centroidIndex;
+      this.quantizer = fresh.quantizer;
+      this.flatCache = null;
+      this.loadedGeneration = fresh.loadedGeneration;
+    } finally {
+      this.swapPending = null;
+      release();
+    }
+  }
+
+  /** Runs a search; a pending snapshot swap first (searches started earlier finish before it). */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.swapPending !== null) await this.swapPending;
+    this.reads++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.reads === 0) this.readsDrained?.();
+    }
+  }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
