@@ -1,7 +1,8 @@
 // MaxSimIndex.refresh(): read-only indexes adopt what a writer (same process or a child process)
 // committed since they were opened, on real index directories.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import fsp, { mkdtemp, readdir, rm } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -142,6 +143,60 @@ describe("MaxSimIndex.refresh", () => {
     expect((await reader.search(unit(1), { k: 1 }))[0]).toEqual({ id: "child-0", score: 1 });
     expect(await reader.refresh()).toBe(false);
     await reader.close();
+  });
+
+  it("a writer garbage-collecting the snapshot being reloaded → refresh() retries from the newest manifest; endlessly → INDEX_STALE, and a later refresh() recovers", async () => {
+    const dir = freshDir();
+    const corpus = syntheticCorpus({ docs: 60, dim: 8, docLength: [4, 6], concepts: 8, seed: 9 });
+    const items = corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) }));
+    const writer = await MaxSimIndex.create(dir, { dim: 8 });
+    await writer.add(items.slice(0, 5));
+    const reader = await MaxSimIndex.open(dir, { readOnly: true });
+    let next = 5;
+    // Rewrites every segment and commits twice more: the files of the snapshot being read are deleted.
+    const collect = async (): Promise<void> => {
+      await writer.compact();
+      await writer.add(items.slice(next, next + 1));
+      await writer.add(items.slice(next + 1, next + 2));
+      next += 2;
+    };
+    // The store reads segments with fs/promises readFile: run the writer's commits just before a read.
+    const original = fsp.readFile;
+    let interfere = 0;
+    fsp.readFile = (async (...args: Parameters<typeof original>) => {
+      if (interfere > 0 && String(args[0]).includes("seg-")) {
+        interfere--;
+        await collect();
+      }
+      return original(...args);
+    }) as typeof original;
+    syncBuiltinESMExports();
+    try {
+      await writer.add(items.slice(next, next + 5));
+      next += 5;
+      interfere = 1; // once: the retry loads the newest snapshot
+      expect(await reader.refresh()).toBe(true);
+      expect(interfere).toBe(0);
+      expect([...reader.ids()]).toEqual([...writer.ids()]);
+      expect(reader.size).toBe(12);
+      await writer.add(items.slice(next, next + 1));
+      next += 1;
+      interfere = 100; // every load: bounded retries, then a typed error with the fix
+      const error = await reader.refresh().catch((e: unknown) => e);
+      expect(MaxsimError.isInstance(error) && error.code).toBe("INDEX_STALE");
+      expect((error as Error).message).toMatch(/garbage-collected 5 snapshots in a row.*Call refresh\(\) \(or open\) again/);
+      expect(interfere).toBe(95);
+      expect(reader.size).toBe(12); // the old snapshot is still served, whole
+      const [query] = corpus.queries(1, 4, 2) as [TokenVectors];
+      expect((await reader.searchExact(query, { k: 20 })).length).toBe(12);
+    } finally {
+      fsp.readFile = original;
+      syncBuiltinESMExports();
+    }
+    expect(await reader.refresh()).toBe(true); // the store had moved on already: memory catches up
+    expect([...reader.ids()]).toEqual([...writer.ids()]);
+    expect(reader.size).toBe(23);
+    await Promise.all([reader.close(), writer.close()]);
   });
 
   it("in memory, refresh() is a no-op (the index is its own writer)", async () => {
