@@ -1,4 +1,5 @@
 /** Small numeric helpers shared by the core tests. */
+import type { TokenVectors } from "../src/types.js";
 
 /** Deterministic PRNG (mulberry32) so failures reproduce: same seed, same stream of [0, 1) values. */
 export function rng(seed: number): () => number {
@@ -21,4 +22,22 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     bb += b[i]! * b[i]!;
   }
   return ab / Math.sqrt(aa * bb);
+}
+
+/**
+ * MaxSim straight from its definition, Σ_i max_j Σ_k q[i,k]·d[j,k], in plain loops: the
+ * reference every kernel and index result is checked against.
+ */
+export function naiveMaxSim(q: TokenVectors, d: TokenVectors): number {
+  let total = 0;
+  for (let i = 0; i < q.length; i++) {
+    let best = -Infinity;
+    for (let j = 0; j < d.length; j++) {
+      let s = 0;
+      for (let k = 0; k < q.dim; k++) s += q.data[i * q.dim + k]! * d.data[j * d.dim + k]!;
+      best = Math.max(best, s);
+    }
+    total += best;
+  }
+  return total;
 }

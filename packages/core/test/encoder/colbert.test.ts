@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { naiveMaxSim as maxsim } from "../helpers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { buildBertLikeModel, decodeProbeVector, ensureFixtures, type FixturePaths } from "../../src/fixtures/index.js";
@@ -37,19 +38,6 @@ function maxDiff(a: TokenEmbeddings, b: TokenEmbeddings): number {
   return m;
 }
 
-function maxsim(q: TokenEmbeddings, d: TokenEmbeddings): number {
-  let total = 0;
-  for (let i = 0; i < q.length; i++) {
-    let best = -Infinity;
-    for (let j = 0; j < d.length; j++) {
-      let s = 0;
-      for (let k = 0; k < q.dim; k++) s += q.data[i * q.dim + k]! * d.data[j * d.dim + k]!;
-      best = Math.max(best, s);
-    }
-    total += best;
-  }
-  return total;
-}
 
 const DOCS = [
   "The cat sleeps on the warm mat.",

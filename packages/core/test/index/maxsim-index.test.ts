@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { naiveMaxSim as naive } from "../helpers.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { MaxSimIndex, type IndexItem } from "../../src/index/maxsim-index.js";
 import { IndexCorruptError } from "../../src/errors.js";
@@ -19,20 +20,6 @@ async function tempDir(): Promise<string> {
   return join(d, "idx");
 }
 
-/** Naive MaxSim: Σ_i max_j q_i·d_j, straight from the definition. */
-function naive(q: TokenVectors, d: TokenVectors): number {
-  let total = 0;
-  for (let i = 0; i < q.length; i++) {
-    let best = -Infinity;
-    for (let j = 0; j < d.length; j++) {
-      let s = 0;
-      for (let k = 0; k < q.dim; k++) s += q.data[i * q.dim + k]! * d.data[j * d.dim + k]!;
-      best = Math.max(best, s);
-    }
-    total += best;
-  }
-  return total;
-}
 
 /** Brute-force top-k over `docs` with the index's ordering (score desc, id asc). */
 function bruteForce(q: TokenVectors, docs: Map<string, TokenVectors>, k: number, keep: (id: string) => boolean = () => true): SearchHit[] {

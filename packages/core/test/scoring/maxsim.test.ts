@@ -1,3 +1,4 @@
+import { naiveMaxSim as naive } from "../helpers.js";
 import { describe, expect, it } from "vitest";
 import { maxsimExplain, maxsimScore } from "../../src/scoring/maxsim.js";
 import { scoreFlatJs } from "../../src/scoring/js-kernel.js";
@@ -7,20 +8,6 @@ import { syntheticCorpus } from "../../src/index/synthetic.js";
 import { MaxsimError } from "../../src/errors.js";
 import type { TokenVectors } from "../../src/types.js";
 
-/** The definition, written as plainly as possible: Σ_i max_j Σ_k q[i,k]·d[j,k]. */
-function naive(q: TokenVectors, d: TokenVectors): number {
-  let total = 0;
-  for (let i = 0; i < q.length; i++) {
-    let best = -Infinity;
-    for (let j = 0; j < d.length; j++) {
-      let s = 0;
-      for (let k = 0; k < q.dim; k++) s += q.data[i * q.dim + k]! * d.data[j * d.dim + k]!;
-      best = Math.max(best, s);
-    }
-    total += best;
-  }
-  return total;
-}
 
 const tv = (rows: number[][]): TokenVectors => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: rows[0]!.length });
 
