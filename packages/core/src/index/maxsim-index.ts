@@ -137,8 +137,9 @@ export class MaxSimIndex {
   private quantizer: ResidualQuantizer | null = null;
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Manifest generation the in-memory state was loaded from (readers; see `refresh`). */
+  /** Manifest generation and meta the in-memory state was loaded from (readers; see `refresh`). */
   private loadedGeneration: number;
+  private loadedMeta: Record<string, unknown>;
   /** Searches in flight, and the swap of a refresh waiting for them to finish. */
   private reads = 0;
   private readsDrained: (() => void) | null = null;
@@ -154,6 +155,7 @@ export class MaxSimIndex {
     this.data = new Float32Array(1024 * this.dim);
     this.offsets = new Int32Array(1024);
     this.loadedGeneration = store.manifest.generation;
+    this.loadedMeta = store.manifest.meta;
   }
 
   /**
@@ -269,7 +271,8 @@ export class MaxSimIndex {
 
   /** Owner metadata from the manifest (everything but the index's own state). */
   get meta(): Record<string, unknown> {
-    const { [STATE_KEY]: _state, ...rest } = this.store.manifest.meta;
+    // A reader's store moves to the next manifest before its snapshot is swapped in (refresh).
+    const { [STATE_KEY]: _state, ...rest } = this.store.readOnly ? this.loadedMeta : this.store.manifest.meta;
     return rest;
   }
 
@@ -683,6 +686,7 @@ export class MaxSimIndex {
       this.quantizer = fresh.quantizer;
       this.flatCache = null;
       this.loadedGeneration = fresh.loadedGeneration;
+      this.loadedMeta = fresh.loadedMeta;
     } finally {
       this.swapPending = null;
       release();

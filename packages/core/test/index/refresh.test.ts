@@ -63,6 +63,11 @@ describe("MaxSimIndex.refresh", () => {
       { id: "b", score: 1 },
       { id: "c", score: 0 },
     ]);
+    // Owner metadata follows the snapshot too.
+    await writer.setMeta({ owner: "v2" });
+    expect(reader.meta).toEqual({});
+    expect(await reader.refresh()).toBe(true);
+    expect(reader.meta).toEqual({ owner: "v2" });
     // A writer is always current.
     expect(await writer.refresh()).toBe(false);
     await reader.close();
