@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { expect } from "vitest";
 import { defaultFixturesDir } from "../packages/core/src/fixtures/ensure.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -158,4 +159,15 @@ export function outcomes(snippets: Snippet[], printed: string[][], compare: (lin
     got: printed.map((lines, n) => ({ where: snippets[n]?.where ?? `extra output ${n}`, printed: lines.map(compare) })),
     want: snippets.map((s) => ({ where: s.where, printed: s.expected.map(compare) })),
   };
+}
+
+/**
+ * The assertion every documentation test makes: `snippets` run in one child process with nothing
+ * on stderr, and each prints exactly what its comments promise (lines mapped by `compare` first).
+ */
+export async function expectSnippetsPrint(snippets: Snippet[], packageDir: string, compare?: (line: string) => string): Promise<void> {
+  const { printed, stderr } = await runSnippets(snippets, packageDir);
+  expect(stderr).toBe("");
+  const { got, want } = outcomes(snippets, printed, compare);
+  expect(got).toEqual(want);
 }

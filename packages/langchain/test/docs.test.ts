@@ -4,7 +4,7 @@
 // The runner is shared with @maxsim/llamaindex: test/doc-snippets.ts at the repository root.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { outcomes, readmeSnippets, runSnippets, tsdocSnippets } from "../../../test/doc-snippets.js";
+import { expectSnippetsPrint, readmeSnippets, tsdocSnippets } from "../../../test/doc-snippets.js";
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
 const tsdoc = tsdocSnippets(fileURLToPath(new URL("../src/", import.meta.url)));
@@ -22,9 +22,6 @@ describe("documentation code of @maxsim/langchain", () => {
 
   it("runs offline and prints what its comments say", async () => {
     const all = [...tsdoc, ...readme];
-    const { printed, stderr } = await runSnippets(all, pkg);
-    expect(stderr).toBe("");
-    const { got, want } = outcomes(all, printed);
-    expect(got).toEqual(want);
+    await expectSnippetsPrint(all, pkg);
   });
 });

@@ -3,7 +3,7 @@
 // Runner shared by every package: test/doc-snippets.ts at the repository root.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { outcomes, runSnippets, tsdocSnippets } from "../../../../test/doc-snippets.js";
+import { expectSnippetsPrint, tsdocSnippets } from "../../../../test/doc-snippets.js";
 
 const pkg = fileURLToPath(new URL("../..", import.meta.url));
 const src = (path: string): string => fileURLToPath(new URL(`../../src/${path}`, import.meta.url));
@@ -16,9 +16,6 @@ describe("encoder and model TSDoc examples", () => {
   });
 
   it("run and print what their comments say", async () => {
-    const { printed, stderr } = await runSnippets(all, pkg);
-    expect(stderr).toBe("");
-    const { got, want } = outcomes(all, printed);
-    expect(got).toEqual(want);
+    await expectSnippetsPrint(all, pkg);
   });
 });
