@@ -1,4 +1,5 @@
 /** The encoder contract that Collection, rerank and eval depend on (see ARCHITECTURE.md). */
+import type { ColbertConfig } from "../model/types.js";
 import type { EncodeAs, TokenEmbeddings } from "../types.js";
 
 /** Options of one encode call. */
@@ -39,27 +40,30 @@ export interface ColBERTOptions {
 }
 
 /** The resolved model configuration, JSON-serialisable (what `maxsim info` prints). */
-export interface ModelInfo {
+export interface ModelInfo
+  extends Pick<
+    ColbertConfig,
+    | "queryPrefix"
+    | "documentPrefix"
+    | "queryPrefixId"
+    | "documentPrefixId"
+    | "queryLength"
+    | "documentLength"
+    | "doQueryExpansion"
+    | "attendToExpansionTokens"
+    | "doLowerCase"
+    | "skiplistWords"
+  > {
   modelId: string;
   /** Directory the model files were read from. */
   dir: string;
   layout: string;
   /** ONNX file in use (or `"<in-memory>"`). */
   onnx: string;
-  queryPrefix: string;
-  documentPrefix: string;
-  queryPrefixId: number | null;
-  documentPrefixId: number | null;
-  queryLength: number;
-  documentLength: number;
-  doQueryExpansion: boolean;
-  attendToExpansionTokens: boolean;
   /** Id that pads queries under expansion (mask, else EOS, else pad token) and pads batches. */
   expansionTokenId: number;
   expansionToken: string | null;
   paddingSide: "left" | "right";
-  doLowerCase: boolean;
-  skiplistWords: string[];
   skiplistIds: number[];
   dim: number;
   /** Inputs the ONNX session declares (and that are fed). */
