@@ -100,6 +100,24 @@ export function checkConfig(config: ColbertConfig, file: string): ColbertConfig 
 }
 
 /**
+ * The fields PyLate writes under the same names in `onnx_config.json` and
+ * `config_sentence_transformers.json`, with PyLate's defaults for absent ones.
+ */
+function pylateFields(j: Record<string, unknown>, file: string) {
+  const doQueryExpansion = field<boolean>(j, "do_query_expansion", "bool", file) ?? PYLATE_DEFAULTS.doQueryExpansion;
+  return {
+    queryPrefix: field<string>(j, "query_prefix", "string", file) ?? PYLATE_DEFAULTS.queryPrefix,
+    documentPrefix: field<string>(j, "document_prefix", "string", file) ?? PYLATE_DEFAULTS.documentPrefix,
+    queryLength: field<number>(j, "query_length", "int", file) ?? PYLATE_DEFAULTS.queryLength,
+    documentLength: field<number>(j, "document_length", "int", file) ?? PYLATE_DEFAULTS.documentLength,
+    doQueryExpansion,
+    // PyLate turns attention to expansion tokens off when there is no expansion.
+    attendToExpansionTokens: doQueryExpansion && (field<boolean>(j, "attend_to_expansion_tokens", "bool", file) ?? PYLATE_DEFAULTS.attendToExpansionTokens),
+    skiplistWords: field<string[]>(j, "skiplist_words", "stringArray", file) ?? [...PYTHON_PUNCTUATION],
+  };
+}
+
+/**
  * Reads `onnx_config.json` (what pylate-onnx-export writes next to `model.onnx`).
  * @throws MaxsimError `CONFIG_MISSING`, `CONFIG_INVALID`
  */
@@ -110,21 +128,12 @@ export async function readOnnxConfig(dir: string): Promise<ColbertConfig> {
   if (embeddingDim === undefined) {
     throw new MaxsimError("CONFIG_MISSING", `Field "embedding_dim" is missing from ${file}. Export the model again with pylate-onnx-export.`);
   }
-  const queryPrefix = field<string>(j, "query_prefix", "string", file) ?? PYLATE_DEFAULTS.queryPrefix;
-  const documentPrefix = field<string>(j, "document_prefix", "string", file) ?? PYLATE_DEFAULTS.documentPrefix;
-  const doQueryExpansion = field<boolean>(j, "do_query_expansion", "bool", file) ?? PYLATE_DEFAULTS.doQueryExpansion;
+  const pylate = pylateFields(j, file);
   return checkConfig(
     {
-      queryPrefix,
-      documentPrefix,
-      queryPrefixId: queryPrefix === "" ? null : (field<number>(j, "query_prefix_id", "int", file) ?? null),
-      documentPrefixId: documentPrefix === "" ? null : (field<number>(j, "document_prefix_id", "int", file) ?? null),
-      queryLength: field<number>(j, "query_length", "int", file) ?? PYLATE_DEFAULTS.queryLength,
-      documentLength: field<number>(j, "document_length", "int", file) ?? PYLATE_DEFAULTS.documentLength,
-      doQueryExpansion,
-      // PyLate turns attention to expansion tokens off when there is no expansion.
-      attendToExpansionTokens: doQueryExpansion && (field<boolean>(j, "attend_to_expansion_tokens", "bool", file) ?? PYLATE_DEFAULTS.attendToExpansionTokens),
-      skiplistWords: field<string[]>(j, "skiplist_words", "stringArray", file) ?? [...PYTHON_PUNCTUATION],
+      ...pylate,
+      queryPrefixId: pylate.queryPrefix === "" ? null : (field<number>(j, "query_prefix_id", "int", file) ?? null),
+      documentPrefixId: pylate.documentPrefix === "" ? null : (field<number>(j, "document_prefix_id", "int", file) ?? null),
       embeddingDim,
       maskTokenId: field<number>(j, "mask_token_id", "int", file) ?? null,
       padTokenId: field<number>(j, "pad_token_id", "int", file) ?? null,
@@ -146,20 +155,11 @@ export async function readSentenceTransformersConfig(dir: string, embeddingDim: 
   const j = await readJson(file);
   const bertFile = join(dir, "sentence_bert_config.json");
   const bert = (await exists(bertFile)) ? await readJson(bertFile) : {};
-  const queryPrefix = field<string>(j, "query_prefix", "string", file) ?? PYLATE_DEFAULTS.queryPrefix;
-  const documentPrefix = field<string>(j, "document_prefix", "string", file) ?? PYLATE_DEFAULTS.documentPrefix;
-  const doQueryExpansion = field<boolean>(j, "do_query_expansion", "bool", file) ?? PYLATE_DEFAULTS.doQueryExpansion;
   return checkConfig(
     {
-      queryPrefix,
-      documentPrefix,
+      ...pylateFields(j, file),
       queryPrefixId: null,
       documentPrefixId: null,
-      queryLength: field<number>(j, "query_length", "int", file) ?? PYLATE_DEFAULTS.queryLength,
-      documentLength: field<number>(j, "document_length", "int", file) ?? PYLATE_DEFAULTS.documentLength,
-      doQueryExpansion,
-      attendToExpansionTokens: doQueryExpansion && (field<boolean>(j, "attend_to_expansion_tokens", "bool", file) ?? PYLATE_DEFAULTS.attendToExpansionTokens),
-      skiplistWords: field<string[]>(j, "skiplist_words", "stringArray", file) ?? [...PYTHON_PUNCTUATION],
       embeddingDim,
       maskTokenId: null,
       padTokenId: null,
