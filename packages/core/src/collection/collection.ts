@@ -518,11 +518,7 @@ export class Collection {
   }
 
   #matching(filter: QueryOptions["filter"]): IdFilter | undefined {
-    if (filter === undefined) return undefined;
-    const pass = compileFilter(filter);
-    const set = new Set<string>();
-    for (const [id, metadata] of this.#metadataMap()) if (pass(metadata, id)) set.add(id);
-    return set;
+    return filter === undefined ? undefined : new Set(this.findIds(filter));
   }
 
   async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
