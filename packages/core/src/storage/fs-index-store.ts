@@ -15,7 +15,7 @@ import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
 import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
 import { crc32 } from "./crc32.js";
-import { LOCK_FILE, acquireWriterLock, type WriterLock } from "./lock.js";
+import { LOCK_FILE, acquireWriterLock, isAbandonedLockFile, type WriterLock } from "./lock.js";
 import {
   decodeManifest,
   encodeManifest,
@@ -331,9 +331,11 @@ export class FsIndexStore implements IndexStore {
         if (segment.test(temp) || blob.test(temp) || parseManifestFileName(temp) !== undefined) {
           ours = true; // a crashed commit's temp file: only this (locked) writer writes these
         } else if (temp.endsWith(LOCK_FILE)) {
-          // Lock temps belong to processes trying to lock right now; only old ones are leftovers.
-          const age = await stat(join(this.dir, name)).then((st) => Date.now() - st.mtimeMs, () => 0);
-          ours = age > 60_000;
+          // Lock temps belong to processes trying to lock right now; leftovers are those of a
+          // process that died (checked by pid, as the lock itself is), or old unreadable ones.
+          const path = join(this.dir, name);
+          const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
+          ours = age > 60_000 || (await isAbandonedLockFile(path));
         }
         // Other temp files are not the index's (another component writing into the directory).
       }

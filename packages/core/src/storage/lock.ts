@@ -77,6 +77,16 @@ function staleReason(info: LockInfo): string | undefined {
   return undefined;
 }
 
+/**
+ * True when the lock file (or a lock temp file) at `path` names a process on this host that is no
+ * longer running: what a writer killed while taking or moving the lock leaves behind. Files of
+ * live or unknown holders, and unreadable files, are not abandoned.
+ */
+export async function isAbandonedLockFile(path: string): Promise<boolean> {
+  const info = await readFile(path, "utf8").then(parseLock, () => undefined);
+  return info !== undefined && staleReason(info) !== undefined;
+}
+
 function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
   const path = join(dir, LOCK_FILE);
   const who = info

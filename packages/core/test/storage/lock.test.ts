@@ -57,6 +57,21 @@ describe("writer lock", () => {
     await store.close();
   });
 
+  it("a writer open deletes the lock temp file of a writer killed while locking, but not a live locker's", async () => {
+    const dir = freshDir();
+    await (await IndexStore.create(dir, { dim: 2 })).close();
+    const dead = ".tmp-00dead00-LOCK";
+    const live = ".tmp-00a11ce0-LOCK";
+    await writeFile(join(dir, dead), JSON.stringify({ pid: deadPid(), hostname: hostname(), nonce: "00dead00", acquiredAt: "then" }));
+    await writeFile(join(dir, live), JSON.stringify({ pid: process.pid, hostname: hostname(), nonce: "00a11ce0", acquiredAt: "now" }));
+    const store = await IndexStore.open(dir);
+    await store.commit({ addSegments: [{ ids: ["a"], columns: {} }] });
+    const files = await readdir(dir);
+    await store.close();
+    expect(files).not.toContain(dead);
+    expect(files).toContain(live);
+  });
+
   it("takes over a lock whose pid was reused by a later process (start time differs)", async () => {
     const dir = freshDir();
     await (await IndexStore.create(dir, { dim: 2 })).close();
