@@ -966,14 +966,13 @@ export class MaxSimIndex {
       blobs["centroids.f32"] = new Uint8Array(centroids.buffer.slice(centroids.byteOffset, centroids.byteOffset + centroids.byteLength));
       const bits = residualBits(this.codec);
       if (bits !== null) {
-        // Fit buckets on a strided sample of residual values (≤ 1M values is plenty for quantiles).
+        // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
         const stride = Math.max(1, Math.floor(this.tokens / 8192));
-        const sample: number[] = [];
-        for (let t = 0; t < this.tokens; t += stride) {
-          const co = codes[t]! * dim;
-          for (let d = 0; d < dim; d++) sample.push(all[t * dim + d]! - centroids[co + d]!);
-        }
-        quantizer = fitResidualQuantizer(Float32Array.from(sample), dim, bits);
+        const rows: number[] = [];
+        for (let t = 0; t < this.tokens; t += stride) rows.push(t);
+        const sample = new Float32Array(rows.length * dim);
+        rows.forEach((t, i) => sample.set(all.subarray(t * dim, (t + 1) * dim), i * dim));
+        quantizer = fitResidualQuantizer(sample, Int32Array.from(rows, (t) => codes[t]!), centroids, dim, bits);
         blobs["residual.json"] = encodeResidualState(quantizer);
       }
     }

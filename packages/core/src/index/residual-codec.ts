@@ -33,11 +33,17 @@ export function residualBytes(q: Pick<ResidualQuantizer, "nbits" | "dim">): numb
 }
 
 /**
- * Fits bucket cutoffs and weights on sample residuals (`values`, any length).
+ * Fits the quantiser on sample tokens: `vectors` (rows of `dim`) and `codes`, their nearest
+ * centroid ids into `centroids`. A strided sample of a few thousand tokens is plenty.
  *
  * @throws MaxsimError `INVALID_OPTION` for an unsupported `nbits`
  */
-export function fitResidualQuantizer(values: Float32Array, dim: number, nbits: number): ResidualQuantizer {
+export function fitResidualQuantizer(vectors: Float32Array, codes: Int32Array, centroids: Float32Array, dim: number, nbits: number): ResidualQuantizer {
+  const values = new Float32Array(codes.length * dim);
+  for (let t = 0; t < codes.length; t++) {
+    const co = codes[t]! * dim;
+    for (let d = 0; d < dim; d++) values[t * dim + d] = vectors[t * dim + d]! - centroids[co + d]!;
+  }
   if (nbits !== 2 && nbits !== 4 && nbits !== 8) {
     throw new MaxsimError("INVALID_OPTION", `Residual codec nbits must be 2, 4 or 8 (got ${nbits}). Use nbits: 2 for the smallest index, 4 for higher recall.`);
   }

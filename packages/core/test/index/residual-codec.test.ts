@@ -48,9 +48,7 @@ describe("residual codec", () => {
   ] as const)("nbits %i round-trips with mean cosine ≥ %f, and decode→encode is the identity", async (nbits, minCos) => {
     const centroids = await trainKMeans(corpus.data, dim, { k: 64, seed: 1 });
     const { codes } = await assignNearest(corpus.data, dim, centroids);
-    const residuals = new Float32Array(tokens * dim);
-    for (let t = 0; t < tokens; t++) for (let d = 0; d < dim; d++) residuals[t * dim + d] = corpus.data[t * dim + d]! - centroids[codes[t]! * dim + d]!;
-    const q = fitResidualQuantizer(residuals, dim, nbits);
+    const q = fitResidualQuantizer(corpus.data, codes, centroids, dim, nbits);
     expect(decodeResidualState(encodeResidualState(q))).toEqual(q);
     const packed = encodeResiduals(q, corpus.data, codes, centroids);
     expect(packed.length).toBe(tokens * residualBytes(q));
@@ -63,6 +61,6 @@ describe("residual codec", () => {
   });
 
   it("rejects unsupported nbits", () => {
-    expect(() => fitResidualQuantizer(new Float32Array(8), 4, 3)).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => fitResidualQuantizer(new Float32Array(8), new Int32Array(2), new Float32Array(4), 4, 3)).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
   });
 });
