@@ -57,13 +57,20 @@ export interface KMeansOptions {
   seed?: number;
 }
 
+/** Rows held in some encoded form, copied out one at a time as float32 (an index's token store). */
+export interface RowReader {
+  readonly rows: number;
+  /** Writes row `row` into `out` at row `outRow`. */
+  copyRow(row: number, out: Float32Array, outRow: number): void;
+}
+
 /**
  * Trains `k` unit-norm centroids on a seeded sample of the rows of `data` (same data and seed →
- * same centroids). Empty clusters are re-seeded from a random sample row.
-
+ * same centroids). Empty clusters are re-seeded from a random sample row. Only the sample is
+ * copied out, so `data` may be a {@link RowReader} over encoded rows.
  */
-export async function trainKMeans(data: Float32Array, dim: number, options: KMeansOptions): Promise<Float32Array> {
-  const rows = data.length / dim;
+export async function trainKMeans(data: Float32Array | RowReader, dim: number, options: KMeansOptions): Promise<Float32Array> {
+  const rows = data instanceof Float32Array ? data.length / dim : data.rows;
   const random = seededRandom(options.seed ?? 1234);
   const want = Math.min(rows, options.sampleSize ?? Math.max(16384, 16 * options.k));
   // Partial Fisher-Yates over row indices: a uniform sample without replacement.
@@ -76,7 +83,10 @@ export async function trainKMeans(data: Float32Array, dim: number, options: KMea
     order[j] = t;
   }
   const sample = new Float32Array(want * dim);
-  for (let i = 0; i < want; i++) sample.set(data.subarray(order[i]! * dim, (order[i]! + 1) * dim), i * dim);
+  for (let i = 0; i < want; i++) {
+    if (data instanceof Float32Array) sample.set(data.subarray(order[i]! * dim, (order[i]! + 1) * dim), i * dim);
+    else data.copyRow(order[i]!, sample, i);
+  }
   const k = Math.min(options.k, want);
   const centroids = new Float32Array(k * dim);
   for (let c = 0; c < k; c++) centroids.set(sample.subarray(c * dim, (c + 1) * dim), c * dim); // sample is already shuffled

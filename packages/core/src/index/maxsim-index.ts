@@ -6,8 +6,9 @@
  * leaves the last committed state), and documents may carry a JSON payload committed with their
  * vectors (what `Collection` uses for text and metadata).
  *
- * Memory holds every vector as float32 (what the codec decodes to), so results do not change when
- * an index is reopened; the codec sets the on-disk size. Small indexes (below `minTrainTokens`
+ * Memory holds the vectors in the codec's stored form (`token-arena.ts`: float32, float16 bits, or
+ * centroid ids + packed residuals), so the codec sets the size in memory as on disk, and results do
+ * not change when an index is reopened: segments are written from the same bytes. Small indexes (below `minTrainTokens`
  * tokens) are not trained and `search` is exact on them; the add that crosses the threshold
  * trains centroids and rewrites the segments with centroid ids (and residuals). With `autoRetrain`
  * (the default), the write that brings the tokens added since the last training up to the count
@@ -15,7 +16,7 @@
  * proportional to the tokens ever added), so recall does not decay as the index grows.
  */
 import { IndexCorruptError, MaxsimError } from "../errors.js";
-import { checkVectors, type FlatTokens } from "../scoring/flat-tokens.js";
+import { checkVectors, type TokenBlocks } from "../scoring/flat-tokens.js";
 import { scoreFlatJs } from "../scoring/js-kernel.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
 import { scoreFlatOrt } from "../scoring/ort-kernel.js";
@@ -29,13 +30,12 @@ import { assignNearest, trainKMeans } from "./kmeans.js";
 import { CentroidIndex, centroidInteraction, nthLargest } from "./plaid.js";
 import {
   decodeResidualState,
-  decodeResiduals,
   encodeResidualState,
-  encodeResiduals,
   fitResidualQuantizer,
   residualBytes,
   type ResidualQuantizer,
 } from "./residual-codec.js";
+import { Float16Arena, Float32Arena, ResidualArena, type TokenArena } from "./token-arena.js";
 import { TopK } from "./top-k.js";
 import type { ExactSearchOptions, IdFilter, IndexCodec, SearchHit, SearchOptions } from "./types.js";
 
@@ -95,6 +95,7 @@ interface IndexState {
 const STATE_KEY = "maxsimIndex";
 const CODECS: readonly IndexCodec[] = ["float32", "float16", "residual-2", "residual-4"];
 const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
+const DECODE_BLOCK = 1 << 16; // rows decoded at a time when retraining (32 MB of float32 at dim 128)
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
 /** Loads of a snapshot retried when a writer garbage-collects it mid-load (`INDEX_STALE`). */
 const STALE_RETRIES = 5;
@@ -120,19 +121,19 @@ export class MaxSimIndex {
   readonly dim: number;
   readonly codec: IndexCodec;
   private state: IndexState;
-  // Arena: all token vectors of all slots (live or dead), back to back.
-  private data: Float32Array;
+  // All token vectors of all slots (live or dead), back to back, in the codec's form.
+  private arena: TokenArena;
   private tokens = 0;
   private offsets: Int32Array;
   private slots = 0;
-  private codes = new Int32Array(0);
+  private codes: Int32Array = new Int32Array(0);
   private slotIds: string[] = [];
   private alive = new Uint8Array(0);
   private payloads: unknown[] = [];
   private idToSlot = new Map<string, number>();
   private liveTokens = 0;
   private liveCount = 0;
-  private flatCache: FlatTokens | null = null;
+  private flatCache: TokenBlocks | null = null;
   private centroidIndex: CentroidIndex | null = null;
   private quantizer: ResidualQuantizer | null = null;
   private writing: Promise<unknown> = Promise.resolve();
@@ -152,7 +153,7 @@ export class MaxSimIndex {
     this.dim = store.manifest.dim;
     this.codec = state.codec;
     this.state = state;
-    this.data = new Float32Array(1024 * this.dim);
+    this.arena = this.newArena(null, null);
     this.offsets = new Int32Array(1024);
     this.loadedGeneration = store.manifest.generation;
     this.loadedMeta = store.manifest.meta;
@@ -328,7 +329,7 @@ export class MaxSimIndex {
     if (slot === undefined) return undefined;
     const lo = this.offsets[slot]!;
     const hi = this.offsets[slot + 1]!;
-    return { data: this.data.slice(lo * this.dim, hi * this.dim), length: hi - lo, dim: this.dim };
+    return { data: this.arena.decode(lo, hi, new Float32Array((hi - lo) * this.dim)), length: hi - lo, dim: this.dim };
   }
 
   /** The payload stored with a document, or `undefined` (none, or unknown id). */
@@ -624,10 +625,25 @@ export class MaxSimIndex {
 
   /** Bytes per token on disk for this codec: vector payload + centroid id once trained. */
   bytesPerToken(): number {
-    const bits = residualBits(this.codec);
     const code = this.trained ? (this.centroidIndex!.k <= 65536 ? 2 : 4) : 0;
-    if (bits !== null) return this.trained ? code + (this.dim * bits) / 8 : 4 * this.dim;
-    return code + (this.codec === "float16" ? 2 : 4) * this.dim;
+    return code + this.arena.bytesPerRow;
+  }
+
+  /**
+   * Bytes the stored token vectors take in memory: the codec's form of every row (live or
+   * deleted until compaction), plus the centroid ids once trained (4 bytes each). Excludes ids,
+   * payloads and the centroid index.
+   *
+   * @example
+   * ```ts
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const index = MaxSimIndex.inMemory({ dim: 4, codec: "float16" });
+   * await index.add([{ id: "a", embeddings: { data: new Float32Array(8).fill(0.5), length: 2, dim: 4 } }]);
+   * console.log(index.vectorBytesInMemory()); // 16
+   * ```
+   */
+  vectorBytesInMemory(): number {
+    return this.arena.bytes + (this.centroidIndex !== null ? 4 * this.tokens : 0);
   }
 
   // ---------------------------------------------------------------- internals
@@ -671,7 +687,8 @@ export class MaxSimIndex {
       this.readsDrained = null;
       // One synchronous block: no search can observe a mix of both snapshots.
       this.state = fresh.state;
-      this.data = fresh.data;
+      this.arena = fresh.arena;
+      if (this.arena instanceof ResidualArena) this.arena.codesOf = () => this.codes;
       this.tokens = fresh.tokens;
       this.offsets = fresh.offsets;
       this.slots = fresh.slots;
@@ -736,37 +753,34 @@ export class MaxSimIndex {
     return Int32Array.from(out);
   }
 
-  private flat(): FlatTokens {
+  private flat(): TokenBlocks {
+    const arena = this.arena;
     this.flatCache ??= {
-      data: this.data.subarray(0, this.tokens * this.dim),
       offsets: this.offsets.subarray(0, this.slots + 1),
       dim: this.dim,
+      rows: (lo, hi, scratch) => arena.block(lo, hi, scratch),
     };
     return this.flatCache;
   }
 
-  /** Exact scores of `slots`, top k. */
+  /** Exact scores of `slots` (their rows decoded into one small buffer), top k. */
   private async scoreSlots(query: TokenVectors, slots: Int32Array, k: number): Promise<SearchHit[]> {
     if (slots.length === 0) return [];
     const dim = this.dim;
     let total = 0;
     for (const s of slots) total += this.offsets[s + 1]! - this.offsets[s]!;
-    let scores: Float32Array;
-    if (total <= JS_KERNEL_TOKENS) {
-      scores = scoreFlatJs(query, this.flat(), slots);
-    } else {
-      const data = new Float32Array(total * dim);
-      const offsets = new Int32Array(slots.length + 1);
-      let at = 0;
-      slots.forEach((s, i) => {
-        const lo = this.offsets[s]!;
-        const hi = this.offsets[s + 1]!;
-        data.set(this.data.subarray(lo * dim, hi * dim), at * dim);
-        at += hi - lo;
-        offsets[i + 1] = at;
-      });
-      [scores] = (await scoreFlatOrt([query], { data, offsets, dim })) as [Float32Array];
-    }
+    const data = new Float32Array(total * dim);
+    const offsets = new Int32Array(slots.length + 1);
+    let at = 0;
+    slots.forEach((s, i) => {
+      const lo = this.offsets[s]!;
+      const hi = this.offsets[s + 1]!;
+      this.arena.decode(lo, hi, data, at);
+      at += hi - lo;
+      offsets[i + 1] = at;
+    });
+    const flat = { data, offsets, dim };
+    const scores = total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
     const top = new TopK(k);
     slots.forEach((s, i) => top.push(this.slotIds[s]!, scores[i]!));
     return top.result();
@@ -811,16 +825,26 @@ export class MaxSimIndex {
       for (const s of assigned.sims) state.postErrorSum += 1 - s;
       state.postTokens += total;
     }
-    const columns = this.encodeColumns(vectors, codes);
     const replaced = upsert ? items.map((i) => i.id).filter((id) => this.idToSlot.has(id)) : [];
-    await this.store.commit({
-      addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
-      ...(replaced.length > 0 ? { deleteIds: replaced } : {}),
-      meta: this.metaWith(state),
-    });
+    // Encode into the arena past the registered rows (searches do not see them yet); the segment
+    // is a copy of those bytes. A failed commit drops them again.
+    const base = this.tokens;
+    this.arena.truncate(base);
+    this.arena.append(vectors, codes);
+    try {
+      const columns = { ...this.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, this.centroidIndex!.k) } : {}) };
+      await this.store.commit({
+        addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
+        ...(replaced.length > 0 ? { deleteIds: replaced } : {}),
+        meta: this.metaWith(state),
+      });
+    } catch (error) {
+      this.arena.truncate(base);
+      throw error;
+    }
     this.state = state;
     for (const id of replaced) this.kill(id);
-    items.forEach((item, i) => this.append(item.id, vectors.subarray(offsets[i]! * dim, offsets[i + 1]! * dim), codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i]));
+    items.forEach((item, i) => this.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true));
     const st = this.state;
     if (this.centroidIndex === null) {
       if (this.liveTokens >= st.minTrainTokens) await this.rewrite(true);
@@ -832,46 +856,23 @@ export class MaxSimIndex {
     }
   }
 
-  /**
-   * Encodes vectors for a segment and replaces `vectors` in place with what decoding gives back,
-   * so memory always equals what a reopened index would hold.
-   */
-  private encodeColumns(
-    vectors: Float32Array,
-    codes: Int32Array | null,
-    centroidIndex = this.centroidIndex,
-    quantizer = this.quantizer,
-  ): Record<string, ColumnArray> {
-    const dim = this.dim;
-    const bits = residualBits(this.codec);
-    if (bits !== null && codes !== null && quantizer !== null && centroidIndex !== null) {
-      const centroids = centroidIndex.centroids;
-      const residuals = encodeResiduals(quantizer, vectors, codes, centroids);
-      decodeResiduals(quantizer, residuals, codes, centroids, 0, codes.length, vectors);
-      return { codes: narrowCodes(codes, centroidIndex.k), residuals };
+  /** An empty arena for this codec: residual rows once a quantiser exists, else float rows. */
+  private newArena(centroidIndex: CentroidIndex | null, quantizer: ResidualQuantizer | null): TokenArena {
+    if (residualBits(this.codec) !== null && centroidIndex !== null && quantizer !== null) {
+      return new ResidualArena(this.dim, quantizer, centroidIndex.centroids, () => this.codes);
     }
-    // float16 encodes; float32 (and residual codecs before training) store exact vectors.
-    const codec = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
-    const encoded = codec.encode(vectors);
-    if (this.codec === "float16") codec.decode(encoded, 0, vectors.length / dim, vectors);
-    return codes === null || centroidIndex === null ? { ...encoded } : { ...encoded, codes: narrowCodes(codes, centroidIndex.k) };
+    return this.codec === "float16" ? new Float16Arena(this.dim) : new Float32Arena(this.dim);
   }
 
-  private append(id: string, vectors: Float32Array, codes: Int32Array | null, payload: unknown): void {
-    const dim = this.dim;
-    const n = vectors.length / dim;
-    if ((this.tokens + n) * dim > this.data.length) {
-      const next = new Float32Array(Math.max(this.data.length * 2, (this.tokens + n) * dim));
-      next.set(this.data.subarray(0, this.tokens * dim));
-      this.data = next;
-    }
+  /**
+   * Registers a document whose `n` rows were just appended to the arena. Dead slots (rows of ids
+   * deleted in a later commit, met while loading) keep their rows until compaction.
+   */
+  private register(id: string, n: number, codes: Int32Array | null, payload: unknown, alive: boolean): void {
     if (this.slots + 2 > this.offsets.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.offsets = grow(this.offsets, (m) => new Int32Array(m));
+      const next = new Int32Array(this.offsets.length * 2);
+      next.set(this.offsets);
+      this.offsets = next;
     }
     if (this.slots + 1 > this.alive.length) {
       const next = new Uint8Array(Math.max(1024, this.alive.length * 2));
@@ -883,7 +884,6 @@ export class MaxSimIndex {
       next.set(this.codes);
       this.codes = next;
     }
-    this.data.set(vectors, this.tokens * dim);
     if (codes !== null) this.codes.set(codes, this.tokens);
     const slot = this.slots;
     this.offsets[slot] = this.tokens;
@@ -891,13 +891,14 @@ export class MaxSimIndex {
     this.offsets[slot + 1] = this.tokens;
     this.slots++;
     this.slotIds[slot] = id;
+    this.flatCache = null;
+    if (codes !== null) this.centroidIndex?.addDocument(slot, codes);
+    if (!alive) return;
     this.alive[slot] = 1;
     this.payloads[slot] = payload;
     this.idToSlot.set(id, slot);
     this.liveCount++;
     this.liveTokens += n;
-    this.flatCache = null;
-    if (codes !== null) this.centroidIndex?.addDocument(slot, codes);
   }
 
   private kill(id: string): void {
@@ -912,7 +913,6 @@ export class MaxSimIndex {
 
   /** Drops dead slots from memory (keeps order). */
   private compactMemory(): void {
-    const dim = this.dim;
     let t = 0;
     let n = 0;
     const hasCodes = this.centroidIndex !== null;
@@ -920,7 +920,7 @@ export class MaxSimIndex {
       if (this.alive[s] !== 1) continue;
       const lo = this.offsets[s]!;
       const hi = this.offsets[s + 1]!;
-      this.data.copyWithin(t * dim, lo * dim, hi * dim);
+      this.arena.copyWithin(t, lo, hi);
       if (hasCodes) this.codes.copyWithin(t, lo, hi);
       this.offsets[n] = t;
       this.slotIds[n] = this.slotIds[s]!;
@@ -936,7 +936,18 @@ export class MaxSimIndex {
     this.payloads.length = n;
     this.slots = n;
     this.tokens = t;
+    this.arena.truncate(t);
     this.flatCache = null;
+  }
+
+  /** Calls `fn` on consecutive blocks of the arena's rows `[0, tokens)`, decoded to float32. */
+  private async eachDecodedBlock(arena: TokenArena, fn: (rows: Float32Array, lo: number, hi: number) => Promise<void> | void): Promise<void> {
+    const block = Math.min(this.tokens, DECODE_BLOCK);
+    const scratch = new Float32Array(block * this.dim);
+    for (let lo = 0; lo < this.tokens; lo += block) {
+      const hi = Math.min(this.tokens, lo + block);
+      await fn(arena.decode(lo, hi, scratch.subarray(0, (hi - lo) * this.dim)), lo, hi);
+    }
   }
 
   /** Rewrites every segment from memory (compaction), training centroids first when `train`. */
@@ -945,18 +956,22 @@ export class MaxSimIndex {
     this.rebuildLists(); // slots were renumbered: searches during the commit must see fresh lists
     const dim = this.dim;
     const state = { ...this.state };
-    const all = this.data.subarray(0, this.tokens * dim);
     let centroidIndex = this.centroidIndex;
     let quantizer = this.quantizer;
     let codes: Int32Array = this.codes.subarray(0, this.tokens);
+    let arena = this.arena;
     const blobs: Record<string, Uint8Array | null> = {};
     if (train && this.tokens > 0) {
       const k = Math.min(this.tokens, state.centroids ?? defaultCentroids(this.tokens));
-      const centroids = await trainKMeans(all, dim, { k, seed: state.seed });
-      const assigned = await assignNearest(all, dim, centroids);
-      codes = assigned.codes;
+      const centroids = await trainKMeans(this.arena, dim, { k, seed: state.seed });
+      // Assign block by block: only one decoded block exists at a time, whatever the codec.
+      codes = new Int32Array(this.tokens);
       let err = 0;
-      for (const s of assigned.sims) err += 1 - s;
+      await this.eachDecodedBlock(this.arena, async (rows, lo) => {
+        const assigned = await assignNearest(rows, dim, centroids);
+        codes.set(assigned.codes, lo);
+        for (const s of assigned.sims) err += 1 - s;
+      });
       state.trained = true;
       state.trainedTokens = this.tokens;
       state.trainError = err / Math.max(1, this.tokens);
@@ -971,34 +986,32 @@ export class MaxSimIndex {
         const rows: number[] = [];
         for (let t = 0; t < this.tokens; t += stride) rows.push(t);
         const sample = new Float32Array(rows.length * dim);
-        rows.forEach((t, i) => sample.set(all.subarray(t * dim, (t + 1) * dim), i * dim));
+        rows.forEach((t, i) => this.arena.copyRow(t, sample, i));
         quantizer = fitResidualQuantizer(sample, Int32Array.from(rows, (t) => codes[t]!), centroids, dim, bits);
         blobs["residual.json"] = encodeResidualState(quantizer);
+        // Re-encode every row against the new centroids (the old arena stays readable meanwhile).
+        arena = this.newArena(centroidIndex, quantizer);
+        await this.eachDecodedBlock(this.arena, (block, lo, hi) => arena.append(block, codes.subarray(lo, hi)));
       }
     }
-    // Build the new segments (and, for residual codecs, replace memory with decoded vectors).
     const segments: NewSegment[] = [];
-    {
-      let s = 0;
-      while (s < this.slots) {
-        let e = s + 1;
-        while (e < this.slots && this.offsets[e + 1]! - this.offsets[s]! <= SEGMENT_TOKENS) e++;
-        const lo = this.offsets[s]!;
-        const hi = this.offsets[e]!;
-        const offsets = new Int32Array(e - s + 1);
-        for (let i = s; i <= e; i++) offsets[i - s] = this.offsets[i]! - lo;
-        const vectors = all.subarray(lo * dim, hi * dim);
-        const segCodes = centroidIndex !== null ? codes.subarray(lo, hi) : null;
-        const columns = this.encodeColumns(vectors, segCodes, centroidIndex, quantizer);
-        const payloads = this.payloads.slice(s, e);
-        segments.push({
-          ids: this.slotIds.slice(s, e),
-          columns: { ...columns, offsets },
-          payloads: payloads.some((p) => p !== undefined) ? payloads.map((p) => p ?? null) : undefined,
-          meta: { tokens: hi - lo },
-        });
-        s = e;
-      }
+    let s = 0;
+    while (s < this.slots) {
+      let e = s + 1;
+      while (e < this.slots && this.offsets[e + 1]! - this.offsets[s]! <= SEGMENT_TOKENS) e++;
+      const lo = this.offsets[s]!;
+      const hi = this.offsets[e]!;
+      const offsets = new Int32Array(e - s + 1);
+      for (let i = s; i <= e; i++) offsets[i - s] = this.offsets[i]! - lo;
+      const columns = { ...arena.columns(lo, hi), ...(centroidIndex !== null ? { codes: narrowCodes(codes.subarray(lo, hi), centroidIndex.k) } : {}) };
+      const payloads = this.payloads.slice(s, e);
+      segments.push({
+        ids: this.slotIds.slice(s, e),
+        columns: { ...columns, offsets },
+        payloads: payloads.some((p) => p !== undefined) ? payloads.map((p) => p ?? null) : undefined,
+        meta: { tokens: hi - lo },
+      });
+      s = e;
     }
     await this.store.commit({
       addSegments: segments,
@@ -1008,7 +1021,9 @@ export class MaxSimIndex {
     });
     this.state = state;
     if (train && centroidIndex !== null) {
-      this.codes = Int32Array.from(codes);
+      // One synchronous block: searches see the old ids + rows or the new ones, never a mix.
+      this.codes = codes;
+      this.arena = arena;
       this.centroidIndex = centroidIndex;
       this.quantizer = quantizer;
       this.rebuildLists();
@@ -1044,6 +1059,8 @@ export class MaxSimIndex {
         }
       }
     }
+    this.arena = this.newArena(this.centroidIndex, this.quantizer);
+    const residual = this.arena instanceof ResidualArena;
     const float = getCodec(this.codec === "float16" ? "float16" : "float32", { dim });
     for (const entry of this.store.manifest.segments) {
       const seg = await this.store.readSegment(entry.name);
@@ -1053,31 +1070,34 @@ export class MaxSimIndex {
         throw new IndexCorruptError(entry.file, "its offsets column is missing or not increasing from 0 with one entry per document + 1");
       }
       const tokens = offsets[rows]!;
-      const rawCodesCheck = seg.columns["codes"];
-      if (rawCodesCheck !== undefined && (rawCodesCheck.length !== tokens || (this.centroidIndex !== null && rawCodesCheck.some((c) => c >= this.centroidIndex!.k)))) {
+      const rawCodes = seg.columns["codes"];
+      if (rawCodes !== undefined && (rawCodes.length !== tokens || (this.centroidIndex !== null && rawCodes.some((c) => c >= this.centroidIndex!.k)))) {
         throw new IndexCorruptError(entry.file, "its centroid ids do not match its tokens or the centroid count");
       }
-      const rawCodes = seg.columns["codes"];
-      const codes = rawCodes === undefined ? null : Int32Array.from(rawCodes);
-      let vectors: Float32Array;
-      if (seg.columns["residuals"] !== undefined && this.quantizer !== null && codes !== null) {
-        if (seg.columns["residuals"].length !== tokens * residualBytes(this.quantizer)) {
-          throw new IndexCorruptError(entry.file, `its residuals column does not hold ${tokens} tokens`);
-        }
-        vectors = decodeResiduals(this.quantizer, seg.columns["residuals"] as Uint8Array, codes, this.centroidIndex!.centroids, 0, tokens, new Float32Array(tokens * dim));
-      } else {
+      let codes: Int32Array | null = rawCodes === undefined ? null : Int32Array.from(rawCodes);
+      const residuals = seg.columns["residuals"];
+      if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(this.quantizer!))) {
+        throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
+      }
+      const base = this.arena.rows;
+      // Rows already in the arena's form are copied as they are; others are decoded and re-encoded.
+      if (!this.arena.appendColumns(seg.columns, tokens)) {
+        let vectors: Float32Array;
         try {
           vectors = float.decode(seg.columns, 0, tokens);
         } catch (cause) {
           throw new IndexCorruptError(entry.file, `its vectors do not hold ${tokens} tokens of dim ${dim}`, { cause });
         }
+        if (codes === null && this.centroidIndex !== null) codes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
+        this.arena.append(vectors, codes);
+      } else if (codes === null && this.centroidIndex !== null) {
+        const vectors = this.arena.decode(base, base + tokens, new Float32Array(tokens * dim));
+        codes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
       }
-      let segCodes: Int32Array | null = codes;
-      if (segCodes === null && this.centroidIndex !== null) segCodes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
       for (let i = 0; i < rows; i++) {
         const id = seg.ids[i]!;
-        if (seg.deleted.has(id)) continue;
-        this.append(id, vectors.subarray(offsets[i]! * dim, offsets[i + 1]! * dim), segCodes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, seg.payloads?.[i] ?? undefined);
+        const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
+        this.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
       }
     }
   }

@@ -13,6 +13,21 @@ export interface FlatTokens {
   dim: number;
 }
 
+/**
+ * Document token rows kept in an encoded form (float16 bits, centroid ids + residuals), read block
+ * by block so a scorer never needs a float32 copy of the whole corpus. Same `offsets` contract as
+ * {@link FlatTokens}.
+ */
+export interface TokenBlocks {
+  offsets: Int32Array;
+  dim: number;
+  /**
+   * Rows `[lo, hi)`: float32 values (a view, or decoded into `scratch`, which holds exactly
+   * `(hi − lo) · dim` floats and is the caller's), or float16 bits.
+   */
+  rows(lo: number, hi: number, scratch: Float32Array): Float32Array | Uint16Array;
+}
+
 /** Number of documents in a {@link FlatTokens}. */
 export function flatCount(flat: FlatTokens): number {
   return flat.offsets.length - 1;

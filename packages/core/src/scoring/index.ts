@@ -5,4 +5,4 @@ export { scoreFlatJs } from "./js-kernel.js";
 export { scoreFlatOrt } from "./ort-kernel.js";
 export type { OrtKernelOptions } from "./ort-kernel.js";
 export { checkVectors } from "./flat-tokens.js";
-export type { FlatTokens } from "./flat-tokens.js";
+export type { FlatTokens, TokenBlocks } from "./flat-tokens.js";

@@ -10,6 +10,7 @@
  */
 
 const FLOAT = 1;
+const FLOAT16 = 10;
 const INT64 = 7;
 
 class Writer {
@@ -68,13 +69,19 @@ const intsAttr = (n: Writer, name: string, v: number[]): Writer =>
     a.int(20, 7);
   });
 
-/** Serialised ONNX bytes of the kernel graph. */
-export function maxsimKernelModel(): Uint8Array {
+/**
+ * Serialised ONNX bytes of the kernel graph. With `documents: "float16"` the `d` input takes
+ * float16 bits and a `Cast` to float32 runs first (MLAS converts with F16C; the GEMM itself stays
+ * float32 because ORT's x86 CPU GEMM has no float16 kernel), so a float16 index is scored without
+ * a float32 copy of its vectors.
+ */
+export function maxsimKernelModel(documents: "float32" | "float16" = "float32"): Uint8Array {
   const m = new Writer();
   m.int(1, 8); // ir_version
   m.str(2, "maxsim");
   m.msg(7, (g) => {
-    node(g, "Gemm", ["d", "q"], ["sims"], (n) => intAttr(n, "transB", 1));
+    if (documents === "float16") node(g, "Cast", ["d"], ["d32"], (n) => intAttr(n, "to", FLOAT));
+    node(g, "Gemm", [documents === "float16" ? "d32" : "d", "q"], ["sims"], (n) => intAttr(n, "transB", 1));
     node(g, "Gather", ["sims", "idx"], ["gathered"], (n) => intAttr(n, "axis", 0));
     node(g, "ReduceMax", ["gathered"], ["best"], (n) => {
       intsAttr(n, "axes", [1]);
@@ -83,7 +90,7 @@ export function maxsimKernelModel(): Uint8Array {
     node(g, "MatMul", ["best", "sel"], ["scores"]);
     g.str(2, "maxsim-kernel");
     valueInfo(g, 11, "q", FLOAT, ["m", "dim"]);
-    valueInfo(g, 11, "d", FLOAT, ["t", "dim"]);
+    valueInfo(g, 11, "d", documents === "float16" ? FLOAT16 : FLOAT, ["t", "dim"]);
     valueInfo(g, 11, "idx", INT64, ["n", "l"]);
     valueInfo(g, 11, "sel", FLOAT, ["m", "nq"]);
     valueInfo(g, 12, "scores", FLOAT, ["n", "nq"]);

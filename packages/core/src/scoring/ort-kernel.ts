@@ -20,7 +20,7 @@
 import * as ort from "onnxruntime-node";
 import { maxsimKernelModel } from "./kernel-model.js";
 import type { TokenVectors } from "../types.js";
-import type { FlatTokens } from "./flat-tokens.js";
+import type { FlatTokens, TokenBlocks } from "./flat-tokens.js";
 
 interface Block {
   firstDoc: number;
@@ -34,7 +34,7 @@ const SIM_BUDGET = 1 << 18; // floats in one [blockTokens, M] similarity block (
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-let sessionPromise: Promise<ort.InferenceSession> | null = null;
+const sessions = new Map<"float32" | "float16", Promise<ort.InferenceSession>>();
 const blockCache = new WeakMap<Int32Array, Map<number, Block[]>>();
 
 /** Options for {@link scoreFlatOrt}. */
@@ -43,17 +43,21 @@ export interface OrtKernelOptions {
   threads?: number;
 }
 
-async function session(options: OrtKernelOptions): Promise<ort.InferenceSession> {
-  sessionPromise ??= ort.InferenceSession.create(maxsimKernelModel(), {
-    intraOpNumThreads: options.threads ?? 0,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-  });
-  return sessionPromise;
+async function session(documents: "float32" | "float16", options: OrtKernelOptions): Promise<ort.InferenceSession> {
+  let s = sessions.get(documents);
+  if (s === undefined) {
+    s = ort.InferenceSession.create(maxsimKernelModel(documents), {
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+    });
+    sessions.set(documents, s);
+  }
+  return s;
 }
 
-function blocksFor(flat: FlatTokens, blockTokens: number): Block[] {
+function blocksFor(flat: FlatTokens | TokenBlocks, blockTokens: number): Block[] {
   let byBudget = blockCache.get(flat.offsets);
   if (!byBudget) blockCache.set(flat.offsets, (byBudget = new Map()));
   const cached = byBudget.get(blockTokens);
@@ -89,6 +93,8 @@ function blocksFor(flat: FlatTokens, blockTokens: number): Block[] {
  * Exact MaxSim of every query against every document of `flat`, on ONNX Runtime. Returns one
  * `Float32Array(documents)` per query. Queries may have different lengths; all are scored in one
  * product per block. Block layouts are cached per `flat.offsets` array (do not mutate it).
+ * `flat` may also be {@link TokenBlocks}: encoded rows read one block at a time (float16 blocks
+ * are cast inside the graph, others decoded into a block-sized scratch buffer).
  *
  * @example
  * ```ts
@@ -99,7 +105,7 @@ function blocksFor(flat: FlatTokens, blockTokens: number): Block[] {
  * console.log([...scores!]); // [ 1, 0 ]
  * ```
  */
-export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens, options: OrtKernelOptions = {}): Promise<Float32Array[]> {
+export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens | TokenBlocks, options: OrtKernelOptions = {}): Promise<Float32Array[]> {
   const nDocs = flat.offsets.length - 1;
   const dim = flat.dim;
   const out = queries.map(() => new Float32Array(nDocs));
@@ -117,9 +123,19 @@ export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens, op
   const qT = new ort.Tensor("float32", qData, [m, dim]);
   const selT = new ort.Tensor("float32", sel, [m, queries.length]);
   const blockTokens = Math.max(1024, Math.floor(SIM_BUDGET / m));
-  const s = await session(options);
-  for (const b of blocksFor(flat, blockTokens)) {
-    const dT = new ort.Tensor("float32", flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim), [b.tokenHi - b.tokenLo, dim]);
+  const blocks = blocksFor(flat, blockTokens);
+  let scratch: Float32Array | null = null;
+  for (const b of blocks) {
+    let rows: Float32Array | Uint16Array;
+    if ("data" in flat) rows = flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim);
+    else {
+      // One scratch for every block, sized for the largest: decoded rows never outlive a run.
+      scratch ??= new Float32Array(Math.max(...blocks.map((x) => x.tokenHi - x.tokenLo)) * dim);
+      rows = flat.rows(b.tokenLo, b.tokenHi, scratch.subarray(0, (b.tokenHi - b.tokenLo) * dim));
+    }
+    const half = rows instanceof Uint16Array;
+    const s = await session(half ? "float16" : "float32", options);
+    const dT = new ort.Tensor(half ? "float16" : "float32", rows, [b.tokenHi - b.tokenLo, dim]);
     const res = await s.run({ q: qT, d: dT, idx: b.index, sel: selT });
     const scores = res["scores"]!.data as Float32Array;
     const nb = b.endDoc - b.firstDoc;

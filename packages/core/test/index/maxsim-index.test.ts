@@ -244,6 +244,7 @@ describe("MaxSimIndex persistence", () => {
       await index.delete([corpus.ids[7]!]);
       const snapshot = await Promise.all(queries.map((q) => index.search(q, { k: 10 })));
       const vectors = index.get(corpus.ids[8]!)!;
+      const bytes = { disk: index.bytesPerToken(), memory: index.vectorBytesInMemory() };
       await index.close();
       const reopened = await MaxSimIndex.open(dir);
       expect(reopened.size).toBe(399);
@@ -252,8 +253,8 @@ describe("MaxSimIndex persistence", () => {
       expect(reopened.getPayload(corpus.ids[8]!)).toEqual({ n: 8 });
       expect(reopened.get(corpus.ids[8]!)).toEqual(vectors);
       for (const [qi, q] of queries.entries()) expect(await reopened.search(q, { k: 10 })).toEqual(snapshot[qi]);
+      expect({ disk: reopened.bytesPerToken(), memory: reopened.vectorBytesInMemory() }).toEqual(bytes);
       if (codec === "residual-2") {
-        expect(reopened.bytesPerToken()).toBe(2 + 32 / 4);
         await reopened.compact(); // retrains: 150 of 400 documents came after training
         const retrained = reopened.get(corpus.ids[8]!)!;
         await reopened.delete([corpus.ids[9]!]);
@@ -262,6 +263,28 @@ describe("MaxSimIndex persistence", () => {
       }
       await reopened.close();
     }
+  });
+});
+
+describe("MaxSimIndex memory", () => {
+  it("holds vectors in the codec's form, not float32: memory per token follows the codec", async () => {
+    const tokens = corpus.offsets[400]!;
+    const perToken: Record<string, number> = {};
+    for (const codec of ["float32", "float16", "residual-2", "residual-4"] as const) {
+      const index = MaxSimIndex.inMemory({ ...small, codec });
+      await index.add(items);
+      expect(index.trained).toBe(true);
+      perToken[codec] = index.vectorBytesInMemory() / tokens;
+      // Disk stores the centroid id in 2 bytes, memory in 4: otherwise the same bytes per token.
+      expect(perToken[codec]).toBe(index.bytesPerToken() + 2);
+      // Decoded rows are what search scores: the exact scores equal naive MaxSim over get().
+      const hits = await index.searchExact(queries[0]!, { k: 5 });
+      for (const h of hits) expect(h.score).toBeCloseTo(naive(queries[0]!, index.get(h.id)!), 4);
+    }
+    expect(perToken["float32"]).toBe(4 * 32 + 4);
+    expect(perToken["float16"]).toBe(2 * 32 + 4);
+    expect(perToken["residual-4"]!).toBeLessThan(perToken["float16"]!);
+    expect(perToken["residual-2"]!).toBeLessThan(perToken["residual-4"]!);
   });
 });
 
