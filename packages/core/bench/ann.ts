@@ -4,7 +4,8 @@
  * (fixed-dimensional encodings in hnswlib-node + exact rescoring), on the same synthetic clustered
  * ColBERT-like data: p50/p95 latency, recall@10 against exact, build time, bytes per token. Then
  * RSS is the whole process after each build (the corpus itself holds 512 B/token; earlier indexes
- * are closed but their memory may not be collected yet). Then the drift experiment: train on half the corpus, add the other half, recall before and after
+ * are closed but their memory may not be collected yet); "memory" is the index's own vector bytes
+ * per token (`vectorBytesInMemory`), "exact p50" the same index's `searchExact`. Then the drift experiment: train on half the corpus, add the other half, recall before and after
  * `compact()` retrains.
  *
  *   pnpm --filter @maxsim/core bench:ann [-- --docs 20000 --queries 50 --codecs float32,residual-2]
@@ -49,7 +50,7 @@ console.log(`data: ${nDocs} docs × ${docLength.join("–")} tokens = ${tokens} 
 console.log("(2-core machine shared with other engineers' jobs: latencies are noisy; load at start:", (await import("node:os")).loadavg()[0]!.toFixed(1), ")\n");
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-const rows: string[][] = [["method", "build s", "RSS GB", "bytes/token", "p50 ms", "p95 ms", "recall@10"]];
+const rows: string[][] = [["method", "build s", "RSS GB", "bytes/token disk", "memory", "p50 ms", "p95 ms", "exact p50", "recall@10"]];
 const rss = () => (process.memoryUsage().rss / 1e9).toFixed(1);
 const print = () => {
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -89,7 +90,7 @@ async function exactTop(q: TokenVectors): Promise<SearchHit[]> {
 const truth: SearchHit[][] = [];
 for (const q of queries) truth.push(await exactTop(q));
 const exact = await measure(exactTop, truth);
-rows.push(["exact (ORT kernel, brute force)", "0", rss(), "512", exact.p50.toFixed(1), exact.p95.toFixed(1), "1.000"]);
+rows.push(["exact (ORT kernel, brute force)", "0", rss(), "512", "512", exact.p50.toFixed(1), exact.p95.toFixed(1), "", "1.000"]);
 
 for (const codec of values.codecs.split(",") as IndexCodec[]) {
   const t0 = performance.now();
@@ -97,11 +98,14 @@ for (const codec of values.codecs.split(",") as IndexCodec[]) {
   await index.compact(); // as `maxsim index` does: retrain on the whole corpus (the first batch trained it)
   const build = (performance.now() - t0) / 1000;
   const r = await measure((q) => index.search(q, { k, ...tuning }), truth);
-  rows.push([`PLAID ${codec} (${label(tuning)})`, build.toFixed(1), rss(), String(index.bytesPerToken()), r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
+  // searchExact on the same index: the codec's exact path (float16 cast in-graph, residuals decoded per block).
+  const ex = await measure((q) => index.searchExact(q, { k }), truth);
+  const memory = (index.vectorBytesInMemory() / tokens).toFixed(0);
+  rows.push([`PLAID ${codec} (${label(tuning)})`, build.toFixed(1), rss(), String(index.bytesPerToken()), memory, r.p50.toFixed(1), r.p95.toFixed(1), ex.p50.toFixed(1), r.recall.toFixed(3)]);
   if (codec === "float32") {
     for (const t of [{ nprobe: 4, candidates: 256, rescore: 64 }, { nprobe: 16, candidates: 1024, rescore: 256 }]) {
       const rr = await measure((q) => index.search(q, { k, ...t }), truth);
-      rows.push([`PLAID ${codec} (${label(t)})`, "", "", "", rr.p50.toFixed(1), rr.p95.toFixed(1), rr.recall.toFixed(3)]);
+      rows.push([`PLAID ${codec} (${label(t)})`, "", "", "", "", rr.p50.toFixed(1), rr.p95.toFixed(1), "", rr.recall.toFixed(3)]);
     }
   }
   await index.close();
@@ -128,7 +132,8 @@ if (!values["no-muvera"]) {
         .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
         .slice(0, k);
     }, truth);
-    rows.push([`MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`, count === 256 ? build.toFixed(1) : "", count === 256 ? rss() : "", `512+${((muvera.bytesPerDocument * nDocs) / tokens).toFixed(0)}`, r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
+    const perToken = `512+${((muvera.bytesPerDocument * nDocs) / tokens).toFixed(0)}`;
+    rows.push([`MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`, count === 256 ? build.toFixed(1) : "", count === 256 ? rss() : "", perToken, perToken, r.p50.toFixed(1), r.p95.toFixed(1), "", r.recall.toFixed(3)]);
   }
 }
 print();
