@@ -1,59 +1,203 @@
 /**
- * PLAID / ColBERTv2 residual compression (Santhanam et al., "ColBERTv2", 2022, §3): a token is
- * stored as its nearest centroid id plus its residual `x − c`, each residual value quantised to
- * `nbits` bits by bucket cutoffs taken from the quantiles of sample residuals (all dimensions
- * pooled), decoded to the mean of the bucket's sample values. Decoded vectors are not re-normalised: then
- * decode → encode is the identity (every weight lies inside its own bucket), so compaction can
- * re-encode decoded vectors without drifting. Bytes per token: `dim · nbits / 8` + the centroid id (2 bytes
- * up to 65,536 centroids, else 4), so dim 128 at 2 bits = 34 bytes.
+ * PLAID / ColBERTv2 residual compression (Santhanam et al., "ColBERTv2", 2022, §3), made
+ * anisotropic in the spirit of ScaNN (Guo et al., "Accelerating Large-Scale Inference with
+ * Anisotropic Vector Quantization", 2020): a token is stored as its nearest centroid id plus a
+ * few bytes that say where it lies relative to that centroid.
  *
- * Measured (`bench/ann.ts`, 20k synthetic docs, recall@10 against float32 exact): 2 bits 0.81,
- * 4 bits 0.91, float16 0.998. The synthetic tokens are concept + isotropic noise, so residuals are
- * pure noise and the top-10 margins are thin; PLAID reports a much smaller loss on real ColBERT
- * vectors. Per-token residual scaling was tried and lost at 2 bits (0.76 vs 0.85).
+ * Why anisotropic: a query token that matches a document token points along the document token's
+ * centroid, so the quantisation error along the centroid direction reaches MaxSim scores almost
+ * undamped (weight ≈ cos² ≈ 0.7 on ColBERT-like data) while the error in the 127 orthogonal
+ * directions only meets the query's own noise (weight ≈ 0.3, spread over all of them). ColBERTv2
+ * quantises `x − c` per coordinate and so spends 1/128 of its bits, and takes 1/128 of its
+ * error, along that most important direction. Here each token `x` is written in a frame where
+ * its centroid `c` is the first axis — the Householder reflection `H` with `H·ĉ = ±e₁`, applied in
+ * O(dim) per token — and:
+ * - the coefficient along the centroid, `α = x·ĉ`, gets its own fine codebook (8 bits);
+ * - the `dim − 1` orthogonal coordinates share one Lloyd-Max codebook: 5 levels for `nbits` 2,
+ *   packed three to 7 bits (`5³ = 125 ≤ 128`, 2.33 bits per coordinate, a spare coordinate takes
+ *   a 4-level code), 16 levels (4 bits) for `nbits` 4, 256 levels for `nbits` 8.
+ * Decoding is a per-group lookup table, one dot product and one axpy per token (no square roots).
+ * Bytes per token (dim 128, plus the 2-byte centroid id): residual-2 38 + 2 = 40, residual-4
+ * 65 + 2 = 67, residual-8 128 + 2 = 130.
+ *
+ * Decode → encode is the identity (every decoded coordinate is a codebook value inside its own
+ * bucket, and `H` is its own inverse), up to float rounding at bucket edges, so compaction can
+ * re-encode decoded vectors without drifting. Decoded vectors are not re-normalised.
+ *
+ * Measured (`bench/codec.ts`, 20k synthetic docs, 0.96 M tokens, noise 0.6, exact MaxSim of 50
+ * queries over decoded vectors, recall@10 against float32): see the numbers in the bench's
+ * output and the README of the bench; the summary is kept in {@link ResidualQuantizer}'s docs.
+ *
+ * States written before this scheme (JSON without `version`) hold ColBERTv2's scalar codec —
+ * `2^nbits` buckets with quantile cutoffs pooled over all coordinates of `x − c`, decoded to the
+ * bucket's sample mean; they still load and decode exactly as before (`scheme: "scalar"`).
  *
  * It lives in `index/` rather than the storage codec registry because encoding needs the
  * asynchronous ONNX Runtime nearest-centroid search, while registry codecs encode synchronously.
  */
 import { MaxsimError } from "../errors.js";
 
-/** Trained quantiser state, serialisable with {@link encodeResidualState}. */
+/** Residual schemes: `scalar` = ColBERTv2 (states without a version), `anisotropic` = the default. */
+export type ResidualScheme = "scalar" | "anisotropic";
+
+/**
+ * Trained quantiser state, serialisable with {@link encodeResidualState}.
+ *
+ * Measured with `bench/codec.ts` (20k docs, noise 0.6, recall@10 of exact MaxSim over decoded
+ * vectors vs float32): see the module header.
+ */
 export interface ResidualQuantizer {
   nbits: 2 | 4 | 8;
   dim: number;
-  /** `2^nbits − 1` ascending cutoffs: value v goes to bucket = number of cutoffs ≤ v. */
+  /** Absent in states written before v2: `"scalar"`. */
+  scheme?: ResidualScheme;
+  /**
+   * Ascending cutoffs: value v goes to bucket = number of cutoffs ≤ v. Scalar: `2^nbits − 1`
+   * cutoffs for every residual value; anisotropic: the orthogonal coordinates' codebook.
+   */
   cutoffs: Float32Array;
-  /** `2^nbits` decoded values, one per bucket. */
+  /** Decoded value per bucket (one more than cutoffs). */
   weights: Float32Array;
+  /** Anisotropic: levels of the orthogonal codebook (5 → three coordinates per 7 bits). */
+  levels?: number;
+  /** Anisotropic: bits of the coefficient along the centroid. */
+  alphaBits?: number;
+  /** Anisotropic: codebook of the coefficient along the centroid (`2^alphaBits` weights). */
+  alphaCutoffs?: Float32Array;
+  alphaWeights?: Float32Array;
+  /** Anisotropic with 5 levels: 4-level codebook for the coordinates left over after groups of three. */
+  tailCutoffs?: Float32Array;
+  tailWeights?: Float32Array;
 }
 
-/** Bytes of packed residual per token. */
-export function residualBytes(q: Pick<ResidualQuantizer, "nbits" | "dim">): number {
-  return Math.ceil((q.dim * q.nbits) / 8);
+/** Options of {@link fitResidualQuantizer} beyond `nbits` (for benches; the defaults are the measured best). */
+export interface ResidualFitOptions {
+  /** @defaultValue "anisotropic" */
+  scheme?: ResidualScheme;
+  /** Orthogonal codebook levels: 4, 5, 16 or 256. @defaultValue 5 for nbits 2, 16 for 4, 256 for 8 */
+  levels?: 4 | 5 | 16 | 256;
+  /** Bits of the coefficient along the centroid, 1–8. @defaultValue 8 (4 for nbits 4) */
+  alphaBits?: number;
+  /** Lloyd-Max iterations. @defaultValue 25 */
+  iterations?: number;
+}
+
+interface Layout {
+  /** Coordinates per group code. */
+  group: number;
+  /** Bits per group code. */
+  groupBits: number;
+  /** Groups of orthogonal coordinates. */
+  groups: number;
+  /** Orthogonal coordinates after the groups (2-bit tail codes). */
+  tail: number;
+  alphaBits: number;
+  bytes: number;
+}
+
+function layoutOf(dim: number, levels: number, alphaBits: number): Layout {
+  const m = Math.max(0, dim - 1);
+  const group = levels === 5 ? 3 : 1;
+  const groupBits = levels === 5 ? 7 : Math.log2(levels);
+  const groups = Math.floor(m / group);
+  const tail = m - groups * group;
+  const bits = alphaBits + groups * groupBits + tail * 2;
+  return { group, groupBits, groups, tail, alphaBits, bytes: Math.ceil(bits / 8) };
+}
+
+function isAnisotropic(q: Pick<ResidualQuantizer, "scheme">): boolean {
+  return q.scheme === "anisotropic";
+}
+
+/**
+ * Bytes of packed residual per token (without the centroid id). A state without `scheme` (or a
+ * bare `{ nbits, dim }`) is the scalar scheme of states written before v2.
+ *
+ */
+export function residualBytes(q: Pick<ResidualQuantizer, "nbits" | "dim"> & Partial<Pick<ResidualQuantizer, "scheme" | "levels" | "alphaBits">>): number {
+  if (q.scheme !== "anisotropic") return Math.ceil((q.dim * q.nbits) / 8);
+  return layoutOf(q.dim, q.levels ?? defaultLevels(q.nbits), q.alphaBits ?? defaultAlphaBits(q.nbits)).bytes;
+}
+
+/** 8 bits for α, except 4 with 16-level codes: then α and 127 coordinates fill 64 bytes, as ColBERTv2's 4-bit codes did. */
+function defaultAlphaBits(nbits: number): number {
+  return nbits === 4 ? 4 : 8;
+}
+
+function defaultLevels(nbits: number): 4 | 5 | 16 | 256 {
+  return nbits === 2 ? 5 : nbits === 4 ? 16 : 256;
 }
 
 /**
  * Fits the quantiser on sample tokens: `vectors` (rows of `dim`) and `codes`, their nearest
- * centroid ids into `centroids`. A strided sample of a few thousand tokens is plenty.
+ * centroid ids into `centroids` (unit-norm rows, as `trainKMeans` makes). A strided sample of a
+ * few thousand tokens is plenty.
  *
- * @throws MaxsimError `INVALID_OPTION` for an unsupported `nbits`
+ * @param nbits - 2 (40 bytes/token with the id at dim 128) or 4 (67) or 8 (130)
+ * @throws MaxsimError `INVALID_OPTION` for an unsupported `nbits` or option
  */
-export function fitResidualQuantizer(vectors: Float32Array, codes: Int32Array, centroids: Float32Array, dim: number, nbits: number): ResidualQuantizer {
+export function fitResidualQuantizer(
+  vectors: Float32Array,
+  codes: Int32Array,
+  centroids: Float32Array,
+  dim: number,
+  nbits: number,
+  options: ResidualFitOptions = {},
+): ResidualQuantizer {
+  if (nbits !== 2 && nbits !== 4 && nbits !== 8) {
+    throw new MaxsimError("INVALID_OPTION", `Residual codec nbits must be 2, 4 or 8 (got ${nbits}). Use nbits: 2 for the smallest index, 4 for higher recall.`);
+  }
+  const scheme = options.scheme ?? "anisotropic";
+  if (scheme === "scalar") return fitScalar(vectors, codes, centroids, dim, nbits);
+  const levels = options.levels ?? defaultLevels(nbits);
+  const alphaBits = options.alphaBits ?? defaultAlphaBits(nbits);
+  if (![4, 5, 16, 256].includes(levels) || !Number.isInteger(alphaBits) || alphaBits < 1 || alphaBits > 8) {
+    throw new MaxsimError("INVALID_OPTION", `Residual levels must be 4, 5, 16 or 256 and alphaBits 1–8 (got ${levels}, ${alphaBits}). Leave them unset for the defaults.`);
+  }
+  const n = codes.length;
+  const m = Math.max(0, dim - 1);
+  const frame = frameOf(centroids, dim);
+  const alphas = new Float32Array(n);
+  const orth = new Float32Array(n * m);
+  const y = new Float32Array(dim);
+  for (let t = 0; t < n; t++) {
+    alphas[t] = toFrame(vectors, t * dim, centroids, codes[t]!, frame, dim, y);
+    orth.set(y.subarray(1), t * m);
+  }
+  const iterations = options.iterations ?? 25;
+  const orthBook = lloydMax(orth, levels, iterations);
+  const alphaBook = lloydMax(alphas, 1 << alphaBits, iterations);
+  const q: ResidualQuantizer = {
+    nbits,
+    dim,
+    scheme: "anisotropic",
+    cutoffs: orthBook.cutoffs,
+    weights: orthBook.weights,
+    levels,
+    alphaBits,
+    alphaCutoffs: alphaBook.cutoffs,
+    alphaWeights: alphaBook.weights,
+  };
+  if (layoutOf(dim, levels, alphaBits).tail > 0) {
+    const tailBook = lloydMax(orth, 4, iterations);
+    q.tailCutoffs = tailBook.cutoffs;
+    q.tailWeights = tailBook.weights;
+  }
+  return q;
+}
+
+/** ColBERTv2's scalar codec, as written before v2 (quantile cutoffs, bucket-mean weights). */
+function fitScalar(vectors: Float32Array, codes: Int32Array, centroids: Float32Array, dim: number, nbits: 2 | 4 | 8): ResidualQuantizer {
   const values = new Float32Array(codes.length * dim);
   for (let t = 0; t < codes.length; t++) {
     const co = codes[t]! * dim;
     for (let d = 0; d < dim; d++) values[t * dim + d] = vectors[t * dim + d]! - centroids[co + d]!;
   }
-  if (nbits !== 2 && nbits !== 4 && nbits !== 8) {
-    throw new MaxsimError("INVALID_OPTION", `Residual codec nbits must be 2, 4 or 8 (got ${nbits}). Use nbits: 2 for the smallest index, 4 for higher recall.`);
-  }
-  const sorted = Float32Array.from(values).sort();
+  const sorted = values.sort();
   const buckets = 1 << nbits;
   const at = (p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
   const cutoffs = new Float32Array(buckets - 1);
   for (let b = 1; b < buckets; b++) cutoffs[b - 1] = at(b / buckets);
-  // Each bucket decodes to the mean of its sample values (one Lloyd-Max step): lower error than
-  // ColBERTv2's mid-quantile weights, notably for the outer buckets of 2-bit codes.
   const weights = new Float32Array(buckets);
   const sums = new Float64Array(buckets);
   const counts = new Float64Array(buckets);
@@ -64,6 +208,47 @@ export function fitResidualQuantizer(vectors: Float32Array, codes: Int32Array, c
   }
   for (let b = 0; b < buckets; b++) weights[b] = counts[b]! > 0 ? sums[b]! / counts[b]! : at((b + 0.5) / buckets);
   return { nbits, dim, cutoffs, weights };
+}
+
+/**
+ * Lloyd-Max scalar quantiser of `values` with `levels` levels (MSE-optimal fixed-rate codebook):
+ * cutoffs are midpoints between weights, weights are bucket means. Starts from equal-count buckets.
+ */
+function lloydMax(values: Float32Array, levels: number, iterations: number): { cutoffs: Float32Array; weights: Float32Array } {
+  const sorted = Float32Array.from(values).sort();
+  const n = sorted.length;
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + sorted[i]!;
+  const weights = new Float64Array(levels);
+  const bounds = new Int32Array(levels + 1);
+  for (let b = 0; b <= levels; b++) bounds[b] = Math.round((b * n) / levels);
+  const mean = (lo: number, hi: number, fallback: number): number => (hi > lo ? (prefix[hi]! - prefix[lo]!) / (hi - lo) : fallback);
+  for (let b = 0; b < levels; b++) weights[b] = mean(bounds[b]!, bounds[b + 1]!, n === 0 ? 0 : sorted[Math.min(n - 1, bounds[b]!)]!);
+  for (let it = 0; it < iterations && n > 0; it++) {
+    for (let b = 1; b < levels; b++) bounds[b] = lowerBound(sorted, (weights[b - 1]! + weights[b]!) / 2);
+    for (let b = 0; b < levels; b++) weights[b] = mean(bounds[b]!, bounds[b + 1]!, weights[b]!);
+    for (let b = 1; b < levels; b++) if (weights[b]! < weights[b - 1]!) weights[b] = weights[b - 1]!; // keep ascending
+  }
+  const w = Float32Array.from(weights);
+  return { cutoffs: midpoints(w), weights: w };
+}
+
+function midpoints(w: Float32Array): Float32Array {
+  const c = new Float32Array(Math.max(0, w.length - 1));
+  for (let b = 1; b < w.length; b++) c[b - 1] = (w[b - 1]! + w[b]!) / 2;
+  return c;
+}
+
+/** First index with `sorted[i] ≥ v`. */
+function lowerBound(sorted: Float32Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function bucketOf(v: number, cutoffs: Float32Array): number {
@@ -78,19 +263,107 @@ function bucketOf(v: number, cutoffs: Float32Array): number {
 }
 
 /**
- * Packs the residuals of `rows` tokens (`data` rows minus their centroid rows) into
- * `out` (`rows · residualBytes` bytes, allocated when absent).
+ * Per-centroid constants of the Householder reflection `H = I − f·v·vᵀ`, `v = c + a·e₁`,
+ * `a = sign(c₀)·|c|` (the sign avoids cancellation), `f = 2 / |v|²`: `H·c = −a·e₁`.
+ * `invNorm` = 1/|c| turns `x·c` into the coefficient along the unit centroid.
  */
-export function encodeResiduals(
-  q: ResidualQuantizer,
-  data: Float32Array,
-  codes: Int32Array,
-  centroids: Float32Array,
-  out?: Uint8Array,
-): Uint8Array {
+interface Frame {
+  a: Float32Array;
+  f: Float32Array;
+  invNorm: Float32Array;
+}
+
+// Keyed by the centroid array: the index replaces (never mutates) it when centroids retrain.
+const frames = new WeakMap<Float32Array, Frame>();
+
+function frameOf(centroids: Float32Array, dim: number): Frame {
+  const cached = frames.get(centroids);
+  if (cached && cached.a.length === centroids.length / dim) return cached;
+  const k = centroids.length / dim;
+  const frame: Frame = { a: new Float32Array(k), f: new Float32Array(k), invNorm: new Float32Array(k) };
+  for (let c = 0; c < k; c++) {
+    let nn = 0;
+    for (let d = 0; d < dim; d++) nn += centroids[c * dim + d]! ** 2;
+    const norm = Math.sqrt(nn);
+    const c0 = centroids[c * dim]!;
+    const a = c0 >= 0 ? norm : -norm;
+    const vv = 2 * norm * (norm + Math.abs(c0));
+    frame.a[c] = a;
+    frame.f[c] = vv > 0 ? 2 / vv : 0;
+    frame.invNorm[c] = norm > 0 ? 1 / norm : 0;
+  }
+  frames.set(centroids, frame);
+  return frame;
+}
+
+/** Writes `H·x` of row `xo` into `y` and returns α = x·ĉ (then `y[0] = −sign(c₀)·α`). */
+function toFrame(x: Float32Array, xo: number, centroids: Float32Array, code: number, frame: Frame, dim: number, y: Float32Array): number {
+  const co = code * dim;
+  const a = frame.a[code]!;
+  let cx = 0;
+  for (let d = 0; d < dim; d++) cx += centroids[co + d]! * x[xo + d]!;
+  const s = frame.f[code]! * (cx + a * x[xo]!);
+  for (let d = 0; d < dim; d++) y[d] = x[xo + d]! - s * centroids[co + d]!;
+  y[0]! -= s * a;
+  return cx * frame.invNorm[code]!;
+}
+
+/**
+ * Packs the residuals of `rows` tokens (`data` rows, `codes` their centroid ids) into `out`
+ * (`rows · residualBytes` bytes, allocated when absent). Bytes of `out` are overwritten
+ * (anisotropic) or OR-ed into (scalar states: pass a zeroed `out`).
+ */
+export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes: Int32Array, centroids: Float32Array, out?: Uint8Array): Uint8Array {
+  if (!isAnisotropic(q)) return encodeScalar(q, data, codes, centroids, out);
   const dim = q.dim;
   const rows = codes.length;
-  const rb = residualBytes(q);
+  const L = layoutOf(dim, q.levels!, q.alphaBits!);
+  const rb = L.bytes;
+  const packed = out ?? new Uint8Array(rows * rb);
+  const frame = frameOf(centroids, dim);
+  const y = new Float32Array(dim);
+  const aCut = q.alphaCutoffs!;
+  const cut = q.cutoffs;
+  const tCut = q.tailCutoffs;
+  const levels = q.levels!;
+  for (let t = 0; t < rows; t++) {
+    const alpha = toFrame(data, t * dim, centroids, codes[t]!, frame, dim, y);
+    let p = t * rb;
+    let acc = bucketOf(alpha, aCut);
+    let nb = L.alphaBits;
+    let d = 1;
+    for (let g = 0; g < L.groups; g++) {
+      let code: number;
+      if (L.group === 3) {
+        code = bucketOf(y[d]!, cut) + levels * (bucketOf(y[d + 1]!, cut) + levels * bucketOf(y[d + 2]!, cut));
+        d += 3;
+      } else code = bucketOf(y[d++]!, cut);
+      acc |= code << nb;
+      nb += L.groupBits;
+      while (nb >= 8) {
+        packed[p++] = acc & 255;
+        acc >>>= 8;
+        nb -= 8;
+      }
+    }
+    for (let i = 0; i < L.tail; i++) {
+      acc |= bucketOf(y[d++]!, tCut!) << nb;
+      nb += 2;
+      while (nb >= 8) {
+        packed[p++] = acc & 255;
+        acc >>>= 8;
+        nb -= 8;
+      }
+    }
+    if (nb > 0) packed[p] = acc & 255;
+  }
+  return packed;
+}
+
+function encodeScalar(q: ResidualQuantizer, data: Float32Array, codes: Int32Array, centroids: Float32Array, out?: Uint8Array): Uint8Array {
+  const dim = q.dim;
+  const rows = codes.length;
+  const rb = residualBytes({ nbits: q.nbits, dim, scheme: "scalar" });
   const packed = out ?? new Uint8Array(rows * rb);
   const perByte = 8 / q.nbits;
   for (let t = 0; t < rows; t++) {
@@ -105,7 +378,41 @@ export function encodeResiduals(
   return packed;
 }
 
-/** Decodes tokens `[from, to)` of packed residuals (centroid + bucket weights) into rows `outRow`.. of `out`. */
+// Group lookup tables: code → `group` decoded coordinates.
+const tables = new WeakMap<ResidualQuantizer, Float32Array>();
+
+function groupTable(q: ResidualQuantizer): Float32Array {
+  let lut = tables.get(q);
+  if (lut) return lut;
+  const w = q.weights;
+  if (q.levels === 5) {
+    lut = new Float32Array(128 * 3);
+    for (let code = 0; code < 125; code++) {
+      lut[code * 3] = w[code % 5]!;
+      lut[code * 3 + 1] = w[Math.floor(code / 5) % 5]!;
+      lut[code * 3 + 2] = w[Math.floor(code / 25)]!;
+    }
+  } else lut = Float32Array.from(w);
+  tables.set(q, lut);
+  return lut;
+}
+
+const byteTables = new WeakMap<ResidualQuantizer, Float32Array>();
+
+/** For 1-coordinate codes of 2, 4 or 8 bits: byte → its `8 / bits` decoded coordinates, low bits first. */
+function byteTable(q: ResidualQuantizer): Float32Array {
+  let bt = byteTables.get(q);
+  if (bt) return bt;
+  const bits = Math.log2(q.levels!);
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  bt = new Float32Array(256 * per);
+  for (let b = 0; b < 256; b++) for (let j = 0; j < per; j++) bt[b * per + j] = q.weights[(b >> (j * bits)) & mask]!;
+  byteTables.set(q, bt);
+  return bt;
+}
+
+/** Decodes tokens `[from, to)` of packed residuals into rows `outRow`.. of `out`. */
 export function decodeResiduals(
   q: ResidualQuantizer,
   packed: Uint8Array,
@@ -116,8 +423,126 @@ export function decodeResiduals(
   out: Float32Array,
   outRow = 0,
 ): Float32Array {
+  if (!isAnisotropic(q)) return decodeScalar(q, packed, codes, centroids, from, to, out, outRow);
   const dim = q.dim;
-  const rb = residualBytes(q);
+  const L = layoutOf(dim, q.levels!, q.alphaBits!);
+  const rb = L.bytes;
+  const frame = frameOf(centroids, dim);
+  const lut = groupTable(q);
+  const aw = q.alphaWeights!;
+  const tw = q.tailWeights;
+  const aMask = (1 << L.alphaBits) - 1;
+  const gMask = (1 << L.groupBits) - 1;
+  const gb = L.groupBits;
+  for (let t = from; t < to; t++) {
+    const code = codes[t]!;
+    const co = code * dim;
+    const oo = (outRow + t - from) * dim;
+    let p = t * rb;
+    let acc = 0;
+    let nb = 0;
+    while (nb < L.alphaBits) {
+      acc |= packed[p++]! << nb;
+      nb += 8;
+    }
+    const a = frame.a[code]!;
+    // y₀ = −sign(c₀)·α; the rest are orthogonal coordinates in the reflected frame.
+    const y0 = -(a >= 0 ? 1 : -1) * aw[acc & aMask]!;
+    acc >>>= L.alphaBits;
+    nb -= L.alphaBits;
+    out[oo] = y0;
+    let cy = 0;
+    let d = oo + 1;
+    let c = co + 1;
+    if (L.group === 3) {
+      for (let g = 0; g < L.groups; g++) {
+        if (nb < 7) {
+          acc |= packed[p++]! << nb;
+          nb += 8;
+        }
+        const k = (acc & 127) * 3;
+        acc >>>= 7;
+        nb -= 7;
+        const v0 = lut[k]!;
+        const v1 = lut[k + 1]!;
+        const v2 = lut[k + 2]!;
+        out[d] = v0;
+        out[d + 1] = v1;
+        out[d + 2] = v2;
+        cy += centroids[c]! * v0 + centroids[c + 1]! * v1 + centroids[c + 2]! * v2;
+        d += 3;
+        c += 3;
+      }
+    } else {
+      // 1-coordinate codes of 2, 4 or 8 bits: bit by bit until byte-aligned (after the α code),
+      // then one table row per byte gives 8 / groupBits coordinates, then the rest bit by bit.
+      const per = 8 / gb;
+      const bt = byteTable(q);
+      let g = 0;
+      for (; g < L.groups && (nb > 0 || L.groups - g < per); g++) {
+        if (nb < gb) {
+          acc |= packed[p++]! << nb;
+          nb += 8;
+        }
+        const v = lut[acc & gMask]!;
+        acc >>>= gb;
+        nb -= gb;
+        out[d++] = v;
+        cy += centroids[c++]! * v;
+      }
+      const full = Math.floor((L.groups - g) / per);
+      for (let b = 0; b < full; b++) {
+        const k = packed[p++]! * per;
+        for (let j = 0; j < per; j++) {
+          const v = bt[k + j]!;
+          out[d++] = v;
+          cy += centroids[c++]! * v;
+        }
+      }
+      for (g += full * per; g < L.groups; g++) {
+        if (nb < gb) {
+          acc |= packed[p++]! << nb;
+          nb += 8;
+        }
+        const v = lut[acc & gMask]!;
+        acc >>>= gb;
+        nb -= gb;
+        out[d++] = v;
+        cy += centroids[c++]! * v;
+      }
+    }
+    for (let i = 0; i < L.tail; i++) {
+      if (nb < 2) {
+        acc |= packed[p++]! << nb;
+        nb += 8;
+      }
+      const v = tw![acc & 3]!;
+      acc >>>= 2;
+      nb -= 2;
+      out[d++] = v;
+      cy += centroids[c++]! * v;
+    }
+    // x = H·y = y − f·(v·y)·v with v = c + a·e₁.
+    cy += centroids[co]! * y0;
+    const s = frame.f[code]! * (cy + a * y0);
+    for (let i = 0; i < dim; i++) out[oo + i]! -= s * centroids[co + i]!;
+    out[oo]! -= s * a;
+  }
+  return out;
+}
+
+function decodeScalar(
+  q: ResidualQuantizer,
+  packed: Uint8Array,
+  codes: Int32Array,
+  centroids: Float32Array,
+  from: number,
+  to: number,
+  out: Float32Array,
+  outRow: number,
+): Float32Array {
+  const dim = q.dim;
+  const rb = residualBytes({ nbits: q.nbits, dim, scheme: "scalar" });
   const perByte = 8 / q.nbits;
   const mask = (1 << q.nbits) - 1;
   const w = q.weights;
@@ -133,13 +558,79 @@ export function decodeResiduals(
   return out;
 }
 
-/** Serialises a quantiser (JSON: small). */
+const STATE_VERSION = 2;
+
+/**
+ * Serialises a quantiser (JSON, small). Anisotropic states carry `version: 2`; scalar states are
+ * written exactly as before v2.
+ */
 export function encodeResidualState(q: ResidualQuantizer): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ nbits: q.nbits, dim: q.dim, cutoffs: [...q.cutoffs], weights: [...q.weights] }));
+  if (!isAnisotropic(q)) {
+    return new TextEncoder().encode(JSON.stringify({ nbits: q.nbits, dim: q.dim, cutoffs: [...q.cutoffs], weights: [...q.weights] }));
+  }
+  const state = {
+    version: STATE_VERSION,
+    scheme: "anisotropic",
+    nbits: q.nbits,
+    dim: q.dim,
+    levels: q.levels,
+    alphaBits: q.alphaBits,
+    weights: [...q.weights],
+    alphaWeights: [...q.alphaWeights!],
+    ...(q.tailWeights ? { tailWeights: [...q.tailWeights] } : {}),
+  };
+  return new TextEncoder().encode(JSON.stringify(state));
 }
 
-/** Parses {@link encodeResidualState} output. */
+/**
+ * Parses {@link encodeResidualState} output, including states written before v2 (no `version`:
+ * the scalar scheme).
+ *
+ * @throws MaxsimError `INDEX_VERSION` for a state from a newer version, `INDEX_CORRUPT` for a malformed one
+ */
 export function decodeResidualState(bytes: Uint8Array): ResidualQuantizer {
-  const o = JSON.parse(new TextDecoder().decode(bytes)) as { nbits: 2 | 4 | 8; dim: number; cutoffs: number[]; weights: number[] };
-  return { nbits: o.nbits, dim: o.dim, cutoffs: Float32Array.from(o.cutoffs), weights: Float32Array.from(o.weights) };
+  const o = JSON.parse(new TextDecoder().decode(bytes)) as {
+    version?: number;
+    scheme?: string;
+    nbits: 2 | 4 | 8;
+    dim: number;
+    cutoffs?: number[];
+    weights: number[];
+    levels?: number;
+    alphaBits?: number;
+    alphaWeights?: number[];
+    tailWeights?: number[];
+  };
+  if (o.version === undefined) {
+    return { nbits: o.nbits, dim: o.dim, cutoffs: Float32Array.from(o.cutoffs ?? []), weights: Float32Array.from(o.weights) };
+  }
+  if (o.version > STATE_VERSION) {
+    throw new MaxsimError("INDEX_VERSION", `The residual quantizer state has version ${o.version}, newer than this maxsim reads (${STATE_VERSION}). Upgrade @maxsim/core.`);
+  }
+  const levels = o.levels ?? 0;
+  const alphaBits = o.alphaBits ?? 0;
+  if (o.scheme !== "anisotropic" || ![4, 5, 16, 256].includes(levels) || o.weights.length !== levels || o.alphaWeights?.length !== 1 << alphaBits) {
+    throw new MaxsimError("INDEX_CORRUPT", "The residual quantizer state is malformed (scheme, levels or codebook sizes). Rebuild the index.");
+  }
+  if (layoutOf(o.dim, levels, alphaBits).tail > 0 && o.tailWeights?.length !== 4) {
+    throw new MaxsimError("INDEX_CORRUPT", "The residual quantizer state lacks its 4-level tail codebook. Rebuild the index.");
+  }
+  const weights = Float32Array.from(o.weights);
+  const alphaWeights = Float32Array.from(o.alphaWeights);
+  const q: ResidualQuantizer = {
+    nbits: o.nbits,
+    dim: o.dim,
+    scheme: "anisotropic",
+    cutoffs: midpoints(weights),
+    weights,
+    levels,
+    alphaBits,
+    alphaCutoffs: midpoints(alphaWeights),
+    alphaWeights,
+  };
+  if (o.tailWeights) {
+    q.tailWeights = Float32Array.from(o.tailWeights);
+    q.tailCutoffs = midpoints(q.tailWeights);
+  }
+  return q;
 }
