@@ -4,6 +4,7 @@ import { maxsimExplain, maxsimScore } from "../../src/scoring/maxsim.js";
 import { scoreFlatJs } from "../../src/scoring/js-kernel.js";
 import { scoreFlatOrt } from "../../src/scoring/ort-kernel.js";
 import { checkVectors } from "../../src/scoring/flat-tokens.js";
+import { fromFloat16, toFloat16 } from "../../src/storage/codecs/float16.js";
 import { syntheticCorpus } from "../../src/index/synthetic.js";
 import { MaxsimError } from "../../src/errors.js";
 import type { TokenVectors } from "../../src/types.js";
@@ -63,5 +64,32 @@ describe("batch kernels equal the naive triple loop", () => {
     queries.forEach((q, qi) => {
       for (let i = 0; i < corpus.ids.length; i++) expect(scores[qi]![i]).toBeCloseTo(naive(q, corpus.doc(i)), 4);
     });
+  });
+
+  it("ONNX Runtime kernel over encoded blocks: float16 bits cast in-graph, and rows decoded into the scratch", async () => {
+    const bits = toFloat16(corpus.data);
+    const halfValues = fromFloat16(bits);
+    const asHalf = { offsets: corpus.offsets, dim: corpus.dim, rows: (lo: number, hi: number) => bits.subarray(lo * 32, hi * 32) };
+    const blocks: [number, number][] = [];
+    const decoded = {
+      offsets: corpus.offsets,
+      dim: corpus.dim,
+      rows(lo: number, hi: number, scratch: Float32Array) {
+        expect(scratch.length).toBe((hi - lo) * 32);
+        blocks.push([lo, hi]);
+        scratch.set(halfValues.subarray(lo * 32, hi * 32));
+        return scratch;
+      },
+    };
+    const half = { data: halfValues, offsets: corpus.offsets, dim: corpus.dim };
+    const expected = queries.map((q) => Array.from({ length: corpus.ids.length }, (_, i) => naive(q, { data: half.data.subarray(corpus.offsets[i]! * 32, corpus.offsets[i + 1]! * 32), length: corpus.offsets[i + 1]! - corpus.offsets[i]!, dim: 32 })));
+    for (const source of [asHalf, decoded]) {
+      const scores = await scoreFlatOrt(queries, source);
+      queries.forEach((_, qi) => expected[qi]!.forEach((e, i) => expect(scores[qi]![i]).toBeCloseTo(e, 4)));
+    }
+    // Blocks cover every row once, in order.
+    expect(blocks[0]![0]).toBe(0);
+    blocks.slice(1).forEach(([lo], i) => expect(lo).toBe(blocks[i]![1]));
+    expect(blocks.at(-1)![1]).toBe(corpus.offsets.at(-1));
   });
 });
