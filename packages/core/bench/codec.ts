@@ -256,8 +256,65 @@ if (!values.quick) {
   await residualScheme("anisotropic α4 + 5-level orth", 2, { levels: 5, alphaBits: 4 });
 }
 await residualScheme("anisotropic α8 + 5-level orth = residual-2", 2, {});
-if (!values.quick) await residualScheme("anisotropic α4 + 16-level orth", 4, { alphaBits: 4 });
-await residualScheme("anisotropic α8 + 16-level orth = residual-4", 4, {});
+if (!values.quick) await residualScheme("anisotropic α8 + 16-level orth", 4, { alphaBits: 8 });
+await residualScheme("anisotropic α4 + 16-level orth = residual-4", 4, {});
+if (!values.quick) {
+  // Vector quantisation rows (encode/decode simulated here, no packing; bytes = their packed size).
+  // (a) PQ on x − c: 32 sub-vectors of 4 coordinates, 256 codewords each = 32 B (ColBERTv2's 2-bit size).
+  {
+    const sub = 4;
+    const parts = dim / sub;
+    const residual = (src: Float32Array, srcCodes: Int32Array, n: number, part: number): Float32Array => {
+      const out = new Float32Array(n * sub);
+      for (let t = 0; t < n; t++) {
+        const co = srcCodes[t]! * dim + part * sub;
+        for (let j = 0; j < sub; j++) out[t * sub + j] = src[t * dim + part * sub + j]! - centroids[co + j]!;
+      }
+      return out;
+    };
+    for (let part = 0; part < parts; part++) {
+      const book = kmeansL2(residual(sample, sampleCodes, rows.length, part), sub, 256, 12, 7 + part);
+      const assigned = await nearestL2(residual(corpus.data, codes, tokens, part), sub, book);
+      for (let t = 0; t < tokens; t++) {
+        const co = codes[t]! * dim + part * sub;
+        const bo = assigned[t]! * sub;
+        for (let j = 0; j < sub; j++) decoded[t * dim + part * sub + j] = centroids[co + j]! + book[bo + j]!;
+      }
+    }
+    await evaluate("PQ on x − c: 32 × 4-D, 256 codewords each", 32 + 2, "-");
+  }
+  // (b) The anisotropic frame with a trained 3-D VQ (128 codewords, 7 bits) instead of the
+  // 5 × 5 × 5 grid, at the same 40 B: what vector quantisation gains over the scalar grid.
+  {
+    const q = fitResidualQuantizer(sample, sampleCodes, centroids, dim, 2);
+    const groups = Math.floor((dim - 1) / 3);
+    const frameRows = (src: Float32Array, srcCodes: Int32Array, n: number) => {
+      const alpha = new Float32Array(n);
+      const y = new Float32Array(n * dim);
+      for (let t = 0; t < n; t++) alpha[t] = reflect(src, t * dim, srcCodes[t]!, y, t * dim);
+      return { alpha, y };
+    };
+    const triples = (y: Float32Array, n: number): Float32Array => {
+      const out = new Float32Array(n * groups * 3);
+      for (let t = 0; t < n; t++) out.set(y.subarray(t * dim + 1, t * dim + 1 + groups * 3), t * groups * 3);
+      return out;
+    };
+    const fs = frameRows(sample, sampleCodes, rows.length);
+    const book = kmeansL2(triples(fs.y, rows.length), 3, 128, 15, 3);
+    const all = frameRows(corpus.data, codes, tokens);
+    const assigned = await nearestL2(triples(all.y, tokens), 3, book);
+    const y = all.y;
+    for (let t = 0; t < tokens; t++) {
+      const yo = t * dim;
+      const c0 = centroids[codes[t]! * dim]!;
+      y[yo] = -(c0 >= 0 ? 1 : -1) * q.alphaWeights![bucket(all.alpha[t]!, q.alphaCutoffs!)]!;
+      for (let g = 0; g < groups; g++) for (let j = 0; j < 3; j++) y[yo + 1 + g * 3 + j] = book[assigned[t * groups + g]! * 3 + j]!;
+      for (let d = 1 + groups * 3; d < dim; d++) y[yo + d] = q.tailWeights![bucket(y[yo + d]!, q.tailCutoffs!)]!;
+      reflect(y, yo, codes[t]!, decoded, yo);
+    }
+    await evaluate("anisotropic α8 + 3-D VQ orth (128 codewords / 7 bits)", residualBytes(q) + 2, "-");
+  }
+}
 {
   const bits = ((BUDGET - 2) * 8) / dim;
   rdChannel(bits, false);
@@ -289,4 +346,86 @@ function topK(scores: Float32Array, k = K): number[] {
   const idx = Array.from(scores.keys());
   // Partial selection: sort is fine for 20k–50k docs × 50 queries.
   return idx.sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, k);
+}
+
+/** Householder reflection of row `xo` of `x` about its centroid `code` (H·ĉ = −sign(c₀)·e₁) into `out`; returns x·ĉ. */
+function reflect(x: Float32Array, xo: number, code: number, out: Float32Array, oo: number): number {
+  const co = code * dim;
+  let nn = 0;
+  let cx = 0;
+  for (let d = 0; d < dim; d++) {
+    nn += centroids[co + d]! ** 2;
+    cx += centroids[co + d]! * x[xo + d]!;
+  }
+  const norm = Math.sqrt(nn);
+  const a = centroids[co]! >= 0 ? norm : -norm;
+  const f = 2 / (2 * norm * (norm + Math.abs(centroids[co]!)));
+  const s = f * (cx + a * x[xo]!);
+  for (let d = 0; d < dim; d++) out[oo + d] = x[xo + d]! - s * centroids[co + d]!;
+  out[oo]! -= s * a;
+  return cx / norm;
+}
+
+function bucket(v: number, cutoffs: Float32Array): number {
+  let b = 0;
+  while (b < cutoffs.length && cutoffs[b]! <= v) b++;
+  return b;
+}
+
+/** Seeded L2 k-means (Lloyd) in JS, for the small codebooks of the VQ rows. */
+function kmeansL2(points: Float32Array, d: number, k: number, iterations: number, seed: number): Float32Array {
+  const n = points.length / d;
+  const random = seededRandom(seed);
+  const book = new Float32Array(k * d);
+  const pickRow = (c: number): void => {
+    const i = Math.floor(random() * n);
+    book.set(points.subarray(i * d, i * d + d), c * d);
+  };
+  for (let c = 0; c < k; c++) pickRow(c);
+  const assign = new Int32Array(n);
+  for (let it = 0; it < iterations; it++) {
+    for (let i = 0; i < n; i++) {
+      let best = Infinity;
+      let arg = 0;
+      for (let c = 0; c < k; c++) {
+        let dist = 0;
+        for (let j = 0; j < d; j++) dist += (points[i * d + j]! - book[c * d + j]!) ** 2;
+        if (dist < best) {
+          best = dist;
+          arg = c;
+        }
+      }
+      assign[i] = arg;
+    }
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      counts[assign[i]!]!++;
+      for (let j = 0; j < d; j++) sums[assign[i]! * d + j]! += points[i * d + j]!;
+    }
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) pickRow(c);
+      else for (let j = 0; j < d; j++) book[c * d + j] = sums[c * d + j]! / counts[c]!;
+    }
+  }
+  return book;
+}
+
+/** Nearest codeword (L2) of each point, on the ORT inner-product kernel: argmax [x, 1]·[c, −|c|²/2]. */
+async function nearestL2(points: Float32Array, d: number, book: Float32Array): Promise<Int32Array> {
+  const n = points.length / d;
+  const k = book.length / d;
+  const x = new Float32Array(n * (d + 1));
+  for (let i = 0; i < n; i++) {
+    x.set(points.subarray(i * d, i * d + d), i * (d + 1));
+    x[i * (d + 1) + d] = 1;
+  }
+  const c = new Float32Array(k * (d + 1));
+  for (let j = 0; j < k; j++) {
+    let nn = 0;
+    for (let i = 0; i < d; i++) nn += book[j * d + i]! ** 2;
+    c.set(book.subarray(j * d, j * d + d), j * (d + 1));
+    c[j * (d + 1) + d] = -nn / 2;
+  }
+  return (await assignNearest(x, d + 1, c)).codes;
 }

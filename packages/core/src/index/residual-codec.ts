@@ -12,21 +12,40 @@
  * error, along that most important direction. Here each token `x` is written in a frame where
  * its centroid `c` is the first axis — the Householder reflection `H` with `H·ĉ = ±e₁`, applied in
  * O(dim) per token — and:
- * - the coefficient along the centroid, `α = x·ĉ`, gets its own fine codebook (8 bits);
+ * - the coefficient along the centroid, `α = x·ĉ`, gets its own Lloyd-Max codebook (8 bits; 4 for
+ *   `nbits` 4);
  * - the `dim − 1` orthogonal coordinates share one Lloyd-Max codebook: 5 levels for `nbits` 2,
  *   packed three to 7 bits (`5³ = 125 ≤ 128`, 2.33 bits per coordinate, a spare coordinate takes
  *   a 4-level code), 16 levels (4 bits) for `nbits` 4, 256 levels for `nbits` 8.
  * Decoding is a per-group lookup table, one dot product and one axpy per token (no square roots).
  * Bytes per token (dim 128, plus the 2-byte centroid id): residual-2 38 + 2 = 40, residual-4
- * 65 + 2 = 67, residual-8 128 + 2 = 130.
+ * 64 + 2 = 66 (α then gets 4 bits: measured as good as 8 there), residual-8 128 + 2 = 130.
  *
  * Decode → encode is the identity (every decoded coordinate is a codebook value inside its own
  * bucket, and `H` is its own inverse), up to float rounding at bucket edges, so compaction can
  * re-encode decoded vectors without drifting. Decoded vectors are not re-normalised.
  *
- * Measured (`bench/codec.ts`, 20k synthetic docs, 0.96 M tokens, noise 0.6, exact MaxSim of 50
- * queries over decoded vectors, recall@10 against float32): see the numbers in the bench's
- * output and the README of the bench; the summary is kept in {@link ResidualQuantizer}'s docs.
+ * Measured (`bench/codec.ts`, 20k synthetic docs = 0.96 M tokens, noise 0.6, 4096 centroids,
+ * exact MaxSim of 200 queries over decoded vectors, recall@10 against float32; bytes include
+ * the 2-byte centroid id; one run on a shared 2-core box):
+ *
+ * | scheme                                | B/token | MSE/coord |   recall@10 |    decode |
+ * |---------------------------------------|--------:|----------:|------------:|----------:|
+ * | ColBERTv2 scalar 2-bit (before v2)    |      34 |   3.40e-4 |       0.886 |   182 M/s |
+ * | anisotropic, 4-level orthogonal       |      35 |   2.59e-4 |       0.917 |           |
+ * | **residual-2**: anisotropic, 5-level  |      40 |   1.78e-4 |       0.924 |   202 M/s |
+ * | ColBERTv2 scalar 4-bit (before v2)    |      66 |   5.95e-5 |       0.950 |   185 M/s |
+ * | **residual-4**: anisotropic, 16-level |      66 |   2.44e-5 |       0.969 |   186 M/s |
+ * | ideal Gaussian test channel at 40 B   |      40 |    8.5e-5 | 0.940–0.946 | (a bound) |
+ *
+ * The synthetic tokens are normalize(concept + isotropic noise): beyond the centroid the
+ * residual is Gaussian noise, for which D(R) = σ²·2^(−2R) is the exact MSE bound. An ideal
+ * quantiser at the 40 B rate (the bench's test-channel rows) reaches recall 0.940–0.946 (±0.005
+ * from sampling 200 queries), so 0.95 at ≤ 40 B looks out of reach on this data for any per-token
+ * MSE-optimal code, not just for ours; fixed-rate scalar codes sit
+ * ≈ 3 dB (2× MSE) above the bound. A trained 3-D vector quantiser in place of the 5³ grid cut the
+ * MSE by 16% but moved recall by only +0.005 (0.929) at a much slower encode, so it is not used.
+ * Real ColBERT residuals are anisotropic and less noisy; PLAID reports far smaller losses there.
  *
  * States written before this scheme (JSON without `version`) hold ColBERTv2's scalar codec —
  * `2^nbits` buckets with quantile cutoffs pooled over all coordinates of `x − c`, decoded to the
@@ -41,10 +60,8 @@ import { MaxsimError } from "../errors.js";
 export type ResidualScheme = "scalar" | "anisotropic";
 
 /**
- * Trained quantiser state, serialisable with {@link encodeResidualState}.
- *
- * Measured with `bench/codec.ts` (20k docs, noise 0.6, recall@10 of exact MaxSim over decoded
- * vectors vs float32): see the module header.
+ * Trained quantiser state, serialisable with {@link encodeResidualState}. Measured sizes and
+ * recall: see the module header.
  */
 export interface ResidualQuantizer {
   nbits: 2 | 4 | 8;
@@ -491,12 +508,25 @@ export function decodeResiduals(
         cy += centroids[c++]! * v;
       }
       const full = Math.floor((L.groups - g) / per);
-      for (let b = 0; b < full; b++) {
-        const k = packed[p++]! * per;
-        for (let j = 0; j < per; j++) {
-          const v = bt[k + j]!;
-          out[d++] = v;
-          cy += centroids[c++]! * v;
+      if (per === 2) {
+        for (let b = 0; b < full; b++) {
+          const k = packed[p++]! * 2;
+          const v0 = bt[k]!;
+          const v1 = bt[k + 1]!;
+          out[d] = v0;
+          out[d + 1] = v1;
+          cy += centroids[c]! * v0 + centroids[c + 1]! * v1;
+          d += 2;
+          c += 2;
+        }
+      } else {
+        for (let b = 0; b < full; b++) {
+          const k = packed[p++]! * per;
+          for (let j = 0; j < per; j++) {
+            const v = bt[k + j]!;
+            out[d++] = v;
+            cy += centroids[c++]! * v;
+          }
         }
       }
       for (g += full * per; g < L.groups; g++) {
