@@ -110,11 +110,12 @@ interface Row {
   errTop: number;
   recall: number;
   decode: string;
+  encode: string;
 }
 const table: Row[] = [];
 const decoded = new Float32Array(tokens * dim);
 
-async function evaluate(name: string, bytes: number, decodeSpeed: string): Promise<void> {
+async function evaluate(name: string, bytes: number, decodeSpeed: string, encodeSpeed = "-"): Promise<void> {
   let se = 0;
   let cos = 0;
   for (let t = 0; t < tokens; t++) {
@@ -170,13 +171,16 @@ async function evaluate(name: string, bytes: number, decodeSpeed: string): Promi
     errTop: Math.sqrt(t2 / tn),
     recall: recall / nQueries,
     decode: decodeSpeed,
+    encode: encodeSpeed,
   });
   printRow(table[table.length - 1]!);
 }
 
 async function residualScheme(name: string, nbits: 2 | 4 | 8, options: ResidualFitOptions): Promise<ResidualQuantizer> {
   const q = fitResidualQuantizer(sample, sampleCodes, centroids, dim, nbits, options);
+  const e0 = performance.now();
   const packed = encodeResiduals(q, corpus.data, codes, centroids);
+  const encodeSpeed = `${((tokens * dim) / ((performance.now() - e0) / 1000) / 1e6).toFixed(0)} M/s`;
   // Decode speed: best of 3 full passes (the corpus is ≈ 0.5 GB decoded: memory-bound like a real exact search).
   let best = Infinity;
   for (let r = 0; r < 3; r++) {
@@ -189,7 +193,7 @@ async function residualScheme(name: string, nbits: 2 | 4 | 8, options: ResidualF
   const again = encodeResiduals(q, decoded, codes, centroids);
   let changed = 0;
   for (let i = 0; i < packed.length; i++) if (again[i] !== packed[i]) changed++;
-  await evaluate(`${name}${changed > 0 ? ` (re-encode changes ${((100 * changed) / packed.length).toFixed(2)}% bytes)` : ""}`, residualBytes(q) + 2, speed);
+  await evaluate(`${name}${changed > 0 ? ` (re-encode changes ${((100 * changed) / packed.length).toFixed(2)}% bytes)` : ""}`, residualBytes(q) + 2, speed, encodeSpeed);
   return q;
 }
 
@@ -232,11 +236,11 @@ function rdChannel(bits: number, anisotropic: boolean): void {
   }
 }
 
-const header = ["scheme", "B/token", "MSE/coord", "RD bound", "mean cos", "err std", "rank err", "recall@10", "decode"];
-const widths = [58, 7, 9, 9, 8, 8, 10, 9, 8];
+const header = ["scheme", "B/token", "MSE/coord", "RD bound", "mean cos", "err std", "rank err", "recall@10", "decode", "encode"];
+const widths = [58, 7, 9, 9, 8, 8, 8, 9, 8, 8];
 console.log(`\n${header.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : h.padStart(widths[i]!))).join("  ")}`);
 function printRow(r: Row): void {
-  const cells = [r.name, String(r.bytes), r.mse.toExponential(2), r.rd > 0 ? r.rd.toExponential(2) : "-", r.cos.toFixed(4), r.errStd.toFixed(4), r.errTop.toFixed(4), r.recall.toFixed(3), r.decode];
+  const cells = [r.name, String(r.bytes), r.mse.toExponential(2), r.rd > 0 ? r.rd.toExponential(2) : "-", r.cos.toFixed(4), r.errStd.toFixed(4), r.errTop.toFixed(4), r.recall.toFixed(3), r.decode, r.encode];
   console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
 }
 
@@ -256,7 +260,13 @@ if (!values.quick) {
   await residualScheme("anisotropic α4 + 5-level orth", 2, { levels: 5, alphaBits: 4 });
 }
 await residualScheme("anisotropic α8 + 5-level orth = residual-2", 2, {});
-if (!values.quick) await residualScheme("anisotropic α8 + 16-level orth", 4, { alphaBits: 8 });
+await residualScheme("anisotropic α8 + 3-D VQ orth (128 codewords, 7 bits)", 2, { levels: 128 });
+if (!values.quick) {
+  // Rates between the two settings: how many bytes recall 0.95 needs.
+  await residualScheme("anisotropic α8 + 6-level orth (3 per byte)", 2, { levels: 6 });
+  await residualScheme("anisotropic α8 + 8-level orth (3 bits)", 2, { levels: 8 });
+  await residualScheme("anisotropic α8 + 16-level orth", 4, { alphaBits: 8 });
+}
 await residualScheme("anisotropic α4 + 16-level orth = residual-4", 4, {});
 if (!values.quick) {
   // Vector quantisation rows (encode/decode simulated here, no packing; bytes = their packed size).
@@ -282,37 +292,6 @@ if (!values.quick) {
       }
     }
     await evaluate("PQ on x − c: 32 × 4-D, 256 codewords each", 32 + 2, "-");
-  }
-  // (b) The anisotropic frame with a trained 3-D VQ (128 codewords, 7 bits) instead of the
-  // 5 × 5 × 5 grid, at the same 40 B: what vector quantisation gains over the scalar grid.
-  {
-    const q = fitResidualQuantizer(sample, sampleCodes, centroids, dim, 2);
-    const groups = Math.floor((dim - 1) / 3);
-    const frameRows = (src: Float32Array, srcCodes: Int32Array, n: number) => {
-      const alpha = new Float32Array(n);
-      const y = new Float32Array(n * dim);
-      for (let t = 0; t < n; t++) alpha[t] = reflect(src, t * dim, srcCodes[t]!, y, t * dim);
-      return { alpha, y };
-    };
-    const triples = (y: Float32Array, n: number): Float32Array => {
-      const out = new Float32Array(n * groups * 3);
-      for (let t = 0; t < n; t++) out.set(y.subarray(t * dim + 1, t * dim + 1 + groups * 3), t * groups * 3);
-      return out;
-    };
-    const fs = frameRows(sample, sampleCodes, rows.length);
-    const book = kmeansL2(triples(fs.y, rows.length), 3, 128, 15, 3);
-    const all = frameRows(corpus.data, codes, tokens);
-    const assigned = await nearestL2(triples(all.y, tokens), 3, book);
-    const y = all.y;
-    for (let t = 0; t < tokens; t++) {
-      const yo = t * dim;
-      const c0 = centroids[codes[t]! * dim]!;
-      y[yo] = -(c0 >= 0 ? 1 : -1) * q.alphaWeights![bucket(all.alpha[t]!, q.alphaCutoffs!)]!;
-      for (let g = 0; g < groups; g++) for (let j = 0; j < 3; j++) y[yo + 1 + g * 3 + j] = book[assigned[t * groups + g]! * 3 + j]!;
-      for (let d = 1 + groups * 3; d < dim; d++) y[yo + d] = q.tailWeights![bucket(y[yo + d]!, q.tailCutoffs!)]!;
-      reflect(y, yo, codes[t]!, decoded, yo);
-    }
-    await evaluate("anisotropic α8 + 3-D VQ orth (128 codewords / 7 bits)", residualBytes(q) + 2, "-");
   }
 }
 {
@@ -346,30 +325,6 @@ function topK(scores: Float32Array, k = K): number[] {
   const idx = Array.from(scores.keys());
   // Partial selection: sort is fine for 20k–50k docs × 50 queries.
   return idx.sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, k);
-}
-
-/** Householder reflection of row `xo` of `x` about its centroid `code` (H·ĉ = −sign(c₀)·e₁) into `out`; returns x·ĉ. */
-function reflect(x: Float32Array, xo: number, code: number, out: Float32Array, oo: number): number {
-  const co = code * dim;
-  let nn = 0;
-  let cx = 0;
-  for (let d = 0; d < dim; d++) {
-    nn += centroids[co + d]! ** 2;
-    cx += centroids[co + d]! * x[xo + d]!;
-  }
-  const norm = Math.sqrt(nn);
-  const a = centroids[co]! >= 0 ? norm : -norm;
-  const f = 2 / (2 * norm * (norm + Math.abs(centroids[co]!)));
-  const s = f * (cx + a * x[xo]!);
-  for (let d = 0; d < dim; d++) out[oo + d] = x[xo + d]! - s * centroids[co + d]!;
-  out[oo]! -= s * a;
-  return cx / norm;
-}
-
-function bucket(v: number, cutoffs: Float32Array): number {
-  let b = 0;
-  while (b < cutoffs.length && cutoffs[b]! <= v) b++;
-  return b;
 }
 
 /** Seeded L2 k-means (Lloyd) in JS, for the small codebooks of the VQ rows. */

@@ -91,8 +91,12 @@ export interface ResidualQuantizer {
 export interface ResidualFitOptions {
   /** @defaultValue "anisotropic" */
   scheme?: ResidualScheme;
-  /** Orthogonal codebook levels: 4, 5, 16 or 256. @defaultValue 5 for nbits 2, 16 for 4, 256 for 8 */
-  levels?: 4 | 5 | 16 | 256;
+  /**
+   * Orthogonal codebook levels: 4, 5, 6, 8, 16 or 256 (6 and 8 only measure other rates), or 128
+   * for a trained 3-D vector codebook of 128 codewords (7 bits per three coordinates, like 5).
+   * @defaultValue 5 for nbits 2, 16 for 4, 256 for 8
+   */
+  levels?: 4 | 5 | 6 | 8 | 16 | 128 | 256;
   /** Bits of the coefficient along the centroid, 1–8. @defaultValue 8 (4 for nbits 4) */
   alphaBits?: number;
   /** Lloyd-Max iterations. @defaultValue 25 */
@@ -114,8 +118,10 @@ interface Layout {
 
 function layoutOf(dim: number, levels: number, alphaBits: number): Layout {
   const m = Math.max(0, dim - 1);
-  const group = levels === 5 ? 3 : 1;
-  const groupBits = levels === 5 ? 7 : Math.log2(levels);
+  // 5 and 6 levels: three coordinates per code (5³ = 125 ≤ 2⁷, 6³ = 216 ≤ 2⁸); 128: a 3-D vector
+  // codebook (7 bits per three coordinates); else one coordinate per code.
+  const group = levels === 5 || levels === 6 || levels === VQ ? 3 : 1;
+  const groupBits = levels === 5 || levels === VQ ? 7 : levels === 6 ? 8 : Math.log2(levels);
   const groups = Math.floor(m / group);
   const tail = m - groups * group;
   const bits = alphaBits + groups * groupBits + tail * 2;
@@ -140,6 +146,10 @@ export function residualBytes(q: Pick<ResidualQuantizer, "nbits" | "dim"> & Part
 function defaultAlphaBits(nbits: number): number {
   return nbits === 4 ? 4 : 8;
 }
+
+const LEVELS: readonly number[] = [4, 5, 6, 8, 16, 128, 256];
+/** `levels` value of the 3-D vector codebook. */
+const VQ = 128;
 
 function defaultLevels(nbits: number): 4 | 5 | 16 | 256 {
   return nbits === 2 ? 5 : nbits === 4 ? 16 : 256;
@@ -168,8 +178,8 @@ export function fitResidualQuantizer(
   if (scheme === "scalar") return fitScalar(vectors, codes, centroids, dim, nbits);
   const levels = options.levels ?? defaultLevels(nbits);
   const alphaBits = options.alphaBits ?? defaultAlphaBits(nbits);
-  if (![4, 5, 16, 256].includes(levels) || !Number.isInteger(alphaBits) || alphaBits < 1 || alphaBits > 8) {
-    throw new MaxsimError("INVALID_OPTION", `Residual levels must be 4, 5, 16 or 256 and alphaBits 1–8 (got ${levels}, ${alphaBits}). Leave them unset for the defaults.`);
+  if (!LEVELS.includes(levels) || !Number.isInteger(alphaBits) || alphaBits < 1 || alphaBits > 8) {
+    throw new MaxsimError("INVALID_OPTION", `Residual levels must be 4, 5, 6, 8, 16, 128 or 256 and alphaBits 1–8 (got ${levels}, ${alphaBits}). Leave them unset for the defaults.`);
   }
   const n = codes.length;
   const m = Math.max(0, dim - 1);
@@ -182,7 +192,7 @@ export function fitResidualQuantizer(
     orth.set(y.subarray(1), t * m);
   }
   const iterations = options.iterations ?? 25;
-  const orthBook = lloydMax(orth, levels, iterations);
+  const orthBook = levels === VQ ? { cutoffs: new Float32Array(0), weights: trainVq(orth, m, iterations) } : lloydMax(orth, levels, iterations);
   const alphaBook = lloydMax(alphas, 1 << alphaBits, iterations);
   const q: ResidualQuantizer = {
     nbits,
@@ -248,6 +258,134 @@ function lloydMax(values: Float32Array, levels: number, iterations: number): { c
   }
   const w = Float32Array.from(weights);
   return { cutoffs: midpoints(w), weights: w };
+}
+
+/**
+ * Trains the 3-D codebook (`VQ` codewords, 3 floats each) on the triples of orthogonal
+ * coordinates (`values`: rows of `m`): Lloyd's k-means from the 5 × 5 × 5 Lloyd-Max grid plus
+ * three sample triples, on at most 65,536 strided triples. Deterministic.
+ */
+function trainVq(values: Float32Array, m: number, iterations: number): Float32Array {
+  const rows = m > 0 ? values.length / m : 0;
+  const groups = Math.floor(m / 3);
+  const total = rows * groups;
+  const stride = Math.max(1, Math.floor(total / 65536));
+  const n = Math.floor((total + stride - 1) / stride);
+  const pts = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const j = i * stride;
+    pts.set(values.subarray(Math.floor(j / groups) * m + (j % groups) * 3, Math.floor(j / groups) * m + (j % groups) * 3 + 3), i * 3);
+  }
+  const book = new Float32Array(VQ * 3);
+  const grid = lloydMax(pts, 5, iterations).weights;
+  for (let c = 0; c < 125; c++) book.set([grid[c % 5]!, grid[Math.floor(c / 5) % 5]!, grid[Math.floor(c / 25)]!], c * 3);
+  for (let c = 125; c < VQ; c++) if (n > 0) book.set(pts.subarray(((c * 7919) % n) * 3, ((c * 7919) % n) * 3 + 3), c * 3);
+  const assign = new Int32Array(n);
+  for (let it = 0; it < iterations && n > 0; it++) {
+    for (let i = 0; i < n; i++) assign[i] = nearestBrute(book, pts, i * 3);
+    const sums = new Float64Array(VQ * 3);
+    const counts = new Float64Array(VQ);
+    for (let i = 0; i < n; i++) {
+      const c = assign[i]!;
+      counts[c]!++;
+      for (let j = 0; j < 3; j++) sums[c * 3 + j]! += pts[i * 3 + j]!;
+    }
+    for (let c = 0; c < VQ; c++) {
+      if (counts[c]! > 0) for (let j = 0; j < 3; j++) book[c * 3 + j] = sums[c * 3 + j]! / counts[c]!;
+      else book.set(pts.subarray(((c * 104729 + it) % n) * 3, ((c * 104729 + it) % n) * 3 + 3), c * 3); // re-seed an empty codeword
+    }
+  }
+  return book;
+}
+
+function nearestBrute(book: Float32Array, x: ArrayLike<number>, xo: number): number {
+  const x0 = x[xo]!;
+  const x1 = x[xo + 1]!;
+  const x2 = x[xo + 2]!;
+  let best = Infinity;
+  let arg = 0;
+  for (let c = 0; c < book.length / 3; c++) {
+    const d = (x0 - book[c * 3]!) ** 2 + (x1 - book[c * 3 + 1]!) ** 2 + (x2 - book[c * 3 + 2]!) ** 2;
+    if (d < best) {
+      best = d;
+      arg = c;
+    }
+  }
+  return arg;
+}
+
+/**
+ * Exact nearest-codeword search for the 3-D codebook, fast: space is cut into `BINS³` boxes
+ * (the outer ones unbounded) and each box lists only the codewords that can be nearest to some
+ * point in it (min distance to the box ≤ the smallest max distance of any codeword). Same result
+ * as brute force, ties to the lowest index.
+ */
+interface VqSearch {
+  nearest(y: Float32Array, at: number): number;
+}
+
+const VQ_BINS = 16;
+const searches = new WeakMap<ResidualQuantizer, VqSearch>();
+
+function vqSearch(q: ResidualQuantizer): VqSearch {
+  const cached = searches.get(q);
+  if (cached) return cached;
+  const book = q.weights;
+  const k = book.length / 3;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of book) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const width = hi > lo ? (hi - lo) / VQ_BINS : 1;
+  const edge = (i: number, upper: boolean): number =>
+    upper ? (i === VQ_BINS - 1 ? Infinity : lo + (i + 1) * width) : i === 0 ? -Infinity : lo + i * width;
+  const start = new Int32Array(VQ_BINS ** 3 + 1);
+  const list: number[] = [];
+  const dmin = new Float64Array(k);
+  for (let cell = 0; cell < VQ_BINS ** 3; cell++) {
+    const idx = [cell % VQ_BINS, Math.floor(cell / VQ_BINS) % VQ_BINS, Math.floor(cell / VQ_BINS ** 2)];
+    let bound = Infinity;
+    for (let c = 0; c < k; c++) {
+      let near = 0;
+      let far = 0;
+      for (let j = 0; j < 3; j++) {
+        const v = book[c * 3 + j]!;
+        const a = edge(idx[j]!, false);
+        const b = edge(idx[j]!, true);
+        near += v < a ? (a - v) ** 2 : v > b ? (v - b) ** 2 : 0;
+        far += Math.max((v - a) ** 2, (v - b) ** 2);
+      }
+      dmin[c] = near;
+      bound = Math.min(bound, far);
+    }
+    for (let c = 0; c < k; c++) if (dmin[c]! <= bound) list.push(c);
+    start[cell + 1] = list.length;
+  }
+  const cands = Int32Array.from(list);
+  const cellOf = (v: number): number => Math.min(VQ_BINS - 1, Math.max(0, Math.floor((v - lo) / width)));
+  const search: VqSearch = {
+    nearest(y, at) {
+      const x0 = y[at]!;
+      const x1 = y[at + 1]!;
+      const x2 = y[at + 2]!;
+      const cell = cellOf(x0) + VQ_BINS * (cellOf(x1) + VQ_BINS * cellOf(x2));
+      let best = Infinity;
+      let arg = 0;
+      for (let i = start[cell]!; i < start[cell + 1]!; i++) {
+        const c = cands[i]! * 3;
+        const d = (x0 - book[c]!) ** 2 + (x1 - book[c + 1]!) ** 2 + (x2 - book[c + 2]!) ** 2;
+        if (d < best) {
+          best = d;
+          arg = c / 3;
+        }
+      }
+      return arg;
+    },
+  };
+  searches.set(q, search);
+  return search;
 }
 
 function midpoints(w: Float32Array): Float32Array {
@@ -343,6 +481,7 @@ export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes:
   const cut = q.cutoffs;
   const tCut = q.tailCutoffs;
   const levels = q.levels!;
+  const vq = levels === VQ ? vqSearch(q) : null;
   for (let t = 0; t < rows; t++) {
     const alpha = toFrame(data, t * dim, centroids, codes[t]!, frame, dim, y);
     let p = t * rb;
@@ -351,7 +490,10 @@ export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes:
     let d = 1;
     for (let g = 0; g < L.groups; g++) {
       let code: number;
-      if (L.group === 3) {
+      if (vq) {
+        code = vq.nearest(y, d);
+        d += 3;
+      } else if (L.group === 3) {
         code = bucketOf(y[d]!, cut) + levels * (bucketOf(y[d + 1]!, cut) + levels * bucketOf(y[d + 2]!, cut));
         d += 3;
       } else code = bucketOf(y[d++]!, cut);
@@ -402,12 +544,14 @@ function groupTable(q: ResidualQuantizer): Float32Array {
   let lut = tables.get(q);
   if (lut) return lut;
   const w = q.weights;
-  if (q.levels === 5) {
-    lut = new Float32Array(128 * 3);
-    for (let code = 0; code < 125; code++) {
-      lut[code * 3] = w[code % 5]!;
-      lut[code * 3 + 1] = w[Math.floor(code / 5) % 5]!;
-      lut[code * 3 + 2] = w[Math.floor(code / 25)]!;
+  const L = q.levels!;
+  if (L === VQ) lut = Float32Array.from(w);
+  else if (L === 5 || L === 6) {
+    lut = new Float32Array(256 * 3);
+    for (let code = 0; code < L * L * L; code++) {
+      lut[code * 3] = w[code % L]!;
+      lut[code * 3 + 1] = w[Math.floor(code / L) % L]!;
+      lut[code * 3 + 2] = w[Math.floor(code / (L * L))]!;
     }
   } else lut = Float32Array.from(w);
   tables.set(q, lut);
@@ -473,13 +617,13 @@ export function decodeResiduals(
     let c = co + 1;
     if (L.group === 3) {
       for (let g = 0; g < L.groups; g++) {
-        if (nb < 7) {
+        if (nb < gb) {
           acc |= packed[p++]! << nb;
           nb += 8;
         }
-        const k = (acc & 127) * 3;
-        acc >>>= 7;
-        nb -= 7;
+        const k = (acc & gMask) * 3;
+        acc >>>= gb;
+        nb -= gb;
         const v0 = lut[k]!;
         const v1 = lut[k + 1]!;
         const v2 = lut[k + 2]!;
@@ -490,7 +634,7 @@ export function decodeResiduals(
         d += 3;
         c += 3;
       }
-    } else {
+    } else if (8 % gb === 0) {
       // 1-coordinate codes of 2, 4 or 8 bits: bit by bit until byte-aligned (after the α code),
       // then one table row per byte gives 8 / groupBits coordinates, then the rest bit by bit.
       const per = 8 / gb;
@@ -530,6 +674,18 @@ export function decodeResiduals(
         }
       }
       for (g += full * per; g < L.groups; g++) {
+        if (nb < gb) {
+          acc |= packed[p++]! << nb;
+          nb += 8;
+        }
+        const v = lut[acc & gMask]!;
+        acc >>>= gb;
+        nb -= gb;
+        out[d++] = v;
+        cy += centroids[c++]! * v;
+      }
+    } else {
+      for (let g = 0; g < L.groups; g++) {
         if (nb < gb) {
           acc |= packed[p++]! << nb;
           nb += 8;
@@ -639,7 +795,7 @@ export function decodeResidualState(bytes: Uint8Array): ResidualQuantizer {
   }
   const levels = o.levels ?? 0;
   const alphaBits = o.alphaBits ?? 0;
-  if (o.scheme !== "anisotropic" || ![4, 5, 16, 256].includes(levels) || o.weights.length !== levels || o.alphaWeights?.length !== 1 << alphaBits) {
+  if (o.scheme !== "anisotropic" || !LEVELS.includes(levels) || o.weights.length !== (levels === VQ ? VQ * 3 : levels) || o.alphaWeights?.length !== 1 << alphaBits) {
     throw new MaxsimError("INDEX_CORRUPT", "The residual quantizer state is malformed (scheme, levels or codebook sizes). Rebuild the index.");
   }
   if (layoutOf(o.dim, levels, alphaBits).tail > 0 && o.tailWeights?.length !== 4) {
@@ -651,7 +807,7 @@ export function decodeResidualState(bytes: Uint8Array): ResidualQuantizer {
     nbits: o.nbits,
     dim: o.dim,
     scheme: "anisotropic",
-    cutoffs: midpoints(weights),
+    cutoffs: levels === VQ ? new Float32Array(0) : midpoints(weights),
     weights,
     levels,
     alphaBits,

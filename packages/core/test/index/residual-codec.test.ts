@@ -9,7 +9,7 @@ import {
   residualBytes,
   type ResidualQuantizer,
 } from "../../src/index/residual-codec.js";
-import { syntheticCorpus } from "../../src/index/synthetic.js";
+import { seededRandom, syntheticCorpus } from "../../src/index/synthetic.js";
 
 const corpus = syntheticCorpus({ docs: 200, dim: 64, docLength: [8, 24], concepts: 128, seed: 11 });
 const dim = corpus.dim;
@@ -77,6 +77,63 @@ describe("residual codec (anisotropic, the default)", () => {
     // A second round does not drift.
     const twice = decodeResiduals(q, again, codes, centroids, 0, tokens, new Float32Array(tokens * dim));
     expect(Math.abs(meanCosine(corpus.data, twice) - meanCosine(corpus.data, decoded))).toBeLessThan(1e-5);
+  });
+
+  it("trades bytes for error across all supported levels (4, 5, 128 = 3-D codebook, 6, 8, 16, 256), every layout decoding what it encoded", async () => {
+    const { centroids, codes } = await trained;
+    const errors: number[] = [];
+    for (const levels of [4, 5, 128, 6, 8, 16, 256] as const) {
+      const q = fitResidualQuantizer(corpus.data, codes, centroids, dim, 2, { levels, alphaBits: 5 });
+      const packed = encodeResiduals(q, corpus.data, codes, centroids);
+      expect(packed.length).toBe(tokens * residualBytes(q));
+      const decoded = decodeResiduals(q, packed, codes, centroids, 0, tokens, new Float32Array(tokens * dim));
+      expect(encodeResiduals(q, decoded, codes, centroids)).toEqual(packed);
+      let se = 0;
+      for (let i = 0; i < decoded.length; i++) se += (decoded[i]! - corpus.data[i]!) ** 2;
+      errors.push(se);
+    }
+    for (let i = 1; i < errors.length; i++) expect(errors[i]).toBeLessThan(errors[i - 1]!);
+  });
+
+  it("levels 128 (3-D vector codebook) takes the bytes of 5 levels, errs less, and encodes to the nearest codeword", async () => {
+    const { centroids, codes } = await trained;
+    const sse = (q: ResidualQuantizer): number => {
+      const decoded = decodeResiduals(q, encodeResiduals(q, corpus.data, codes, centroids), codes, centroids, 0, tokens, new Float32Array(tokens * dim));
+      let e = 0;
+      for (let i = 0; i < decoded.length; i++) e += (decoded[i]! - corpus.data[i]!) ** 2;
+      return e;
+    };
+    const grid = fitResidualQuantizer(corpus.data, codes, centroids, dim, 2, { levels: 5 });
+    const vq = fitResidualQuantizer(corpus.data, codes, centroids, dim, 2, { levels: 128 });
+    expect(residualBytes(vq)).toBe(residualBytes(grid));
+    expect(decodeResidualState(encodeResidualState(vq))).toEqual(vq);
+    expect(sse(vq)).toBeLessThan(sse(grid) * 0.95);
+    // With the centroid e₀ the orthogonal coordinates of x are x₁..x₃ themselves: the decoded ones
+    // must be the codeword nearest to them (brute force), including points far outside the codebook.
+    const rows = 3000;
+    const x = new Float32Array(rows * 4);
+    const random = seededRandom(3);
+    for (let t = 0; t < rows; t++) {
+      x[t * 4] = 0.9;
+      for (let d = 1; d < 4; d++) x[t * 4 + d] = (random() - 0.5) * (t < 2500 ? 0.3 : 2);
+    }
+    const e0 = new Float32Array([1, 0, 0, 0]);
+    const zeros = new Int32Array(rows);
+    const q4 = fitResidualQuantizer(x.subarray(0, 2500 * 4), zeros.subarray(0, 2500), e0, 4, 2, { levels: 128 });
+    const back = decodeResiduals(q4, encodeResiduals(q4, x, zeros, e0), zeros, e0, 0, rows, new Float32Array(rows * 4));
+    const book = q4.weights;
+    for (let t = 0; t < rows; t++) {
+      let best = Infinity;
+      let arg = 0;
+      for (let c = 0; c < 128; c++) {
+        const dist = (x[t * 4 + 1]! - book[c * 3]!) ** 2 + (x[t * 4 + 2]! - book[c * 3 + 1]!) ** 2 + (x[t * 4 + 3]! - book[c * 3 + 2]!) ** 2;
+        if (dist < best) {
+          best = dist;
+          arg = c;
+        }
+      }
+      for (let j = 0; j < 3; j++) expect(back[t * 4 + 1 + j]).toBeCloseTo(book[arg * 3 + j]!, 5);
+    }
   });
 
   it("keeps the coefficient along the centroid far more precisely than the orthogonal coordinates", async () => {
