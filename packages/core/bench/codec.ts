@@ -259,8 +259,8 @@ if (!values.quick) {
   await residualScheme("anisotropic α8 + 4-level orth", 2, { levels: 4 });
   await residualScheme("anisotropic α4 + 5-level orth", 2, { levels: 5, alphaBits: 4 });
 }
-await residualScheme("anisotropic α8 + 5-level orth = residual-2", 2, {});
-await residualScheme("anisotropic α8 + 3-D VQ orth (128 codewords, 7 bits)", 2, { levels: 128 });
+await residualScheme("anisotropic α8 + 5-level orth (5³ grid, 7 bits)", 2, { levels: 5 });
+await residualScheme("anisotropic α8 + 3-D VQ orth (128 codewords) = residual-2", 2, {});
 if (!values.quick) {
   // Rates between the two settings: how many bytes recall 0.95 needs.
   await residualScheme("anisotropic α8 + 6-level orth (3 per byte)", 2, { levels: 6 });

@@ -14,37 +14,45 @@
  * O(dim) per token — and:
  * - the coefficient along the centroid, `α = x·ĉ`, gets its own Lloyd-Max codebook (8 bits; 4 for
  *   `nbits` 4);
- * - the `dim − 1` orthogonal coordinates share one Lloyd-Max codebook: 5 levels for `nbits` 2,
- *   packed three to 7 bits (`5³ = 125 ≤ 128`, 2.33 bits per coordinate, a spare coordinate takes
- *   a 4-level code), 16 levels (4 bits) for `nbits` 4, 256 levels for `nbits` 8.
+ * - the `dim − 1` orthogonal coordinates: for `nbits` 2 in triples, each the nearest of 128
+ *   trained 3-D codewords (7 bits, 2.33 bits per coordinate; k-means started from the 5 × 5 × 5
+ *   Lloyd-Max grid, which it beats by ≈ 16% in MSE — vector quantisation's space-filling and shape
+ *   gain), a spare coordinate taking a 4-level code; one shared Lloyd-Max codebook of 16 levels
+ *   (4 bits) for `nbits` 4, 256 levels for `nbits` 8.
  * Decoding is a per-group lookup table, one dot product and one axpy per token (no square roots).
  * Bytes per token (dim 128, plus the 2-byte centroid id): residual-2 38 + 2 = 40, residual-4
  * 64 + 2 = 66 (α then gets 4 bits: measured as good as 8 there), residual-8 128 + 2 = 130.
  *
  * Decode → encode is the identity (every decoded coordinate is a codebook value inside its own
- * bucket, and `H` is its own inverse), up to float rounding at bucket edges, so compaction can
- * re-encode decoded vectors without drifting. Decoded vectors are not re-normalised.
+ * bucket, every decoded triple a codeword nearest to itself, and `H` is its own inverse), up to
+ * float rounding at bucket edges, so compaction can re-encode decoded vectors without drifting
+ * (the bench checks it on 0.96 M tokens). Decoded vectors are not re-normalised.
  *
  * Measured (`bench/codec.ts`, 20k synthetic docs = 0.96 M tokens, noise 0.6, 4096 centroids,
- * exact MaxSim of 200 queries over decoded vectors, recall@10 against float32; bytes include
- * the 2-byte centroid id; one run on a shared 2-core box):
+ * exact MaxSim of 200 queries over decoded vectors, recall@10 against float32 (±0.005 from
+ * sampling); bytes include the 2-byte centroid id; decode in M values/s; one run on a 2-core box
+ * shared with other jobs, so speeds are ±15%):
  *
- * | scheme                                | B/token | MSE/coord |   recall@10 |    decode |
- * |---------------------------------------|--------:|----------:|------------:|----------:|
- * | ColBERTv2 scalar 2-bit (before v2)    |      34 |   3.40e-4 |       0.886 |   182 M/s |
- * | anisotropic, 4-level orthogonal       |      35 |   2.59e-4 |       0.917 |           |
- * | **residual-2**: anisotropic, 5-level  |      40 |   1.78e-4 |       0.924 |   202 M/s |
- * | ColBERTv2 scalar 4-bit (before v2)    |      66 |   5.95e-5 |       0.950 |   185 M/s |
- * | **residual-4**: anisotropic, 16-level |      66 |   2.44e-5 |       0.969 |   186 M/s |
- * | ideal Gaussian test channel at 40 B   |      40 |    8.5e-5 | 0.940–0.946 | (a bound) |
+ * | scheme                                    | B/token | MSE/coord |   recall@10 |    decode |
+ * |-------------------------------------------|--------:|----------:|------------:|----------:|
+ * | ColBERTv2 scalar 2-bit (before v2)        |      34 |   3.40e-4 |       0.886 |   174 M/s |
+ * | PQ on x − c, 32 × 256 codewords           |      34 |   2.49e-4 |       0.910 |           |
+ * | anisotropic, 4-level orthogonal           |      35 |   2.59e-4 |       0.917 |   161 M/s |
+ * | anisotropic, 5 × 5 × 5 grid               |      40 |   1.78e-4 |       0.924 |   180 M/s |
+ * | **residual-2**: anisotropic, 3-D codebook |      40 |   1.49e-4 |       0.929 |   176 M/s |
+ * | ideal Gaussian test channel at 40 B       |      40 |    8.5e-5 | 0.940–0.946 | (a bound) |
+ * | anisotropic, 6 levels                     |      46 |   1.30e-4 |       0.941 |           |
+ * | anisotropic, 8 levels                     |      51 |   7.75e-5 |       0.951 |           |
+ * | ColBERTv2 scalar 4-bit (before v2)        |      66 |   5.95e-5 |       0.950 |   153 M/s |
+ * | **residual-4**: anisotropic, 16 levels    |      66 |   2.44e-5 |       0.969 |   200 M/s |
  *
  * The synthetic tokens are normalize(concept + isotropic noise): beyond the centroid the
  * residual is Gaussian noise, for which D(R) = σ²·2^(−2R) is the exact MSE bound. An ideal
- * quantiser at the 40 B rate (the bench's test-channel rows) reaches recall 0.940–0.946 (±0.005
- * from sampling 200 queries), so 0.95 at ≤ 40 B looks out of reach on this data for any per-token
- * MSE-optimal code, not just for ours; fixed-rate scalar codes sit
- * ≈ 3 dB (2× MSE) above the bound. A trained 3-D vector quantiser in place of the 5³ grid cut the
- * MSE by 16% but moved recall by only +0.005 (0.929) at a much slower encode, so it is not used.
+ * quantiser at the 40 B rate (the bench's Gaussian test-channel rows, α exact or not) reaches
+ * recall 0.940–0.946, so 0.95 at ≤ 40 B is out of reach at noise 0.6 for any per-token
+ * MSE-optimal code, not just for ours (it takes ≈ 51 B here); fixed-rate scalar codes sit
+ * ≈ 3 dB (2× MSE) above the bound, the 3-D codebook ≈ 2.3 dB. At noise 0.45 and 0.3 (100
+ * queries) the bound rises to ≈ 0.95–0.96 while residual-2 stays ≈ 0.93–0.94: see the bench.
  * Real ColBERT residuals are anisotropic and less noisy; PLAID reports far smaller losses there.
  *
  * States written before this scheme (JSON without `version`) hold ColBERTv2's scalar codec —
@@ -70,19 +78,20 @@ export interface ResidualQuantizer {
   scheme?: ResidualScheme;
   /**
    * Ascending cutoffs: value v goes to bucket = number of cutoffs ≤ v. Scalar: `2^nbits − 1`
-   * cutoffs for every residual value; anisotropic: the orthogonal coordinates' codebook.
+   * cutoffs for every residual value; anisotropic: the orthogonal coordinates' codebook (empty
+   * for the 3-D codebook, whose codes are nearest codewords).
    */
   cutoffs: Float32Array;
-  /** Decoded value per bucket (one more than cutoffs). */
+  /** Decoded value per bucket (one more than cutoffs); for `levels` 128 the 128 codewords, 3 floats each. */
   weights: Float32Array;
-  /** Anisotropic: levels of the orthogonal codebook (5 → three coordinates per 7 bits). */
+  /** Anisotropic: levels of the orthogonal codebook (5, 6: three coordinates per code; 128: 3-D codewords). */
   levels?: number;
   /** Anisotropic: bits of the coefficient along the centroid. */
   alphaBits?: number;
   /** Anisotropic: codebook of the coefficient along the centroid (`2^alphaBits` weights). */
   alphaCutoffs?: Float32Array;
   alphaWeights?: Float32Array;
-  /** Anisotropic with 5 levels: 4-level codebook for the coordinates left over after groups of three. */
+  /** Anisotropic with three coordinates per code: 4-level codebook for the coordinates left over. */
   tailCutoffs?: Float32Array;
   tailWeights?: Float32Array;
 }
@@ -94,7 +103,7 @@ export interface ResidualFitOptions {
   /**
    * Orthogonal codebook levels: 4, 5, 6, 8, 16 or 256 (6 and 8 only measure other rates), or 128
    * for a trained 3-D vector codebook of 128 codewords (7 bits per three coordinates, like 5).
-   * @defaultValue 5 for nbits 2, 16 for 4, 256 for 8
+   * @defaultValue 128 for nbits 2, 16 for 4, 256 for 8
    */
   levels?: 4 | 5 | 6 | 8 | 16 | 128 | 256;
   /** Bits of the coefficient along the centroid, 1–8. @defaultValue 8 (4 for nbits 4) */
@@ -135,7 +144,6 @@ function isAnisotropic(q: Pick<ResidualQuantizer, "scheme">): boolean {
 /**
  * Bytes of packed residual per token (without the centroid id). A state without `scheme` (or a
  * bare `{ nbits, dim }`) is the scalar scheme of states written before v2.
- *
  */
 export function residualBytes(q: Pick<ResidualQuantizer, "nbits" | "dim"> & Partial<Pick<ResidualQuantizer, "scheme" | "levels" | "alphaBits">>): number {
   if (q.scheme !== "anisotropic") return Math.ceil((q.dim * q.nbits) / 8);
@@ -151,8 +159,8 @@ const LEVELS: readonly number[] = [4, 5, 6, 8, 16, 128, 256];
 /** `levels` value of the 3-D vector codebook. */
 const VQ = 128;
 
-function defaultLevels(nbits: number): 4 | 5 | 16 | 256 {
-  return nbits === 2 ? 5 : nbits === 4 ? 16 : 256;
+function defaultLevels(nbits: number): 4 | 5 | 16 | 128 | 256 {
+  return nbits === 2 ? VQ : nbits === 4 ? 16 : 256;
 }
 
 /**
@@ -160,7 +168,7 @@ function defaultLevels(nbits: number): 4 | 5 | 16 | 256 {
  * centroid ids into `centroids` (unit-norm rows, as `trainKMeans` makes). A strided sample of a
  * few thousand tokens is plenty.
  *
- * @param nbits - 2 (40 bytes/token with the id at dim 128) or 4 (67) or 8 (130)
+ * @param nbits - 2 (40 bytes/token with the 2-byte id at dim 128), 4 (66) or 8 (130)
  * @throws MaxsimError `INVALID_OPTION` for an unsupported `nbits` or option
  */
 export function fitResidualQuantizer(
