@@ -290,7 +290,8 @@ function trainVq(values: Float32Array, m: number, iterations: number): Float32Ar
   for (let c = 125; c < VQ; c++) if (n > 0) book.set(pts.subarray(((c * 7919) % n) * 3, ((c * 7919) % n) * 3 + 3), c * 3);
   const assign = new Int32Array(n);
   for (let it = 0; it < iterations && n > 0; it++) {
-    for (let i = 0; i < n; i++) assign[i] = nearestBrute(book, pts, i * 3);
+    const search = buildVqSearch(book);
+    for (let i = 0; i < n; i++) assign[i] = search.nearest(pts, i * 3);
     const sums = new Float64Array(VQ * 3);
     const counts = new Float64Array(VQ);
     for (let i = 0; i < n; i++) {
@@ -304,22 +305,6 @@ function trainVq(values: Float32Array, m: number, iterations: number): Float32Ar
     }
   }
   return book;
-}
-
-function nearestBrute(book: Float32Array, x: ArrayLike<number>, xo: number): number {
-  const x0 = x[xo]!;
-  const x1 = x[xo + 1]!;
-  const x2 = x[xo + 2]!;
-  let best = Infinity;
-  let arg = 0;
-  for (let c = 0; c < book.length / 3; c++) {
-    const d = (x0 - book[c * 3]!) ** 2 + (x1 - book[c * 3 + 1]!) ** 2 + (x2 - book[c * 3 + 2]!) ** 2;
-    if (d < best) {
-      best = d;
-      arg = c;
-    }
-  }
-  return arg;
 }
 
 /**
@@ -336,9 +321,12 @@ const VQ_BINS = 16;
 const searches = new WeakMap<ResidualQuantizer, VqSearch>();
 
 function vqSearch(q: ResidualQuantizer): VqSearch {
-  const cached = searches.get(q);
-  if (cached) return cached;
-  const book = q.weights;
+  let search = searches.get(q);
+  if (!search) searches.set(q, (search = buildVqSearch(q.weights)));
+  return search;
+}
+
+function buildVqSearch(book: Float32Array): VqSearch {
   const k = book.length / 3;
   let lo = Infinity;
   let hi = -Infinity;
@@ -347,8 +335,8 @@ function vqSearch(q: ResidualQuantizer): VqSearch {
     hi = Math.max(hi, v);
   }
   const width = hi > lo ? (hi - lo) / VQ_BINS : 1;
-  const edge = (i: number, upper: boolean): number =>
-    upper ? (i === VQ_BINS - 1 ? Infinity : lo + (i + 1) * width) : i === 0 ? -Infinity : lo + i * width;
+  const lower = Float64Array.from({ length: VQ_BINS }, (_, i) => (i === 0 ? -Infinity : lo + i * width));
+  const upper = Float64Array.from({ length: VQ_BINS }, (_, i) => (i === VQ_BINS - 1 ? Infinity : lo + (i + 1) * width));
   const start = new Int32Array(VQ_BINS ** 3 + 1);
   const list: number[] = [];
   const dmin = new Float64Array(k);
@@ -360,8 +348,8 @@ function vqSearch(q: ResidualQuantizer): VqSearch {
       let far = 0;
       for (let j = 0; j < 3; j++) {
         const v = book[c * 3 + j]!;
-        const a = edge(idx[j]!, false);
-        const b = edge(idx[j]!, true);
+        const a = lower[idx[j]!]!;
+        const b = upper[idx[j]!]!;
         near += v < a ? (a - v) ** 2 : v > b ? (v - b) ** 2 : 0;
         far += Math.max((v - a) ** 2, (v - b) ** 2);
       }
@@ -373,7 +361,7 @@ function vqSearch(q: ResidualQuantizer): VqSearch {
   }
   const cands = Int32Array.from(list);
   const cellOf = (v: number): number => Math.min(VQ_BINS - 1, Math.max(0, Math.floor((v - lo) / width)));
-  const search: VqSearch = {
+  return {
     nearest(y, at) {
       const x0 = y[at]!;
       const x1 = y[at + 1]!;
@@ -392,8 +380,6 @@ function vqSearch(q: ResidualQuantizer): VqSearch {
       return arg;
     },
   };
-  searches.set(q, search);
-  return search;
 }
 
 function midpoints(w: Float32Array): Float32Array {
