@@ -2,13 +2,19 @@
  * Residual quantiser bench, isolated from candidate generation: synthetic clustered corpus,
  * k-means centroids as `MaxSimIndex` trains them (≈ 4·√tokens, power of two), every token encoded
  * and decoded by each scheme, then exact MaxSim of the queries over the DECODED vectors (ORT
- * kernel) against exact MaxSim over the float32 originals. Per scheme: bytes/token (with the
- * 2-byte centroid id), MSE per coordinate and the Gaussian rate-distortion bound at the same rate,
- * mean cosine, score-error std per (query, doc), recall@10, decode speed. Two "RD" rows are not
- * codecs: they add the error of an ideal Gaussian test channel at the rate of the 40-byte budget,
- * to show what any quantiser at that budget could reach on this data.
+ * kernel) against exact MaxSim over the float32 originals. Per scheme, side by side: bytes/token
+ * (with the 2-byte centroid id), MSE per coordinate and the Gaussian rate-distortion bound at the
+ * same rate, mean cosine, score-error std per (query, doc), "rank err" (the error spread within
+ * each query's exact top 100, which is what reorders documents), recall@10, decode and encode
+ * speed (M values/s, one thread). Schemes: ColBERTv2's scalar codes (states before v2), the
+ * anisotropic codec at several rates, product quantisation of x − c, and two rows that are not
+ * codecs but an ideal Gaussian test channel at the 40-byte rate — what any MSE-optimal quantiser
+ * at that budget could reach on this data. Then the exact top-10 margins, to compare with the errors.
+ * Every residual row also re-encodes its decoded vectors and flags any byte that changes.
  *
- *   pnpm --filter @maxsim/core bench:codec [-- --docs 20000 --noise 0.6 --queries 50]
+ *   pnpm --filter @maxsim/core bench:codec [-- --docs 20000 --noise 0.6 --queries 50 --quick]
+ *
+ * `--quick` keeps the ColBERTv2 rows, residual-2 (and its 5³-grid variant), residual-4 and the bounds.
  */
 import { parseArgs } from "node:util";
 import { assignNearest, trainKMeans } from "../src/index/kmeans.js";
