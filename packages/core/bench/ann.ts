@@ -33,13 +33,19 @@ const { values } = parseArgs({
     candidates: { type: "string", default: "512" },
     rescore: { type: "string", default: "128" },
     centroids: { type: "string" },
+    batch: { type: "string", default: "5000" },
+    "auto-retrain": { type: "string" },
+    "no-bulk": { type: "boolean", default: false },
   },
 });
 const nDocs = Number(values.docs);
 const docLength: [number, number] = values.len ? [Number(values.len), Number(values.len)] : [24, 72];
 const nQueries = Number(values.queries);
 const k = 10;
-const centroidOption = values.centroids ? { centroids: Number(values.centroids) } : {};
+const centroidOption = {
+  ...(values.centroids ? { centroids: Number(values.centroids) } : {}),
+  ...(values["auto-retrain"] !== undefined ? { autoRetrain: values["auto-retrain"] === "true" } : {}),
+};
 const tuning = { nprobe: Number(values.nprobe), candidates: Number(values.candidates), rescore: Number(values.rescore) };
 const label = (t: { nprobe: number; candidates: number; rescore: number }) => `nprobe ${t.nprobe}, ${t.candidates}→${t.rescore}`;
 
@@ -72,10 +78,16 @@ async function measure(search: (q: TokenVectors) => Promise<SearchHit[]>, truth:
 }
 
 async function buildIndex(c: SyntheticCorpus, codec: IndexCodec, from = 0, to = c.ids.length, index = MaxSimIndex.inMemory({ dim: 128, codec, ...centroidOption })) {
-  for (let i = from; i < to; i += 5000) {
-    const end = Math.min(to, i + 5000);
-    await index.add(c.ids.slice(i, end).map((id, j) => ({ id, embeddings: c.doc(i + j) })));
-  }
+  const batch = Number(values.batch);
+  const load = async () => {
+    for (let i = from; i < to; i += batch) {
+      const end = Math.min(to, i + batch);
+      await index.add(c.ids.slice(i, end).map((id, j) => ({ id, embeddings: c.doc(i + j) })));
+    }
+  };
+  // As Collection.addDocuments and `maxsim index` load: one bulk, trained once at the end.
+  if (values["no-bulk"]) await load();
+  else await index.bulk(load);
   return index;
 }
 
@@ -95,7 +107,7 @@ rows.push(["exact (ORT kernel, brute force)", "0", rss(), "512", "512", exact.p5
 for (const codec of values.codecs.split(",") as IndexCodec[]) {
   const t0 = performance.now();
   const index = await buildIndex(corpus, codec);
-  await index.compact(); // as `maxsim index` does: retrain on the whole corpus (the first batch trained it)
+  await index.compact(); // as `maxsim index` does (merges the batches' segments)
   const build = (performance.now() - t0) / 1000;
   const r = await measure((q) => index.search(q, { k, ...tuning }), truth);
   // searchExact on the same index: the codec's exact path (float16 cast in-graph, residuals decoded per block).
@@ -141,7 +153,8 @@ print();
 if (!values["no-drift"]) {
   console.log("\ndrift: train on the first 50% of documents, add the rest (nearest existing centroids), then compact() (retrains)");
   const half = Math.floor(nDocs / 2);
-  const index = MaxSimIndex.inMemory({ dim: 128, minTrainTokens: corpus.offsets[half]!, ...centroidOption }); // trains when the first half is in
+  // Trains when the first half is in; autoRetrain off so the second half meets the old centroids.
+  const index = MaxSimIndex.inMemory({ dim: 128, minTrainTokens: corpus.offsets[half]!, ...centroidOption, autoRetrain: false });
   await buildIndex(corpus, "float32", 0, half, index);
   await buildIndex(corpus, "float32", half, nDocs, index);
   const before = await measure((q) => index.search(q, { k, ...tuning }), truth);

@@ -62,6 +62,11 @@ export interface IngestSummary {
  * summary to stdout. Ctrl-C stops after the current batch with everything before it committed.
  */
 export async function ingest(collection: Collection, inputs: readonly string[], opts: IngestCliOptions): Promise<IngestSummary> {
+  // One bulk load: centroid training waits for the whole run (see MaxSimIndex.bulk).
+  return collection.index.bulk(() => ingestNow(collection, inputs, opts));
+}
+
+async function ingestNow(collection: Collection, inputs: readonly string[], opts: IngestCliOptions): Promise<IngestSummary> {
   if (inputs.length === 0) throw new MaxsimError("INVALID_INPUT", "No inputs. Pass files, directories, globs, or - for standard input.");
   const sources = await resolveInputs(inputs, { jsonl: opts.jsonl });
   const { chunk, note } = chunkOptions(opts, collection.encoder);

@@ -65,9 +65,9 @@ export interface CollectionOptions {
   codec?: IndexCodec;
   /**
    * Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed,
-   * `autoRetrain`). By default every `addDocuments`/`upsertDocuments` batch that doubles the tokens
-   * the centroids were trained on retrains them, so recall holds as the collection grows; pass
-   * `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
+   * `autoRetrain`). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
+   * the centroids were trained on retrains them once, after its last batch, so recall holds as the
+   * collection grows; pass `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
    */
   indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
 }
@@ -334,6 +334,11 @@ export class Collection {
     const prepared = this.#prepare(docs, upsert);
     const batchSize = options.batchSize ?? 64;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new MaxsimError("INVALID_OPTION", `batchSize must be a positive integer, got ${String(batchSize)}.`);
+    // One bulk load per call: centroid training waits for the last batch (see MaxSimIndex.bulk).
+    return this.#index.bulk(() => this.#writeBatches(prepared, batchSize, options, upsert));
+  }
+
+  async #writeBatches(prepared: { id: string; text: string; metadata: Metadata }[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
     let done = 0;
     for (let start = 0; start < prepared.length; start += batchSize) {
       throwIfAborted(options.signal);

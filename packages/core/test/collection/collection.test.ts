@@ -90,13 +90,16 @@ describe("Collection in memory", () => {
     await c.close();
   });
 
-  it("addDocuments batches retrain the index centroids as the collection doubles (autoRetrain: false keeps them)", async () => {
+  it("addDocuments calls retrain the index centroids as the collection doubles (autoRetrain: false keeps them); one call trains once, after its last batch", async () => {
     const rng = new Prng(17);
     const docs = Array.from({ length: 48 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 6 }, () => LEXICON[Math.floor(rng.uniform() * LEXICON.length)]!.key).join(" ") }));
     for (const autoRetrain of [true, false]) {
       const c = await Collection.create(null, { model: encoder, indexOptions: { minTrainTokens: 40, centroids: 8, autoRetrain } });
       const trained: number[] = [];
-      await c.addDocuments(docs, { batchSize: 4, onBatch: () => trained.push(c.index.trainedTokens) });
+      for (let i = 0; i < docs.length; i += 4) {
+        await c.addDocuments(docs.slice(i, i + 4));
+        trained.push(c.index.trainedTokens);
+      }
       const distinct = [...new Set(trained.filter((t) => t > 0))];
       if (autoRetrain) {
         expect(distinct.length).toBeGreaterThanOrEqual(3);
@@ -108,6 +111,14 @@ describe("Collection in memory", () => {
       }
       await c.close();
     }
+    // One call of 12 batches is one bulk load: no training between its batches, one at the end on everything.
+    const c = await Collection.create(null, { model: encoder, indexOptions: { minTrainTokens: 40, centroids: 8 } });
+    const during: number[] = [];
+    let tokens = 0;
+    await c.addDocuments(docs, { batchSize: 4, onBatch: (b) => { during.push(c.index.trainedTokens); tokens += b.tokens; } });
+    expect(during).toEqual(Array(12).fill(0));
+    expect(c.index.trainedTokens).toBe(tokens);
+    await c.close();
   });
 
   it("deleteWhere deletes exactly the matching documents (and refuses {}); findIds sees writes", async () => {

@@ -288,6 +288,45 @@ describe("MaxSimIndex memory", () => {
   });
 });
 
+describe("MaxSimIndex bulk loads", () => {
+  it("train once after the last add: a residual index loaded in 8 adds equals one loaded in a single add, and is closer to the input than one retrained at each doubling", async () => {
+    const build = async (mode: "single" | "bulk" | "adds") => {
+      const index = MaxSimIndex.inMemory({ ...small, codec: "residual-2", minTrainTokens: 400 });
+      if (mode === "single") await index.add(items);
+      else {
+        const load = async () => {
+          for (let i = 0; i < items.length; i += 50) await index.add(items.slice(i, i + 50));
+        };
+        if (mode === "bulk") await index.bulk(load);
+        else await load();
+      }
+      return index;
+    };
+    const [single, bulk, adds] = await Promise.all([build("single"), build("bulk"), build("adds")]);
+    expect(bulk.trainedTokens).toBe(corpus.offsets[400]);
+    expect(adds.trainedTokens).toBeLessThan(corpus.offsets[400]!); // retrained at doublings, not on the last add
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let s = 0;
+      for (let d = 0; d < 32; d++) s += a[d]! * b[d]!;
+      return s;
+    };
+    const meanCos = (index: MaxSimIndex) => {
+      let sum = 0;
+      let n = 0;
+      items.forEach((it) => {
+        const got = index.get(it.id)!.data;
+        for (let t = 0; t < it.embeddings.length; t++) {
+          sum += cos(got.subarray(t * 32, (t + 1) * 32), it.embeddings.data.subarray(t * 32, (t + 1) * 32));
+          n++;
+        }
+      });
+      return sum / n;
+    };
+    for (const it of items) expect(bulk.get(it.id)).toEqual(single.get(it.id));
+    expect(meanCos(bulk)).toBeGreaterThan(meanCos(adds));
+  });
+});
+
 describe("MaxSimIndex open errors", () => {
   it("rejects a store that is not a MaxSimIndex and segments with inconsistent columns", async () => {
     const plain = await tempDir();

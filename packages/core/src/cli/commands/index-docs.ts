@@ -53,14 +53,18 @@ export function registerIndex(program: Command): void {
     }
     try {
       if (exists && collection.size > 0) process.stderr.write(`resuming: ${collection.size} documents already in ${dir}\n`);
-      const summary = await ingest(collection, inputs, opts);
-      // Every batch was its own small segment; one rewrite leaves a compact index (and trains
-      // centroids when the index has grown past the training threshold).
-      if (summary.added > 0 && opts.compact !== false) {
-        const t = Date.now();
-        await collection.index.compact();
-        summary.seconds += (Date.now() - t) / 1000;
-      }
+      // One bulk load: centroids train (or retrain) once at the end, not at every doubling.
+      const summary = await collection.index.bulk(async () => {
+        const s = await ingest(collection, inputs, opts);
+        // Every batch was its own small segment; one rewrite leaves a compact index (and trains
+        // centroids when the index has grown past the training threshold).
+        if (s.added > 0 && opts.compact !== false) {
+          const t = Date.now();
+          await collection.index.compact();
+          s.seconds += (Date.now() - t) / 1000;
+        }
+        return s;
+      });
       await printSummary(collection, summary, "indexed");
     } finally {
       await collection.close();
