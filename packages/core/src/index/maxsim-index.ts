@@ -27,7 +27,7 @@ import type { NewSegment } from "../storage/store-types.js";
 import { throwIfAborted } from "../errors.js";
 import type { TokenVectors } from "../types.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
-import { CentroidIndex, centroidInteraction, nthLargest } from "./plaid.js";
+import { CentroidIndex, centroidIdArray, centroidInteraction, nthLargest, type CentroidIds } from "./plaid.js";
 import {
   decodeResidualState,
   encodeResidualState,
@@ -126,7 +126,7 @@ export class MaxSimIndex {
   private tokens = 0;
   private offsets: Int32Array;
   private slots = 0;
-  private codes: Int32Array = new Int32Array(0);
+  private codes: CentroidIds = new Uint16Array(0);
   private slotIds: string[] = [];
   private alive = new Uint8Array(0);
   private payloads: unknown[] = [];
@@ -672,8 +672,8 @@ export class MaxSimIndex {
 
   /**
    * Bytes the stored token vectors take in memory: the codec's form of every row (live or
-   * deleted until compaction), plus the centroid ids once trained (4 bytes each). Excludes ids,
-   * payloads and the centroid index.
+   * deleted until compaction), plus the centroid ids once trained (2 bytes each up to 65,536
+   * centroids), the same bytes per token as on disk. Excludes ids, payloads and the centroid index.
    *
    * @example
    * ```ts
@@ -684,7 +684,7 @@ export class MaxSimIndex {
    * ```
    */
   vectorBytesInMemory(): number {
-    return this.arena.bytes + (this.centroidIndex !== null ? 4 * this.tokens : 0);
+    return this.arena.bytes + (this.centroidIndex !== null ? this.codes.BYTES_PER_ELEMENT * this.tokens : 0);
   }
 
   // ---------------------------------------------------------------- internals
@@ -915,7 +915,7 @@ export class MaxSimIndex {
    * Registers a document whose `n` rows were just appended to the arena. Dead slots (rows of ids
    * deleted in a later commit, met while loading) keep their rows until compaction.
    */
-  private register(id: string, n: number, codes: Int32Array | null, payload: unknown, alive: boolean): void {
+  private register(id: string, n: number, codes: CentroidIds | null, payload: unknown, alive: boolean): void {
     if (this.slots + 2 > this.offsets.length) {
       const next = new Int32Array(this.offsets.length * 2);
       next.set(this.offsets);
@@ -927,8 +927,8 @@ export class MaxSimIndex {
       this.alive = next;
     }
     if (codes !== null && this.tokens + n > this.codes.length) {
-      const next = new Int32Array(Math.max(this.codes.length * 2, this.tokens + n, 1024));
-      next.set(this.codes);
+      const next = centroidIdArray(this.centroidIndex!.k, Math.max(this.codes.length * 2, this.tokens + n, 1024));
+      next.set(this.codes.subarray(0, this.tokens));
       this.codes = next;
     }
     if (codes !== null) this.codes.set(codes, this.tokens);
@@ -1005,18 +1005,19 @@ export class MaxSimIndex {
     const state = { ...this.state };
     let centroidIndex = this.centroidIndex;
     let quantizer = this.quantizer;
-    let codes: Int32Array = this.codes.subarray(0, this.tokens);
+    let codes: CentroidIds = this.codes.subarray(0, this.tokens);
     let arena = this.arena;
     const blobs: Record<string, Uint8Array | null> = {};
     if (train && this.tokens > 0) {
       const k = Math.min(this.tokens, state.centroids ?? defaultCentroids(this.tokens));
       const centroids = await trainKMeans(this.arena, dim, { k, seed: state.seed });
       // Assign block by block: only one decoded block exists at a time, whatever the codec.
-      codes = new Int32Array(this.tokens);
+      const ids = centroidIdArray(centroids.length / dim, this.tokens);
+      codes = ids;
       let err = 0;
       await this.eachDecodedBlock(this.arena, async (rows, lo) => {
         const assigned = await assignNearest(rows, dim, centroids);
-        codes.set(assigned.codes, lo);
+        ids.set(assigned.codes, lo);
         for (const s of assigned.sims) err += 1 - s;
       });
       state.trained = true;
@@ -1120,7 +1121,8 @@ export class MaxSimIndex {
       if (rawCodes !== undefined && (rawCodes.length !== tokens || (this.centroidIndex !== null && rawCodes.some((c) => c >= this.centroidIndex!.k)))) {
         throw new IndexCorruptError(entry.file, "its centroid ids do not match its tokens or the centroid count");
       }
-      let codes: Int32Array | null = rawCodes === undefined ? null : Int32Array.from(rawCodes);
+      let codes: CentroidIds | null = rawCodes === undefined ? null : centroidIdArray(this.centroidIndex?.k ?? 65537, tokens);
+      codes?.set(rawCodes!);
       const residuals = seg.columns["residuals"];
       if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(this.quantizer!))) {
         throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
@@ -1184,6 +1186,6 @@ function positiveInt(v: number, name: string): number {
   return v;
 }
 
-function narrowCodes(codes: Int32Array, k: number): Uint16Array | Int32Array {
-  return k <= 65536 ? Uint16Array.from(codes) : codes.slice();
+function narrowCodes(codes: CentroidIds, k: number): CentroidIds {
+  return k <= 65536 ? Uint16Array.from(codes) : Int32Array.from(codes);
 }

@@ -16,6 +16,14 @@ import { matmulModel } from "../scoring/kernel-model.js";
 import type { TokenVectors } from "../types.js";
 
 const { HierarchicalNSW } = hnswlib;
+
+/** Nearest-centroid ids of tokens: 2 bytes each up to 65,536 centroids, else 4. */
+export type CentroidIds = Uint16Array | Int32Array;
+
+/** An id array of `n` tokens for `k` centroids (see {@link CentroidIds}). */
+export function centroidIdArray(k: number, n: number): CentroidIds {
+  return k <= 65536 ? new Uint16Array(n) : new Int32Array(n);
+}
 let matmul: Promise<ort.InferenceSession> | null = null;
 
 /** A growable list of document slots. */
@@ -54,7 +62,7 @@ export class CentroidIndex {
   }
 
   /** Registers document `slot` whose tokens have centroid ids `codes` (deduplicated here). */
-  addDocument(slot: number, codes: Int32Array): void {
+  addDocument(slot: number, codes: CentroidIds): void {
     const seen = new Set<number>();
     for (const c of codes) {
       if (seen.has(c)) continue;
@@ -174,7 +182,7 @@ export function nthLargest(values: Float32Array, n: number): number {
  * of `codes`), Σ over query tokens of the best similarity among the document's centroids.
  * `sims` is {@link CentroidIndex.centroidSimilarities} output (`[k, m]`).
  */
-export function centroidInteraction(sims: Float32Array, m: number, slots: Int32Array, offsets: Int32Array, codes: Int32Array): Float32Array {
+export function centroidInteraction(sims: Float32Array, m: number, slots: Int32Array, offsets: Int32Array, codes: CentroidIds): Float32Array {
   const out = new Float32Array(slots.length);
   const best = new Float32Array(m);
   for (let x = 0; x < slots.length; x++) {

@@ -64,6 +64,7 @@
  * asynchronous ONNX Runtime nearest-centroid search, while registry codecs encode synchronously.
  */
 import { MaxsimError } from "../errors.js";
+import type { CentroidIds } from "./plaid.js";
 
 /** Residual schemes: `scalar` = ColBERTv2 (states without a version), `anisotropic` = the default. */
 export type ResidualScheme = "scalar" | "anisotropic";
@@ -174,7 +175,7 @@ function defaultLevels(nbits: number): 4 | 5 | 16 | 128 | 256 {
  */
 export function fitResidualQuantizer(
   vectors: Float32Array,
-  codes: Int32Array,
+  codes: CentroidIds,
   centroids: Float32Array,
   dim: number,
   nbits: number,
@@ -223,7 +224,7 @@ export function fitResidualQuantizer(
 }
 
 /** ColBERTv2's scalar codec, as written before v2 (quantile cutoffs, bucket-mean weights). */
-function fitScalar(vectors: Float32Array, codes: Int32Array, centroids: Float32Array, dim: number, nbits: 2 | 4 | 8): ResidualQuantizer {
+function fitScalar(vectors: Float32Array, codes: CentroidIds, centroids: Float32Array, dim: number, nbits: 2 | 4 | 8): ResidualQuantizer {
   const values = new Float32Array(codes.length * dim);
   for (let t = 0; t < codes.length; t++) {
     const co = codes[t]! * dim;
@@ -463,7 +464,7 @@ function toFrame(x: Float32Array, xo: number, centroids: Float32Array, code: num
  * (`rows · residualBytes` bytes, allocated when absent). Bytes of `out` are overwritten
  * (anisotropic) or OR-ed into (scalar states: pass a zeroed `out`).
  */
-export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes: Int32Array, centroids: Float32Array, out?: Uint8Array): Uint8Array {
+export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes: CentroidIds, centroids: Float32Array, out?: Uint8Array): Uint8Array {
   if (!isAnisotropic(q)) return encodeScalar(q, data, codes, centroids, out);
   const dim = q.dim;
   const rows = codes.length;
@@ -514,7 +515,7 @@ export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes:
   return packed;
 }
 
-function encodeScalar(q: ResidualQuantizer, data: Float32Array, codes: Int32Array, centroids: Float32Array, out?: Uint8Array): Uint8Array {
+function encodeScalar(q: ResidualQuantizer, data: Float32Array, codes: CentroidIds, centroids: Float32Array, out?: Uint8Array): Uint8Array {
   const dim = q.dim;
   const rows = codes.length;
   const rb = residualBytes({ nbits: q.nbits, dim, scheme: "scalar" });
@@ -572,7 +573,7 @@ function byteTable(q: ResidualQuantizer): Float32Array {
 export function decodeResiduals(
   q: ResidualQuantizer,
   packed: Uint8Array,
-  codes: Int32Array,
+  codes: CentroidIds,
   centroids: Float32Array,
   from: number,
   to: number,
@@ -715,7 +716,7 @@ export function decodeResiduals(
 function decodeScalar(
   q: ResidualQuantizer,
   packed: Uint8Array,
-  codes: Int32Array,
+  codes: CentroidIds,
   centroids: Float32Array,
   from: number,
   to: number,

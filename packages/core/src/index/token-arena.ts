@@ -13,6 +13,7 @@
 import { fromFloat16, toFloat16 } from "../storage/codecs/float16.js";
 import type { ColumnArray } from "../storage/segment.js";
 import type { RowReader } from "./kmeans.js";
+import type { CentroidIds } from "./plaid.js";
 import { decodeResiduals, encodeResiduals, residualBytes, type ResidualQuantizer } from "./residual-codec.js";
 
 /** Encoded token rows; see the module comment. */
@@ -26,7 +27,7 @@ export abstract class TokenArena implements RowReader {
   abstract readonly bytesPerRow: number;
 
   /** Encodes and appends `vectors.length / dim` rows; `codes` are their centroid ids (null while untrained). */
-  abstract append(vectors: Float32Array, codes: Int32Array | null): void;
+  abstract append(vectors: Float32Array, codes: CentroidIds | null): void;
 
   /**
    * Appends `rows` rows from segment columns already in this arena's form (no re-encoding), or
@@ -153,7 +154,7 @@ export class ResidualArena extends TokenArena {
      * The index's centroid ids of every row. A function, because the index grows and replaces
      * that array; an index that adopts this arena from another (a reader's refresh) rebinds it.
      */
-    public codesOf: () => Int32Array,
+    public codesOf: () => CentroidIds,
   ) {
     super(dim);
     this.rowBytes = residualBytes(quantizer);
@@ -161,7 +162,7 @@ export class ResidualArena extends TokenArena {
   get bytesPerRow(): number {
     return this.rowBytes;
   }
-  append(vectors: Float32Array, codes: Int32Array | null): void {
+  append(vectors: Float32Array, codes: CentroidIds | null): void {
     if (codes === null) throw new Error("ResidualArena.append needs centroid ids"); // an index bug, not user input
     const n = codes.length;
     const rb = this.rowBytes;

@@ -275,14 +275,14 @@ describe("MaxSimIndex memory", () => {
       await index.add(items);
       expect(index.trained).toBe(true);
       perToken[codec] = index.vectorBytesInMemory() / tokens;
-      // Disk stores the centroid id in 2 bytes, memory in 4: otherwise the same bytes per token.
-      expect(perToken[codec]).toBe(index.bytesPerToken() + 2);
+      // The same bytes per token as on disk: the codec's form + a 2-byte centroid id.
+      expect(perToken[codec]).toBe(index.bytesPerToken());
       // Decoded rows are what search scores: the exact scores equal naive MaxSim over get().
       const hits = await index.searchExact(queries[0]!, { k: 5 });
       for (const h of hits) expect(h.score).toBeCloseTo(naive(queries[0]!, index.get(h.id)!), 4);
     }
-    expect(perToken["float32"]).toBe(4 * 32 + 4);
-    expect(perToken["float16"]).toBe(2 * 32 + 4);
+    expect(perToken["float32"]).toBe(4 * 32 + 2);
+    expect(perToken["float16"]).toBe(2 * 32 + 2);
     expect(perToken["residual-4"]!).toBeLessThan(perToken["float16"]!);
     expect(perToken["residual-2"]!).toBeLessThan(perToken["residual-4"]!);
   });
