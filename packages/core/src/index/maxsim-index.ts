@@ -375,7 +375,7 @@ export class MaxSimIndex {
    * wraps each `addDocuments` / `upsertDocuments` call in `bulk`, and `maxsim index` its whole run.
    * Until training, rows of residual indexes are held as float16.
    *
-   * @returns what `fn` returns; when `fn` throws, training stays deferred to the next write
+   * @returns what `fn` returns; when `fn` throws, what it committed is trained as usual and its error rethrown
    * @example
    * ```ts
    * import { MaxSimIndex, syntheticCorpus } from "@maxsim/core";
@@ -394,11 +394,18 @@ export class MaxSimIndex {
     let result: T;
     try {
       result = await fn();
-    } finally {
-      this.bulkDepth--;
+    } catch (error) {
+      // What fn committed before failing (an abort, bad input) still gets trained; fn's error wins.
+      if (--this.bulkDepth === 0) await this.trainAfterBulk().catch(() => undefined);
+      throw error;
     }
-    if (this.bulkDepth === 0 && !this.store.readOnly) await this.exclusive(() => this.trainIfDue());
+    if (--this.bulkDepth === 0) await this.trainAfterBulk();
     return result;
+  }
+
+  private async trainAfterBulk(): Promise<void> {
+    if (this.closed || this.store.readOnly) return;
+    await this.exclusive(() => this.trainIfDue());
   }
 
   /**
@@ -461,10 +468,12 @@ export class MaxSimIndex {
       const matching = this.matchingSlots(accept);
       if (matching.length * 8 < this.liveCount) return this.scoreSlots(query, matching, options.k);
     }
+    // Slots added while the kernel runs are not in `scores`: loop over the scored ones only.
+    const ids = this.slotIds;
     const [scores] = await scoreFlatOrt([query], this.flat());
     throwIfAborted(options.signal);
     const top = new TopK(options.k);
-    for (let s = 0; s < this.slots; s++) if (accept(s)) top.push(this.slotIds[s]!, scores![s]!);
+    for (let s = 0; s < scores!.length; s++) if (accept(s)) top.push(ids[s]!, scores![s]!);
     return top.result();
   }
 
@@ -498,13 +507,14 @@ export class MaxSimIndex {
       if (matching.length * 8 < this.liveCount) return Promise.all(queries.map((q) => this.scoreSlots(q, matching, options.k)));
     }
     const out: SearchHit[][] = [];
+    const ids = this.slotIds;
     for (let i = 0; i < queries.length; i += 8) {
       const group = queries.slice(i, i + 8);
       const scores = await scoreFlatOrt([...group], this.flat());
       throwIfAborted(options.signal);
       for (const sc of scores) {
         const top = new TopK(options.k);
-        for (let s = 0; s < this.slots; s++) if (accept(s)) top.push(this.slotIds[s]!, sc[s]!);
+        for (let s = 0; s < sc.length; s++) if (accept(s)) top.push(ids[s]!, sc[s]!);
         out.push(top.result());
       }
     }
@@ -555,8 +565,10 @@ export class MaxSimIndex {
     if (candidates.length < Math.min(options.k, matchCount)) return this.searchExactNow(query, options);
     if (candidates.length <= Math.max(rescore, options.k)) return this.scoreSlots(query, candidates, options.k);
     // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
+    const offsets = this.offsets;
+    const codes = this.codes;
     const sims = await centroids.centroidSimilarities(query);
-    const approx = centroidInteraction(sims, query.length, candidates, this.offsets, this.codes);
+    const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
     const keep = Math.max(rescore, options.k);
     const threshold = nthLargest(approx.slice(), keep);
     const best: number[] = [];
@@ -720,13 +732,8 @@ export class MaxSimIndex {
   }
 
   /** Takes over the in-memory state of `fresh` (same store), once no search is running. */
-  private async swapIn(fresh: MaxSimIndex): Promise<void> {
-    let release!: () => void;
-    this.swapPending = new Promise<void>((resolve) => (release = resolve));
-    try {
-      if (this.reads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
-      this.readsDrained = null;
-      // One synchronous block: no search can observe a mix of both snapshots.
+  private swapIn(fresh: MaxSimIndex): Promise<void> {
+    return this.quiesce(() => {
       this.state = fresh.state;
       this.arena = fresh.arena;
       if (this.arena instanceof ResidualArena) this.arena.codesOf = () => this.codes;
@@ -745,6 +752,22 @@ export class MaxSimIndex {
       this.flatCache = null;
       this.loadedGeneration = fresh.loadedGeneration;
       this.loadedMeta = fresh.loadedMeta;
+    });
+  }
+
+  /**
+   * Runs `change` once no search is running (searches arriving meanwhile wait for it), in one
+   * synchronous block: a search sees the state before or after it, never a mix. Searches hold
+   * views of the offsets, ids, arena rows and centroid ids across their awaits, so everything
+   * that rewrites those in place or replaces them together goes through here.
+   */
+  private async quiesce(change: () => void): Promise<void> {
+    let release!: () => void;
+    this.swapPending = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.reads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+      this.readsDrained = null;
+      change();
     } finally {
       this.swapPending = null;
       release();
@@ -870,7 +893,6 @@ export class MaxSimIndex {
     // Encode into the arena past the registered rows (searches do not see them yet); the segment
     // is a copy of those bytes. A failed commit drops them again.
     const base = this.tokens;
-    this.arena.truncate(base);
     this.arena.append(vectors, codes);
     try {
       const columns = { ...this.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, this.centroidIndex!.k) } : {}) };
@@ -999,8 +1021,10 @@ export class MaxSimIndex {
 
   /** Rewrites every segment from memory (compaction), training centroids first when `train`. */
   private async rewrite(train: boolean): Promise<void> {
-    this.compactMemory();
-    this.rebuildLists(); // slots were renumbered: searches during the commit must see fresh lists
+    await this.quiesce(() => {
+      this.compactMemory();
+      this.rebuildLists(); // slots were renumbered: searches during the commit must see fresh lists
+    });
     const dim = this.dim;
     const state = { ...this.state };
     let centroidIndex = this.centroidIndex;
@@ -1069,12 +1093,16 @@ export class MaxSimIndex {
     });
     this.state = state;
     if (train && centroidIndex !== null) {
-      // One synchronous block: searches see the old ids + rows or the new ones, never a mix.
-      this.codes = codes;
-      this.arena = arena;
-      this.centroidIndex = centroidIndex;
-      this.quantizer = quantizer;
-      this.rebuildLists();
+      // Searches running on the old centroids, ids and rows finish first (an old residual row
+      // decoded with a new centroid id would be garbage).
+      await this.quiesce(() => {
+        this.codes = codes;
+        this.arena = arena;
+        this.centroidIndex = centroidIndex;
+        this.quantizer = quantizer;
+        this.rebuildLists();
+        this.flatCache = null;
+      });
     }
     this.flatCache = null;
   }
@@ -1118,11 +1146,12 @@ export class MaxSimIndex {
       }
       const tokens = offsets[rows]!;
       const rawCodes = seg.columns["codes"];
-      if (rawCodes !== undefined && (rawCodes.length !== tokens || (this.centroidIndex !== null && rawCodes.some((c) => c >= this.centroidIndex!.k)))) {
-        throw new IndexCorruptError(entry.file, "its centroid ids do not match its tokens or the centroid count");
+      const k = this.centroidIndex?.k ?? 0;
+      if (rawCodes !== undefined && (rawCodes.length !== tokens || rawCodes.some((c) => c < 0 || c >= k))) {
+        throw new IndexCorruptError(entry.file, k === 0 ? "it holds centroid ids but the index is untrained" : "its centroid ids do not match its tokens or the centroid count");
       }
-      let codes: CentroidIds | null = rawCodes === undefined ? null : centroidIdArray(this.centroidIndex?.k ?? 65537, tokens);
-      codes?.set(rawCodes!);
+      let codes: CentroidIds | null = null;
+      if (rawCodes !== undefined) (codes = centroidIdArray(k, tokens)).set(rawCodes);
       const residuals = seg.columns["residuals"];
       if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(this.quantizer!))) {
         throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
@@ -1148,6 +1177,11 @@ export class MaxSimIndex {
         const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
         this.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
       }
+    }
+    // Segments were copied whole; drop the rows of deleted ids (memory stays proportional to live data).
+    if (this.liveCount < this.slots) {
+      this.compactMemory();
+      this.rebuildLists();
     }
   }
 }

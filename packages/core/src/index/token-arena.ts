@@ -41,8 +41,8 @@ export abstract class TokenArena implements RowReader {
   /** Decodes rows `[from, to)` into `out` from row `outRow`. */
   abstract decode(from: number, to: number, out: Float32Array, outRow?: number): Float32Array;
 
-  /** Rows `[from, to)` for a scoring kernel: a float32 view, float16 bits, or decoded into `scratch`. */
-  abstract block(from: number, to: number, scratch: Float32Array): Float32Array | Uint16Array;
+  /** Rows `[from, to)` for a scoring kernel: a float32 view, float16 bits, or decoded into `scratch()`. */
+  abstract block(from: number, to: number, scratch: () => Float32Array): Float32Array | Uint16Array;
 
   /** Moves rows `[start, end)` to row `target` (≤ start), as `copyWithin`. */
   abstract copyWithin(target: number, start: number, end: number): void;
@@ -187,8 +187,8 @@ export class ResidualArena extends TokenArena {
   decode(from: number, to: number, out: Float32Array, outRow = 0): Float32Array {
     return decodeResiduals(this.quantizer, this.packed, this.codesOf(), this.centroids, from, to, out, outRow);
   }
-  block(from: number, to: number, scratch: Float32Array): Float32Array {
-    return this.decode(from, to, scratch, 0);
+  block(from: number, to: number, scratch: () => Float32Array): Float32Array {
+    return this.decode(from, to, scratch(), 0);
   }
   copyWithin(target: number, start: number, end: number): void {
     this.packed.copyWithin(target * this.rowBytes, start * this.rowBytes, end * this.rowBytes);

@@ -22,10 +22,10 @@ export interface TokenBlocks {
   offsets: Int32Array;
   dim: number;
   /**
-   * Rows `[lo, hi)`: float32 values (a view, or decoded into `scratch`, which holds exactly
-   * `(hi − lo) · dim` floats and is the caller's), or float16 bits.
+   * Rows `[lo, hi)`: float32 values (a view, or decoded into `scratch()`, a buffer of exactly
+   * `(hi − lo) · dim` floats that the caller owns and reuses for the next block), or float16 bits.
    */
-  rows(lo: number, hi: number, scratch: Float32Array): Float32Array | Uint16Array;
+  rows(lo: number, hi: number, scratch: () => Float32Array): Float32Array | Uint16Array;
 }
 
 /** Number of documents in a {@link FlatTokens}. */

@@ -124,15 +124,18 @@ export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens | T
   const selT = new ort.Tensor("float32", sel, [m, queries.length]);
   const blockTokens = Math.max(1024, Math.floor(SIM_BUDGET / m));
   const blocks = blocksFor(flat, blockTokens);
+  // One scratch for every block, made on first use (sources that return views never need it).
   let scratch: Float32Array | null = null;
-  for (const b of blocks) {
-    let rows: Float32Array | Uint16Array;
-    if ("data" in flat) rows = flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim);
-    else {
-      // One scratch for every block, sized for the largest: decoded rows never outlive a run.
-      scratch ??= new Float32Array(Math.max(...blocks.map((x) => x.tokenHi - x.tokenLo)) * dim);
-      rows = flat.rows(b.tokenLo, b.tokenHi, scratch.subarray(0, (b.tokenHi - b.tokenLo) * dim));
+  const scratchOf = (rows: number): Float32Array => {
+    if (scratch === null) {
+      let most = 0;
+      for (const x of blocks) most = Math.max(most, x.tokenHi - x.tokenLo);
+      scratch = new Float32Array(most * dim);
     }
+    return scratch.subarray(0, rows * dim);
+  };
+  for (const b of blocks) {
+    const rows = "data" in flat ? flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim) : flat.rows(b.tokenLo, b.tokenHi, () => scratchOf(b.tokenHi - b.tokenLo));
     const half = rows instanceof Uint16Array;
     const s = await session(half ? "float16" : "float32", options);
     const dT = new ort.Tensor(half ? "float16" : "float32", rows, [b.tokenHi - b.tokenLo, dim]);

@@ -74,7 +74,8 @@ describe("batch kernels equal the naive triple loop", () => {
     const decoded = {
       offsets: corpus.offsets,
       dim: corpus.dim,
-      rows(lo: number, hi: number, scratch: Float32Array) {
+      rows(lo: number, hi: number, scratchOf: () => Float32Array) {
+        const scratch = scratchOf();
         expect(scratch.length).toBe((hi - lo) * 32);
         blocks.push([lo, hi]);
         scratch.set(halfValues.subarray(lo * 32, hi * 32));
