@@ -345,6 +345,38 @@ describe("MaxSimIndex bulk loads", () => {
   });
 });
 
+describe("MaxSimIndex older formats", () => {
+  it("opens a residual index written when untrained rows were float32: rows become float16, and it trains and reopens", async () => {
+    const dir = await tempDir();
+    // The layout the previous version wrote: residual-2 state, untrained, float32 `vectors` segments.
+    const state = { format: 1, codec: "residual-2", minTrainTokens: 2000, centroids: null, seed: 1234, trained: false, trainedTokens: 0, trainError: 0, postTokens: 0, postErrorSum: 0, autoRetrain: true };
+    const store = await IndexStore.create(dir, { dim: 32, codec: "residual-2", meta: { maxsimIndex: state } });
+    const old = items.slice(0, 100);
+    const offsets = new Int32Array(old.length + 1);
+    old.forEach((it, i) => (offsets[i + 1] = offsets[i]! + it.embeddings.length));
+    const vectors = new Float32Array(offsets[old.length]! * 32);
+    old.forEach((it, i) => vectors.set(it.embeddings.data.subarray(0, it.embeddings.length * 32), offsets[i]! * 32));
+    await store.commit({ addSegments: [{ ids: old.map((it) => it.id), columns: { offsets, vectors } }] });
+    await store.close();
+
+    const index = await MaxSimIndex.open(dir);
+    expect(index.size).toBe(100);
+    expect(index.bytesPerToken()).toBe(2 * 32); // held as float16 now
+    const hits = await index.searchExact(queries[0]!, { k: 5 });
+    const expected = bruteForce(queries[0]!, new Map(old.map((it) => [it.id, it.embeddings])), 5);
+    expect(hits.map((h) => h.id)).toEqual(expected.map((h) => h.id));
+    hits.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 2));
+    await index.add(items.slice(100)); // crosses minTrainTokens: trains, rewrites everything as residuals
+    expect(index.trained).toBe(true);
+    const snapshot = await index.search(queries[1]!, { k: 10 });
+    await index.close();
+    const reopened = await MaxSimIndex.open(dir);
+    expect(reopened.size).toBe(400);
+    expect(await reopened.search(queries[1]!, { k: 10 })).toEqual(snapshot);
+    await reopened.close();
+  });
+});
+
 describe("MaxSimIndex open errors", () => {
   it("rejects a store that is not a MaxSimIndex and segments with inconsistent columns", async () => {
     const plain = await tempDir();
