@@ -321,6 +321,35 @@ describe("filters equal brute force with the filter", () => {
   });
 });
 
+describe("Collection codecs", () => {
+  it("float16 and residual-2 collections answer cross-lingual queries like float32, hold codec-sized vectors, and reopen unchanged", async () => {
+    const rng = new Prng(29);
+    const words = LEXICON.filter((c) => c.words.fr.length > 0 && c.words.en.length > 0);
+    const picks = Array.from({ length: 150 }, () => Array.from({ length: 6 }, () => words[Math.floor(rng.uniform() * words.length)]!));
+    const docs = picks.map((p, i) => ({ id: `fr-${i}`, text: p.map((c) => c.words.fr[0]).join(" "), metadata: { n: i } }));
+    const questions = picks.slice(0, 30).map((p) => p.map((c) => c.words.en[0]).join(" "));
+    const top1: Record<string, string[]> = {};
+    for (const codec of ["float32", "float16", "residual-2"] as const) {
+      const dir = path.join(tmp, `codec-${codec}`);
+      const c = await Collection.create(dir, { model: encoder, codec, indexOptions: { minTrainTokens: 400, centroids: 32 } });
+      await c.addDocuments(docs, { batchSize: 16 }); // one bulk load: trains once, after the last batch
+      expect(c.index.trained).toBe(true);
+      let tokens = 0;
+      for (const id of c.ids()) tokens += c.index.get(id)!.length;
+      expect(c.index.vectorBytesInMemory()).toBe(tokens * c.index.bytesPerToken());
+      const hits = await Promise.all(questions.map((q) => c.query(q, { k: 3 })));
+      top1[codec] = hits.map((h) => h[0]!.id);
+      await c.close();
+      const again = await Collection.open(dir, { readOnly: true });
+      expect(await Promise.all(questions.map((q) => again.query(q, { k: 3 })))).toEqual(hits);
+      await again.close();
+    }
+    // float32 finds the translated source document; the compressed codecs agree with it.
+    expect(top1["float32"]!.filter((id, i) => id === `fr-${i}`).length).toBeGreaterThanOrEqual(27);
+    for (const codec of ["float16", "residual-2"]) expect(top1[codec]!.filter((id, i) => id === top1["float32"]![i]).length).toBeGreaterThanOrEqual(27);
+  });
+});
+
 describe("Collection on disk", () => {
   it("persists across open in this process and in a child process; model mismatch is typed", async () => {
     const dir = path.join(tmp, "persist");
