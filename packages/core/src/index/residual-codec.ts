@@ -630,58 +630,39 @@ export function decodeResiduals(
         d += 3;
         c += 3;
       }
-    } else if (8 % gb === 0) {
-      // 1-coordinate codes of 2, 4 or 8 bits: bit by bit until byte-aligned (after the α code),
-      // then one table row per byte gives 8 / groupBits coordinates, then the rest bit by bit.
-      const per = 8 / gb;
-      const bt = byteTable(q);
-      let g = 0;
-      for (; g < L.groups && (nb > 0 || L.groups - g < per); g++) {
-        if (nb < gb) {
-          acc |= packed[p++]! << nb;
-          nb += 8;
-        }
-        const v = lut[acc & gMask]!;
-        acc >>>= gb;
-        nb -= gb;
-        out[d++] = v;
-        cy += centroids[c++]! * v;
-      }
-      const full = Math.floor((L.groups - g) / per);
-      if (per === 2) {
-        for (let b = 0; b < full; b++) {
-          const k = packed[p++]! * 2;
-          const v0 = bt[k]!;
-          const v1 = bt[k + 1]!;
-          out[d] = v0;
-          out[d + 1] = v1;
-          cy += centroids[c]! * v0 + centroids[c + 1]! * v1;
-          d += 2;
-          c += 2;
-        }
-      } else {
-        for (let b = 0; b < full; b++) {
-          const k = packed[p++]! * per;
-          for (let j = 0; j < per; j++) {
-            const v = bt[k + j]!;
-            out[d++] = v;
-            cy += centroids[c++]! * v;
-          }
-        }
-      }
-      for (g += full * per; g < L.groups; g++) {
-        if (nb < gb) {
-          acc |= packed[p++]! << nb;
-          nb += 8;
-        }
-        const v = lut[acc & gMask]!;
-        acc >>>= gb;
-        nb -= gb;
-        out[d++] = v;
-        cy += centroids[c++]! * v;
-      }
     } else {
-      for (let g = 0; g < L.groups; g++) {
+      // One coordinate per code, read bit by bit; when a byte holds whole codes (2, 4 or 8 bits)
+      // and the reader is byte-aligned, one byte-table row gives 8 / groupBits coordinates at once.
+      const per = 8 % gb === 0 ? 8 / gb : 0;
+      const bt = per > 0 ? byteTable(q) : null;
+      for (let g = 0; g < L.groups; ) {
+        if (bt !== null && nb === 0 && L.groups - g >= per) {
+          // Whole bytes in one inner loop (4-bit codes unrolled: residual-4's hot path).
+          const full = Math.floor((L.groups - g) / per);
+          if (per === 2) {
+            for (let x = 0; x < full; x++) {
+              const k = packed[p++]! * 2;
+              const v0 = bt[k]!;
+              const v1 = bt[k + 1]!;
+              out[d] = v0;
+              out[d + 1] = v1;
+              cy += centroids[c]! * v0 + centroids[c + 1]! * v1;
+              d += 2;
+              c += 2;
+            }
+          } else {
+            for (let x = 0; x < full * per; x += per) {
+              const k = packed[p++]! * per;
+              for (let j = 0; j < per; j++) {
+                const v = bt[k + j]!;
+                out[d++] = v;
+                cy += centroids[c++]! * v;
+              }
+            }
+          }
+          g += full * per;
+          continue;
+        }
         if (nb < gb) {
           acc |= packed[p++]! << nb;
           nb += 8;
@@ -691,6 +672,7 @@ export function decodeResiduals(
         nb -= gb;
         out[d++] = v;
         cy += centroids[c++]! * v;
+        g++;
       }
     }
     for (let i = 0; i < L.tail; i++) {
