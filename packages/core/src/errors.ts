@@ -42,7 +42,9 @@ export type MaxsimErrorCode =
   | "INVALID_OPTION"
   // evaluation and CLI
   | "DATASET_INVALID"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // installation
+  | "DEPENDENCY_MISSING";
 
 const BRAND = Symbol.for("maxsim.error");
 

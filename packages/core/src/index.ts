@@ -6,6 +6,8 @@ export * from "./storage/index.js";
 export { ColBERT } from "./encoder/colbert.js";
 export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encoder/types.js";
 export { loadModel } from "./model/load.js";
+export { isFixtureId, resolveFixtureId, FIXTURE_PREFIX } from "./model/fixture-id.js";
+export { maxsimVersion } from "./version.js";
 export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
 export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";

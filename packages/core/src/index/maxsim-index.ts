@@ -27,7 +27,7 @@ import type { NewSegment } from "../storage/store-types.js";
 import { throwIfAborted } from "../errors.js";
 import type { TokenVectors } from "../types.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
-import { CentroidIndex, centroidIdArray, centroidInteraction, nthLargest, type CentroidIds } from "./plaid.js";
+import { CentroidIndex, centroidIdArray, centroidInteraction, nthLargest, type CentroidIds, type CentroidProber } from "./plaid.js";
 import {
   decodeResidualState,
   encodeResidualState,
@@ -282,6 +282,15 @@ export class MaxSimIndex {
   /** True once centroids are trained (and `search` is approximate). */
   get trained(): boolean {
     return this.centroidIndex !== null;
+  }
+
+  /**
+   * How `search` finds each query token's nearest centroids: `"exact"` (the ONNX Runtime product,
+   * the default), `"hnsw"` (hnswlib-node's graph, when its addon loads and the index has at least
+   * `HNSW_MIN_CENTROIDS` centroids), or `null` while untrained.
+   */
+  get centroidProber(): CentroidProber | null {
+    return this.centroidIndex?.prober ?? null;
   }
 
   /**
@@ -559,7 +568,9 @@ export class MaxSimIndex {
     const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
     const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
     const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
-    const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
+    // The exact prober reads the query-centroid product, which stage 3 below reuses.
+    const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
+    const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept, probeSims);
     throwIfAborted(options.signal);
     // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
     if (candidates.length < Math.min(options.k, matchCount)) return this.searchExactNow(query, options);
@@ -567,7 +578,7 @@ export class MaxSimIndex {
     // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
     const offsets = this.offsets;
     const codes = this.codes;
-    const sims = await centroids.centroidSimilarities(query);
+    const sims = probeSims ?? (await centroids.centroidSimilarities(query));
     const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
     const keep = Math.max(rescore, options.k);
     const threshold = nthLargest(approx.slice(), keep);

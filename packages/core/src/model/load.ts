@@ -8,6 +8,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaxsimError } from "../errors.js";
 import { exists, readJson } from "./config.js";
+import { isFixtureId, resolveFixtureId } from "./fixture-id.js";
 import { HubSnapshot, isHubId, type HubOptions } from "./hub.js";
 import { detectLayout, getLayout, listLayouts } from "./layouts/registry.js";
 import type { LayoutLoadOptions, LoadedModel, ModelLayout } from "./types.js";
@@ -39,13 +40,20 @@ export const LFM2_ISSUE = "#5";
  * console.log(loaded.layout, loaded.dense.map((d) => [d.inFeatures, d.outFeatures])); // sentence-transformers [ [ 192, 128 ] ]
  * ```
  *
- * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory), `HUB_OFFLINE` (hub files not cached and
+ * @param idOrDir - a hub id (`owner/name`), a model directory, or `fixture:<name>` (a generated
+ * offline fixture, e.g. `fixture:multilingual`)
+ * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory or fixture), `HUB_OFFLINE` (hub files not cached and
  * the hub unreachable), `UNSUPPORTED_MODEL` (a checkpoint with no ONNX graph and no layout to build
  * one), `UNKNOWN_LAYOUT`, and the layouts' `CONFIG_*` errors.
  */
 export async function loadModel(idOrDir: string, options: LoadModelOptions = {}): Promise<ResolvedModel> {
   if (typeof idOrDir !== "string" || idOrDir.trim() === "") {
     throw new MaxsimError("INVALID_INPUT", "The model must be a hub id (owner/name) or a directory path; got an empty value.");
+  }
+  if (isFixtureId(idOrDir)) {
+    // The id stays the model id (a collection stores it), so it reopens wherever fixtures live.
+    const dir = await resolveFixtureId(idOrDir);
+    return { modelId: idOrDir, dir, loaded: await loadDir(dir, options) };
   }
   const asPath = resolve(idOrDir);
   if (await isDirectory(asPath)) {
