@@ -1,6 +1,6 @@
 // The consumer program: what a user's `"type": "module"` app does with the three packages, on a
 // fixture model (no hub). Run as installed (node app.mjs) and as an esbuild bundle. Prints one
-// line per check, `ok <name>` or `FAIL <name>: <why>`, and exits non-zero when any failed.
+// line per check, `ok <name>` or `FAIL <name> -- <why>`, and exits non-zero when any failed.
 // Each check names the row of the install issue's table it guards.
 import { Collection, ColBERT, MaxsimError } from "@maxsim/core";
 import { Document } from "@langchain/core/documents";
@@ -20,12 +20,12 @@ async function check(name, fn) {
     if (why === true) console.log(`ok ${name}`);
     else {
       failed += 1;
-      console.log(`FAIL ${name}: ${why}`);
+      console.log(`FAIL ${name} -- ${why}`);
     }
   } catch (error) {
     failed += 1;
     const code = MaxsimError.isInstance(error) ? `${error.code}: ` : "";
-    console.log(`FAIL ${name}: ${code}${String(error?.message ?? error).split("\n")[0]}`);
+    console.log(`FAIL ${name} -- ${code}${String(error?.message ?? error).split("\n")[0]}`);
   }
 }
 

@@ -114,7 +114,7 @@ function exercise(app, pm) {
   const program = run(process.execPath, ["app.mjs"], { cwd: app });
   for (const line of program.stdout.split("\n")) {
     const m = /^(ok|FAIL) (.*)$/.exec(line);
-    if (m) record(`app (${pm}): ${m[2].replace(/: .*$/, "")}`, m[1] === "ok", m[2]);
+    if (m) record(`app (${pm}): ${m[2].replace(/ -- .*$/, "")}`, m[1] === "ok", m[2]);
   }
   record(`app (${pm}): the program ran to the end`, program.status === 0 && program.stdout.includes("app: all checks passed"), program.out);
   record(`row 5 (${pm}): no "already imported" warning`, !/already imported/i.test(program.out), program.out);
@@ -170,7 +170,8 @@ try {
   console.log(`  tarballs: ${sizes.join(", ")}`);
 
   // 2. The release script's dry run (publishes with pnpm, which rewrites workspace:^).
-  const release = run("pnpm", ["-s", "release", "--dry-run"], { cwd: root });
+  // --ignore-scripts: the packs above already proved prepack builds; this checks what pnpm publishes.
+  const release = run("pnpm", ["-s", "release", "--dry-run", "--ignore-scripts"], { cwd: root });
   record("row 4 (release): pnpm release --dry-run publishes all three packages", release.status === 0 && PACKAGES.every((n) => release.out.includes(`@maxsim/${n}`)), release.out);
 
   // 3. The READMEs' install blocks, root README carrying them verbatim.

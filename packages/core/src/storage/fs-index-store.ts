@@ -10,6 +10,7 @@
  * snapshot keeps working.
  */
 import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
@@ -221,7 +222,7 @@ export class FsIndexStore implements IndexStore {
     const cached = this.#ids.get(entry.name);
     if (cached) return cached;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, "r");
     } catch (error) {
