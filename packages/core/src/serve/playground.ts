@@ -8,6 +8,7 @@ import { PLAYGROUND_SCRIPT } from "./playground-script.js";
 const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; color: #1d2433; background: #f6f7fb; }
 body { margin: 0; }
+[hidden] { display: none !important; }
 header { background: #1d2433; color: #fff; padding: 14px 24px; display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; }
 header h1 { font-size: 20px; margin: 0; }
 header .stats { color: #b9c2d6; font-size: 13px; }
