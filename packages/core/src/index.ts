@@ -18,6 +18,7 @@ export * from "./scoring/index.js";
 export * from "./index/index.js";
 export { Collection, COLLECTION_FORMAT_VERSION, META_KEY } from "./collection/collection.js";
 export type { CollectionOptions, OpenCollectionOptions, CollectionMeta } from "./collection/collection.js";
+export type { RetrievalCollection, CollectionEngine } from "./collection/retrieval-collection.js";
 export type {
   AddOptions,
   DocumentInput,

@@ -23,6 +23,7 @@ import { compileFilter } from "./filter.js";
 import type { Filter, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { RetrievalCollection } from "./retrieval-collection.js";
 
 /**
  * Version of the collection metadata stored in the index manifest (`maxsim info` prints it).
@@ -144,7 +145,7 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
  * await c.close();
  * ```
  */
-export class Collection {
+export class Collection implements RetrievalCollection {
   /** The encoder documents and queries are encoded with. */
   readonly encoder: Encoder;
   /** The directory, or `null` for an in-memory collection. */
