@@ -43,7 +43,11 @@ export type MaxsimErrorCode =
   | "INVALID_OPTION"
   // evaluation and CLI
   | "DATASET_INVALID"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // HTTP server (`maxsim serve`)
+  | "UNAUTHORIZED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_CLOSING";
 
 const BRAND = Symbol.for("maxsim.error");
 

@@ -38,6 +38,8 @@ export type {
 } from "./collection/types.js";
 export { compileFilter, parseFilterJson } from "./collection/filter.js";
 export type { FilterPredicate } from "./collection/filter.js";
+export { explainMatrix } from "./collection/explain-matrix.js";
+export type { SimilarityMatrix } from "./collection/explain-matrix.js";
 export { alignTokens, isTextToken } from "./collection/spans.js";
 export { highlight, mergeSpans } from "./collection/highlight.js";
 export type { HighlightMatch, HighlightOptions } from "./collection/highlight.js";
