@@ -32,6 +32,7 @@ export type MaxsimErrorCode =
   | "INDEX_STALE"
   | "INDEX_CLOSED"
   | "INDEX_READ_ONLY"
+  | "COMMIT_CONFLICT"
   | "DIM_MISMATCH"
   | "DUPLICATE_ID"
   | "INVALID_ID"

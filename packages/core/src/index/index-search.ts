@@ -36,6 +36,7 @@ export async function exactTopK(table: SlotTable, queries: readonly TokenVectors
     const matching = table.matchingSlots(accept);
     if (matching.length * 8 < table.liveCount) return Promise.all(queries.map((q) => scoreSlots(table, q, matching, options.k)));
   }
+  if (table.tier !== null) return exactFromTier(table, queries, options.k, accept, options.signal);
   const out: SearchHit[][] = [];
   // Slots added while the kernel runs are not in the scores: loop over the scored ones only.
   const ids = table.slotIds;
@@ -83,23 +84,74 @@ export async function approximateTopK(table: SlotTable, query: TokenVectors, opt
   const sims = await centroids.centroidSimilarities(query);
   const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
   const keep = Math.max(rescore, options.k);
-  const threshold = nthLargest(approx.slice(), keep);
-  const best: number[] = [];
-  candidates.forEach((s, i) => {
-    if (approx[i]! > threshold) best.push(s);
-  });
-  candidates.forEach((s, i) => {
-    if (approx[i] === threshold && best.length < keep) best.push(s);
-  });
-  return scoreSlots(table, query, Int32Array.from(best), options.k);
+  if (table.tier === null) return scoreSlots(table, query, bestSlots(candidates, approx, keep), options.k);
+  // Two tiers: rank more of them on the residual codes in memory (cheap), and read only the best
+  // `rescore` from the float16 disk tier for the final exact scores.
+  const ranked = bestSlots(candidates, approx, TIER_RANK_FACTOR * keep);
+  const ram = await slotScores(table, query, ranked, true);
+  throwIfAborted(options.signal);
+  return scoreSlots(table, query, bestSlots(ranked, ram, keep), options.k);
 }
 
-/** Exact scores of `slots` (their rows decoded into one small buffer), top k. */
+/** Two tiers: documents ranked on the RAM codes per document read from disk. */
+const TIER_RANK_FACTOR = 4;
+
+/** The `keep` slots of `slots` with the largest `scores` (ties: earlier first), in `slots` order. */
+function bestSlots(slots: Int32Array, scores: Float32Array, keep: number): Int32Array {
+  if (slots.length <= keep) return slots;
+  const threshold = nthLargest(scores.slice(), keep);
+  const best: number[] = [];
+  slots.forEach((s, i) => {
+    if (scores[i]! > threshold) best.push(s);
+  });
+  slots.forEach((s, i) => {
+    if (scores[i] === threshold && best.length < keep) best.push(s);
+  });
+  return Int32Array.from(best);
+}
+
+/**
+ * Exact top-k of a two-tier table: every accepted slot's float16 rows read from the disk tier,
+ * a block of documents at a time (memory stays one block), scored on the ONNX Runtime kernel.
+ */
+async function exactFromTier(table: SlotTable, queries: readonly TokenVectors[], k: number, accept: (slot: number) => boolean, signal: AbortSignal | undefined): Promise<SearchHit[][]> {
+  const tops = queries.map(() => new TopK(k));
+  const ids = table.slotIds;
+  const slots = table.slots; // slots added while this runs are not scored
+  let s = 0;
+  while (s < slots) {
+    const chunk: number[] = [];
+    let tokens = 0;
+    for (; s < slots && tokens < TIER_EXACT_TOKENS; s++) {
+      if (!accept(s)) continue;
+      chunk.push(s);
+      tokens += table.offsets[s + 1]! - table.offsets[s]!;
+    }
+    if (chunk.length === 0) continue;
+    const flat = await table.tier!.gather(Int32Array.from(chunk), table.offsets);
+    for (let i = 0; i < queries.length; i += EXACT_GROUP) {
+      const scores = await scoreFlatOrt(queries.slice(i, i + EXACT_GROUP), flat);
+      scores.forEach((sc, q) => chunk.forEach((slot, x) => tops[i + q]!.push(ids[slot]!, sc[x]!)));
+    }
+    throwIfAborted(signal);
+  }
+  return tops.map((t) => t.result());
+}
+
+/** Tokens read from the disk tier per block of exact search (16 MB of float16 at dim 128). */
+const TIER_EXACT_TOKENS = 1 << 16;
+
+/** Exact MaxSim of `slots`: from the disk tier when there is one (unless `ram`), else the arena. */
+async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array, ram = false): Promise<Float32Array> {
+  const flat = table.tier !== null && !ram ? await table.tier.gather(slots, table.offsets) : table.gather(slots);
+  const total = flat.offsets[slots.length]!;
+  return total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+}
+
+/** Exact scores of `slots` (their rows decoded into one small buffer; two tiers: read from disk), top k. */
 export async function scoreSlots(table: SlotTable, query: TokenVectors, slots: Int32Array, k: number): Promise<SearchHit[]> {
   if (slots.length === 0) return [];
-  const flat = table.gather(slots);
-  const total = flat.offsets[slots.length]!;
-  const scores = total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+  const scores = await slotScores(table, query, slots);
   const top = new TopK(k);
   const ids = table.slotIds;
   slots.forEach((s, i) => top.push(ids[s]!, scores[i]!));

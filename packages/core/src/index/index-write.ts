@@ -7,6 +7,9 @@ import { MaxsimError } from "../errors.js";
 import { checkVectors } from "../scoring/flat-tokens.js";
 import { metaWith, type IndexContext } from "./index-context.js";
 import { narrowCodes, type IndexItem } from "./index-state.js";
+import { toFloat16 } from "../storage/codecs/float16.js";
+import { encodeDiskTier } from "../storage/disk-tier.js";
+import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest } from "./kmeans.js";
 
 /** `INVALID_INPUT`, `INVALID_ID`, `DUPLICATE_ID`, `DIM_MISMATCH`, `INVALID_VECTOR` for a bad batch. */
@@ -56,11 +59,24 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
   // is a copy of those bytes. A failed commit drops them again.
   const base = table.tokens;
   table.arena.append(vectors, codes);
+  // Two tiers: the float16 rows go to a new tier blob in the same commit; the segment records
+  // each document's tier blob and first row.
+  const tierNo = table.tier !== null ? (state.nextTier ?? 0) : -1;
+  const tierColumns: Record<string, Int32Array> = {};
+  const blobs: Record<string, Uint8Array> = {};
+  if (table.tier !== null) {
+    state.nextTier = tierNo + 1;
+    const bits = toFloat16(vectors);
+    blobs[tierBlobName(tierNo)] = encodeDiskTier(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength), 2 * dim);
+    tierColumns["tierFile"] = new Int32Array(items.length).fill(tierNo);
+    tierColumns["tierRow"] = offsets.slice(0, items.length);
+  }
   try {
-    const columns = { ...table.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, table.centroidIndex!.k) } : {}) };
+    const columns = { ...table.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, table.centroidIndex!.k) } : {}), ...tierColumns };
     await ctx.store.commit({
       addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
       ...(replaced.length > 0 ? { deleteIds: replaced } : {}),
+      ...(table.tier !== null ? { blobs } : {}),
       meta: metaWith(ctx, state),
     });
   } catch (error) {
@@ -69,7 +85,10 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
   }
   ctx.state = state;
   for (const id of replaced) table.kill(id);
-  items.forEach((item, i) => table.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true));
+  items.forEach((item, i) => {
+    table.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true);
+    table.tier?.set(table.slots - 1, tierNo, offsets[i]!);
+  });
 }
 
 /** Deletes the stored ones of `ids` in one commit; returns how many. */

@@ -26,6 +26,7 @@ import { checkVectors } from "../scoring/flat-tokens.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
 import { IndexStore } from "../storage/index-store.js";
 import type { TokenVectors } from "../types.js";
+import { TierFiles, TierRows } from "./disk-tier-rows.js";
 import { ownerMeta, type IndexContext } from "./index-context.js";
 import { loadNewest } from "./index-persist.js";
 import { approximateTopK, exactTopK, rerankIds } from "./index-search.js";
@@ -97,7 +98,7 @@ export class MaxSimIndex {
   static async create(dir: string, options: MaxSimIndexOptions): Promise<MaxSimIndex> {
     const state = initialState(options);
     const store = await IndexStore.create(dir, { dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state, new SlotTable(options.dim, state.codec));
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -114,7 +115,7 @@ export class MaxSimIndex {
   static inMemory(options: MaxSimIndexOptions): MaxSimIndex {
     const state = initialState(options);
     const store = IndexStore.inMemory({ dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state, new SlotTable(options.dim, state.codec));
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -174,7 +175,7 @@ export class MaxSimIndex {
     const { store, gate } = this.ctx;
     if (!store.readOnly && !gate.closed) return Promise.resolve(false);
     return gate.exclusive(async () => {
-      const fresh = await loadNewest(store, this.loadedGeneration);
+      const fresh = await loadNewest(store, this.loadedGeneration, this.table.tier?.files);
       if (fresh === null) return false;
       // The whole table is replaced once no search runs: a search sees the old or the new snapshot.
       await gate.quiesce(() => {
@@ -344,7 +345,10 @@ export class MaxSimIndex {
 
   private async write(items: readonly IndexItem[], upsert: boolean): Promise<void> {
     await writeItems(this.ctx, items, upsert);
-    if (this.bulkDepth === 0 && items.length > 0) await trainIfDue(this.ctx);
+    // Two tiers train as soon as the index is big enough, also in a bulk load: memory then holds
+    // codes, not float16 rows, and retraining later re-encodes from the disk tier.
+    const firstTierTraining = this.table.tier !== null && this.table.centroidIndex === null;
+    if ((this.bulkDepth === 0 || firstTierTraining) && items.length > 0) await trainIfDue(this.ctx);
   }
 
   /**
@@ -485,6 +489,7 @@ export class MaxSimIndex {
   async close(): Promise<void> {
     if (this.ctx.gate.closed) return;
     await this.ctx.gate.close();
+    await this.table.tier?.files.closeAll();
     await this.ctx.store.close();
   }
 
@@ -492,7 +497,7 @@ export class MaxSimIndex {
   bytesPerToken(): number {
     const ci = this.table.centroidIndex;
     const code = ci !== null ? (ci.k <= 65536 ? 2 : 4) : 0;
-    return code + this.table.arena.bytesPerRow;
+    return code + this.table.arena.bytesPerRow + (this.table.tier !== null ? 2 * this.dim : 0);
   }
 
   /**
@@ -512,4 +517,11 @@ export class MaxSimIndex {
     const table = this.table;
     return table.arena.bytes + (table.centroidIndex !== null ? table.codes.BYTES_PER_ELEMENT * table.tokens : 0);
   }
+}
+
+/** An empty slot table for a new index (with its disk tier when the state asks for one). */
+function emptyTable(store: IndexStore, state: IndexState, dim: number): SlotTable {
+  const table = new SlotTable(dim, state.codec);
+  if (state.diskTier !== undefined) table.tier = new TierRows(new TierFiles(store), dim);
+  return table;
 }
