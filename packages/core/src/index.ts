@@ -5,6 +5,8 @@ export type { TokenEmbeddings, TokenVectors, EncodeAs } from "./types.js";
 export * from "./storage/index.js";
 export { ColBERT } from "./encoder/colbert.js";
 export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encoder/types.js";
+export { poolTokens } from "./encoder/token-pooling.js";
+export type { TokenPooling } from "./encoder/token-pooling.js";
 export { loadModel } from "./model/load.js";
 export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
