@@ -4,7 +4,7 @@
  *     after each call returns (`error <code>` and exit 0 when a call fails with a typed error);
  *   reader <uri>  — opens read-only once, then answers stdin lines: `query <text>` → `hits <ids json>`,
  *     `refresh` → `refreshed <bool> <size>`, `size` → `size <n>`.
- * Usage: node --conditions=source --import tsx lance-child.ts <mode> ...
+ * Usage: node --conditions=@maxsim/source --import tsx lance-child.ts <mode> ...
  */
 import { createInterface } from "node:readline";
 import { MaxsimError } from "@maxsim/core";
