@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { connect } from "@lancedb/lancedb";
 import type { Connection, Table } from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
-import { ColBERT, MaxsimError, compileFilter, throwIfAborted } from "@maxsim/core";
+import { ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
 import type {
   AddOptions,
   CollectionOptions,
@@ -93,6 +93,13 @@ function vectorTypeOf(options: LanceCollectionOptions): LanceVectorType {
   return t;
 }
 
+function checkPoolFactor(f: unknown): number {
+  if (typeof f !== "number" || !Number.isInteger(f) || f < 1) {
+    throw new MaxsimError("INVALID_OPTION", `poolFactor must be a positive integer (1 = no pooling, 2 halves the document vectors), got ${String(f)}.`);
+  }
+  return f;
+}
+
 function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
 }
@@ -158,8 +165,9 @@ export class LanceCollection implements RetrievalCollection {
    * Creates a collection table at `uri` (a directory or an object-storage URI).
    *
    * @param uri - where the LanceDB database lives; `null` is refused (`INVALID_OPTION`)
-   * @param options - `model`, `modelOptions`, `vectorType`/`codec`, `tableName`, `storageOptions`
-   * @throws MaxsimError `INDEX_EXISTS` when the table exists, `INVALID_OPTION`, model loading codes
+   * @param options - `model`, `modelOptions`, `vectorType`/`codec`, `poolFactor` (PyLate's document
+   * token pooling, recorded in the table and applied by every later write), `tableName`, `storageOptions`
+   * @throws MaxsimError `INDEX_EXISTS` when the table exists, `INVALID_OPTION` (bad `vectorType`, `poolFactor`, no URI), model loading codes
    * @example
    * ```ts
    * import { mkdtemp } from "node:fs/promises";
@@ -175,6 +183,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   static async create(uri: string | null, options: LanceCollectionOptions): Promise<LanceCollection> {
     const vectorType = vectorTypeOf(options);
+    const poolFactor = checkPoolFactor(options.poolFactor ?? 1);
     const db = await connectTo(uri, options);
     const name = options.tableName ?? DEFAULT_TABLE;
     let loaded: { encoder: Encoder; owned: boolean } | undefined;
@@ -183,7 +192,7 @@ export class LanceCollection implements RetrievalCollection {
         throw new MaxsimError("INDEX_EXISTS", `${uri} already holds a table "${name}". Open it with LanceCollection.open (or fromExistingIndex), or pick another tableName.`);
       }
       loaded = await loadEncoder(options.model, options.modelOptions);
-      const table = await db.createEmptyTable(name, collectionSchema(loaded.encoder, vectorType));
+      const table = await db.createEmptyTable(name, collectionSchema(loaded.encoder, vectorType, poolFactor));
       const c = new LanceCollection(uri!, db, table, await table.schema(), loaded.encoder, loaded.owned, false);
       c.#version = await table.version();
       return c;
@@ -362,7 +371,9 @@ export class LanceCollection implements RetrievalCollection {
       for (let start = 0; start < prepared.length; start += batchSize) {
         throwIfAborted(options.signal);
         const batch = prepared.slice(start, start + batchSize);
-        const embeddings = await this.encoder.encodeDocuments(batch.map((d) => d.text), { signal: options.signal });
+        const encoded = await this.encoder.encodeDocuments(batch.map((d) => d.text), { signal: options.signal });
+        const pooling = this.meta.pooling;
+        const embeddings = pooling === undefined ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
         throwIfAborted(options.signal);
         const rows: DocumentRow[] = batch.map((d, i) => {
           const e = embeddings[i]!;
@@ -577,7 +588,8 @@ export class LanceCollection implements RetrievalCollection {
     const rows = (await this.#table.query().where(idsIn([id])).select(["text", "vectors"]).limit(1).toArray()) as { text: string | null; vectors: unknown }[];
     const row = rows[0];
     if (!row) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
-    return explainStored(this.encoder, query, id, row.text ?? "", cellToVectors(row.vectors, this.meta.model.dim));
+    // A pooled row stands for several tokens: explain the unpooled document, as core does.
+    return explainStored(this.encoder, query, id, row.text ?? "", cellToVectors(row.vectors, this.meta.model.dim), this.meta.pooling !== undefined);
   }
 
   /** Closes the table and connection, and disposes the encoder when this collection loaded it. */

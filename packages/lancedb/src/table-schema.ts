@@ -26,13 +26,15 @@ export interface LanceCollectionMeta {
   engine: "lancedb";
   vectorType: LanceVectorType;
   model: { id: string; dim: number; info: unknown };
+  /** Document token pooling every write applies (absent: none), as core's collections record it. */
+  pooling?: { poolFactor: number; protectedTokens: number };
 }
 
 /** The column names every collection table has. */
 export const BASE_COLUMNS = ["id", "text", "metadata", "vectors"] as const;
 
 /** The schema of a new collection table for `encoder`. */
-export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType): Schema {
+export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType, poolFactor = 1): Schema {
   const item = vectorType === "float16" ? new Float16() : new Float32();
   const vectors = new List(new Field("item", new FixedSizeList(encoder.dim, new Field("item", item, true)), true));
   const meta: LanceCollectionMeta = {
@@ -40,6 +42,7 @@ export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType):
     engine: "lancedb",
     vectorType,
     model: { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown },
+    ...(poolFactor === 1 ? {} : { pooling: { poolFactor, protectedTokens: 1 } }),
   };
   return new Schema(
     [new Field("id", new Utf8(), false), new Field("text", new Utf8(), true), new Field("metadata", new Utf8(), true), new Field("vectors", vectors, true)],
@@ -62,7 +65,11 @@ export function readCollectionMeta(schema: Schema, where: string): LanceCollecti
   if (typeof meta.collectionFormat === "number" && meta.collectionFormat > LANCE_COLLECTION_FORMAT) {
     throw new MaxsimError("INDEX_VERSION", `The LanceDB table ${where} was written by a newer @maxsim/lancedb (format ${meta.collectionFormat}, this one reads ≤ ${LANCE_COLLECTION_FORMAT}). Upgrade @maxsim/lancedb.`);
   }
-  return { collectionFormat: meta.collectionFormat ?? 1, engine: "lancedb", vectorType: meta.vectorType ?? "float32", model: meta.model };
+  const pooling = meta.pooling;
+  if (pooling !== undefined && (!Number.isInteger(pooling.poolFactor) || pooling.poolFactor < 1 || !Number.isInteger(pooling.protectedTokens) || pooling.protectedTokens < 0)) {
+    throw new MaxsimError("INDEX_CORRUPT", `The LanceDB table ${where} records invalid token pooling ${JSON.stringify(pooling)}. Restore the table from an earlier version (LanceDB checkout/restore) or rebuild it.`);
+  }
+  return { collectionFormat: meta.collectionFormat ?? 1, engine: "lancedb", vectorType: meta.vectorType ?? "float32", model: meta.model, ...(pooling ? { pooling } : {}) };
 }
 
 /** One document as written. */
