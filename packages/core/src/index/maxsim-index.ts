@@ -22,6 +22,7 @@ import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
 import { scoreFlatOrt } from "../scoring/ort-kernel.js";
 import { getCodec } from "../storage/codecs/registry.js";
 import { IndexStore } from "../storage/index-store.js";
+import { manifestFileName } from "../storage/manifest.js";
 import type { ColumnArray } from "../storage/segment.js";
 import type { NewSegment } from "../storage/store-types.js";
 import { throwIfAborted } from "../errors.js";
@@ -37,7 +38,8 @@ import {
 } from "./residual-codec.js";
 import { Float16Arena, Float32Arena, ResidualArena, type TokenArena } from "./token-arena.js";
 import { TopK } from "./top-k.js";
-import type { ExactSearchOptions, IdFilter, IndexCodec, SearchHit, SearchOptions } from "./types.js";
+import type { ExactSearchOptions, IdFilter, IndexCodec, IndexSnapshot, SearchHit, SearchOptions } from "./types.js";
+import { checkCentroids, checkState, checkSegmentValues, checkUniqueId, checkWriteArgs, idList, indexOpenOptions, queryList, indexOptions, ownerMeta, searchOptions } from "./boundary.js";
 
 /** One document to add: its id, token vectors and an optional JSON payload. */
 export interface IndexItem {
@@ -74,6 +76,12 @@ export interface MaxSimIndexOptions {
 export interface MaxSimIndexOpenOptions {
   /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
   readOnly?: boolean;
+  /**
+   * Checks each live document's payload when a snapshot is loaded (open and every `refresh`);
+   * return a problem (e.g. `"its text is not a string"`) to fail the load with an
+   * {@link IndexCorruptError} naming the segment file, instead of serving it.
+   */
+  checkPayload?: (payload: unknown, id: string) => string | undefined;
 }
 
 /** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
@@ -147,6 +155,8 @@ export class MaxSimIndex {
   private reads = 0;
   private readsDrained: (() => void) | null = null;
   private swapPending: Promise<void> | null = null;
+  /** The open option of the same name, applied at every load. */
+  private checkPayload: MaxSimIndexOpenOptions["checkPayload"];
 
   private constructor(
     private readonly store: IndexStore,
@@ -183,6 +193,7 @@ export class MaxSimIndex {
    * ```
    */
   static async create(dir: string, options: MaxSimIndexOptions): Promise<MaxSimIndex> {
+    indexOptions("MaxSimIndex.create", dir, options);
     const state = initialState(options);
     const store = await IndexStore.create(dir, { dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
     return new MaxSimIndex(store, state);
@@ -200,6 +211,7 @@ export class MaxSimIndex {
    * ```
    */
   static inMemory(options: MaxSimIndexOptions): MaxSimIndex {
+    indexOptions("MaxSimIndex.inMemory", null, options);
     const state = initialState(options);
     const store = IndexStore.inMemory({ dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
     return new MaxSimIndex(store, state);
@@ -220,9 +232,10 @@ export class MaxSimIndex {
    * ```
    */
   static async open(dir: string, options: MaxSimIndexOpenOptions = {}): Promise<MaxSimIndex> {
+    indexOpenOptions("MaxSimIndex.open", dir, options);
     const store = await IndexStore.open(dir, { readOnly: options.readOnly ?? false });
     try {
-      return (await MaxSimIndex.loadNewest(store, null))!;
+      return (await MaxSimIndex.loadNewest(store, null, options.checkPayload))!;
     } catch (error) {
       await store.close();
       throw error;
@@ -260,11 +273,46 @@ export class MaxSimIndex {
   refresh(): Promise<boolean> {
     if (!this.store.readOnly && !this.closed) return Promise.resolve(false);
     return this.exclusive(async () => {
-      const fresh = await MaxSimIndex.loadNewest(this.store, this.loadedGeneration);
+      const fresh = await MaxSimIndex.loadNewest(this.store, this.loadedGeneration, this.checkPayload);
       if (fresh === null) return false;
       await this.swapIn(fresh);
       return true;
     });
+  }
+
+  /**
+   * Runs `fn` on one snapshot of the index: until the promise it returns settles, no refresh
+   * swap, write, delete, compaction or retraining changes what `snapshot` answers (they wait for
+   * it; reads do not wait for each other). `Collection` reads (filter ids, search, payloads) run
+   * in one pin each.
+   *
+   * @throws MaxsimError `INDEX_CLOSED`, and whatever `fn` throws
+   * @example
+   * ```ts
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0]), payload: { n: 1 } }]);
+   * const hits = await index.pin(async (s) => {
+   *   const found = await s.search(v([1, 0]), { k: 1 });
+   *   return found.map((h) => [h.id, s.getPayload(h.id)]);
+   * });
+   * console.log(JSON.stringify(hits)); // [["a",{"n":1}]]
+   * ```
+   */
+  pin<T>(fn: (snapshot: IndexSnapshot) => Promise<T> | T): Promise<T> {
+    if (this.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
+    const view: IndexSnapshot = {
+      size: this.liveCount,
+      has: (id) => this.has(id),
+      ids: () => this.ids(),
+      get: (id) => this.get(id),
+      getPayload: (id) => this.getPayload(id),
+      search: (query, options) => this.searchNow(query, options),
+      searchExact: (query, options) => this.searchExactNow(query, options),
+      explain: (query, id) => this.explain(query, id),
+    };
+    return this.read(async () => fn(view));
   }
 
   /** Number of live documents. */
@@ -432,11 +480,19 @@ export class MaxSimIndex {
    * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
    */
   delete(ids: readonly string[]): Promise<number> {
+    try {
+      idList("MaxSimIndex.delete", ids);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.exclusive(async () => {
       const known = [...new Set(ids)].filter((id) => this.idToSlot.has(id));
       if (known.length === 0) return 0;
       await this.store.commit({ deleteIds: known, meta: this.metaWith(this.state) });
-      for (const id of known) this.kill(id);
+      // After pinned reads (see `pin`): a read never sees a document vanish halfway.
+      await this.quiesce(() => {
+        for (const id of known) this.kill(id);
+      });
       return known.length;
     });
   }
@@ -460,7 +516,7 @@ export class MaxSimIndex {
   }
 
   private async searchExactNow(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
-    this.checkSearch(query, options.k);
+    this.checkSearch(query, options?.k, options);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return [];
     const accept = this.acceptor(options.filter);
@@ -498,7 +554,8 @@ export class MaxSimIndex {
   }
 
   private async searchExactBatchNow(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
-    for (const q of queries) this.checkSearch(q, options.k);
+    queryList("MaxSimIndex.searchExactBatch", queries);
+    for (const q of queries) this.checkSearch(q, options?.k, options);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return queries.map(() => []);
     const accept = this.acceptor(options.filter);
@@ -541,7 +598,7 @@ export class MaxSimIndex {
   }
 
   private async searchNow(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-    this.checkSearch(query, options.k);
+    this.checkSearch(query, options?.k, options);
     throwIfAborted(options.signal);
     if (this.liveCount === 0) return [];
     const centroids = this.centroidIndex;
@@ -663,6 +720,11 @@ export class MaxSimIndex {
 
   /** Replaces the owner metadata (everything in the manifest meta but the index state) in one commit. */
   setMeta(meta: Record<string, unknown>): Promise<void> {
+    try {
+      meta = ownerMeta("MaxSimIndex.setMeta", meta);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.exclusive(async () => {
       await this.store.commit({ meta: { ...meta, [STATE_KEY]: this.state } });
     });
@@ -706,7 +768,7 @@ export class MaxSimIndex {
    * when it is still generation `known`. A load that hits `INDEX_STALE` (a writer garbage-collected
    * the snapshot's files meanwhile) moves the store to the newest manifest and loads again.
    */
-  private static async loadNewest(store: IndexStore, known: number | null): Promise<MaxSimIndex | null> {
+  private static async loadNewest(store: IndexStore, known: number | null, checkPayload?: MaxSimIndexOpenOptions["checkPayload"]): Promise<MaxSimIndex | null> {
     for (let attempt = 0; ; attempt++) {
       if (known !== null || attempt > 0) await store.refresh();
       if (store.manifest.generation === known) return null;
@@ -714,7 +776,9 @@ export class MaxSimIndex {
       if (state?.format !== 1 || !CODECS.includes(state.codec)) {
         throw new MaxsimError("INVALID_OPTION", `${store.dir ?? "The store"} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
       }
+      checkState(manifestFileName(store.manifest.generation), store.manifest.codec, state);
       const index = new MaxSimIndex(store, { ...state });
+      index.checkPayload = checkPayload;
       try {
         await index.load();
         return index;
@@ -792,7 +856,8 @@ export class MaxSimIndex {
     return run;
   }
 
-  private checkSearch(query: TokenVectors, k: number): void {
+  private checkSearch(query: TokenVectors, k: number, options?: object): void {
+    if (options !== undefined) searchOptions("MaxSimIndex.search", options);
     if (!Number.isInteger(k) || k < 1) {
       throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
     }
@@ -851,7 +916,7 @@ export class MaxSimIndex {
   }
 
   private validateItems(items: readonly IndexItem[], upsert: boolean): void {
-    if (!Array.isArray(items)) throw new MaxsimError("INVALID_INPUT", "add/upsert take an array of { id, embeddings } items.");
+    checkWriteArgs(upsert ? "MaxSimIndex.upsert" : "MaxSimIndex.add", items);
     const seen = new Set<string>();
     for (const item of items) {
       if (typeof item?.id !== "string" || item.id.length === 0) {
@@ -905,9 +970,11 @@ export class MaxSimIndex {
       this.arena.truncate(base);
       throw error;
     }
-    this.state = state;
-    for (const id of replaced) this.kill(id);
-    items.forEach((item, i) => this.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true));
+    await this.quiesce(() => {
+      this.state = state;
+      for (const id of replaced) this.kill(id);
+      items.forEach((item, i) => this.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true));
+    });
     if (this.bulkDepth === 0) await this.trainIfDue();
   }
 
@@ -1123,6 +1190,7 @@ export class MaxSimIndex {
         throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
       }
       const centroids = new Float32Array(blob.slice().buffer);
+      checkCentroids(centroids, dim, this.store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
       this.centroidIndex = new CentroidIndex(centroids, dim);
       const bits = residualBits(this.codec);
       if (bits !== null) {
@@ -1156,6 +1224,7 @@ export class MaxSimIndex {
       if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(this.quantizer!))) {
         throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
       }
+      checkSegmentValues(entry.file, seg.columns, tokens, dim, this.codec, this.state.trained);
       const base = this.arena.rows;
       // Rows already in the arena's form are copied as they are; others are decoded and re-encoded.
       if (!this.arena.appendColumns(seg.columns, tokens)) {
@@ -1175,6 +1244,7 @@ export class MaxSimIndex {
       for (let i = 0; i < rows; i++) {
         const id = seg.ids[i]!;
         const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
+        if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, this.idToSlot.has(id), payload, this.checkPayload);
         this.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
       }
     }
