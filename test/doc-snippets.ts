@@ -4,7 +4,7 @@
  * `examples.test.ts` files of `packages/core/test/*` and the `docs.test.ts` files of the wrapper
  * packages use it.
  *
- * Every snippet runs in one child process per test file (tsx, `--conditions=source`, the script
+ * Every snippet runs in one child process per test file (tsx, `--conditions=@maxsim/source`, the script
  * written inside the package so that `@maxsim/<pkg>` resolves like a user's import), each in its
  * own block scope, with cwd and TMPDIR in a fresh temp dir (snippets may write "./my-index"); the
  * generated fixture models stay in the shared fixture cache. Relative imports resolve against the
@@ -124,7 +124,7 @@ export async function runSnippets(snippets: Snippet[], packageDir: string): Prom
   try {
     await writeFile(script, source);
     const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [tsx, "--conditions=source", script], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [tsx, "--conditions=@maxsim/source", script], {
       cwd: work,
       // TMPDIR moves into the temp dir; the fixture models (several MB each) are generated once.
       env: { ...process.env, TMPDIR: work, MAXSIM_FIXTURES_DIR: defaultFixturesDir() },

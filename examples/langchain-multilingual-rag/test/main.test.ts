@@ -20,7 +20,7 @@ describe("examples/langchain-multilingual-rag", () => {
     delete env.OPENAI_API_KEY;
     delete env.OPENAI_BASE_URL;
     delete env.MAXSIM_MODEL;
-    const { stdout } = await run(process.execPath, [tsxCli, "--conditions=source", main], { env, timeout: 240_000 });
+    const { stdout } = await run(process.execPath, [tsxCli, "--conditions=@maxsim/source", main], { env, timeout: 240_000 });
     const lines = stdout.split("\n");
 
     const notices = lines.filter((l) => l.includes("fixture model instead"));
@@ -71,7 +71,7 @@ describe("examples/langchain-multilingual-rag", () => {
       const { port } = server.address() as AddressInfo;
       const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_MODEL: "test-model" };
       delete env.MAXSIM_MODEL;
-      const { stdout } = await run(process.execPath, [tsxCli, "--conditions=source", main], { env, timeout: 240_000 });
+      const { stdout } = await run(process.execPath, [tsxCli, "--conditions=@maxsim/source", main], { env, timeout: 240_000 });
       expect(stdout).toContain(`Answers: test-model via http://127.0.0.1:${port}/v1.`);
       expect(requests).toHaveLength(QUESTIONS.length);
       const lines = stdout.split("\n");

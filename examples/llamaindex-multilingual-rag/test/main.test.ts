@@ -13,7 +13,7 @@ function run(extraEnv: Record<string, string>): { stdout: string; stderr: string
   const env: Record<string, string | undefined> = { ...process.env, MAXSIM_OFFLINE: "1", ...extraEnv };
   delete env.OPENAI_API_KEY;
   delete env.MAXSIM_MODEL;
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--conditions=source", "src/main.ts"], { cwd: exampleDir, env, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--conditions=@maxsim/source", "src/main.ts"], { cwd: exampleDir, env, encoding: "utf8" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
@@ -97,7 +97,7 @@ describe("examples/llamaindex-multilingual-rag", () => {
         OPENAI_MODEL: "local-test-model",
       };
       delete env.MAXSIM_MODEL;
-      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", "src/main.ts"], { cwd: exampleDir, env });
+      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@maxsim/source", "src/main.ts"], { cwd: exampleDir, env });
       let stdout = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
       const status = await new Promise<number | null>((ok) => child.on("close", ok));

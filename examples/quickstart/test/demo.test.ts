@@ -12,7 +12,7 @@ const env = { ...process.env };
 delete env.MAXSIM_MODEL;
 
 describe("pnpm demo", () => {
-  const run = spawnSync("pnpm", ["exec", "tsx", "--conditions=source", "src/main.ts"], {
+  const run = spawnSync("pnpm", ["exec", "tsx", "--conditions=@maxsim/source", "src/main.ts"], {
     cwd: dir,
     encoding: "utf8",
     timeout: 240_000,

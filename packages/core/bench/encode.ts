@@ -4,7 +4,7 @@
  * pre-tokenised batches (the encoder's overhead: tokenisation, feeds, row selection, L2 norm),
  * padding waste with and without length sorting, and the Dense head in JS vs onnxruntime.
  *
- * Run: `pnpm --filter @maxsim/core exec tsx --conditions=source bench/encode.ts [docs]`
+ * Run: `pnpm --filter @maxsim/core exec tsx --conditions=@maxsim/source bench/encode.ts [docs]`
  * Not a test: numbers depend on the machine and on what else runs on it.
  */
 import * as ort from "onnxruntime-node";

@@ -6,7 +6,7 @@
  * this machine's measured MatMul peak. Raw `session.run` on pre-built batches: tokenisation
  * and the encoder's bookkeeping are measured by `bench/encode.ts`.
  *
- * Run: `pnpm --filter @maxsim/core exec tsx --conditions=source bench/lfm2.ts [checkpointDir] [seconds per cell]`
+ * Run: `pnpm --filter @maxsim/core exec tsx --conditions=@maxsim/source bench/lfm2.ts [checkpointDir] [seconds per cell]`
  * The checkpoint is generated (~700 MB, a few minutes) when the directory does not exist yet.
  * Not a test: numbers depend on the machine and on what else runs on it.
  */

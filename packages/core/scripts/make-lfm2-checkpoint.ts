@@ -10,7 +10,7 @@
  * hidden 1024, 16 layers = 10 conv + 6 attention, vocab 65,536, FFN 6656 → 4608, Dense
  * 1024→128, for benchmarks; ~700 MB, generated on demand and never committed).
  *
- * Usage: `tsx --conditions=source scripts/make-lfm2-checkpoint.ts <dir> [tiny|full] [causal|bidirectional]`
+ * Usage: `tsx --conditions=@maxsim/source scripts/make-lfm2-checkpoint.ts <dir> [tiny|full] [causal|bidirectional]`
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -34,7 +34,7 @@ interface Row {
 }
 
 async function queryInNewProcess(directory: string, queries: string[]): Promise<Row[][]> {
-  const { stdout } = await run(process.execPath, [tsxCli, "--conditions=source", helper, directory, ...queries]);
+  const { stdout } = await run(process.execPath, [tsxCli, "--conditions=@maxsim/source", helper, directory, ...queries]);
   return (JSON.parse(stdout) as { results: Row[][] }).results;
 }
 

@@ -50,7 +50,7 @@ export function indexOpenOptions(where: string, dir: unknown, options: unknown):
 }
 
 /** Validates and copies the owner metadata of `setMeta` (a plain JSON object). */
-export function ownerMeta(where: string, meta: unknown): Record<string, unknown> {
+export function checkOwnerMeta(where: string, meta: unknown): Record<string, unknown> {
   validate(plainObjectSchema, meta, { where, name: "meta", code: "INVALID_INPUT", fix: "Pass a plain object of JSON values (the whole owner metadata, e.g. { owner: 'me' })." });
   return copyJsonValue(meta, { where, name: "meta", maxBytes: MAX_OWNER_META_BYTES }) as Record<string, unknown>;
 }
@@ -102,6 +102,8 @@ const stateSchema = z.object({
   postTokens: intAtLeast(0, "0"),
   postErrorSum: z.number(),
   autoRetrain: z.boolean().optional(),
+  diskTier: z.literal("float16").optional(),
+  nextTier: intAtLeast(0, "0").optional(),
 });
 
 /** The index state agrees with the manifest it came from (and is well formed). */

@@ -6,6 +6,12 @@
  * leaves the last committed state), and documents may carry a JSON payload committed with their
  * vectors (what `Collection` uses for text and metadata).
  *
+ * This class is a facade, as next-plaid's `lib.rs`: each verb delegates to a module with one job —
+ * `slot-table.ts` (the in-memory state), `read-write-gate.ts` (writes one at a time, swaps fenced
+ * against running searches), `index-search.ts` (exact and approximate search), `index-write.ts`
+ * (add/upsert/delete), `index-train.ts` (training, retraining, compaction) and
+ * `index-persist.ts` (loading snapshots).
+ *
  * Memory holds the vectors in the codec's stored form (`token-arena.ts`: float32, float16 bits, or
  * centroid ids + packed residuals), so the codec sets the size in memory as on disk, and results do
  * not change when an index is reopened: segments are written from the same bytes. Small indexes (below `minTrainTokens`
@@ -15,102 +21,25 @@
  * the centroids were trained on retrains them (a doubling rule: total retraining work stays
  * proportional to the tokens ever added), so recall does not decay as the index grows.
  */
-import { IndexCorruptError, MaxsimError } from "../errors.js";
-import { checkVectors, type TokenBlocks } from "../scoring/flat-tokens.js";
-import { scoreFlatJs } from "../scoring/js-kernel.js";
+import { MaxsimError } from "../errors.js";
+import { checkVectors } from "../scoring/flat-tokens.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
-import { scoreFlatOrt } from "../scoring/ort-kernel.js";
-import { getCodec } from "../storage/codecs/registry.js";
 import { IndexStore } from "../storage/index-store.js";
-import { manifestFileName } from "../storage/manifest.js";
-import type { ColumnArray } from "../storage/segment.js";
-import type { NewSegment } from "../storage/store-types.js";
-import { throwIfAborted } from "../errors.js";
 import type { TokenVectors } from "../types.js";
-import { assignNearest, trainKMeans } from "./kmeans.js";
-import { CentroidIndex, centroidIdArray, centroidInteraction, nthLargest, type CentroidIds } from "./plaid.js";
-import {
-  decodeResidualState,
-  encodeResidualState,
-  fitResidualQuantizer,
-  residualBytes,
-  type ResidualQuantizer,
-} from "./residual-codec.js";
-import { Float16Arena, Float32Arena, ResidualArena, type TokenArena } from "./token-arena.js";
-import { TopK } from "./top-k.js";
-import type { ExactSearchOptions, IdFilter, IndexCodec, IndexSnapshot, SearchHit, SearchOptions } from "./types.js";
-import { checkCentroids, checkState, checkSegmentValues, checkUniqueId, checkWriteArgs, idList, indexOpenOptions, queryList, indexOptions, ownerMeta, searchOptions } from "./boundary.js";
+import { TierFiles, TierRows } from "./disk-tier-rows.js";
+import { ownerMeta, type IndexContext } from "./index-context.js";
+import { loadNewest } from "./index-persist.js";
+import { approximateTopK, exactTopK, rerankIds } from "./index-search.js";
+import { initialState, STATE_KEY, type IndexItem, type IndexState, type MaxSimIndexOpenOptions, type MaxSimIndexOptions } from "./index-state.js";
+import { compactIndex, trainIfDue } from "./index-train.js";
+import { deleteIds, writeItems } from "./index-write.js";
+import { ReadWriteGate } from "./read-write-gate.js";
+import { SlotTable } from "./slot-table.js";
+import type { ExactSearchOptions, IndexCodec, IndexSnapshot, SearchHit, SearchOptions } from "./types.js";
+import { checkOwnerMeta, indexOpenOptions, indexOptions } from "./boundary.js";
+import type { PayloadCheck } from "./index-state.js";
 
-/** One document to add: its id, token vectors and an optional JSON payload. */
-export interface IndexItem {
-  id: string;
-  embeddings: TokenVectors;
-  /** JSON-serialisable value stored in the same commit (e.g. `{ text, metadata }`). */
-  payload?: unknown;
-}
-
-/** Options of {@link MaxSimIndex.create} and {@link MaxSimIndex.inMemory}. */
-export interface MaxSimIndexOptions {
-  dim: number;
-  /** @defaultValue "float32" */
-  codec?: IndexCodec;
-  /** Token count from which the index trains centroids and `search` becomes approximate. @defaultValue 32768 */
-  minTrainTokens?: number;
-  /** Centroid count; by default ≈ 4·√tokens (a power of two, as PLAID picks it). */
-  centroids?: number;
-  /** k-means seed. @defaultValue 1234 */
-  seed?: number;
-  /** Free-form JSON stored in the manifest for the index's owner (e.g. the Collection's model id). */
-  meta?: Record<string, unknown>;
-  /**
-   * Retrain centroids automatically once the tokens added since the last training reach the
-   * count they were trained on (checked after every add/upsert, retrained in the same exclusive
-   * section through the commit path `compact()` uses). Stored in the index, so it survives
-   * reopening. `false` keeps centroids until an explicit {@link MaxSimIndex.compact}.
-   * @defaultValue true
-   */
-  autoRetrain?: boolean;
-}
-
-/** Options of {@link MaxSimIndex.open}. */
-export interface MaxSimIndexOpenOptions {
-  /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
-  readOnly?: boolean;
-  /**
-   * Checks each live document's payload when a snapshot is loaded (open and every `refresh`);
-   * return a problem (e.g. `"its text is not a string"`) to fail the load with an
-   * {@link IndexCorruptError} naming the segment file, instead of serving it.
-   */
-  checkPayload?: (payload: unknown, id: string) => string | undefined;
-}
-
-/** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
-interface IndexState {
-  format: 1;
-  codec: IndexCodec;
-  minTrainTokens: number;
-  centroids: number | null;
-  seed: number;
-  trained: boolean;
-  trainedTokens: number;
-  trainError: number;
-  postTokens: number;
-  postErrorSum: number;
-  /** Absent in indexes written before the option existed: treated as `true`. */
-  autoRetrain?: boolean;
-}
-
-const STATE_KEY = "maxsimIndex";
-const CODECS: readonly IndexCodec[] = ["float32", "float16", "residual-2", "residual-4"];
-const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
-const DECODE_BLOCK = 1 << 16; // rows decoded at a time when retraining (32 MB of float32 at dim 128)
-const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
-/** Loads of a snapshot retried when a writer garbage-collects it mid-load (`INDEX_STALE`). */
-const STALE_RETRIES = 5;
-
-function residualBits(codec: IndexCodec): 2 | 4 | null {
-  return codec === "residual-2" ? 2 : codec === "residual-4" ? 4 : null;
-}
+export type { IndexItem, MaxSimIndexOpenOptions, MaxSimIndexOptions } from "./index-state.js";
 
 /**
  * A multi-vector (late-interaction) index: add token vectors under string ids, search with
@@ -128,47 +57,25 @@ function residualBits(codec: IndexCodec): 2 | 4 | null {
 export class MaxSimIndex {
   readonly dim: number;
   readonly codec: IndexCodec;
-  private state: IndexState;
-  // All token vectors of all slots (live or dead), back to back, in the codec's form.
-  private arena: TokenArena;
-  private tokens = 0;
-  private offsets: Int32Array;
-  private slots = 0;
-  private codes: CentroidIds = new Uint16Array(0);
-  private slotIds: string[] = [];
-  private alive = new Uint8Array(0);
-  private payloads: unknown[] = [];
-  private idToSlot = new Map<string, number>();
-  private liveTokens = 0;
-  private liveCount = 0;
-  private flatCache: TokenBlocks | null = null;
-  private centroidIndex: CentroidIndex | null = null;
-  private quantizer: ResidualQuantizer | null = null;
-  private writing: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private readonly ctx: IndexContext;
   /** Running {@link MaxSimIndex.bulk} calls: training waits until the last one ends. */
   private bulkDepth = 0;
   /** Manifest generation and meta the in-memory state was loaded from (readers; see `refresh`). */
   private loadedGeneration: number;
   private loadedMeta: Record<string, unknown>;
-  /** Searches in flight, and the swap of a refresh waiting for them to finish. */
-  private reads = 0;
-  private readsDrained: (() => void) | null = null;
-  private swapPending: Promise<void> | null = null;
-  /** The open option of the same name, applied at every load. */
-  private checkPayload: MaxSimIndexOpenOptions["checkPayload"];
+  /** The open option of the same name, applied at every load (open and refresh). */
+  private checkPayload: PayloadCheck | undefined;
 
-  private constructor(
-    private readonly store: IndexStore,
-    state: IndexState,
-  ) {
+  private constructor(store: IndexStore, state: IndexState, table: SlotTable) {
     this.dim = store.manifest.dim;
     this.codec = state.codec;
-    this.state = state;
-    this.arena = this.newArena(null, null);
-    this.offsets = new Int32Array(1024);
+    this.ctx = { store, gate: new ReadWriteGate(), state, table };
     this.loadedGeneration = store.manifest.generation;
     this.loadedMeta = store.manifest.meta;
+  }
+
+  private get table(): SlotTable {
+    return this.ctx.table;
   }
 
   /**
@@ -196,7 +103,7 @@ export class MaxSimIndex {
     indexOptions("MaxSimIndex.create", dir, options);
     const state = initialState(options);
     const store = await IndexStore.create(dir, { dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state);
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -214,7 +121,7 @@ export class MaxSimIndex {
     indexOptions("MaxSimIndex.inMemory", null, options);
     const state = initialState(options);
     const store = IndexStore.inMemory({ dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state);
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -235,7 +142,10 @@ export class MaxSimIndex {
     indexOpenOptions("MaxSimIndex.open", dir, options);
     const store = await IndexStore.open(dir, { readOnly: options.readOnly ?? false });
     try {
-      return (await MaxSimIndex.loadNewest(store, null, options.checkPayload))!;
+      const snapshot = (await loadNewest(store, null, undefined, options.checkPayload))!;
+      const index = new MaxSimIndex(store, snapshot.state, snapshot.table);
+      index.checkPayload = options.checkPayload;
+      return index;
     } catch (error) {
       await store.close();
       throw error;
@@ -271,11 +181,18 @@ export class MaxSimIndex {
    * ```
    */
   refresh(): Promise<boolean> {
-    if (!this.store.readOnly && !this.closed) return Promise.resolve(false);
-    return this.exclusive(async () => {
-      const fresh = await MaxSimIndex.loadNewest(this.store, this.loadedGeneration, this.checkPayload);
+    const { store, gate } = this.ctx;
+    if (!store.readOnly && !gate.closed) return Promise.resolve(false);
+    return gate.exclusive(async () => {
+      const fresh = await loadNewest(store, this.loadedGeneration, this.table.tier?.files, this.checkPayload);
       if (fresh === null) return false;
-      await this.swapIn(fresh);
+      // The whole table is replaced once no search runs: a search sees the old or the new snapshot.
+      await gate.quiesce(() => {
+        this.ctx.state = fresh.state;
+        this.ctx.table = fresh.table;
+        this.loadedGeneration = fresh.generation;
+        this.loadedMeta = fresh.meta;
+      });
       return true;
     });
   }
@@ -284,7 +201,8 @@ export class MaxSimIndex {
    * Runs `fn` on one snapshot of the index: until the promise it returns settles, no refresh
    * swap, write, delete, compaction or retraining changes what `snapshot` answers (they wait for
    * it; reads do not wait for each other). `Collection` reads (filter ids, search, payloads) run
-   * in one pin each.
+   * in one pin each. Inside `fn`, use `snapshot`'s methods: the index's own searches would wait
+   * for a swap that waits for `fn`.
    *
    * @throws MaxsimError `INDEX_CLOSED`, and whatever `fn` throws
    * @example
@@ -301,35 +219,49 @@ export class MaxSimIndex {
    * ```
    */
   pin<T>(fn: (snapshot: IndexSnapshot) => Promise<T> | T): Promise<T> {
-    if (this.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
-    const view: IndexSnapshot = {
-      size: this.liveCount,
-      has: (id) => this.has(id),
-      ids: () => this.ids(),
-      get: (id) => this.get(id),
-      getPayload: (id) => this.getPayload(id),
-      search: (query, options) => this.searchNow(query, options),
-      searchExact: (query, options) => this.searchExactNow(query, options),
-      explain: (query, id) => this.explain(query, id),
-    };
-    return this.read(async () => fn(view));
+    const gate = this.ctx.gate;
+    if (gate.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
+    return gate.read(async () => {
+      // Inside the read gate the table is neither replaced (refresh) nor changed in place.
+      const table = this.table;
+      const view: IndexSnapshot = {
+        size: table.liveCount,
+        has: (id) => table.idToSlot.has(id),
+        ids: function* () {
+          for (let s = 0; s < table.slots; s++) if (table.alive[s] === 1) yield table.slotIds[s]!;
+        },
+        get: (id) => table.get(id),
+        getPayload: (id) => {
+          const slot = table.idToSlot.get(id);
+          return slot === undefined ? undefined : (table.payloads[slot] ?? undefined);
+        },
+        search: (query, options) => approximateTopK(table, query, options),
+        searchExact: async (query, options) => (await exactTopK(table, [query], options))[0]!,
+        explain: (query, id) => {
+          checkVectors(query, "The query", this.dim);
+          const doc = table.get(id);
+          if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
+          return maxsimExplain(query, doc);
+        },
+      };
+      return fn(view);
+    });
   }
 
   /** Number of live documents. */
   get size(): number {
-    return this.liveCount;
+    return this.table.liveCount;
   }
 
   /** Owner metadata from the manifest (everything but the index's own state). */
   get meta(): Record<string, unknown> {
     // A reader's store moves to the next manifest before its snapshot is swapped in (refresh).
-    const { [STATE_KEY]: _state, ...rest } = this.store.readOnly ? this.loadedMeta : this.store.manifest.meta;
-    return rest;
+    return ownerMeta(this.ctx.store.readOnly ? this.loadedMeta : this.ctx.store.manifest.meta);
   }
 
   /** True once centroids are trained (and `search` is approximate). */
   get trained(): boolean {
-    return this.centroidIndex !== null;
+    return this.table.centroidIndex !== null;
   }
 
   /**
@@ -350,42 +282,39 @@ export class MaxSimIndex {
    * ```
    */
   get trainedTokens(): number {
-    return this.centroidIndex === null ? 0 : this.state.trainedTokens;
+    return this.table.centroidIndex === null ? 0 : this.ctx.state.trainedTokens;
   }
 
   /** Tokens added (or upserted) since the centroids were last trained (0 while untrained). */
   get tokensSinceTraining(): number {
-    return this.centroidIndex === null ? 0 : this.state.postTokens;
+    return this.table.centroidIndex === null ? 0 : this.ctx.state.postTokens;
   }
 
   /** The directory, or `null` in memory. */
   get dir(): string | null {
-    return this.store.dir;
+    return this.ctx.store.dir;
   }
 
   /** True when a document with this id is stored. */
   has(id: string): boolean {
-    return this.idToSlot.has(id);
+    return this.table.idToSlot.has(id);
   }
 
   /** Ids of all stored documents, in insertion order. */
   *ids(): IterableIterator<string> {
-    for (let s = 0; s < this.slots; s++) if (this.alive[s] === 1) yield this.slotIds[s]!;
+    const table = this.table;
+    for (let s = 0; s < table.slots; s++) if (table.alive[s] === 1) yield table.slotIds[s]!;
   }
 
   /** A copy of a document's token vectors (as stored: decoded by the codec), or `undefined`. */
   get(id: string): TokenVectors | undefined {
-    const slot = this.idToSlot.get(id);
-    if (slot === undefined) return undefined;
-    const lo = this.offsets[slot]!;
-    const hi = this.offsets[slot + 1]!;
-    return { data: this.arena.decode(lo, hi, new Float32Array((hi - lo) * this.dim)), length: hi - lo, dim: this.dim };
+    return this.table.get(id);
   }
 
   /** The payload stored with a document, or `undefined` (none, or unknown id). */
   getPayload(id: string): unknown {
-    const slot = this.idToSlot.get(id);
-    return slot === undefined ? undefined : (this.payloads[slot] ?? undefined);
+    const slot = this.table.idToSlot.get(id);
+    return slot === undefined ? undefined : (this.table.payloads[slot] ?? undefined);
   }
 
   /**
@@ -407,7 +336,7 @@ export class MaxSimIndex {
    * ```
    */
   add(items: readonly IndexItem[]): Promise<void> {
-    return this.exclusive(() => this.write(items, false));
+    return this.ctx.gate.exclusive(() => this.write(items, false));
   }
 
   /**
@@ -452,8 +381,8 @@ export class MaxSimIndex {
   }
 
   private async trainAfterBulk(): Promise<void> {
-    if (this.closed || this.store.readOnly) return;
-    await this.exclusive(() => this.trainIfDue());
+    if (this.ctx.gate.closed || this.ctx.store.readOnly) return;
+    await this.ctx.gate.exclusive(() => trainIfDue(this.ctx));
   }
 
   /**
@@ -471,7 +400,15 @@ export class MaxSimIndex {
    * ```
    */
   upsert(items: readonly IndexItem[]): Promise<void> {
-    return this.exclusive(() => this.write(items, true));
+    return this.ctx.gate.exclusive(() => this.write(items, true));
+  }
+
+  private async write(items: readonly IndexItem[], upsert: boolean): Promise<void> {
+    await writeItems(this.ctx, items, upsert);
+    // Two tiers train as soon as the index is big enough, also in a bulk load: memory then holds
+    // codes, not float16 rows, and retraining later re-encodes from the disk tier.
+    const firstTierTraining = this.table.tier !== null && this.table.centroidIndex === null;
+    if ((this.bulkDepth === 0 || firstTierTraining) && items.length > 0) await trainIfDue(this.ctx);
   }
 
   /**
@@ -480,21 +417,7 @@ export class MaxSimIndex {
    * @throws MaxsimError `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
    */
   delete(ids: readonly string[]): Promise<number> {
-    try {
-      idList("MaxSimIndex.delete", ids);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.exclusive(async () => {
-      const known = [...new Set(ids)].filter((id) => this.idToSlot.has(id));
-      if (known.length === 0) return 0;
-      await this.store.commit({ deleteIds: known, meta: this.metaWith(this.state) });
-      // After pinned reads (see `pin`): a read never sees a document vanish halfway.
-      await this.quiesce(() => {
-        for (const id of known) this.kill(id);
-      });
-      return known.length;
-    });
+    return this.ctx.gate.exclusive(() => deleteIds(this.ctx, ids));
   }
 
   /**
@@ -512,25 +435,7 @@ export class MaxSimIndex {
    * ```
    */
   searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
-    return this.read(() => this.searchExactNow(query, options));
-  }
-
-  private async searchExactNow(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
-    this.checkSearch(query, options?.k, options);
-    throwIfAborted(options.signal);
-    if (this.liveCount === 0) return [];
-    const accept = this.acceptor(options.filter);
-    if (options.filter !== undefined) {
-      const matching = this.matchingSlots(accept);
-      if (matching.length * 8 < this.liveCount) return this.scoreSlots(query, matching, options.k);
-    }
-    // Slots added while the kernel runs are not in `scores`: loop over the scored ones only.
-    const ids = this.slotIds;
-    const [scores] = await scoreFlatOrt([query], this.flat());
-    throwIfAborted(options.signal);
-    const top = new TopK(options.k);
-    for (let s = 0; s < scores!.length; s++) if (accept(s)) top.push(ids[s]!, scores![s]!);
-    return top.result();
+    return this.ctx.gate.read(async () => (await exactTopK(this.table, [query], options))[0]!);
   }
 
   /**
@@ -550,32 +455,7 @@ export class MaxSimIndex {
    * ```
    */
   searchExactBatch(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
-    return this.read(() => this.searchExactBatchNow(queries, options));
-  }
-
-  private async searchExactBatchNow(queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
-    queryList("MaxSimIndex.searchExactBatch", queries);
-    for (const q of queries) this.checkSearch(q, options?.k, options);
-    throwIfAborted(options.signal);
-    if (this.liveCount === 0) return queries.map(() => []);
-    const accept = this.acceptor(options.filter);
-    if (options.filter !== undefined) {
-      const matching = this.matchingSlots(accept);
-      if (matching.length * 8 < this.liveCount) return Promise.all(queries.map((q) => this.scoreSlots(q, matching, options.k)));
-    }
-    const out: SearchHit[][] = [];
-    const ids = this.slotIds;
-    for (let i = 0; i < queries.length; i += 8) {
-      const group = queries.slice(i, i + 8);
-      const scores = await scoreFlatOrt([...group], this.flat());
-      throwIfAborted(options.signal);
-      for (const sc of scores) {
-        const top = new TopK(options.k);
-        for (let s = 0; s < sc.length; s++) if (accept(s)) top.push(ids[s]!, sc[s]!);
-        out.push(top.result());
-      }
-    }
-    return out;
+    return this.ctx.gate.read(() => exactTopK(this.table, queries, options));
   }
 
   /**
@@ -594,48 +474,7 @@ export class MaxSimIndex {
    * ```
    */
   search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-    return this.read(() => this.searchNow(query, options));
-  }
-
-  private async searchNow(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-    this.checkSearch(query, options?.k, options);
-    throwIfAborted(options.signal);
-    if (this.liveCount === 0) return [];
-    const centroids = this.centroidIndex;
-    if (centroids === null) return this.searchExactNow(query, options);
-    const accept = this.acceptor(options.filter);
-    let matchCount = this.liveCount;
-    if (options.filter !== undefined) {
-      const matching = this.matchingSlots(accept);
-      const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(this.liveCount / 100));
-      if (matching.length <= threshold || matching.length <= options.k) return this.scoreSlots(query, matching, options.k);
-      matchCount = matching.length;
-    } else if (options.k >= this.liveCount) {
-      return this.searchExactNow(query, options); // k ≥ size: every document, exactly
-    }
-    const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
-    const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
-    const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
-    const candidates = centroids.candidates(query, this.slots, nprobe, Math.max(want, options.k), accept);
-    throwIfAborted(options.signal);
-    // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
-    if (candidates.length < Math.min(options.k, matchCount)) return this.searchExactNow(query, options);
-    if (candidates.length <= Math.max(rescore, options.k)) return this.scoreSlots(query, candidates, options.k);
-    // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
-    const offsets = this.offsets;
-    const codes = this.codes;
-    const sims = await centroids.centroidSimilarities(query);
-    const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
-    const keep = Math.max(rescore, options.k);
-    const threshold = nthLargest(approx.slice(), keep);
-    const best: number[] = [];
-    candidates.forEach((s, i) => {
-      if (approx[i]! > threshold) best.push(s);
-    });
-    candidates.forEach((s, i) => {
-      if (approx[i] === threshold && best.length < keep) best.push(s);
-    });
-    return this.scoreSlots(query, Int32Array.from(best), options.k);
+    return this.ctx.gate.read(() => approximateTopK(this.table, query, options));
   }
 
   /**
@@ -652,19 +491,7 @@ export class MaxSimIndex {
    * ```
    */
   rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
-    return this.read(() => this.rerankNow(query, ids, options));
-  }
-
-  private async rerankNow(query: TokenVectors, ids: readonly string[], options: { k?: number }): Promise<SearchHit[]> {
-    const unique = [...new Set(ids)];
-    this.checkSearch(query, options.k ?? Math.max(1, unique.length));
-    const slots = unique.map((id) => {
-      const slot = this.idToSlot.get(id);
-      if (slot === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Rerank only stored ids (check index.has(id)).`);
-      return slot;
-    });
-    if (slots.length === 0) return [];
-    return this.scoreSlots(query, Int32Array.from(slots), options.k ?? slots.length);
+    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, options.k));
   }
 
   /**
@@ -708,40 +535,34 @@ export class MaxSimIndex {
    * ```
    */
   compact(): Promise<void> {
-    return this.exclusive(async () => {
-      const st = this.state;
-      const drift =
-        st.trained &&
-        (st.postTokens >= 0.5 * st.trainedTokens || (st.postTokens > 0 && st.postErrorSum / st.postTokens > 1.2 * st.trainError));
-      const untrainedBig = !st.trained && this.liveTokens >= st.minTrainTokens;
-      await this.rewrite(drift || untrainedBig);
-    });
+    return this.ctx.gate.exclusive(() => compactIndex(this.ctx));
   }
 
   /** Replaces the owner metadata (everything in the manifest meta but the index state) in one commit. */
   setMeta(meta: Record<string, unknown>): Promise<void> {
     try {
-      meta = ownerMeta("MaxSimIndex.setMeta", meta);
+      meta = checkOwnerMeta("MaxSimIndex.setMeta", meta);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.exclusive(async () => {
-      await this.store.commit({ meta: { ...meta, [STATE_KEY]: this.state } });
+    return this.ctx.gate.exclusive(async () => {
+      await this.ctx.store.commit({ meta: { ...meta, [STATE_KEY]: this.ctx.state } });
     });
   }
 
   /** Releases the writer lock; further calls fail. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    await this.writing.catch(() => undefined);
-    this.closed = true;
-    await this.store.close();
+    if (this.ctx.gate.closed) return;
+    await this.ctx.gate.close();
+    await this.table.tier?.files.closeAll();
+    await this.ctx.store.close();
   }
 
   /** Bytes per token on disk for this codec: vector payload + centroid id once trained. */
   bytesPerToken(): number {
-    const code = this.trained ? (this.centroidIndex!.k <= 65536 ? 2 : 4) : 0;
-    return code + this.arena.bytesPerRow;
+    const ci = this.table.centroidIndex;
+    const code = ci !== null ? (ci.k <= 65536 ? 2 : 4) : 0;
+    return code + this.table.arena.bytesPerRow + (this.table.tier !== null ? 2 * this.dim : 0);
   }
 
   /**
@@ -758,538 +579,14 @@ export class MaxSimIndex {
    * ```
    */
   vectorBytesInMemory(): number {
-    return this.arena.bytes + (this.centroidIndex !== null ? this.codes.BYTES_PER_ELEMENT * this.tokens : 0);
-  }
-
-  // ---------------------------------------------------------------- internals
-
-  /**
-   * Loads the store's newest snapshot into a new index over the same store, or returns `null`
-   * when it is still generation `known`. A load that hits `INDEX_STALE` (a writer garbage-collected
-   * the snapshot's files meanwhile) moves the store to the newest manifest and loads again.
-   */
-  private static async loadNewest(store: IndexStore, known: number | null, checkPayload?: MaxSimIndexOpenOptions["checkPayload"]): Promise<MaxSimIndex | null> {
-    for (let attempt = 0; ; attempt++) {
-      if (known !== null || attempt > 0) await store.refresh();
-      if (store.manifest.generation === known) return null;
-      const state = store.manifest.meta[STATE_KEY] as IndexState | undefined;
-      if (state?.format !== 1 || !CODECS.includes(state.codec)) {
-        throw new MaxsimError("INVALID_OPTION", `${store.dir ?? "The store"} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
-      }
-      checkState(manifestFileName(store.manifest.generation), store.manifest.codec, state);
-      const index = new MaxSimIndex(store, { ...state });
-      index.checkPayload = checkPayload;
-      try {
-        await index.load();
-        return index;
-      } catch (error) {
-        if (!(MaxsimError.isInstance(error) && error.code === "INDEX_STALE") || !store.readOnly) throw error;
-        if (attempt + 1 >= STALE_RETRIES) {
-          throw new MaxsimError(
-            "INDEX_STALE",
-            `${store.dir ?? "The index"} changed faster than it could be loaded: a writer garbage-collected ${STALE_RETRIES} snapshots in a row while they were read. Call refresh() (or open) again when the writer commits less often.`,
-            { cause: error },
-          );
-        }
-      }
-    }
-  }
-
-  /** Takes over the in-memory state of `fresh` (same store), once no search is running. */
-  private swapIn(fresh: MaxSimIndex): Promise<void> {
-    return this.quiesce(() => {
-      this.state = fresh.state;
-      this.arena = fresh.arena;
-      if (this.arena instanceof ResidualArena) this.arena.codesOf = () => this.codes;
-      this.tokens = fresh.tokens;
-      this.offsets = fresh.offsets;
-      this.slots = fresh.slots;
-      this.codes = fresh.codes;
-      this.slotIds = fresh.slotIds;
-      this.alive = fresh.alive;
-      this.payloads = fresh.payloads;
-      this.idToSlot = fresh.idToSlot;
-      this.liveTokens = fresh.liveTokens;
-      this.liveCount = fresh.liveCount;
-      this.centroidIndex = fresh.centroidIndex;
-      this.quantizer = fresh.quantizer;
-      this.flatCache = null;
-      this.loadedGeneration = fresh.loadedGeneration;
-      this.loadedMeta = fresh.loadedMeta;
-    });
-  }
-
-  /**
-   * Runs `change` once no search is running (searches arriving meanwhile wait for it), in one
-   * synchronous block: a search sees the state before or after it, never a mix. Searches hold
-   * views of the offsets, ids, arena rows and centroid ids across their awaits, so everything
-   * that rewrites those in place or replaces them together goes through here.
-   */
-  private async quiesce(change: () => void): Promise<void> {
-    let release!: () => void;
-    this.swapPending = new Promise<void>((resolve) => (release = resolve));
-    try {
-      if (this.reads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
-      this.readsDrained = null;
-      change();
-    } finally {
-      this.swapPending = null;
-      release();
-    }
-  }
-
-  /** Runs a search; a pending snapshot swap first (searches started earlier finish before it). */
-  private async read<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.swapPending !== null) await this.swapPending;
-    this.reads++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.reads === 0) this.readsDrained?.();
-    }
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
-    const run = this.writing.then(fn, fn);
-    this.writing = run.catch(() => undefined);
-    return run;
-  }
-
-  private checkSearch(query: TokenVectors, k: number, options?: object): void {
-    if (options !== undefined) searchOptions("MaxSimIndex.search", options);
-    if (!Number.isInteger(k) || k < 1) {
-      throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
-    }
-    checkVectors(query, "The query", this.dim);
-  }
-
-  private metaWith(state: IndexState): Record<string, unknown> {
-    return { ...this.meta, [STATE_KEY]: state };
-  }
-
-  private acceptor(filter: IdFilter | undefined): (slot: number) => boolean {
-    const alive = this.alive;
-    const ids = this.slotIds;
-    if (filter === undefined) return (s) => alive[s] === 1;
-    if (typeof filter === "function") return (s) => alive[s] === 1 && filter(ids[s]!);
-    return (s) => alive[s] === 1 && filter.has(ids[s]!);
-  }
-
-  private matchingSlots(accept: (slot: number) => boolean): Int32Array {
-    const out: number[] = [];
-    for (let s = 0; s < this.slots; s++) if (accept(s)) out.push(s);
-    return Int32Array.from(out);
-  }
-
-  private flat(): TokenBlocks {
-    const arena = this.arena;
-    this.flatCache ??= {
-      offsets: this.offsets.subarray(0, this.slots + 1),
-      dim: this.dim,
-      rows: (lo, hi, scratch) => arena.block(lo, hi, scratch),
-    };
-    return this.flatCache;
-  }
-
-  /** Exact scores of `slots` (their rows decoded into one small buffer), top k. */
-  private async scoreSlots(query: TokenVectors, slots: Int32Array, k: number): Promise<SearchHit[]> {
-    if (slots.length === 0) return [];
-    const dim = this.dim;
-    let total = 0;
-    for (const s of slots) total += this.offsets[s + 1]! - this.offsets[s]!;
-    const data = new Float32Array(total * dim);
-    const offsets = new Int32Array(slots.length + 1);
-    let at = 0;
-    slots.forEach((s, i) => {
-      const lo = this.offsets[s]!;
-      const hi = this.offsets[s + 1]!;
-      this.arena.decode(lo, hi, data, at);
-      at += hi - lo;
-      offsets[i + 1] = at;
-    });
-    const flat = { data, offsets, dim };
-    const scores = total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
-    const top = new TopK(k);
-    slots.forEach((s, i) => top.push(this.slotIds[s]!, scores[i]!));
-    return top.result();
-  }
-
-  private validateItems(items: readonly IndexItem[], upsert: boolean): void {
-    checkWriteArgs(upsert ? "MaxSimIndex.upsert" : "MaxSimIndex.add", items);
-    const seen = new Set<string>();
-    for (const item of items) {
-      if (typeof item?.id !== "string" || item.id.length === 0) {
-        throw new MaxsimError("INVALID_ID", `Document id ${JSON.stringify(item?.id)} is not a non-empty string. Give every document a string id.`);
-      }
-      if (seen.has(item.id)) {
-        throw new MaxsimError("DUPLICATE_ID", `Id ${JSON.stringify(item.id)} appears twice in one batch. Give each document one entry.`);
-      }
-      seen.add(item.id);
-      if (!upsert && this.idToSlot.has(item.id)) {
-        throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(item.id)} is already stored. Use upsert() to replace it, or delete it first.`);
-      }
-      checkVectors(item.embeddings, `Document ${JSON.stringify(item.id)}`, this.dim);
-    }
-  }
-
-  private async write(items: readonly IndexItem[], upsert: boolean): Promise<void> {
-    this.validateItems(items, upsert);
-    if (items.length === 0) return;
-    const dim = this.dim;
-    let total = 0;
-    for (const item of items) total += item.embeddings.length;
-    const vectors = new Float32Array(total * dim);
-    const offsets = new Int32Array(items.length + 1);
-    items.forEach((item, i) => {
-      vectors.set(item.embeddings.data.subarray(0, item.embeddings.length * dim), offsets[i]! * dim);
-      offsets[i + 1] = offsets[i]! + item.embeddings.length;
-    });
-    const payloads = items.some((i) => i.payload !== undefined) ? items.map((i) => i.payload ?? null) : undefined;
-    let codes: Int32Array | null = null;
-    const state = { ...this.state };
-    if (this.centroidIndex !== null) {
-      const assigned = await assignNearest(vectors, dim, this.centroidIndex.centroids);
-      codes = assigned.codes;
-      for (const s of assigned.sims) state.postErrorSum += 1 - s;
-      state.postTokens += total;
-    }
-    const replaced = upsert ? items.map((i) => i.id).filter((id) => this.idToSlot.has(id)) : [];
-    // Encode into the arena past the registered rows (searches do not see them yet); the segment
-    // is a copy of those bytes. A failed commit drops them again.
-    const base = this.tokens;
-    this.arena.append(vectors, codes);
-    try {
-      const columns = { ...this.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, this.centroidIndex!.k) } : {}) };
-      await this.store.commit({
-        addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
-        ...(replaced.length > 0 ? { deleteIds: replaced } : {}),
-        meta: this.metaWith(state),
-      });
-    } catch (error) {
-      this.arena.truncate(base);
-      throw error;
-    }
-    await this.quiesce(() => {
-      this.state = state;
-      for (const id of replaced) this.kill(id);
-      items.forEach((item, i) => this.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true));
-    });
-    if (this.bulkDepth === 0) await this.trainIfDue();
-  }
-
-  /** Trains (big enough, untrained) or retrains (doubling rule, with `autoRetrain`) when due. */
-  private async trainIfDue(): Promise<void> {
-    const st = this.state;
-    if (this.centroidIndex === null) {
-      if (this.liveTokens >= st.minTrainTokens) await this.rewrite(true);
-    } else if (st.autoRetrain !== false && st.trainedTokens > 0 && st.postTokens >= st.trainedTokens) {
-      // Doubling rule: each retraining on T tokens follows ≥ T added ones, so the total
-      // retraining work is O(tokens ever added). A crash between the two commits leaves the
-      // added documents committed under the old centroids (a consistent state).
-      await this.rewrite(true);
-    }
-  }
-
-  /** An empty arena for this codec: residual rows once a quantiser exists, else float rows. */
-  private newArena(centroidIndex: CentroidIndex | null, quantizer: ResidualQuantizer | null): TokenArena {
-    if (residualBits(this.codec) !== null && centroidIndex !== null && quantizer !== null) {
-      return new ResidualArena(this.dim, quantizer, centroidIndex.centroids, () => this.codes);
-    }
-    // Residual codecs hold float16 until training: the token is quantised once, from float16.
-    return this.codec === "float32" ? new Float32Arena(this.dim) : new Float16Arena(this.dim);
-  }
-
-  /**
-   * Registers a document whose `n` rows were just appended to the arena. Dead slots (rows of ids
-   * deleted in a later commit, met while loading) keep their rows until compaction.
-   */
-  private register(id: string, n: number, codes: CentroidIds | null, payload: unknown, alive: boolean): void {
-    if (this.slots + 2 > this.offsets.length) {
-      const next = new Int32Array(this.offsets.length * 2);
-      next.set(this.offsets);
-      this.offsets = next;
-    }
-    if (this.slots + 1 > this.alive.length) {
-      const next = new Uint8Array(Math.max(1024, this.alive.length * 2));
-      next.set(this.alive);
-      this.alive = next;
-    }
-    if (codes !== null && this.tokens + n > this.codes.length) {
-      const next = centroidIdArray(this.centroidIndex!.k, Math.max(this.codes.length * 2, this.tokens + n, 1024));
-      next.set(this.codes.subarray(0, this.tokens));
-      this.codes = next;
-    }
-    if (codes !== null) this.codes.set(codes, this.tokens);
-    const slot = this.slots;
-    this.offsets[slot] = this.tokens;
-    this.tokens += n;
-    this.offsets[slot + 1] = this.tokens;
-    this.slots++;
-    this.slotIds[slot] = id;
-    this.flatCache = null;
-    if (codes !== null) this.centroidIndex?.addDocument(slot, codes);
-    if (!alive) return;
-    this.alive[slot] = 1;
-    this.payloads[slot] = payload;
-    this.idToSlot.set(id, slot);
-    this.liveCount++;
-    this.liveTokens += n;
-  }
-
-  private kill(id: string): void {
-    const slot = this.idToSlot.get(id);
-    if (slot === undefined) return;
-    this.idToSlot.delete(id);
-    this.alive[slot] = 0;
-    this.payloads[slot] = undefined;
-    this.liveCount--;
-    this.liveTokens -= this.offsets[slot + 1]! - this.offsets[slot]!;
-  }
-
-  /** Drops dead slots from memory (keeps order). */
-  private compactMemory(): void {
-    let t = 0;
-    let n = 0;
-    const hasCodes = this.centroidIndex !== null;
-    for (let s = 0; s < this.slots; s++) {
-      if (this.alive[s] !== 1) continue;
-      const lo = this.offsets[s]!;
-      const hi = this.offsets[s + 1]!;
-      this.arena.copyWithin(t, lo, hi);
-      if (hasCodes) this.codes.copyWithin(t, lo, hi);
-      this.offsets[n] = t;
-      this.slotIds[n] = this.slotIds[s]!;
-      this.payloads[n] = this.payloads[s];
-      this.alive[n] = 1;
-      this.idToSlot.set(this.slotIds[n]!, n);
-      t += hi - lo;
-      n++;
-    }
-    this.offsets[n] = t;
-    this.alive.fill(0, n);
-    this.slotIds.length = n;
-    this.payloads.length = n;
-    this.slots = n;
-    this.tokens = t;
-    this.arena.truncate(t);
-    this.flatCache = null;
-  }
-
-  /** Calls `fn` on consecutive blocks of the arena's rows `[0, tokens)`, decoded to float32. */
-  private async eachDecodedBlock(arena: TokenArena, fn: (rows: Float32Array, lo: number, hi: number) => Promise<void> | void): Promise<void> {
-    const block = Math.min(this.tokens, DECODE_BLOCK);
-    const scratch = new Float32Array(block * this.dim);
-    for (let lo = 0; lo < this.tokens; lo += block) {
-      const hi = Math.min(this.tokens, lo + block);
-      await fn(arena.decode(lo, hi, scratch.subarray(0, (hi - lo) * this.dim)), lo, hi);
-    }
-  }
-
-  /** Rewrites every segment from memory (compaction), training centroids first when `train`. */
-  private async rewrite(train: boolean): Promise<void> {
-    await this.quiesce(() => {
-      this.compactMemory();
-      this.rebuildLists(); // slots were renumbered: searches during the commit must see fresh lists
-    });
-    const dim = this.dim;
-    const state = { ...this.state };
-    let centroidIndex = this.centroidIndex;
-    let quantizer = this.quantizer;
-    let codes: CentroidIds = this.codes.subarray(0, this.tokens);
-    let arena = this.arena;
-    const blobs: Record<string, Uint8Array | null> = {};
-    if (train && this.tokens > 0) {
-      const k = Math.min(this.tokens, state.centroids ?? defaultCentroids(this.tokens));
-      const centroids = await trainKMeans(this.arena, dim, { k, seed: state.seed });
-      // Assign block by block: only one decoded block exists at a time, whatever the codec.
-      const ids = centroidIdArray(centroids.length / dim, this.tokens);
-      codes = ids;
-      let err = 0;
-      await this.eachDecodedBlock(this.arena, async (rows, lo) => {
-        const assigned = await assignNearest(rows, dim, centroids);
-        ids.set(assigned.codes, lo);
-        for (const s of assigned.sims) err += 1 - s;
-      });
-      state.trained = true;
-      state.trainedTokens = this.tokens;
-      state.trainError = err / Math.max(1, this.tokens);
-      state.postTokens = 0;
-      state.postErrorSum = 0;
-      centroidIndex = new CentroidIndex(centroids, dim);
-      blobs["centroids.f32"] = new Uint8Array(centroids.buffer.slice(centroids.byteOffset, centroids.byteOffset + centroids.byteLength));
-      const bits = residualBits(this.codec);
-      if (bits !== null) {
-        // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
-        const stride = Math.max(1, Math.floor(this.tokens / 8192));
-        const rows: number[] = [];
-        for (let t = 0; t < this.tokens; t += stride) rows.push(t);
-        const sample = new Float32Array(rows.length * dim);
-        rows.forEach((t, i) => this.arena.copyRow(t, sample, i));
-        quantizer = fitResidualQuantizer(sample, Int32Array.from(rows, (t) => codes[t]!), centroids, dim, bits);
-        blobs["residual.json"] = encodeResidualState(quantizer);
-        // Re-encode every row against the new centroids (the old arena stays readable meanwhile).
-        arena = this.newArena(centroidIndex, quantizer);
-        await this.eachDecodedBlock(this.arena, (block, lo, hi) => arena.append(block, codes.subarray(lo, hi)));
-      }
-    }
-    const segments: NewSegment[] = [];
-    let s = 0;
-    while (s < this.slots) {
-      let e = s + 1;
-      while (e < this.slots && this.offsets[e + 1]! - this.offsets[s]! <= SEGMENT_TOKENS) e++;
-      const lo = this.offsets[s]!;
-      const hi = this.offsets[e]!;
-      const offsets = new Int32Array(e - s + 1);
-      for (let i = s; i <= e; i++) offsets[i - s] = this.offsets[i]! - lo;
-      const columns = { ...arena.columns(lo, hi), ...(centroidIndex !== null ? { codes: narrowCodes(codes.subarray(lo, hi), centroidIndex.k) } : {}) };
-      const payloads = this.payloads.slice(s, e);
-      segments.push({
-        ids: this.slotIds.slice(s, e),
-        columns: { ...columns, offsets },
-        payloads: payloads.some((p) => p !== undefined) ? payloads.map((p) => p ?? null) : undefined,
-        meta: { tokens: hi - lo },
-      });
-      s = e;
-    }
-    await this.store.commit({
-      addSegments: segments,
-      removeSegments: this.store.manifest.segments.map((x) => x.name),
-      blobs,
-      meta: this.metaWith(state),
-    });
-    this.state = state;
-    if (train && centroidIndex !== null) {
-      // Searches running on the old centroids, ids and rows finish first (an old residual row
-      // decoded with a new centroid id would be garbage).
-      await this.quiesce(() => {
-        this.codes = codes;
-        this.arena = arena;
-        this.centroidIndex = centroidIndex;
-        this.quantizer = quantizer;
-        this.rebuildLists();
-        this.flatCache = null;
-      });
-    }
-    this.flatCache = null;
-  }
-
-  private rebuildLists(): void {
-    const ci = this.centroidIndex;
-    if (ci === null) return;
-    ci.clearLists();
-    for (let slot = 0; slot < this.slots; slot++) ci.addDocument(slot, this.codes.subarray(this.offsets[slot]!, this.offsets[slot + 1]!));
-  }
-
-  /** Loads every segment of the store's snapshot into memory. */
-  private async load(): Promise<void> {
-    const dim = this.dim;
-    if (this.state.trained) {
-      const blob = await this.store.readBlob("centroids.f32");
-      if (blob === undefined || blob.length === 0 || blob.length % (4 * dim) !== 0) {
-        throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
-      }
-      const centroids = new Float32Array(blob.slice().buffer);
-      checkCentroids(centroids, dim, this.store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
-      this.centroidIndex = new CentroidIndex(centroids, dim);
-      const bits = residualBits(this.codec);
-      if (bits !== null) {
-        const q = await this.store.readBlob("residual.json");
-        if (q === undefined) throw new IndexCorruptError("residual.json", "the index uses a residual codec but the blob is missing");
-        try {
-          this.quantizer = decodeResidualState(q);
-        } catch (cause) {
-          throw new IndexCorruptError("residual.json", "it is not a residual quantizer state", { cause });
-        }
-      }
-    }
-    this.arena = this.newArena(this.centroidIndex, this.quantizer);
-    const residual = this.arena instanceof ResidualArena;
-    for (const entry of this.store.manifest.segments) {
-      const seg = await this.store.readSegment(entry.name);
-      const offsets = seg.columns["offsets"];
-      const rows = seg.ids.length;
-      if (!(offsets instanceof Int32Array) || offsets.length !== rows + 1 || offsets[0] !== 0 || offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) {
-        throw new IndexCorruptError(entry.file, "its offsets column is missing or not increasing from 0 with one entry per document + 1");
-      }
-      const tokens = offsets[rows]!;
-      const rawCodes = seg.columns["codes"];
-      const k = this.centroidIndex?.k ?? 0;
-      if (rawCodes !== undefined && (rawCodes.length !== tokens || rawCodes.some((c) => c < 0 || c >= k))) {
-        throw new IndexCorruptError(entry.file, k === 0 ? "it holds centroid ids but the index is untrained" : "its centroid ids do not match its tokens or the centroid count");
-      }
-      let codes: CentroidIds | null = null;
-      if (rawCodes !== undefined) (codes = centroidIdArray(k, tokens)).set(rawCodes);
-      const residuals = seg.columns["residuals"];
-      if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(this.quantizer!))) {
-        throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
-      }
-      checkSegmentValues(entry.file, seg.columns, tokens, dim, this.codec, this.state.trained);
-      const base = this.arena.rows;
-      // Rows already in the arena's form are copied as they are; others are decoded and re-encoded.
-      if (!this.arena.appendColumns(seg.columns, tokens)) {
-        let vectors: Float32Array;
-        try {
-          // By the column's type: residual indexes written before 2026-11 held float32 until training.
-          vectors = getCodec(seg.columns["vectors"] instanceof Uint16Array ? "float16" : "float32", { dim }).decode(seg.columns, 0, tokens);
-        } catch (cause) {
-          throw new IndexCorruptError(entry.file, `its vectors do not hold ${tokens} tokens of dim ${dim}`, { cause });
-        }
-        if (codes === null && this.centroidIndex !== null) codes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
-        this.arena.append(vectors, codes);
-      } else if (codes === null && this.centroidIndex !== null) {
-        const vectors = this.arena.decode(base, base + tokens, new Float32Array(tokens * dim));
-        codes = (await assignNearest(vectors, dim, this.centroidIndex.centroids)).codes;
-      }
-      for (let i = 0; i < rows; i++) {
-        const id = seg.ids[i]!;
-        const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
-        if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, this.idToSlot.has(id), payload, this.checkPayload);
-        this.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
-      }
-    }
-    // Segments were copied whole; drop the rows of deleted ids (memory stays proportional to live data).
-    if (this.liveCount < this.slots) {
-      this.compactMemory();
-      this.rebuildLists();
-    }
+    const table = this.table;
+    return table.arena.bytes + (table.centroidIndex !== null ? table.codes.BYTES_PER_ELEMENT * table.tokens : 0);
   }
 }
 
-function initialState(options: MaxSimIndexOptions): IndexState {
-  const codec = options.codec ?? "float32";
-  if (!CODECS.includes(codec)) {
-    throw new MaxsimError("INVALID_OPTION", `Unknown index codec ${JSON.stringify(codec)}. Use one of ${CODECS.join(", ")}.`);
-  }
-  if (!Number.isSafeInteger(options.dim) || options.dim < 1) {
-    throw new MaxsimError("INVALID_OPTION", `Index dim must be a positive integer (got ${options.dim}). Pass the encoder's output dimension.`);
-  }
-  if (options.centroids !== undefined) positiveInt(options.centroids, "centroids");
-  return {
-    format: 1,
-    codec,
-    minTrainTokens: options.minTrainTokens ?? 32768,
-    centroids: options.centroids ?? null,
-    seed: options.seed ?? 1234,
-    trained: false,
-    trainedTokens: 0,
-    trainError: 0,
-    postTokens: 0,
-    postErrorSum: 0,
-    autoRetrain: options.autoRetrain ?? true,
-  };
-}
-
-/** PLAID's choice: the power of two nearest 4·√tokens (at least 16). */
-function defaultCentroids(tokens: number): number {
-  return Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(tokens))));
-}
-
-function positiveInt(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new MaxsimError("INVALID_OPTION", `${name} must be an integer ≥ 1 (got ${v}).`);
-  return v;
-}
-
-function narrowCodes(codes: CentroidIds, k: number): CentroidIds {
-  return k <= 65536 ? Uint16Array.from(codes) : Int32Array.from(codes);
+/** An empty slot table for a new index (with its disk tier when the state asks for one). */
+function emptyTable(store: IndexStore, state: IndexState, dim: number): SlotTable {
+  const table = new SlotTable(dim, state.codec);
+  if (state.diskTier !== undefined) table.tier = new TierRows(new TierFiles(store), dim);
+  return table;
 }

@@ -9,7 +9,6 @@ import { join, resolve } from "node:path";
 import { MaxsimError } from "../errors.js";
 import { exists, readJson } from "./config.js";
 import { HubSnapshot, isHubId, type HubOptions } from "./hub.js";
-import "./layouts/builtin-layouts.js";
 import { detectLayout, getLayout, listLayouts } from "./layouts/registry.js";
 import type { LayoutLoadOptions, LoadedModel, ModelLayout } from "./types.js";
 

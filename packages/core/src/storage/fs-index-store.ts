@@ -17,6 +17,7 @@ import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
 import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
 import { crc32 } from "./crc32.js";
+import type { PositionalSource } from "./disk-tier.js";
 import { LOCK_FILE, acquireWriterLock, isAbandonedLockFile, type WriterLock } from "./lock.js";
 import {
   decodeManifest,
@@ -276,6 +277,49 @@ export class FsIndexStore implements IndexStore {
     const bytes = await this.#readReferenced(entry.file, entry);
     if (crc32(bytes).toString(16).padStart(8, "0") !== entry.crc32) throw new IndexCorruptError(entry.file, "checksum mismatch");
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  async openBlob(name: string): Promise<PositionalSource | undefined> {
+    this.#check(false);
+    const entry = this.#manifest.blobs[name];
+    if (entry === undefined) return undefined;
+    const path = join(this.dir, entry.file);
+    let handle;
+    let size: number;
+    try {
+      ({ handle, size } = await openRegularFile(path));
+    } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, entry.file);
+      if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, { bytes: -1 }); // throws INDEX_STALE or corrupt
+      throw ioError("open", path, error);
+    }
+    try {
+      if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const file = entry.file;
+    const opened = handle;
+    return {
+      file,
+      bytes: entry.bytes,
+      read: async (position, length) => {
+        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, entry.bytes - position)));
+        let done = 0;
+        try {
+          while (done < buf.length) {
+            const { bytesRead } = await opened.read(buf, done, buf.length - done, position + done);
+            if (bytesRead === 0) break;
+            done += bytesRead;
+          }
+        } catch (error) {
+          throw ioError("read", path, error);
+        }
+        return new Uint8Array(buf.buffer, buf.byteOffset, done);
+      },
+      close: () => opened.close(),
+    };
   }
 
   commit(request: CommitRequest): Promise<Manifest> {

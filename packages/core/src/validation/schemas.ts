@@ -76,6 +76,7 @@ const indexTuningShape = {
   centroids: intAtLeast(1, "256").optional(),
   seed: z.number({ error: "must be an integer seed" }).int({ error: "must be an integer seed" }).optional(),
   autoRetrain: bool.optional(),
+  diskTier: z.literal("float16", { error: 'must be "float16" (with a residual codec) or omitted' }).optional(),
 };
 
 /** {@link MaxSimIndexOptions}. */
@@ -97,6 +98,7 @@ export const collectionOptionsSchema = z.object(
     modelOptions: colbertOptionsSchema.optional(),
     codec: codecSchema.optional(),
     indexOptions: z.object(indexTuningShape, { error: "must be an object such as { minTrainTokens: 32768 }" }).optional(),
+    poolFactor: z.number({ error: "must be a pooling factor ≥ 1, such as 2" }).optional(),
   },
   { error: 'must be an options object such as { model: "<hub id or directory>" }' },
 );

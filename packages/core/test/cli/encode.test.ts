@@ -16,7 +16,7 @@ let tmp: string;
 
 function run(args: string[], stdin?: string, env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@maxsim/source", main, ...args], {
       cwd: pkg,
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, ...env },

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const cli = (args: string[]) =>
-  spawnSync("pnpm", ["exec", "tsx", "--conditions=source", "packages/core/src/cli/main.ts", ...args], {
+  spawnSync("pnpm", ["exec", "tsx", "--conditions=@maxsim/source", "packages/core/src/cli/main.ts", ...args], {
     cwd: root,
     encoding: "utf8",
     timeout: 300_000,
@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(join(besideCheckout, "xquad.en.json")))("maxsim eval
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.MAXSIM_SHARED;
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const run = spawnSync(process.execPath, ["--import", tsx, "--conditions=source", join(root, "packages/core/src/cli/main.ts"), "eval", "--model", "fixture:multilingual", "--langs", "en", "--max-queries", "1", "--modes", "exact", "--out", join(dir, "out-default")], {
+    const run = spawnSync(process.execPath, ["--import", tsx, "--conditions=@maxsim/source", join(root, "packages/core/src/cli/main.ts"), "eval", "--model", "fixture:multilingual", "--langs", "en", "--max-queries", "1", "--modes", "exact", "--out", join(dir, "out-default")], {
       cwd: elsewhere,
       env,
       encoding: "utf8",

@@ -27,7 +27,7 @@ let tmp: string;
 
 function maxsim(args: string[], options: { stdin?: string; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, MAIN, ...args], { cwd: tmp, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, ...args], { cwd: tmp, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -370,7 +370,7 @@ describe("Collection on disk", () => {
       const c = await Collection.open(${JSON.stringify(dir)}, { readOnly: true });
       console.log(JSON.stringify({ size: c.size, hits: await c.query("cat", { k: 3 }) }));
       await c.close();`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script], {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--conditions=@maxsim/source", "--import", "tsx", "--input-type=module", "-e", script], {
       cwd: path.resolve(__dirname, "../.."),
     });
     const child = JSON.parse(stdout) as { size: number; hits: typeof before };

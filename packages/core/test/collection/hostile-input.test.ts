@@ -121,7 +121,8 @@ describe("hostile arguments give typed errors", () => {
     expect(await codeOf(() => index.setMeta(null as never))).toBe("INVALID_INPUT");
     expect(await codeOf(() => index.delete("ab" as never))).toBe("INVALID_INPUT");
     expect(await codeOf(() => index.add("ab" as never))).toBe("INVALID_INPUT");
-    expect(await codeOf(() => index.searchExact(null as never, { k: 1 }))).toBe("INVALID_VECTOR");
+    expect(await codeOf(() => index.searchExact(null as never, { k: 1 }))).toBe("INVALID_INPUT");
+    expect(await codeOf(() => index.search({ data: [1, 0], length: 1, dim: 2 } as never, { k: 1 }))).toBe("INVALID_VECTOR");
     await index.close();
     const reopened = await MaxSimIndex.open(dir); // setMeta(null) did not make it unopenable
     expect(reopened.size).toBe(1);

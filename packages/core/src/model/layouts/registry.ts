@@ -1,20 +1,29 @@
 /**
- * The registry of model layouts. Each layout lives in its own small file and registers itself
- * here; the loader asks each, in priority order, whether a directory is in its layout (the
- * registry pattern of transformers.js `src/models/registry.js`). Users never name the layout.
+ * The registry of model layouts. Each layout lives in its own small file; this module imports
+ * each one and lists it, and the loader asks each, in priority order, whether a directory is in
+ * its layout (the registry pattern of transformers.js `src/models/registry.js`). Users never name
+ * the layout.
+ *
+ * The list is built here explicitly, never by a module that registers itself when imported: the
+ * package says `"sideEffects": false`, so a bundler may drop an import that only has side effects,
+ * and every model would then fail with `UNKNOWN_LAYOUT`.
  *
  * Adding a layout: write `layouts/<name>.ts` exporting a {@link ModelLayout}, then add it to
- * `builtinLayouts` below (or call {@link registerLayout} at runtime).
+ * `BUILTIN_LAYOUTS` below (or call {@link registerLayout} at runtime).
  */
 import type { ModelLayout } from "../types.js";
+import { lfm2CheckpointLayout } from "./lfm2-checkpoint.js";
+import { pylateOnnxLayout } from "./pylate-onnx.js";
+import { sentenceTransformersLayout } from "./sentence-transformers.js";
 
 /**
  * Built-in layouts, most specific first: a PyLate ONNX export (`onnx_config.json`), then a
- * sentence-transformers directory with an ONNX backbone, then (issue #5) a safetensors LFM2
- * checkpoint whose graph is built natively. The LFM2 builder adds its layout by pushing it in
- * `model/lfm2/` through {@link registerLayout} from a module imported in `builtin-layouts.ts`.
+ * sentence-transformers directory with an ONNX backbone, then a safetensors LFM2 checkpoint whose
+ * graph is built natively.
  */
-const layouts: ModelLayout[] = [];
+const BUILTIN_LAYOUTS: readonly ModelLayout[] = [pylateOnnxLayout, sentenceTransformersLayout, lfm2CheckpointLayout];
+
+const layouts: ModelLayout[] = [...BUILTIN_LAYOUTS];
 
 /**
  * Adds a layout. Earlier layouts win when several detect the same directory, so register the

@@ -1,0 +1,175 @@
+/**
+ * Search over a {@link SlotTable}: the exact top-k (one implementation for one query and for
+ * batches: one ONNX Runtime product per block for up to 8 queries), PLAID-style approximate
+ * search (candidates from the centroid inverted lists, full centroid interaction, exact rescoring
+ * of the best), scoring of chosen slots, and reranking of stored ids.
+ */
+import { MaxsimError, throwIfAborted } from "../errors.js";
+import { checkVectors } from "../scoring/flat-tokens.js";
+import { scoreFlatJs } from "../scoring/js-kernel.js";
+import { scoreFlatOrt } from "../scoring/ort-kernel.js";
+import type { TokenVectors } from "../types.js";
+import { positiveInt } from "./index-state.js";
+import { centroidInteraction, nthLargest } from "./plaid.js";
+import type { SlotTable } from "./slot-table.js";
+import { TopK } from "./top-k.js";
+import { queryList, searchOptions } from "./boundary.js";
+import type { ExactSearchOptions, SearchHit, SearchOptions } from "./types.js";
+
+const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
+const EXACT_GROUP = 8; // queries per ONNX Runtime product in batched exact search
+
+/** `INVALID_OPTION` for a bad k, `DIM_MISMATCH` / `INVALID_VECTOR` for a bad query. */
+export function checkSearch(query: TokenVectors, k: number, dim: number, options?: object): void {
+  if (options !== undefined) searchOptions("MaxSimIndex.search", options);
+  if (!Number.isInteger(k) || k < 1) {
+    throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
+  }
+  checkVectors(query, "The query", dim);
+}
+
+/** Exact top-k of each query (brute force, or over the matching set of a selective filter). */
+export async function exactTopK(table: SlotTable, queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
+  queryList("MaxSimIndex.searchExactBatch", queries);
+  for (const q of queries) checkSearch(q, options?.k, table.dim, options);
+  throwIfAborted(options.signal);
+  if (table.liveCount === 0) return queries.map(() => []);
+  const accept = table.acceptor(options.filter);
+  if (options.filter !== undefined) {
+    const matching = table.matchingSlots(accept);
+    if (matching.length * 8 < table.liveCount) return Promise.all(queries.map((q) => scoreSlots(table, q, matching, options.k)));
+  }
+  if (table.tier !== null) return exactFromTier(table, queries, options.k, accept, options.signal);
+  const out: SearchHit[][] = [];
+  // Slots added while the kernel runs are not in the scores: loop over the scored ones only.
+  const ids = table.slotIds;
+  for (let i = 0; i < queries.length; i += EXACT_GROUP) {
+    const scores = await scoreFlatOrt(queries.slice(i, i + EXACT_GROUP), table.flat());
+    throwIfAborted(options.signal);
+    for (const sc of scores) {
+      const top = new TopK(options.k);
+      for (let s = 0; s < sc.length; s++) if (accept(s)) top.push(ids[s]!, sc[s]!);
+      out.push(top.result());
+    }
+  }
+  return out;
+}
+
+/** Approximate top-k (PLAID); exact where the table is untrained, k covers it, or a filter is selective. */
+export async function approximateTopK(table: SlotTable, query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
+  checkSearch(query, options?.k, table.dim, options);
+  throwIfAborted(options.signal);
+  if (table.liveCount === 0) return [];
+  const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
+  const centroids = table.centroidIndex;
+  if (centroids === null) return exact();
+  const accept = table.acceptor(options.filter);
+  let matchCount = table.liveCount;
+  if (options.filter !== undefined) {
+    const matching = table.matchingSlots(accept);
+    const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(table.liveCount / 100));
+    if (matching.length <= threshold || matching.length <= options.k) return scoreSlots(table, query, matching, options.k);
+    matchCount = matching.length;
+  } else if (options.k >= table.liveCount) {
+    return exact(); // k ≥ size: every document, exactly
+  }
+  const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
+  const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
+  const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
+  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept);
+  throwIfAborted(options.signal);
+  // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
+  if (candidates.length < Math.min(options.k, matchCount)) return exact();
+  if (candidates.length <= Math.max(rescore, options.k)) return scoreSlots(table, query, candidates, options.k);
+  // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
+  const offsets = table.offsets;
+  const codes = table.codes;
+  const sims = await centroids.centroidSimilarities(query);
+  const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
+  const keep = Math.max(rescore, options.k);
+  if (table.tier === null) return scoreSlots(table, query, bestSlots(candidates, approx, keep), options.k);
+  // Two tiers: rank more of them on the residual codes in memory (cheap), and read only the best
+  // `rescore` from the float16 disk tier for the final exact scores.
+  const ranked = bestSlots(candidates, approx, TIER_RANK_FACTOR * keep);
+  const ram = await slotScores(table, query, ranked, true);
+  throwIfAborted(options.signal);
+  return scoreSlots(table, query, bestSlots(ranked, ram, keep), options.k);
+}
+
+/** Two tiers: documents ranked on the RAM codes per document read from disk. */
+const TIER_RANK_FACTOR = 4;
+
+/** The `keep` slots of `slots` with the largest `scores` (ties: earlier first), in `slots` order. */
+function bestSlots(slots: Int32Array, scores: Float32Array, keep: number): Int32Array {
+  if (slots.length <= keep) return slots;
+  const threshold = nthLargest(scores.slice(), keep);
+  const best: number[] = [];
+  slots.forEach((s, i) => {
+    if (scores[i]! > threshold) best.push(s);
+  });
+  slots.forEach((s, i) => {
+    if (scores[i] === threshold && best.length < keep) best.push(s);
+  });
+  return Int32Array.from(best);
+}
+
+/**
+ * Exact top-k of a two-tier table: every accepted slot's float16 rows read from the disk tier,
+ * a block of documents at a time (memory stays one block), scored on the ONNX Runtime kernel.
+ */
+async function exactFromTier(table: SlotTable, queries: readonly TokenVectors[], k: number, accept: (slot: number) => boolean, signal: AbortSignal | undefined): Promise<SearchHit[][]> {
+  const tops = queries.map(() => new TopK(k));
+  const ids = table.slotIds;
+  const slots = table.slots; // slots added while this runs are not scored
+  let s = 0;
+  while (s < slots) {
+    const chunk: number[] = [];
+    let tokens = 0;
+    for (; s < slots && tokens < TIER_EXACT_TOKENS; s++) {
+      if (!accept(s)) continue;
+      chunk.push(s);
+      tokens += table.offsets[s + 1]! - table.offsets[s]!;
+    }
+    if (chunk.length === 0) continue;
+    const flat = await table.tier!.gather(Int32Array.from(chunk), table.offsets);
+    for (let i = 0; i < queries.length; i += EXACT_GROUP) {
+      const scores = await scoreFlatOrt(queries.slice(i, i + EXACT_GROUP), flat);
+      scores.forEach((sc, q) => chunk.forEach((slot, x) => tops[i + q]!.push(ids[slot]!, sc[x]!)));
+    }
+    throwIfAborted(signal);
+  }
+  return tops.map((t) => t.result());
+}
+
+/** Tokens read from the disk tier per block of exact search (16 MB of float16 at dim 128). */
+const TIER_EXACT_TOKENS = 1 << 16;
+
+/** Exact MaxSim of `slots`: from the disk tier when there is one (unless `ram`), else the arena. */
+async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array, ram = false): Promise<Float32Array> {
+  const flat = table.tier !== null && !ram ? await table.tier.gather(slots, table.offsets) : table.gather(slots);
+  const total = flat.offsets[slots.length]!;
+  return total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+}
+
+/** Exact scores of `slots` (their rows decoded into one small buffer; two tiers: read from disk), top k. */
+export async function scoreSlots(table: SlotTable, query: TokenVectors, slots: Int32Array, k: number): Promise<SearchHit[]> {
+  if (slots.length === 0) return [];
+  const scores = await slotScores(table, query, slots);
+  const top = new TopK(k);
+  const ids = table.slotIds;
+  slots.forEach((s, i) => top.push(ids[s]!, scores[i]!));
+  return top.result();
+}
+
+/** Exact scores of stored documents `ids`, best first, at most `k`; `NOT_FOUND` for an unknown id. */
+export async function rerankIds(table: SlotTable, query: TokenVectors, ids: readonly string[], k: number | undefined): Promise<SearchHit[]> {
+  const unique = [...new Set(ids)];
+  checkSearch(query, k ?? Math.max(1, unique.length), table.dim);
+  const slots = unique.map((id) => {
+    const slot = table.idToSlot.get(id);
+    if (slot === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Rerank only stored ids (check index.has(id)).`);
+    return slot;
+  });
+  if (slots.length === 0) return [];
+  return scoreSlots(table, query, Int32Array.from(slots), k ?? slots.length);
+}

@@ -1,0 +1,142 @@
+/**
+ * The index's options and its persisted state (manifest `meta.maxsimIndex`): validation of the
+ * creation options, the state record, and the small rules derived from it (the codec's residual
+ * bits, PLAID's default centroid count).
+ */
+import { MaxsimError } from "../errors.js";
+import type { TokenVectors } from "../types.js";
+import type { CentroidIds } from "./plaid.js";
+import type { IndexCodec } from "./types.js";
+
+/** One document to add: its id, token vectors and an optional JSON payload. */
+export interface IndexItem {
+  id: string;
+  embeddings: TokenVectors;
+  /** JSON-serialisable value stored in the same commit (e.g. `{ text, metadata }`). */
+  payload?: unknown;
+}
+
+/** Options of {@link MaxSimIndex.create} and {@link MaxSimIndex.inMemory}. */
+export interface MaxSimIndexOptions {
+  dim: number;
+  /** @defaultValue "float32" */
+  codec?: IndexCodec;
+  /** Token count from which the index trains centroids and `search` becomes approximate. @defaultValue 32768 */
+  minTrainTokens?: number;
+  /** Centroid count; by default ≈ 4·√tokens (a power of two, as PLAID picks it). */
+  centroids?: number;
+  /** k-means seed. @defaultValue 1234 */
+  seed?: number;
+  /** Free-form JSON stored in the manifest for the index's owner (e.g. the Collection's model id). */
+  meta?: Record<string, unknown>;
+  /**
+   * Retrain centroids automatically once the tokens added since the last training reach the
+   * count they were trained on (checked after every add/upsert, retrained in the same exclusive
+   * section through the commit path `compact()` uses). Stored in the index, so it survives
+   * reopening. `false` keeps centroids until an explicit {@link MaxSimIndex.compact}.
+   * @defaultValue true
+   */
+  autoRetrain?: boolean;
+  /**
+   * Two tiers: `"float16"` keeps every token's float16 row on disk (block-checksummed tier
+   * blobs, read with positional reads) and only the residual codes in memory. Candidates are
+   * generated and ranked on the codes; the ones rescored, `searchExact` and `rerank` read
+   * float16 rows from disk, so results are those of a float16 index at the memory of the residual
+   * codec. Needs a residual codec (`residual-2` / `residual-4`). Training is not deferred by
+   * {@link MaxSimIndex.bulk} past `minTrainTokens` (the float16 rows stay on disk, so re-encoding at a
+   * later retraining reads them, not the quantised codes): memory stays at the codes while
+   * a bulk load runs. In memory (`inMemory`), the tier is kept in memory.
+   * @defaultValue undefined (one tier: the codec's rows in memory)
+   */
+  diskTier?: "float16";
+}
+
+/** Options of {@link MaxSimIndex.open}. */
+export interface MaxSimIndexOpenOptions {
+  /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
+  readOnly?: boolean;
+  /**
+   * Checks each live document's payload when a snapshot is loaded (open and every `refresh`);
+   * return a problem (e.g. `"its text is not a string"`) to fail the load with an
+   * {@link IndexCorruptError} naming the segment file, instead of serving it.
+   */
+  checkPayload?: PayloadCheck;
+}
+
+/** See {@link MaxSimIndexOpenOptions.checkPayload}. */
+export type PayloadCheck = (payload: unknown, id: string) => string | undefined;
+
+/** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
+export interface IndexState {
+  format: 1;
+  codec: IndexCodec;
+  minTrainTokens: number;
+  centroids: number | null;
+  seed: number;
+  trained: boolean;
+  trainedTokens: number;
+  trainError: number;
+  postTokens: number;
+  postErrorSum: number;
+  /** Absent in indexes written before the option existed: treated as `true`. */
+  autoRetrain?: boolean;
+  /** Two-tier indexes: the disk tier's form, and the number of the next tier blob. */
+  diskTier?: "float16";
+  nextTier?: number;
+}
+
+export const STATE_KEY = "maxsimIndex";
+export const CODECS: readonly IndexCodec[] = ["float32", "float16", "residual-2", "residual-4"];
+
+/** Residual bits of a codec, or `null` for the float codecs. */
+export function residualBits(codec: IndexCodec): 2 | 4 | null {
+  return codec === "residual-2" ? 2 : codec === "residual-4" ? 4 : null;
+}
+
+/** The state of a new index, from validated creation options. */
+export function initialState(options: MaxSimIndexOptions): IndexState {
+  const codec = options.codec ?? "float32";
+  if (!CODECS.includes(codec)) {
+    throw new MaxsimError("INVALID_OPTION", `Unknown index codec ${JSON.stringify(codec)}. Use one of ${CODECS.join(", ")}.`);
+  }
+  if (!Number.isSafeInteger(options.dim) || options.dim < 1) {
+    throw new MaxsimError("INVALID_OPTION", `Index dim must be a positive integer (got ${options.dim}). Pass the encoder's output dimension.`);
+  }
+  if (options.centroids !== undefined) positiveInt(options.centroids, "centroids");
+  if (options.diskTier !== undefined && (options.diskTier !== "float16" || residualBits(codec) === null)) {
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `diskTier ${JSON.stringify(options.diskTier)} with codec ${codec}: the disk tier is "float16" and needs a residual codec in memory. Use { codec: "residual-2", diskTier: "float16" }, or leave diskTier out.`,
+    );
+  }
+  return {
+    format: 1,
+    codec,
+    minTrainTokens: options.minTrainTokens ?? 32768,
+    centroids: options.centroids ?? null,
+    seed: options.seed ?? 1234,
+    trained: false,
+    trainedTokens: 0,
+    trainError: 0,
+    postTokens: 0,
+    postErrorSum: 0,
+    autoRetrain: options.autoRetrain ?? true,
+    ...(options.diskTier !== undefined ? { diskTier: options.diskTier, nextTier: 0 } : {}),
+  };
+}
+
+/** PLAID's choice: the power of two nearest 4·√tokens (at least 16). */
+export function defaultCentroids(tokens: number): number {
+  return Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(tokens))));
+}
+
+/** `v` when it is an integer ≥ 1, else `INVALID_OPTION` naming the option. */
+export function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new MaxsimError("INVALID_OPTION", `${name} must be an integer ≥ 1 (got ${v}).`);
+  return v;
+}
+
+/** Centroid ids in their stored width: 2 bytes up to 65,536 centroids, else 4. */
+export function narrowCodes(codes: CentroidIds, k: number): CentroidIds {
+  return k <= 65536 ? Uint16Array.from(codes) : Int32Array.from(codes);
+}
