@@ -13,13 +13,15 @@ import { positiveInt } from "./index-state.js";
 import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
 import { TopK } from "./top-k.js";
+import { queryList, searchOptions } from "./boundary.js";
 import type { ExactSearchOptions, SearchHit, SearchOptions } from "./types.js";
 
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
 const EXACT_GROUP = 8; // queries per ONNX Runtime product in batched exact search
 
 /** `INVALID_OPTION` for a bad k, `DIM_MISMATCH` / `INVALID_VECTOR` for a bad query. */
-export function checkSearch(query: TokenVectors, k: number, dim: number): void {
+export function checkSearch(query: TokenVectors, k: number, dim: number, options?: object): void {
+  if (options !== undefined) searchOptions("MaxSimIndex.search", options);
   if (!Number.isInteger(k) || k < 1) {
     throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
   }
@@ -28,7 +30,8 @@ export function checkSearch(query: TokenVectors, k: number, dim: number): void {
 
 /** Exact top-k of each query (brute force, or over the matching set of a selective filter). */
 export async function exactTopK(table: SlotTable, queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
-  for (const q of queries) checkSearch(q, options.k, table.dim);
+  queryList("MaxSimIndex.searchExactBatch", queries);
+  for (const q of queries) checkSearch(q, options?.k, table.dim, options);
   throwIfAborted(options.signal);
   if (table.liveCount === 0) return queries.map(() => []);
   const accept = table.acceptor(options.filter);
@@ -54,7 +57,7 @@ export async function exactTopK(table: SlotTable, queries: readonly TokenVectors
 
 /** Approximate top-k (PLAID); exact where the table is untrained, k covers it, or a filter is selective. */
 export async function approximateTopK(table: SlotTable, query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-  checkSearch(query, options.k, table.dim);
+  checkSearch(query, options?.k, table.dim, options);
   throwIfAborted(options.signal);
   if (table.liveCount === 0) return [];
   const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
