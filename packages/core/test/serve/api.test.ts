@@ -190,6 +190,7 @@ describe("maxsim serve API", () => {
     expect(Object.keys(r.body.paths).sort()).toEqual(["/documents", "/documents/{id}", "/encode", "/explain", "/health", "/rerank", "/search", "/stats"]);
     expect(Object.keys(r.body.paths["/documents"]).sort()).toEqual(["delete", "post"]);
     expect(r.body.components.schemas.Error).toBeDefined();
+    expect(r.body.security).toEqual([]);
     const page = await fetch(server.url + "/");
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toContain('id="results"');
@@ -242,6 +243,9 @@ describe("maxsim serve limits, auth and read-only mode", () => {
     for (const wrong of ["Bearer s3cret-toke", "Bearer s3cret-token2", "Basic s3cret-token", "s3cret-token"]) {
       expect((await call(server, "POST", "/search", { query: "dog" }, { authorization: wrong })).status).toBe(401);
     }
+    const doc = await call(server, "GET", "/openapi.json", undefined, { authorization: "Bearer s3cret-token" });
+    expect(doc.body.security).toEqual([{ bearer: [] }]);
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     const ok = await call(server, "POST", "/search", { query: "dog", k: 1 }, { authorization: "Bearer s3cret-token" });
     expect(ok.status).toBe(200);
     expect(ok.body.results[0].id).toBe("de-hund");
