@@ -183,6 +183,8 @@ describe("maxsim serve API", () => {
     expect(r.body).toMatchObject({ documents: server.collection.size, codec: "float32", readOnly: false, dim: 128, model: { id: model, layout: "pylate-onnx", queryLength: 32 }, index: { trained: false } });
     expect(r.body.tokens).toBeGreaterThan(0);
     expect(r.body.writes.pending).toBe(0);
+    expect(r.body.searches).toEqual({ active: 0, waiting: 0 });
+    expect(r.body.limits.maxConcurrentSearches).toBeGreaterThanOrEqual(2);
   });
 
   it("serves an OpenAPI document of every route and the playground page", async () => {
