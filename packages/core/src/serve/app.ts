@@ -91,8 +91,10 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
   registerModelRoutes(app, ctx);
   registerInfoRoutes(app, ctx);
 
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "the --token / MAXSIM_TOKEN the server was started with" });
   app.doc("/openapi.json", {
     openapi: "3.0.0",
+    security: check === undefined ? [] : [{ bearer: [] }],
     info: {
       title: "maxsim serve",
       version: "1",

@@ -6,6 +6,7 @@ export { createServeApp } from "./app.js";
 export type { ServeAppOptions, InFlight } from "./app.js";
 export type { ServeContext } from "./context.js";
 export { WriteQueue } from "./write-queue.js";
+export { SearchLimiter } from "./search-limiter.js";
 export { DEFAULT_LIMITS } from "./schemas.js";
 export type { ServeLimits } from "./schemas.js";
 export { statusOf, errorResponse } from "./http-error.js";
