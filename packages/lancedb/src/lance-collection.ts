@@ -29,6 +29,7 @@ import type {
   QueryResult,
   RetrievalCollection,
   StoredDocument,
+  TokenVectors,
 } from "@maxsim/core";
 import { withConflictRetry } from "./conflicts.js";
 import { explainStored } from "./explain.js";
@@ -355,6 +356,63 @@ export class LanceCollection implements RetrievalCollection {
     return out;
   }
 
+  /** One LanceDB commit for `rows`: a batch is stored whole or not at all. */
+  async #commitRows(rows: readonly DocumentRow[], upsert: boolean): Promise<void> {
+    await this.#ensureColumns(rows);
+    const data = rowsToArrow(rows, this.#schema.fields.map((f) => f.name), this.meta.model.dim, this.meta.vectorType);
+    if (upsert) {
+      await withConflictRetry("upsertDocuments", () => this.#table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
+    } else {
+      await withConflictRetry("addDocuments", () => this.#table.add(data));
+    }
+  }
+
+  /**
+   * Stores documents with precomputed token vectors (encoded elsewhere with this collection's
+   * model, e.g. in a batch job) as one commit, without running the encoder; vectors are stored as
+   * given (no pooling).
+   *
+   * @param docs - `{ id, text?, metadata?, vectors }` each; `vectors.dim` must be the model's
+   * @param options - `upsert` replaces stored documents with the same id (default: `DUPLICATE_ID`)
+   * @throws MaxsimError `DIM_MISMATCH`, `INVALID_VECTOR` (NaN/Inf), `DUPLICATE_ID`, `INVALID_ID`, `COMMIT_CONFLICT`
+   * @example
+   * ```ts
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { LanceCollection } from "@maxsim/lancedb";
+   * const uri = join(await mkdtemp(join(tmpdir(), "maxsim-")), "lance");
+   * const c = await LanceCollection.create(uri, { model: (await ensureFixtures()).multilingual });
+   * const [doc] = await c.encoder.encodeDocuments(["Der Hund bellt."]);
+   * await c.addVectors([{ id: "de", text: "Der Hund bellt.", vectors: doc! }]);
+   * const [q] = await c.encoder.encodeQueries(["dog"]);
+   * console.log((await c.searchVectors(q!, { k: 1 }))[0]!.id); // de
+   * await c.close();
+   * ```
+   */
+  async addVectors(docs: readonly { id: string; text?: string; metadata?: Metadata; vectors: TokenVectors }[], options: { upsert?: boolean } = {}): Promise<void> {
+    this.#check(true);
+    const dim = this.meta.model.dim;
+    const prepared = this.#prepare(docs.map((d) => ({ id: d.id, text: d.text ?? "", metadata: d.metadata })));
+    const rows: DocumentRow[] = prepared.map((d, i) => {
+      const v = docs[i]!.vectors;
+      if (v.dim !== dim) throw new MaxsimError("DIM_MISMATCH", `Document ${JSON.stringify(d.id)} has ${v.dim}-dimensional vectors; this collection's model has ${dim}. Encode with the collection's model.`);
+      for (let j = 0; j < v.length * dim; j++) {
+        if (!Number.isFinite(v.data[j]!)) throw new MaxsimError("INVALID_VECTOR", `Document ${JSON.stringify(d.id)} has a NaN or infinite value. Check the encoder output.`);
+      }
+      return { ...d, vectors: { data: v.data, length: v.length, dim }, meta: metaValues(d.metadata) };
+    });
+    await this.#serial(async () => {
+      if (!options.upsert) {
+        const dup = await this.#existing(rows.map((r) => r.id));
+        if (dup.length > 0) throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Pass { upsert: true } to replace it.`);
+      }
+      if (rows.length > 0) await this.#commitRows(rows, options.upsert ?? false);
+      await this.#sync();
+    });
+  }
+
   async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
     this.#check(true);
     throwIfAborted(options.signal);
@@ -379,14 +437,7 @@ export class LanceCollection implements RetrievalCollection {
           const e = embeddings[i]!;
           return { ...d, vectors: { data: e.data, length: e.length, dim: e.dim }, meta: metaValues(d.metadata) };
         });
-        await this.#ensureColumns(rows);
-        const data = rowsToArrow(rows, this.#schema);
-        // One LanceDB commit per batch: a batch is stored whole or not at all.
-        if (upsert) {
-          await withConflictRetry("upsertDocuments", () => this.#table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
-        } else {
-          await withConflictRetry("addDocuments", () => this.#table.add(data));
-        }
+        await this.#commitRows(rows, upsert);
         done += batch.length;
         let tokens = 0;
         for (const e of embeddings) tokens += e.length;
@@ -576,6 +627,22 @@ export class LanceCollection implements RetrievalCollection {
       out.push(await rescoreCandidates(this.#table, { data: q.data, length: q.length, dim: q.dim }, { ...options, k, where, pass }));
     }
     return out;
+  }
+
+  /**
+   * {@link LanceCollection.query} with precomputed query token vectors (no encoder run).
+   *
+   * @throws MaxsimError `DIM_MISMATCH`, `INVALID_FILTER`, `INVALID_OPTION` for a bad `k`
+   */
+  async searchVectors(query: TokenVectors, options: LanceQueryOptions = {}): Promise<QueryResult[]> {
+    this.#check();
+    const k = options.k ?? 10;
+    checkK(k);
+    if (query.dim !== this.meta.model.dim) throw new MaxsimError("DIM_MISMATCH", `The query has ${query.dim}-dimensional vectors; this collection's model has ${this.meta.model.dim}. Encode with the collection's model.`);
+    if (k === 0 || query.length === 0) return [];
+    const where = options.filter === undefined ? undefined : await this.#where(options.filter);
+    const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
+    return rescoreCandidates(this.#table, query, { ...options, k, where, pass });
   }
 
   /**
