@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { MaxsimError, throwIfAborted } from "../errors.js";
 import { ColBERT } from "../encoder/colbert.js";
+import { checkPooling, poolTokens, type TokenPooling } from "../encoder/token-pooling.js";
 import type { ColBERTOptions, Encoder } from "../encoder/types.js";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
@@ -23,6 +24,7 @@ import { compileFilter } from "./filter.js";
 import type { Filter, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { RetrievalCollection } from "./retrieval-collection.js";
 
 /**
  * Version of the collection metadata stored in the index manifest (`maxsim info` prints it).
@@ -34,6 +36,9 @@ import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult,
  * ```
  */
 export const COLLECTION_FORMAT_VERSION = 1;
+
+/** Highest collection format this version reads (2 = pooled document tokens). */
+const COLLECTION_FORMAT_READ = 2;
 
 /**
  * Key of the collection's entry in the index manifest's owner metadata.
@@ -53,7 +58,12 @@ export const META_KEY = "collection";
 export interface CollectionMeta {
   collectionFormat: number;
   model: { id: string; dim: number; info: unknown };
+  /** Document token pooling (absent = none; collection format 2). */
+  pooling?: Required<TokenPooling>;
 }
+
+/** Collection format of a collection that pools document tokens (older readers refuse it rather than add unpooled documents). */
+const POOLED_COLLECTION_FORMAT = 2;
 
 /** Options of {@link Collection.create}. */
 export interface CollectionOptions {
@@ -71,6 +81,15 @@ export interface CollectionOptions {
    * collection grows; pass `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
    */
   indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
+  /**
+   * Pool each document's token vectors (PyLate's hierarchical pooling, see `poolTokens`): about
+   * one stored vector per `poolFactor` tokens, the first token kept. Factor 2 about halves the
+   * index; queries are not pooled. Recorded in the manifest, so every later add (after
+   * `Collection.open` too) pools the same way. Explanations of a pooled collection score the
+   * unpooled tokens of the document (a pooled row stands for several tokens).
+   * @defaultValue 1 (no pooling)
+   */
+  poolFactor?: number;
 }
 
 /** Options of {@link Collection.open}. */
@@ -110,8 +129,10 @@ async function loadEncoder(model: string | Encoder, options: ColBERTOptions | un
   return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
 }
 
-function metaOf(encoder: Encoder): CollectionMeta {
-  return { collectionFormat: COLLECTION_FORMAT_VERSION, model: { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown } };
+function metaOf(encoder: Encoder, poolFactor: number): CollectionMeta {
+  const model = { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown };
+  if (poolFactor === 1) return { collectionFormat: COLLECTION_FORMAT_VERSION, model };
+  return { collectionFormat: POOLED_COLLECTION_FORMAT, model, pooling: { poolFactor, protectedTokens: 1 } };
 }
 
 function readMeta(raw: unknown, dir: string): CollectionMeta {
@@ -122,8 +143,15 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
       `${dir} is a MaxSim index but not a collection (its manifest names no model). Open it with MaxSimIndex.open, or create a collection with Collection.create / \`maxsim index\`.`,
     );
   }
-  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_VERSION) {
-    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_VERSION}). Upgrade @maxsim/core.`);
+  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_READ) {
+    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_READ}). Upgrade @maxsim/core.`);
+  }
+  if (m.pooling !== undefined) {
+    try {
+      checkPooling(m.pooling.poolFactor, m.pooling.protectedTokens);
+    } catch (cause) {
+      throw new MaxsimError("INDEX_CORRUPT", `The manifest of the collection in ${dir} records invalid token pooling ${JSON.stringify(m.pooling)}. Restore the directory from a backup or rebuild the collection.`, { cause });
+    }
   }
   return m as CollectionMeta;
 }
@@ -145,30 +173,50 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
  * await c.close();
  * ```
  */
-export class Collection {
+export class Collection implements RetrievalCollection {
   /** The encoder documents and queries are encoded with. */
   readonly encoder: Encoder;
   /** The directory, or `null` for an in-memory collection. */
   readonly dir: string | null;
   readonly #index: MaxSimIndex;
   readonly #ownsEncoder: boolean;
+  readonly #pooling: Required<TokenPooling> | null;
   #metadata: Map<string, Metadata> | undefined;
   readonly #recentQueries = new Map<string, Promise<TokenEmbeddings>>();
   #closed = false;
 
-  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean) {
+  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean, pooling: Required<TokenPooling> | undefined) {
     this.dir = dir;
     this.#index = index;
     this.encoder = encoder;
     this.#ownsEncoder = ownsEncoder;
+    this.#pooling = pooling ?? null;
+  }
+
+  /**
+   * The document token pooling every add applies (`poolFactor` 1 = none), as the manifest records it.
+   *
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual, poolFactor: 2 });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé du salon." }]);
+   * console.log(c.pooling, c.index.get("fr")!.length < c.encoder.outputTokenIds("Le chat dort sur le canapé du salon.", "document").length); // { poolFactor: 2, protectedTokens: 1 } true
+   * console.log((await c.query("cat", { k: 1 }))[0]!.id); // fr
+   * await c.close();
+   * ```
+   */
+  get pooling(): Required<TokenPooling> {
+    return this.#pooling ?? { poolFactor: 1, protectedTokens: 1 };
   }
 
   /**
    * Creates a collection in `dir` (which must not hold an index yet), or in memory when `dir` is `null`.
    *
    * @param dir - directory of the new index, or `null`
-   * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`
-   * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, model loading codes
+   * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`, `poolFactor`
+   * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, `INVALID_OPTION` for a bad `poolFactor`, model loading codes
    * @example
    * ```ts
    * import { Collection } from "@maxsim/core";
@@ -180,14 +228,16 @@ export class Collection {
    * ```
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
+    checkPooling(options.poolFactor ?? 1, 1);
     const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
     try {
-      const meta = { [META_KEY]: metaOf(encoder) };
+      const collectionMeta = metaOf(encoder, options.poolFactor ?? 1);
+      const meta = { [META_KEY]: collectionMeta };
       const index =
         dir === null
           ? MaxSimIndex.inMemory({ ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta })
           : await MaxSimIndex.create(dir, { ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta });
-      return new Collection(dir, index, encoder, owned);
+      return new Collection(dir, index, encoder, owned, collectionMeta.pooling);
     } catch (error) {
       if (owned) await (encoder as ColBERT).dispose();
       throw error;
@@ -243,7 +293,7 @@ export class Collection {
           `The collection in ${dir} was built with model ${meta.model.id} (dim ${meta.model.dim}) but was opened with ${encoder.modelId} (dim ${encoder.dim}). Open it without a model (or with ${meta.model.id}), or build a new collection for the other model.`,
         );
       }
-      return new Collection(dir, index, encoder, loaded.owned);
+      return new Collection(dir, index, encoder, loaded.owned, meta.pooling);
     } catch (error) {
       if (loaded?.owned) await (loaded.encoder as ColBERT).dispose();
       await index.close();
@@ -344,10 +394,13 @@ export class Collection {
     for (let start = 0; start < prepared.length; start += batchSize) {
       throwIfAborted(options.signal);
       const batch = prepared.slice(start, start + batchSize);
-      const embeddings = await this.encoder.encodeDocuments(
+      const encoded = await this.encoder.encodeDocuments(
         batch.map((d) => d.text),
         { signal: options.signal },
       );
+      // Pooled here rather than by the encoder, so any Encoder implementation pools alike.
+      const pooling = this.#pooling;
+      const embeddings = pooling === null ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
       throwIfAborted(options.signal);
       const items = batch.map((d, i) => ({ id: d.id, embeddings: vectors(embeddings[i]!), payload: { text: d.text, metadata: d.metadata } satisfies Payload }));
       if (upsert) await this.#index.upsert(items);
@@ -629,7 +682,7 @@ export class Collection {
     const stored = this.#index.get(id);
     let docIds = this.encoder.outputTokenIds(p.text, "document");
     let raw: { queryIndex: number; docIndex: number; score: number }[];
-    if (stored && stored.length === docIds.length) raw = this.#index.explain(vectors(q), id);
+    if (stored && this.#pooling === null && stored.length === docIds.length) raw = this.#index.explain(vectors(q), id);
     else {
       const [d] = await this.encoder.encodeDocuments([p.text]);
       docIds = d!.tokenIds;
