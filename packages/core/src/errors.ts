@@ -32,6 +32,7 @@ export type MaxsimErrorCode =
   | "INDEX_STALE"
   | "INDEX_CLOSED"
   | "INDEX_READ_ONLY"
+  | "COMMIT_CONFLICT"
   | "DIM_MISMATCH"
   | "DUPLICATE_ID"
   | "INVALID_ID"
@@ -43,6 +44,10 @@ export type MaxsimErrorCode =
   // evaluation and CLI
   | "DATASET_INVALID"
   | "IO_ERROR"
+  // HTTP server (`maxsim serve`)
+  | "UNAUTHORIZED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_CLOSING"
   // installation
   | "DEPENDENCY_MISSING";
 

@@ -16,7 +16,7 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { Collection, MaxsimError } from "@maxsim/core";
-import type { ColBERTOptions, DocumentInput, Encoder, Filter, Metadata, TokenMatch } from "@maxsim/core";
+import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, Metadata, RetrievalCollection, TokenMatch } from "@maxsim/core";
 
 /** The `metadata` key under which every returned `Document` carries its MaxSim score (a number, higher is better). */
 export const MAXSIM_SCORE_KEY = "maxsimScore";
@@ -53,8 +53,11 @@ export interface MaxSimSearchOptions {
 
 /** Options of the {@link MaxSimRetriever} constructor. */
 export interface MaxSimRetrieverInput extends BaseRetrieverInput, MaxSimSearchOptions {
-  /** The collection to search; the retriever does not own it unless a builder created it (see {@link MaxSimRetriever.close}). */
-  collection: Collection;
+  /**
+   * The collection to search: core's `Collection` or any other engine's (e.g. `@maxsim/lancedb`'s
+   * `LanceCollection`). The retriever does not own it unless a builder created it (see {@link MaxSimRetriever.close}).
+   */
+  collection: RetrievalCollection;
 }
 
 /** Options of {@link MaxSimRetriever.fromDocuments} and {@link MaxSimRetriever.fromTexts}. */
@@ -62,12 +65,18 @@ export interface MaxSimRetrieverFromDocumentsOptions extends Omit<MaxSimRetrieve
   /** A hub id (`"LiquidAI/LFM2-ColBERT-350M"`), a local model directory, or a loaded {@link Encoder}. */
   model: string | Encoder;
   /**
-   * Where to persist the collection; reopen it with {@link MaxSimRetriever.fromExistingIndex}.
+   * Where to persist the collection (a directory, or the engine's URI, e.g. `s3://bucket/docs` for
+   * LanceDB); reopen it with {@link MaxSimRetriever.fromExistingIndex}.
    * @defaultValue in memory
    */
   directory?: string;
   /** Passed to the encoder when `model` is a string. */
   modelOptions?: ColBERTOptions;
+  /**
+   * The storage engine that creates the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection` (a directory on this machine, or in memory)
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.fromExistingIndex}. */
@@ -85,6 +94,11 @@ export interface MaxSimRetrieverFromExistingIndexOptions extends Omit<MaxSimRetr
    * @defaultValue false
    */
   readOnly?: boolean;
+  /**
+   * The storage engine that opens the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.addDocuments}. */
@@ -141,7 +155,7 @@ export class MaxSimRetriever extends BaseRetriever {
   override lc_namespace = ["maxsim", "retrievers"];
 
   /** The collection searched. */
-  readonly collection: Collection;
+  readonly collection: RetrievalCollection;
 
   k: number;
 
@@ -189,8 +203,8 @@ export class MaxSimRetriever extends BaseRetriever {
     docs: DocumentInterface[],
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
-    const { model, directory, modelOptions, ...fields } = options;
-    const collection = await Collection.create(directory ?? null, { model, modelOptions });
+    const { model, directory, modelOptions, engine = Collection, ...fields } = options;
+    const collection = await engine.create(directory ?? null, { model, modelOptions });
     try {
       await collection.addDocuments(toInputs(docs));
     } catch (error) {
@@ -251,8 +265,8 @@ export class MaxSimRetriever extends BaseRetriever {
     directory: string,
     options: MaxSimRetrieverFromExistingIndexOptions = {},
   ): Promise<T> {
-    const { model, modelOptions, readOnly, ...fields } = options;
-    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
+    const { model, modelOptions, readOnly, engine = Collection, ...fields } = options;
+    const collection = await engine.open(directory, { model, modelOptions, readOnly });
     return new this({ ...fields, collection });
   }
 

@@ -9,7 +9,7 @@
  * core; this file converts nodes in and results out.
  */
 import { Collection } from "@maxsim/core";
-import type { ColBERTOptions, DocumentInput, Encoder, Filter, QueryResult } from "@maxsim/core";
+import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, QueryResult, RetrievalCollection } from "@maxsim/core";
 import {
   BaseRetriever,
   DEFAULT_SIMILARITY_TOP_K,
@@ -31,8 +31,11 @@ export interface NodeSplitter {
 
 /** Options of the {@link MaxSimRetriever} constructor. */
 export interface MaxSimRetrieverOptions {
-  /** The maxsim collection to search (in memory or on disk). */
-  collection: Collection;
+  /**
+   * The maxsim collection to search: core's `Collection` (in memory or on disk) or any other
+   * engine's, e.g. `@maxsim/lancedb`'s `LanceCollection`.
+   */
+  collection: RetrievalCollection;
   /**
    * Number of nodes returned per query.
    * @defaultValue `DEFAULT_SIMILARITY_TOP_K` of LlamaIndex (2)
@@ -68,6 +71,12 @@ export interface MaxSimRetrieverBuildOptions extends Omit<MaxSimRetrieverOptions
    * @defaultValue none: an in-memory collection
    */
   directory?: string;
+  /**
+   * The storage engine that creates the collection (then `directory` is its location, e.g. a
+   * LanceDB URI), e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.fromExistingIndex}. */
@@ -81,6 +90,11 @@ export interface MaxSimRetrieverOpenOptions extends Omit<MaxSimRetrieverOptions,
    * @defaultValue `false`
    */
   readOnly?: boolean;
+  /**
+   * The storage engine that opens the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.insert} and {@link MaxSimRetriever.insertNodes}. */
@@ -128,7 +142,7 @@ function toNodeWithScore(result: QueryResult): NodeWithScore {
  * ```
  */
 export class MaxSimRetriever extends BaseRetriever {
-  readonly collection: Collection;
+  readonly collection: RetrievalCollection;
   readonly similarityTopK: number;
   readonly filters: MetadataFilters | undefined;
   readonly metadataMode: MetadataMode;
@@ -222,14 +236,14 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
-    const { model, modelOptions, readOnly, ...rest } = options;
-    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
+    const { model, modelOptions, readOnly, engine = Collection, ...rest } = options;
+    const collection = await engine.open(directory, { model, modelOptions, readOnly });
     return new this({ ...rest, collection });
   }
 
   private static async build(options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
-    const { model, modelOptions, directory, ...rest } = options;
-    const collection = await Collection.create(directory ?? null, modelOptions === undefined ? { model } : { model, modelOptions });
+    const { model, modelOptions, directory, engine = Collection, ...rest } = options;
+    const collection = await engine.create(directory ?? null, modelOptions === undefined ? { model } : { model, modelOptions });
     try {
       return new this({ ...rest, collection });
     } catch (error) {

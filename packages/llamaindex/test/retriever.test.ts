@@ -70,7 +70,7 @@ describe("MaxSimRetriever.retrieve", () => {
     expect(node.sourceNode?.nodeId).toBe("d-coffee");
     expect(node.getContent(MetadataMode.NONE)).toBe("El café caliente en la cocina");
     expect(node.metadata).toEqual({ lang: "es", year: 2022, tags: ["food", "home"], title: "hot coffee" });
-    expect(retriever.collection.has(node.id_)).toBe(true);
+    expect((await retriever.collection.getDocuments([node.id_]))[0]?.id).toBe(node.id_);
   });
 
   it("never mutates the caller's documents", () => {

@@ -10,6 +10,14 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Aborts between batches with a `MaxsimError` of code `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Documents only: PyLate's hierarchical token pooling (see `poolTokens`), about one vector per
+   * `poolFactor` tokens; pooled rows are cluster means (not re-normalised). A query call with a
+   * factor above 1 throws `INVALID_OPTION`. @defaultValue 1 (no pooling)
+   */
+  poolFactor?: number;
+  /** Leading document rows never pooled. @defaultValue 1 */
+  protectedTokens?: number;
 }
 
 /** Options of {@link ColBERT.fromPretrained}. */
