@@ -89,5 +89,25 @@ await check("LlamaIndex: MaxSimRetriever in a RetrieverQueryEngine", async () =>
   return response.message.content === "From the sources above." && id === "zh-cat" ? true : `answer ${response.message.content} from ${id}`;
 });
 
+/** The code of the MaxsimError `fn` rejects with ("no error" / "raw …" otherwise). */
+async function codeOf(fn) {
+  try {
+    await fn();
+    return "no error";
+  } catch (error) {
+    return MaxsimError.isInstance(error) ? error.code : `raw ${error?.constructor?.name}: ${error?.message}`;
+  }
+}
+
+await check("row 6/7: mistakes get typed errors (no model, a string for an array, a closed collection)", async () => {
+  const noModel = await codeOf(() => Collection.create(null, {}));
+  const c = await Collection.create(null, { model: MODEL });
+  const notArray = await codeOf(() => c.addDocuments("Le chat dort."));
+  await c.close();
+  const closed = await codeOf(() => c.query("cat", { k: 1 }));
+  const got = { noModel, notArray, closed };
+  return noModel === "INVALID_OPTION" && notArray === "INVALID_INPUT" && closed === "INDEX_CLOSED" ? true : JSON.stringify(got);
+});
+
 console.log(failed === 0 ? "app: all checks passed" : `app: ${failed} checks failed`);
 process.exit(failed === 0 ? 0 : 1);
