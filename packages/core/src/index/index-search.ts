@@ -76,7 +76,9 @@ export async function approximateTopK(table: SlotTable, query: TokenVectors, opt
   const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
   const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
   const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
-  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept);
+  // The exact prober reads the query-centroid product, which stage 3 below reuses.
+  const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
+  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept, probeSims);
   throwIfAborted(options.signal);
   // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
   if (candidates.length < Math.min(options.k, matchCount)) return exact();
@@ -84,7 +86,7 @@ export async function approximateTopK(table: SlotTable, query: TokenVectors, opt
   // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
   const offsets = table.offsets;
   const codes = table.codes;
-  const sims = await centroids.centroidSimilarities(query);
+  const sims = probeSims ?? (await centroids.centroidSimilarities(query));
   const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
   // Two tiers: the best `rescore` are read from the float16 disk tier (positional reads of their
   // blocks: measured ~10 ms for 128 documents × 64 tokens from the page cache, where decoding the
