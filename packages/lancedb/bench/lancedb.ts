@@ -50,6 +50,8 @@ async function du(dir: string): Promise<number> {
   }
   return total;
 }
+const t00 = performance.now();
+const stage = (what: string): void => console.error(`[${((performance.now() - t00) / 1000).toFixed(0)} s] ${what}`);
 const rss = (): string => (process.memoryUsage().rss / 1e9).toFixed(2);
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
@@ -71,6 +73,7 @@ const rows: string[][] = [["method", "build s", "disk MB", "RSS GB", "p50 ms", "
 const row = (name: string, build: number | undefined, disk: number | undefined, r: { p50: number; p95: number; recall: number }) =>
   rows.push([name, build === undefined ? "" : build.toFixed(1), disk === undefined ? "" : (disk / 1e6).toFixed(0), build === undefined ? "" : rss(), r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
 
+stage("maxsim index: build");
 // 1. maxsim's own index (PLAID-style, float32) — and its exact search as the truth.
 const maxsimDir = join(root, "maxsim");
 let t0 = performance.now();
@@ -83,6 +86,7 @@ await index.bulk(async () => {
   }
 });
 const maxsimBuild = (performance.now() - t0) / 1000;
+stage("maxsim index: exact truth");
 const truth: SearchHit[][] = [];
 for (const q of queries) truth.push(await index.searchExact(q, { k }));
 row("maxsim index (PLAID, float32)", maxsimBuild, await du(maxsimDir), await measure((q) => index.search(q, { k }), truth));
@@ -100,6 +104,7 @@ const encoder: Encoder = {
   tokenize: () => new Int32Array(0),
   outputTokenIds: () => new Int32Array(0),
 };
+stage("LanceDB engine: build");
 const lanceDir = join(root, "lance");
 t0 = performance.now();
 const lance = await LanceCollection.create(lanceDir, { model: encoder });
@@ -111,6 +116,7 @@ for (let s = 0; s < nDocs; s += 1000) {
 await lance.table.optimize();
 const lanceBuild = (performance.now() - t0) / 1000;
 const lanceDisk = await du(lanceDir);
+stage("LanceDB: flat searches");
 const plain = (extra: (q: ReturnType<typeof lance.table.vectorSearch>) => void) => async (q: TokenVectors) => {
   const search = lance.table.vectorSearch(queryTokens(q)).distanceType("cosine").select(["id", "_distance"]).limit(k);
   extra(search);
@@ -122,6 +128,7 @@ row("plain LanceDB multivector, flat", undefined, undefined, await measure(plain
 // 3. with LanceDB's vector index on the multivector column (IVF-PQ, cosine).
 if (withIvf) {
   const partitions = Number(arg("partitions", String(Math.max(16, Math.round(Math.sqrt(tokens) / 4)))));
+  stage("LanceDB: IVF-PQ training");
   t0 = performance.now();
   await lance.table.createIndex("vectors", { config: Index.ivfPq({ distanceType: "cosine", numPartitions: partitions, numSubVectors: dim / 8 }) });
   const ivfBuild = (performance.now() - t0) / 1000;
