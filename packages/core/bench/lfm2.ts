@@ -117,7 +117,8 @@ async function matmulPeak(threads: number): Promise<number> {
 
 const S_DOC = 300;
 const S_Q = 32;
-const docs = (vocab: number) => batch("documents", 8, S_DOC, (b) => S_DOC - ((b * 13) % 40), vocab, false);
+const DOC_BATCH = Number(process.env.DOC_BATCH ?? 8);
+const docs = (vocab: number) => batch("documents", DOC_BATCH, S_DOC, (b) => S_DOC - ((b * 13) % 40), vocab, false);
 const queries = (vocab: number) => batch("queries", 32, S_Q, (b) => 6 + (b % 10), vocab, true);
 
 console.log(`machine: ${(await import("node:os")).cpus().length} logical CPUs, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
@@ -179,7 +180,8 @@ function worstCosine(a: Float32Array, b: Float32Array, dim: number, keep: (row: 
 // Interleaved and repeated: every model runs one slice of each round, so machine load (the box
 // is shared) hits all of them alike; each cell keeps its best round, ratios come from one run.
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-for (const threads of [1, 2]) {
+const THREAD_LIST = (process.env.THREADS ?? "1,2").split(",").map(Number);
+for (const threads of THREAD_LIST) {
   const sessions = [];
   for (const m of models) {
     const tl = performance.now();
@@ -188,7 +190,7 @@ for (const threads of [1, 2]) {
   }
   const d = docs(65536);
   const q = queries(65536);
-  if (threads === 1) {
+  if (threads === THREAD_LIST[0]) {
     const ref = (await sessions[0]!.session.run(d.feeds(sessions[0]!.session.inputNames))).token_embeddings!.data as Float32Array;
     const mask = d.feeds(["attention_mask"]).attention_mask!.data as BigInt64Array;
     for (const s of sessions.slice(1)) {
