@@ -136,9 +136,21 @@ function firstNonFinite32(v: Float32Array): number {
   return -1;
 }
 
-/** Index of the first float16 NaN/±Inf in the bits `v`, or -1. */
+/** Index of the first float16 NaN/±Inf in the bits `v`, or -1 (two halves per 32-bit word when aligned). */
 function firstNonFinite16(v: Uint16Array): number {
-  for (let i = 0; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
+  let from = 0;
+  if (v.byteOffset % 4 === 0) {
+    const u = new Int32Array(v.buffer, v.byteOffset, v.length >> 1);
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      if ((x & 0x7c00) === 0x7c00 || (x & 0x7c000000) === 0x7c000000) {
+        from = 2 * i;
+        break;
+      }
+      from = 2 * (i + 1);
+    }
+  }
+  for (let i = from; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
   return -1;
 }
 
