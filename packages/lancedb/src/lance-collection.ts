@@ -11,8 +11,6 @@
  * and the top-k agrees with core's exact search. Metadata filters are translated to LanceDB SQL
  * (`filter-sql.ts`) and re-checked with core's `compileFilter` on the fetched rows.
  */
-import { randomUUID } from "node:crypto";
-import { connect } from "@lancedb/lancedb";
 import type { Connection, Table } from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
 import { ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
@@ -32,6 +30,8 @@ import type {
   TokenVectors,
 } from "@maxsim/core";
 import { withConflictRetry } from "./conflicts.js";
+import { DEFAULT_TABLE, checkK, checkPoolFactor, connectTo, loadEncoder, prepareDocuments, vectorTypeOf } from "./collection-options.js";
+import { existingIds, matchingIds, readDocuments } from "./table-reads.js";
 import { explainStored } from "./explain.js";
 import { idsIn, toLanceWhere } from "./filter-sql.js";
 import { isMetaColumn, kindOf, metaColumnNullSql, metaValues } from "./meta-columns.js";
@@ -78,39 +78,6 @@ export interface OpenLanceCollectionOptions extends OpenCollectionOptions, Lance
 
 /** Options of {@link LanceCollection.query}: core's plus candidate tuning. */
 export interface LanceQueryOptions extends QueryOptions, LanceSearchOptions {}
-
-const DEFAULT_TABLE = "documents";
-
-async function loadEncoder(model: string | Encoder, options: CollectionOptions["modelOptions"]): Promise<{ encoder: Encoder; owned: boolean }> {
-  if (typeof model !== "string") return { encoder: model, owned: false };
-  return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
-}
-
-function vectorTypeOf(options: LanceCollectionOptions): LanceVectorType {
-  const t = options.vectorType ?? options.codec ?? "float32";
-  if (t !== "float32" && t !== "float16") {
-    throw new MaxsimError("INVALID_OPTION", `A LanceDB collection stores vectors as "float32" or "float16", not ${JSON.stringify(t)}. Pass vectorType "float32" or "float16" (residual codecs are for core's own index).`);
-  }
-  return t;
-}
-
-function checkPoolFactor(f: unknown): number {
-  if (typeof f !== "number" || !Number.isInteger(f) || f < 1) {
-    throw new MaxsimError("INVALID_OPTION", `poolFactor must be a positive integer (1 = no pooling, 2 halves the document vectors), got ${String(f)}.`);
-  }
-  return f;
-}
-
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
-}
-
-async function connectTo(uri: string | null, options: LanceConnectOptions): Promise<Connection> {
-  if (uri === null || uri === "") {
-    throw new MaxsimError("INVALID_OPTION", "A LanceDB collection needs a location: pass a directory or a URI (./docs, s3://bucket/docs, gs://…, az://…).");
-  }
-  return connect(uri, { storageOptions: options.storageOptions, readConsistencyInterval: options.readConsistencyInterval ?? 0 });
-}
 
 /**
  * A maxsim collection stored in a LanceDB table.
@@ -314,21 +281,6 @@ export class LanceCollection implements RetrievalCollection {
     return run;
   }
 
-  #prepare(docs: readonly DocumentInput[]): { id: string; text: string; metadata: Metadata }[] {
-    const seen = new Set<string>();
-    return docs.map((d, i) => {
-      if (typeof d?.text !== "string") throw new MaxsimError("INVALID_INPUT", `Document ${i} has no string text. Pass { id?, text, metadata? }.`);
-      if (d.metadata !== undefined && (typeof d.metadata !== "object" || d.metadata === null || Array.isArray(d.metadata))) {
-        throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
-      }
-      const id = d.id ?? randomUUID();
-      if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
-      if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
-      seen.add(id);
-      return { id, text: d.text, metadata: (JSON.parse(JSON.stringify(d.metadata ?? {})) as Metadata) };
-    });
-  }
-
   /** Adds the filter columns `rows` use that the table lacks (schema evolution, metadata only). */
   async #ensureColumns(rows: readonly DocumentRow[]): Promise<void> {
     const missing = new Set<string>();
@@ -345,15 +297,6 @@ export class LanceCollection implements RetrievalCollection {
       if ([...missing].some((name) => !this.#has(name))) throw error;
     }
     this.#schema = await this.#table.schema();
-  }
-
-  async #existing(ids: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.#table.query().where(idsIn(ids.slice(i, i + 500))).select(["id"]).toArray();
-      for (const r of rows as { id: string }[]) out.push(r.id);
-    }
-    return out;
   }
 
   /** One LanceDB commit for `rows`: a batch is stored whole or not at all. */
@@ -394,7 +337,7 @@ export class LanceCollection implements RetrievalCollection {
   async addVectors(docs: readonly { id: string; text?: string; metadata?: Metadata; vectors: TokenVectors }[], options: { upsert?: boolean } = {}): Promise<void> {
     this.#check(true);
     const dim = this.meta.model.dim;
-    const prepared = this.#prepare(docs.map((d) => ({ id: d.id, text: d.text ?? "", metadata: d.metadata })));
+    const prepared = prepareDocuments(docs.map((d) => ({ id: d.id, text: d.text ?? "", metadata: d.metadata })));
     const rows: DocumentRow[] = prepared.map((d, i) => {
       const v = docs[i]!.vectors;
       if (v.dim !== dim) throw new MaxsimError("DIM_MISMATCH", `Document ${JSON.stringify(d.id)} has ${v.dim}-dimensional vectors; this collection's model has ${dim}. Encode with the collection's model.`);
@@ -405,7 +348,7 @@ export class LanceCollection implements RetrievalCollection {
     });
     await this.#serial(async () => {
       if (!options.upsert) {
-        const dup = await this.#existing(rows.map((r) => r.id));
+        const dup = await existingIds(this.#table, rows.map((r) => r.id));
         if (dup.length > 0) throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Pass { upsert: true } to replace it.`);
       }
       if (rows.length > 0) await this.#commitRows(rows, options.upsert ?? false);
@@ -416,10 +359,10 @@ export class LanceCollection implements RetrievalCollection {
   async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
     this.#check(true);
     throwIfAborted(options.signal);
-    const prepared = this.#prepare(docs);
+    const prepared = prepareDocuments(docs);
     return this.#serial(async () => {
       if (!upsert) {
-        const dup = await this.#existing(prepared.map((d) => d.id));
+        const dup = await existingIds(this.#table, prepared.map((d) => d.id));
         if (dup.length > 0) {
           throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Use upsertDocuments to replace it, or delete it first.`);
         }
@@ -561,11 +504,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   async findIds(filter: Filter): Promise<string[]> {
     this.#check();
-    const pass = compileFilter(filter);
-    const query = this.#table.query().select(["id", "metadata"]);
-    if (typeof filter !== "function") query.where(toLanceWhere(filter, this.#has));
-    const rows = (await query.toArray()) as { id: string; metadata: string | null }[];
-    return rows.filter((r) => pass(JSON.parse(r.metadata ?? "{}") as Metadata, r.id)).map((r) => r.id);
+    return matchingIds(this.#table, filter, typeof filter === "function" ? undefined : toLanceWhere(filter, this.#has));
   }
 
   /**
@@ -587,16 +526,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
     this.#check();
-    const found = new Map<string, StoredDocument>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = (await this.#table.query().where(idsIn(ids.slice(i, i + 500))).select(["id", "text", "metadata"]).toArray()) as {
-        id: string;
-        text: string | null;
-        metadata: string | null;
-      }[];
-      for (const r of rows) found.set(r.id, { id: r.id, text: r.text ?? "", metadata: JSON.parse(r.metadata ?? "{}") as Metadata });
-    }
-    return ids.map((id) => found.get(id));
+    return readDocuments(this.#table, ids);
   }
 
   /**

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import type { Data, Field as FieldT, FixedSizeList, Float32, List, Schema, Table as ArrowTable } from "apache-arrow";
 import { MaxsimError, fromFloat16, toFloat16 } from "@maxsim/core";
 import type { Encoder, Metadata, TokenVectors } from "@maxsim/core";
-import { isMetaColumn, kindOf, metaColumnType } from "./meta-columns.js";
+import { kindOf, metaColumnType } from "./meta-columns.js";
 
 // LanceDB is CommonJS and checks Arrow objects with `instanceof` against the CommonJS build of
 // apache-arrow; an ESM import would load a second copy whose tables it re-creates field by field

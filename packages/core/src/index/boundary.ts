@@ -41,7 +41,7 @@ export function indexOptions(where: string, dir: string | null, options: unknown
 /** Validates `MaxSimIndex.open` arguments. */
 export function indexOpenOptions(where: string, dir: unknown, options: unknown): void {
   validate(dirSchema, dir, { where, name: "dir", code: "INVALID_INPUT", fix: "Pass the index directory." });
-  validate(indexOpenOptionsSchema.extend({ checkPayload: z.custom((v) => typeof v === "function", { error: "must be a function" }).optional() }), options, {
+  validate(indexOpenOptionsSchema, options, {
     where,
     name: "options",
     code: "INVALID_OPTION",
@@ -57,7 +57,8 @@ export function checkOwnerMeta(where: string, meta: unknown): Record<string, unk
 
 /** Validates search options (`k`, `filter` a Set or predicate, tuning integers). */
 export function searchOptions(where: string, options: object): void {
-  validate("nprobe" in options || "candidates" in options || "rescore" in options || "exactBelow" in options ? searchOptionsSchema : exactSearchOptionsSchema, options, {
+  const tuned = typeof options === "object" && options !== null && ("nprobe" in options || "candidates" in options || "rescore" in options || "exactBelow" in options);
+  validate(tuned ? searchOptionsSchema : exactSearchOptionsSchema, options, {
     where,
     name: "options",
     code: "INVALID_OPTION",
@@ -69,9 +70,19 @@ const itemsSchema = z.array(z.object({ id: z.unknown(), embeddings: tokenVectors
   error: "must be an array of { id, embeddings, payload? } items",
 });
 
-/** Validates the items of `add` / `upsert` (ids and vector values are checked next, by the index). */
-export function checkWriteArgs(where: string, items: unknown): void {
+/** Largest payload of one document as JSON (its text and metadata, for a Collection). */
+const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Validates the items of `add` / `upsert` (ids and vector values are checked next, by the index)
+ * and returns JSON copies of their payloads (`undefined` where none): what is stored, so the live
+ * index and a reopened one hold the same payloads.
+ */
+export function checkWriteArgs(where: string, items: unknown): unknown[] {
   validate(itemsSchema, items, { where, name: "items", code: "INVALID_INPUT", fix: 'Pass [{ id: "a", embeddings: { data: Float32Array, length, dim } }].' });
+  return (items as { payload?: unknown }[]).map((item, i) =>
+    item.payload === undefined ? undefined : copyJsonValue(item.payload, { where, name: `items[${i}].payload`, maxBytes: MAX_PAYLOAD_BYTES, maxDepth: 64 }),
+  );
 }
 
 /** Validates an id list (a string is not iterated as ids). */
@@ -125,9 +136,21 @@ function firstNonFinite32(v: Float32Array): number {
   return -1;
 }
 
-/** Index of the first float16 NaN/±Inf in the bits `v`, or -1. */
+/** Index of the first float16 NaN/±Inf in the bits `v`, or -1 (two halves per 32-bit word when aligned). */
 function firstNonFinite16(v: Uint16Array): number {
-  for (let i = 0; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
+  let from = 0;
+  if (v.byteOffset % 4 === 0) {
+    const u = new Int32Array(v.buffer, v.byteOffset, v.length >> 1);
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      if ((x & 0x7c00) === 0x7c00 || (x & 0x7c000000) === 0x7c000000) {
+        from = 2 * i;
+        break;
+      }
+      from = 2 * (i + 1);
+    }
+  }
+  for (let i = from; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
   return -1;
 }
 

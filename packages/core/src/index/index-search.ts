@@ -13,7 +13,7 @@ import { positiveInt } from "./index-state.js";
 import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
 import { TopK } from "./top-k.js";
-import { queryList, searchOptions } from "./boundary.js";
+import { idList, queryList, searchOptions } from "./boundary.js";
 import type { ExactSearchOptions, SearchHit, SearchOptions } from "./types.js";
 
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
@@ -158,6 +158,7 @@ export async function scoreSlots(table: SlotTable, query: TokenVectors, slots: I
 
 /** Exact scores of stored documents `ids`, best first, at most `k`; `NOT_FOUND` for an unknown id. */
 export async function rerankIds(table: SlotTable, query: TokenVectors, ids: readonly string[], k: number | undefined): Promise<SearchHit[]> {
+  idList("MaxSimIndex.rerank", ids);
   const unique = [...new Set(ids)];
   checkSearch(query, k ?? Math.max(1, unique.length), table.dim);
   const slots = unique.map((id) => {

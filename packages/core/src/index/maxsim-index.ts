@@ -501,7 +501,7 @@ export class MaxSimIndex {
    * ```
    */
   rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
-    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, options.k));
+    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, (options ?? {}).k));
   }
 
   /**

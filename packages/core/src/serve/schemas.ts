@@ -72,7 +72,7 @@ export function searchRequest(limits: ServeLimits) {
       exact: z.boolean().default(false),
       explain: z.boolean().default(false).openapi({ description: "add highlights and per-token matches to every hit" }),
     })
-    .refine((b) => (b.query === undefined) !== (b.queries === undefined), { message: "pass exactly one of query (a string) or queries (an array of strings)" })
+    .refine((b) => (b.query === undefined) !== (b.queries === undefined), { message: "must have exactly one of query (a string) or queries (an array of strings)" })
     .openapi("SearchRequest");
 }
 
@@ -116,7 +116,7 @@ export const DocumentsResponse = z.object({ ids: z.array(z.string()), size: z.nu
 export function deleteRequest(limits: ServeLimits) {
   return z
     .object({ ids: z.array(z.string().min(1)).min(1).max(limits.maxBatch).optional(), filter: filter.optional() })
-    .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "pass exactly one of ids or filter" })
+    .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "must have exactly one of ids or filter" })
     .openapi("DeleteDocumentsRequest");
 }
 

@@ -137,7 +137,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw error;
   }
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
-  server.requestTimeout = 0; // long bulk adds must not be cut off; bodies are bounded by the body limit
   try {
     await listen(server, port, host);
   } catch (error) {

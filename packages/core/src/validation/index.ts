@@ -7,3 +7,5 @@ export { copyJsonValue, MAX_JSON_DEPTH, MAX_METADATA_BYTES } from "./json-value.
 export type { JsonCopyOptions } from "./json-value.js";
 export { checkFilterBounds, MAX_FILTER_DEPTH, MAX_FILTER_NODES } from "./filter-bounds.js";
 export * from "./schemas.js";
+export { checkRerankerFields, checkRetrieverFields, requireArray } from "./wrapper-fields.js";
+export type { RerankerSource } from "./wrapper-fields.js";

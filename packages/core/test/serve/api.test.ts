@@ -205,7 +205,8 @@ describe("maxsim serve API", () => {
     expect(noQuery.body.error.message).toContain("exactly one of query");
     const badK = await call(server, "POST", "/search", { query: "dog", k: -1 });
     expect(badK.status).toBe(400);
-    expect(badK.body.error.message).toContain("k:");
+    expect(badK.body.error.message).toContain("body.k is invalid");
+    expect(badK.body.error.message).toContain("(got the number -1)");
     const badFilter = await call(server, "POST", "/search", { query: "dog", filter: { lang: { $near: 1 } } });
     expect(badFilter.status).toBe(400);
     expect(badFilter.body.error.code).toBe("INVALID_FILTER");
@@ -214,7 +215,12 @@ describe("maxsim serve API", () => {
     expect(malformed.body.error.code).toBe("INVALID_INPUT");
     const noText = await call(server, "POST", "/documents", { documents: [{ id: "x" }] });
     expect(noText.status).toBe(400);
-    expect(noText.body.error.message).toContain("documents.0.text");
+    expect(noText.body.error.message).toContain("POST /documents: body.documents[0].text");
+    // Past the route's schema, the core's boundary validation answers (here: metadata size), also as 400.
+    const huge = await call(server, "POST", "/documents", { documents: [{ id: "big", text: "x", metadata: { blob: "x".repeat(70_000) } }] });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.code).toBe("INVALID_INPUT");
+    expect(huge.body.error.message).toContain("metadata is larger than");
     const route = await call(server, "GET", "/nope");
     expect(route.status).toBe(404);
     expect(route.body.error.code).toBe("NOT_FOUND");

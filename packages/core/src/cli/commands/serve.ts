@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
     .argument("<dir>", "a collection directory")
     .option("--port <n>", "port (0 picks a free one)", "7700")
     .option("--host <host>", "interface to bind (loopback unless told otherwise)", "127.0.0.1")
-    .option("--token <token>", "require `Authorization: Bearer <token>` on every route but /health (default: $MAXSIM_TOKEN)")
+    .option("--token <token>", "require `Authorization: Bearer <token>` on every route but /health (default: $MAXSIM_TOKEN, which unlike a flag does not show in ps)")
     .option("--read-only", "serve without the writer lock (another process writes); write routes answer 403")
     .option("--max-body <MiB>", "largest request body in MiB", "16")
     .option("--max-batch <n>", "most documents, texts or queries per request", "1000")
