@@ -43,7 +43,13 @@ export type MaxsimErrorCode =
   | "INVALID_OPTION"
   // evaluation and CLI
   | "DATASET_INVALID"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // HTTP server (`maxsim serve`)
+  | "UNAUTHORIZED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_CLOSING"
+  // installation
+  | "DEPENDENCY_MISSING";
 
 const BRAND = Symbol.for("maxsim.error");
 

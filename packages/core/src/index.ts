@@ -8,6 +8,8 @@ export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encode
 export { poolTokens } from "./encoder/token-pooling.js";
 export type { TokenPooling } from "./encoder/token-pooling.js";
 export { loadModel } from "./model/load.js";
+export { isFixtureId, resolveFixtureId, FIXTURE_PREFIX } from "./model/fixture-id.js";
+export { maxsimVersion } from "./version.js";
 export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
 export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";
@@ -38,6 +40,8 @@ export type {
 } from "./collection/types.js";
 export { compileFilter, parseFilterJson } from "./collection/filter.js";
 export type { FilterPredicate } from "./collection/filter.js";
+export { explainMatrix } from "./collection/explain-matrix.js";
+export type { SimilarityMatrix } from "./collection/explain-matrix.js";
 export { alignTokens, isTextToken } from "./collection/spans.js";
 export { highlight, mergeSpans } from "./collection/highlight.js";
 export type { HighlightMatch, HighlightOptions } from "./collection/highlight.js";

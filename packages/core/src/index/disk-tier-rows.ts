@@ -121,11 +121,11 @@ export class TierRows {
     return new Set(this.file.subarray(0, slots));
   }
 
-  /** Decodes `n` float16 rows of `slot` into `out` from row `outRow`. */
-  async readSlot(slot: number, n: number, out: Float32Array, outRow: number): Promise<void> {
+  /** Decodes `n` float16 rows of `slot`, from its row `skip` on, into `out` from row `outRow`. */
+  async readSlot(slot: number, n: number, out: Float32Array, outRow: number, skip = 0): Promise<void> {
     const dim = this.dim;
     await this.files.with(this.file[slot]!, async (file) => {
-      const start = this.row[slot]!;
+      const start = this.row[slot]! + skip;
       if (start + n > file.rows || file.rowBytes !== 2 * dim) {
         throw new IndexCorruptError(file.file, `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`);
       }

@@ -81,9 +81,12 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
       let fitRows: Float32Array;
       let fitCodes: Int32Array;
       if (sample !== null) {
-        const strided = sample.subarray(0, Math.min(sample.length / dim, 8192) * dim);
-        fitRows = strided;
-        fitCodes = (await assignNearest(strided, dim, centroids)).codes;
+        // Every stride-th sampled token (8192 tokens ≈ 1M values is plenty for quantiles).
+        const n = sample.length / dim;
+        const stride = Math.max(1, Math.floor(n / 8192));
+        fitRows = new Float32Array(Math.ceil(n / stride) * dim);
+        for (let i = 0, o = 0; i < n; i += stride, o++) fitRows.set(sample.subarray(i * dim, (i + 1) * dim), o * dim);
+        fitCodes = (await assignNearest(fitRows, dim, centroids)).codes;
       } else {
         // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
         const stride = Math.max(1, Math.floor(table.tokens / 8192));
