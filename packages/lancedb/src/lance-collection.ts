@@ -13,7 +13,7 @@
  */
 import type { Connection, Table } from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
-import { ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
+import { type ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
 import type {
   AddOptions,
   CollectionOptions,
