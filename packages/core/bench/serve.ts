@@ -7,7 +7,7 @@
  * collection is reopened to count the writer's acknowledged ids: "lost" must be 0.
  *
  * Run: `pnpm --filter @maxsim/core bench:serve [--duration 60] [--connections 8] [--docs 2000]`
- * (`--quick`: 10 s phases). Not a test: figures depend on the machine and what else runs on it.
+ * (`--quick`: 10 s phases; `--max-searches <n>`: the server's cap on concurrent read requests). Not a test: figures depend on the machine and what else runs on it.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "8" },
     docs: { type: "string", default: "2000" },
     quick: { type: "boolean", default: false },
+    "max-searches": { type: "string" },
   },
 });
 const DURATION = args.quick ? 10 : Number(args.duration);
@@ -137,7 +138,7 @@ const inProcess: number[] = [];
   inProcess.sort((a, b) => a - b);
 }
 
-const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0", ...(args["max-searches"] === undefined ? [] : ["--max-searches", args["max-searches"]])], { stdio: ["ignore", "pipe", "pipe"] });
 let stderr = "";
 child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
 const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -152,7 +153,7 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 
 const machine = machineInfo();
-console.log(`maxsim serve load bench: ${DOCS} documents (multilingual fixture model), ${CONNECTIONS} concurrent searchers, k=10, phases of ${DURATION} s`);
+console.log(`maxsim serve load bench: ${DOCS} documents (multilingual fixture model), ${CONNECTIONS} concurrent searchers, k=10, phases of ${DURATION} s, server --max-searches ${args["max-searches"] ?? "default (cores, at least 2)"}`);
 console.log(`machine: ${JSON.stringify(machine)}\n`);
 
 const phases: Phase[] = [];

@@ -16,6 +16,7 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { Collection, MaxsimError } from "@maxsim/core";
+import { checkRetrieverFields, requireArray } from "@maxsim/core/validation";
 import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, Metadata, RetrievalCollection, TokenMatch } from "@maxsim/core";
 
 /** The `metadata` key under which every returned `Document` carries its MaxSim score (a number, higher is better). */
@@ -169,6 +170,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * @param fields - the collection, default search options and LangChain's `callbacks`, `tags`, `metadata`, `verbose`
    */
   constructor(fields: MaxSimRetrieverInput) {
+    checkRetrieverFields("MaxSimRetriever", fields, "fromDocuments(docs, { model }) / fromTexts(texts, metadatas, { model }) / fromExistingIndex(directory)");
     super(fields);
     this.collection = fields.collection;
     this.k = fields.k ?? 4;
@@ -203,6 +205,7 @@ export class MaxSimRetriever extends BaseRetriever {
     docs: DocumentInterface[],
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
+    requireArray("MaxSimRetriever.fromDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
     const { model, directory, modelOptions, engine = Collection, ...fields } = options;
     const collection = await engine.create(directory ?? null, { model, modelOptions });
     try {
@@ -235,6 +238,7 @@ export class MaxSimRetriever extends BaseRetriever {
     metadatas: Metadata[] | Metadata,
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
+    requireArray("MaxSimRetriever.fromTexts", "texts", texts, '["Le chat dort."]');
     const docs = texts.map(
       (pageContent, i) => new Document({ pageContent, metadata: { ...(Array.isArray(metadatas) ? (metadatas[i] ?? {}) : metadatas) } }),
     );
@@ -290,6 +294,8 @@ export class MaxSimRetriever extends BaseRetriever {
    */
   async addDocuments(docs: DocumentInterface[], options: MaxSimAddDocumentsOptions = {}): Promise<string[]> {
     const { ids } = options;
+    requireArray("MaxSimRetriever.addDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+    if (ids !== undefined) requireArray("MaxSimRetriever.addDocuments", "options.ids", ids, '["id-1"]');
     if (ids !== undefined && ids.length !== docs.length) {
       throw new MaxsimError(
         "INVALID_INPUT",
@@ -359,6 +365,7 @@ export class MaxSimRetriever extends BaseRetriever {
 
 /** LangChain documents → core inputs, copying metadata so later edits by the caller do not leak in. */
 function toInputs(docs: DocumentInterface[], ids?: string[]): DocumentInput[] {
+  requireArray("MaxSimRetriever", "docs", docs, "[new Document({ pageContent: \"…\" })]");
   return docs.map((doc, i) => {
     const id = ids?.[i] ?? doc.id;
     return { ...(id === undefined ? {} : { id }), text: doc.pageContent, metadata: { ...doc.metadata } };

@@ -9,6 +9,7 @@
  * core; this file converts nodes in and results out.
  */
 import { Collection } from "@maxsim/core";
+import { checkRetrieverFields, requireArray } from "@maxsim/core/validation";
 import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, QueryResult, RetrievalCollection } from "@maxsim/core";
 import {
   BaseRetriever,
@@ -155,6 +156,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError `INVALID_FILTER` when `filters` uses an operator core cannot express
    */
   constructor(options: MaxSimRetrieverOptions) {
+    checkRetrieverFields("MaxSimRetriever", options, "fromDocuments(documents, { model }) / fromNodes(nodes, { model }) / fromExistingIndex(directory)");
     super();
     this.collection = options.collection;
     this.similarityTopK = options.similarityTopK ?? DEFAULT_SIMILARITY_TOP_K;
@@ -187,6 +189,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    requireArray("MaxSimRetriever.fromDocuments", "documents", documents, "[new Document({ text: \"…\" })]");
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insert(documents));
   }
@@ -209,6 +212,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    requireArray("MaxSimRetriever.fromNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insertNodes(nodes));
   }
@@ -292,6 +296,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    requireArray("MaxSimRetriever.insert", "documents", documentsOrNodes, "[new Document({ text: \"…\" })]");
     const nodes: BaseNode[] = [];
     for (const node of documentsOrNodes) {
       if (node.type === ObjectType.DOCUMENT && node instanceof TextNode) {
@@ -320,6 +325,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    requireArray("MaxSimRetriever.insertNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
     if (nodes.length === 0) return [];
     return this.collection.addDocuments(
       nodes.map((n) => toDocumentInput(n, this.metadataMode)),
@@ -338,7 +344,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * import { ensureFixtures } from "@maxsim/core/fixtures";
    * const retriever = await MaxSimRetriever.fromNodes([], { model: (await ensureFixtures()).multilingual });
    * await retriever.close();
-   * console.log(await retriever.retrieve({ query: "cat" }).catch((e: { code?: string }) => e.code)); // INVALID_OPTION
+   * console.log(await retriever.retrieve({ query: "cat" }).catch((e: { code?: string }) => e.code)); // INDEX_CLOSED
    * ```
    */
   async close(): Promise<void> {

@@ -10,19 +10,30 @@
  * scores small sets exactly: results are the exact top-k among matching documents even at 0.1%
  * selectivity (the approach Qdrant and LanceDB take for restrictive filters).
  */
-import { randomUUID } from "node:crypto";
 import { MaxsimError, throwIfAborted } from "../errors.js";
 import { ColBERT } from "../encoder/colbert.js";
 import { checkPooling, poolTokens, type TokenPooling } from "../encoder/token-pooling.js";
 import type { ColBERTOptions, Encoder } from "../encoder/types.js";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
-import type { IdFilter, IndexCodec } from "../index/types.js";
+import type { IndexCodec, IndexSnapshot } from "../index/types.js";
 import { maxsimExplain } from "../scoring/maxsim.js";
 import type { TokenEmbeddings, TokenVectors } from "../types.js";
+import { z } from "zod";
 import { compileFilter } from "./filter.js";
-import type { Filter, Metadata } from "./filter.js";
+import type { Filter, FilterPredicate, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
+import { prepareDocuments, type PreparedDocument } from "./prepare.js";
+import { validate } from "../validation/parse.js";
+import {
+  collectionOptionsSchema,
+  dirSchema,
+  idsSchema,
+  openCollectionOptionsSchema,
+  queryOptionsSchema,
+  queryTextSchema,
+  queryTextsSchema,
+} from "../validation/schemas.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 import type { RetrievalCollection } from "./retrieval-collection.js";
 
@@ -116,12 +127,35 @@ function isPayload(v: unknown): v is Payload {
   return typeof v === "object" && v !== null && typeof (v as Payload).text === "string";
 }
 
+function payloadOf(p: unknown): Payload | undefined {
+  return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
+}
+
+function notFound(id: string): MaxsimError {
+  return new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
+}
+
+/** What a collection's payloads must be; a load refuses others (`IndexCorruptError`). */
+function payloadProblem(p: unknown): string | undefined {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return "it is not an object { text, metadata }";
+  const { text, metadata } = p as Partial<Payload>;
+  if (typeof text !== "string") return "its text is not a string";
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) return "its metadata is not an object";
+  return undefined;
+}
+
 function vectors(e: TokenEmbeddings): TokenVectors {
   return { data: e.data, length: e.length, dim: e.dim };
 }
 
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
+const QUERY_FIX = "Pass { k?: number ≥ 0, filter?, exact?: boolean, signal?: AbortSignal } or omit it.";
+
+function checkQueryOptions(where: string, options: unknown): QueryOptions {
+  return (validate(queryOptionsSchema.optional(), options, { where, name: "options", code: "INVALID_OPTION", fix: QUERY_FIX }) as QueryOptions | undefined) ?? {};
+}
+
+function checkIds(where: string, ids: unknown): readonly string[] {
+  return validate(idsSchema, ids, { where, name: "ids", code: "INVALID_INPUT", fix: 'Pass an array of ids such as ["a", "b"] (a single id goes in an array too).' });
 }
 
 async function loadEncoder(model: string | Encoder, options: ColBERTOptions | undefined): Promise<{ encoder: Encoder; owned: boolean }> {
@@ -181,7 +215,6 @@ export class Collection implements RetrievalCollection {
   readonly #index: MaxSimIndex;
   readonly #ownsEncoder: boolean;
   readonly #pooling: Required<TokenPooling> | null;
-  #metadata: Map<string, Metadata> | undefined;
   readonly #recentQueries = new Map<string, Promise<TokenEmbeddings>>();
   #closed = false;
 
@@ -228,6 +261,15 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
+    if (dir !== null) {
+      validate(dirSchema, dir, { where: "Collection.create", name: "dir", code: "INVALID_INPUT", fix: "Pass a directory path, or null for an in-memory collection." });
+    }
+    validate(collectionOptionsSchema, options, {
+      where: "Collection.create",
+      name: "options",
+      code: "INVALID_OPTION",
+      fix: 'Pass { model: "<hub id or directory>" | encoder, codec?, modelOptions?, indexOptions?, poolFactor? }.',
+    });
     checkPooling(options.poolFactor ?? 1, 1);
     const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
     try {
@@ -269,9 +311,16 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   static async open(dir: string, options: OpenCollectionOptions = {}): Promise<Collection> {
+    validate(dirSchema, dir, { where: "Collection.open", name: "dir", code: "INVALID_INPUT", fix: "Pass the collection's directory." });
+    validate(openCollectionOptionsSchema, options, {
+      where: "Collection.open",
+      name: "options",
+      code: "INVALID_OPTION",
+      fix: "Pass { model?, modelOptions?, readOnly? } or omit it.",
+    });
     let index: MaxSimIndex;
     try {
-      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false });
+      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false, checkPayload: payloadProblem });
     } catch (error) {
       if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
         throw new MaxsimError(
@@ -337,9 +386,8 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   async refresh(): Promise<boolean> {
-    const changed = await this.#index.refresh();
-    if (changed) this.#metadata = undefined; // rebuilt from the new snapshot on the next filter
-    return changed;
+    this.#check();
+    return this.#index.refresh();
   }
 
   /** True when a document with this id is stored. */
@@ -353,43 +401,24 @@ export class Collection implements RetrievalCollection {
   }
 
   #check(): void {
-    if (this.#closed) throw new MaxsimError("INVALID_OPTION", "The collection is closed. Open it again with Collection.open.");
+    if (this.#closed) throw new MaxsimError("INDEX_CLOSED", "The collection is closed. Open it again with Collection.open.");
   }
 
   #payload(id: string): Payload | undefined {
-    const p = this.#index.getPayload(id);
-    return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
+    return payloadOf(this.#index.getPayload(id));
   }
 
-  #prepare(docs: readonly DocumentInput[], upsert: boolean): { id: string; text: string; metadata: Metadata }[] {
-    const seen = new Set<string>();
-    return docs.map((d, i) => {
-      if (typeof d?.text !== "string") throw new MaxsimError("INVALID_INPUT", `Document ${i} has no string text. Pass { id?, text, metadata? }.`);
-      if (d.metadata !== undefined && (typeof d.metadata !== "object" || d.metadata === null || Array.isArray(d.metadata))) {
-        throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
-      }
-      const id = d.id ?? randomUUID();
-      if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
-      if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
-      seen.add(id);
-      if (!upsert && this.#index.has(id)) {
-        throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(id)} already exists. Use upsertDocuments to replace it, or delete it first.`);
-      }
-      return { id, text: d.text, metadata: d.metadata ?? {} };
-    });
-  }
-
-  async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
+  async #write(docs: readonly DocumentInput[], rawOptions: AddOptions | undefined, upsert: boolean): Promise<string[]> {
     this.#check();
+    const where = upsert ? "Collection.upsertDocuments" : "Collection.addDocuments";
+    const { docs: prepared, options } = prepareDocuments(where, docs, rawOptions, upsert, (id) => this.#index.has(id));
     throwIfAborted(options.signal);
-    const prepared = this.#prepare(docs, upsert);
     const batchSize = options.batchSize ?? 64;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new MaxsimError("INVALID_OPTION", `batchSize must be a positive integer, got ${String(batchSize)}.`);
     // One bulk load per call: centroid training waits for the last batch (see MaxSimIndex.bulk).
     return this.#index.bulk(() => this.#writeBatches(prepared, batchSize, options, upsert));
   }
 
-  async #writeBatches(prepared: { id: string; text: string; metadata: Metadata }[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
+  async #writeBatches(prepared: PreparedDocument[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
     let done = 0;
     for (let start = 0; start < prepared.length; start += batchSize) {
       throwIfAborted(options.signal);
@@ -405,7 +434,6 @@ export class Collection implements RetrievalCollection {
       const items = batch.map((d, i) => ({ id: d.id, embeddings: vectors(embeddings[i]!), payload: { text: d.text, metadata: d.metadata } satisfies Payload }));
       if (upsert) await this.#index.upsert(items);
       else await this.#index.add(items);
-      if (this.#metadata) for (const d of batch) this.#metadata.set(d.id, d.metadata);
       done += batch.length;
       let tokens = 0;
       for (const e of embeddings) tokens += e.length;
@@ -437,7 +465,7 @@ export class Collection implements RetrievalCollection {
    * await c.close();
    * ```
    */
-  async addDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+  async addDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
     return this.#write(docs, options, false);
   }
 
@@ -459,7 +487,7 @@ export class Collection implements RetrievalCollection {
    * await c.close();
    * ```
    */
-  async upsertDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+  async upsertDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
     return this.#write(docs, options, true);
   }
 
@@ -479,8 +507,8 @@ export class Collection implements RetrievalCollection {
    */
   async deleteDocuments(ids: readonly string[]): Promise<number> {
     this.#check();
+    checkIds("Collection.deleteDocuments", ids);
     const n = await this.#index.delete([...ids]);
-    if (this.#metadata) for (const id of ids) this.#metadata.delete(id);
     return n;
   }
 
@@ -506,10 +534,14 @@ export class Collection implements RetrievalCollection {
    */
   findIds(filter: Filter): string[] {
     this.#check();
-    const pass = compileFilter(filter);
-    const metadata = this.#metadataMap();
+    // Synchronous, so it reads one snapshot (a refresh swap cannot land in the middle).
+    return this.#matchingIds(this.#index, compileFilter(filter));
+  }
+
+  /** Ids of `source`'s documents whose metadata pass `pass`, in id order. */
+  #matchingIds(source: Pick<IndexSnapshot, "ids" | "getPayload">, pass: FilterPredicate): string[] {
     const out: string[] = [];
-    for (const id of this.#index.ids()) if (pass(metadata.get(id) ?? {}, id)) out.push(id);
+    for (const id of source.ids()) if (pass(payloadOf(source.getPayload(id))?.metadata ?? {}, id)) out.push(id);
     return out;
   }
 
@@ -560,35 +592,22 @@ export class Collection implements RetrievalCollection {
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
     this.#check();
+    checkIds("Collection.getDocuments", ids);
     return ids.map((id) => {
       const p = this.#payload(id);
       return p ? { id, text: p.text, metadata: p.metadata } : undefined;
     });
   }
 
-  /** The metadata of every document, built on the first filtered query and kept current. */
-  #metadataMap(): Map<string, Metadata> {
-    if (!this.#metadata) {
-      const m = new Map<string, Metadata>();
-      for (const id of this.#index.ids()) m.set(id, this.#payload(id)?.metadata ?? {});
-      this.#metadata = m;
-    }
-    return this.#metadata;
-  }
-
-  #matching(filter: QueryOptions["filter"]): IdFilter | undefined {
-    return filter === undefined ? undefined : new Set(this.findIds(filter));
-  }
-
-  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
-    if (k === 0 || this.#index.size === 0 || (filter instanceof Set && filter.size === 0)) return [];
+  /** One query's hits, filter ids and payloads from one snapshot. */
+  async #search(snapshot: IndexSnapshot, query: TokenEmbeddings, k: number, pass: FilterPredicate | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
+    const filter = pass === undefined ? undefined : new Set(this.#matchingIds(snapshot, pass));
+    if (k === 0 || snapshot.size === 0 || (filter !== undefined && filter.size === 0)) return [];
     const q = vectors(query);
     const hits =
-      exact || (filter instanceof Set && filter.size <= k)
-        ? await this.#index.searchExact(q, { k, filter, signal })
-        : await this.#index.search(q, { k, filter, signal });
+      exact || (filter !== undefined && filter.size <= k) ? await snapshot.searchExact(q, { k, filter, signal }) : await snapshot.search(q, { k, filter, signal });
     return hits.map((h) => {
-      const p = this.#payload(h.id);
+      const p = payloadOf(snapshot.getPayload(h.id));
       return { id: h.id, score: h.score, text: p?.text ?? "", metadata: p?.metadata ?? {} };
     });
   }
@@ -614,8 +633,10 @@ export class Collection implements RetrievalCollection {
    * await c.close();
    * ```
    */
-  async query(text: string, options: QueryOptions = {}): Promise<QueryResult[]> {
-    return (await this.queryBatch([text], options))[0]!;
+  async query(text: string, options?: QueryOptions): Promise<QueryResult[]> {
+    this.#check();
+    validate(queryTextSchema, text, { where: "Collection.query", name: "text", code: "INVALID_INPUT", fix: 'Pass the query as a string, e.g. query("cat").' });
+    return (await this.#queryBatch("Collection.query", [text], options))[0]!;
   }
 
   /**
@@ -633,21 +654,31 @@ export class Collection implements RetrievalCollection {
    * await c.close();
    * ```
    */
-  async queryBatch(texts: readonly string[], options: QueryOptions = {}): Promise<QueryResult[][]> {
+  async queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]> {
     this.#check();
+    validate(queryTextsSchema, texts, { where: "Collection.queryBatch", name: "texts", code: "INVALID_INPUT", fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).' });
+    return this.#queryBatch("Collection.queryBatch", texts, options);
+  }
+
+  async #queryBatch(where: string, texts: readonly string[], rawOptions: QueryOptions | undefined): Promise<QueryResult[][]> {
+    const options = checkQueryOptions(where, rawOptions);
     const k = options.k ?? 10;
-    checkK(k);
-    const filter = this.#matching(options.filter);
+    // Compiled (validated) before encoding, evaluated after it in the same snapshot as the search.
+    const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
     throwIfAborted(options.signal);
     if (texts.length === 0) return [];
     if (k === 0 || this.#index.size === 0) return texts.map(() => []);
     const encoded = await this.encoder.encodeQueries([...texts], { signal: options.signal });
-    const out: QueryResult[][] = [];
-    for (const q of encoded) {
-      throwIfAborted(options.signal);
-      out.push(await this.#search(q, k, filter, options.exact ?? false, options.signal));
-    }
-    return out;
+    // One snapshot for the filter ids, the hits and their payloads of every query of the call: a
+    // refresh that lands while the queries were encoded (or while they are scored) waits.
+    return this.#index.pin(async (snapshot) => {
+      const out: QueryResult[][] = [];
+      for (const q of encoded) {
+        throwIfAborted(options.signal);
+        out.push(await this.#search(snapshot, q, k, pass, options.exact ?? false, options.signal));
+      }
+      return out;
+    });
   }
 
   /**
@@ -672,17 +703,25 @@ export class Collection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
-    const p = this.#payload(id);
-    if (!p) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
+    validate(queryTextSchema, query, { where: "Collection.explain", name: "query", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
+    validate(z.string({ error: "must be a document id (a string)" }), id, { where: "Collection.explain", name: "id", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
+    if (!this.#payload(id)) throw notFound(id);
+    const q = await this.#explainQuery(query);
+    // The payload, the stored rows and the match scores from one snapshot (after the encoding).
+    return this.#index.pin((snapshot) => this.#explainIn(snapshot, q, id));
+  }
+
+  async #explainIn(snapshot: IndexSnapshot, q: TokenEmbeddings, id: string): Promise<Explanation> {
+    const p = payloadOf(snapshot.getPayload(id));
+    if (!p) throw notFound(id);
     // Scores come from the stored vectors (so they equal query() scores, whatever the codec);
     // the document's token ids come from the tokenizer alone, which keeps the same rows, so no
     // document is run through the model again (that cost ~100 ms per hit on a small model).
     // Only when the stored rows do not line up (another tokenizer wrote them) is it re-encoded.
-    const q = await this.#explainQuery(query);
-    const stored = this.#index.get(id);
+    const stored = snapshot.get(id);
     let docIds = this.encoder.outputTokenIds(p.text, "document");
     let raw: { queryIndex: number; docIndex: number; score: number }[];
-    if (stored && this.#pooling === null && stored.length === docIds.length) raw = this.#index.explain(vectors(q), id);
+    if (stored && this.#pooling === null && stored.length === docIds.length) raw = snapshot.explain(vectors(q), id);
     else {
       const [d] = await this.encoder.encodeDocuments([p.text]);
       docIds = d!.tokenIds;

@@ -15,6 +15,8 @@ import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import { decodeResidualState, residualBytes } from "./residual-codec.js";
 import { SlotTable } from "./slot-table.js";
 import { ResidualArena } from "./token-arena.js";
+import { checkCentroids, checkSegmentValues, checkState, checkUniqueId } from "./boundary.js";
+import type { PayloadCheck } from "./index-state.js";
 
 /** Loads of a snapshot retried when a writer garbage-collects it mid-load (`INDEX_STALE`). */
 const STALE_RETRIES = 5;
@@ -41,15 +43,16 @@ export function stateOf(store: IndexStore): IndexState {
  * load that hits `INDEX_STALE` (a writer garbage-collected the snapshot's files meanwhile) moves
  * the store to the newest manifest and loads again.
  */
-export async function loadNewest(store: IndexStore, known: number | null, tierFiles?: TierFiles): Promise<LoadedSnapshot | null> {
+export async function loadNewest(store: IndexStore, known: number | null, tierFiles?: TierFiles, checkPayload?: PayloadCheck): Promise<LoadedSnapshot | null> {
   for (let attempt = 0; ; attempt++) {
     if (known !== null || attempt > 0) await store.refresh();
     if (store.manifest.generation === known) return null;
     const state = stateOf(store);
+    checkState(manifestFileName(store.manifest.generation), store.manifest.codec, store.manifest.meta[STATE_KEY]);
     const generation = store.manifest.generation;
     const meta = store.manifest.meta;
     try {
-      return { state, table: await loadTable(store, state, tierFiles), generation, meta };
+      return { state, table: await loadTable(store, state, tierFiles, checkPayload), generation, meta };
     } catch (error) {
       if (!(MaxsimError.isInstance(error) && error.code === "INDEX_STALE") || !store.readOnly) throw error;
       if (attempt + 1 >= STALE_RETRIES) {
@@ -64,7 +67,7 @@ export async function loadNewest(store: IndexStore, known: number | null, tierFi
 }
 
 /** Loads every segment of the store's snapshot into a new table. */
-async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFiles | undefined): Promise<SlotTable> {
+async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFiles | undefined, checkPayload: PayloadCheck | undefined): Promise<SlotTable> {
   const dim = store.manifest.dim;
   const table = new SlotTable(dim, state.codec);
   // Two tiers: only the RAM tier is read here; tier blobs are opened when a search reads them.
@@ -75,6 +78,7 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
       throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
     }
     const centroids = new Float32Array(blob.slice().buffer);
+    checkCentroids(centroids, dim, store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
     table.centroidIndex = new CentroidIndex(centroids, dim);
     const bits = residualBits(state.codec);
     if (bits !== null) {
@@ -111,6 +115,7 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(table.quantizer!))) {
       throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
     }
+    checkSegmentValues(entry.file, seg.columns, tokens, dim, state.codec, state.trained);
     const base = table.arena.rows;
     // Rows already in the arena's form are copied as they are; others are decoded and re-encoded.
     if (!table.arena.appendColumns(seg.columns, tokens)) {
@@ -135,6 +140,7 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     for (let i = 0; i < rows; i++) {
       const id = seg.ids[i]!;
       const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
+      if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, table.idToSlot.has(id), payload, checkPayload);
       table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
       if (table.tier !== null) table.tier.set(table.slots - 1, tierFile![i]!, tierRow![i]!);
     }

@@ -13,13 +13,15 @@ import { positiveInt } from "./index-state.js";
 import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
 import { TopK } from "./top-k.js";
+import { idList, queryList, searchOptions } from "./boundary.js";
 import type { ExactSearchOptions, SearchHit, SearchOptions } from "./types.js";
 
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
 const EXACT_GROUP = 8; // queries per ONNX Runtime product in batched exact search
 
 /** `INVALID_OPTION` for a bad k, `DIM_MISMATCH` / `INVALID_VECTOR` for a bad query. */
-export function checkSearch(query: TokenVectors, k: number, dim: number): void {
+export function checkSearch(query: TokenVectors, k: number, dim: number, options?: object): void {
+  if (options !== undefined) searchOptions("MaxSimIndex.search", options);
   if (!Number.isInteger(k) || k < 1) {
     throw new MaxsimError("INVALID_OPTION", `k must be an integer ≥ 1 (got ${k}). Ask for at least one hit.`);
   }
@@ -28,7 +30,8 @@ export function checkSearch(query: TokenVectors, k: number, dim: number): void {
 
 /** Exact top-k of each query (brute force, or over the matching set of a selective filter). */
 export async function exactTopK(table: SlotTable, queries: readonly TokenVectors[], options: ExactSearchOptions): Promise<SearchHit[][]> {
-  for (const q of queries) checkSearch(q, options.k, table.dim);
+  queryList("MaxSimIndex.searchExactBatch", queries);
+  for (const q of queries) checkSearch(q, options?.k, table.dim, options);
   throwIfAborted(options.signal);
   if (table.liveCount === 0) return queries.map(() => []);
   const accept = table.acceptor(options.filter);
@@ -54,7 +57,7 @@ export async function exactTopK(table: SlotTable, queries: readonly TokenVectors
 
 /** Approximate top-k (PLAID); exact where the table is untrained, k covers it, or a filter is selective. */
 export async function approximateTopK(table: SlotTable, query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-  checkSearch(query, options.k, table.dim);
+  checkSearch(query, options?.k, table.dim, options);
   throwIfAborted(options.signal);
   if (table.liveCount === 0) return [];
   const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
@@ -73,7 +76,9 @@ export async function approximateTopK(table: SlotTable, query: TokenVectors, opt
   const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
   const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
   const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
-  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept);
+  // The exact prober reads the query-centroid product, which stage 3 below reuses.
+  const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
+  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept, probeSims);
   throwIfAborted(options.signal);
   // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
   if (candidates.length < Math.min(options.k, matchCount)) return exact();
@@ -81,7 +86,7 @@ export async function approximateTopK(table: SlotTable, query: TokenVectors, opt
   // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
   const offsets = table.offsets;
   const codes = table.codes;
-  const sims = await centroids.centroidSimilarities(query);
+  const sims = probeSims ?? (await centroids.centroidSimilarities(query));
   const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
   // Two tiers: the best `rescore` are read from the float16 disk tier (positional reads of their
   // blocks: measured ~10 ms for 128 documents × 64 tokens from the page cache, where decoding the
@@ -153,6 +158,7 @@ export async function scoreSlots(table: SlotTable, query: TokenVectors, slots: I
 
 /** Exact scores of stored documents `ids`, best first, at most `k`; `NOT_FOUND` for an unknown id. */
 export async function rerankIds(table: SlotTable, query: TokenVectors, ids: readonly string[], k: number | undefined): Promise<SearchHit[]> {
+  idList("MaxSimIndex.rerank", ids);
   const unique = [...new Set(ids)];
   checkSearch(query, k ?? Math.max(1, unique.length), table.dim);
   const slots = unique.map((id) => {

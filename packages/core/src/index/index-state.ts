@@ -55,7 +55,16 @@ export interface MaxSimIndexOptions {
 export interface MaxSimIndexOpenOptions {
   /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
   readOnly?: boolean;
+  /**
+   * Checks each live document's payload when a snapshot is loaded (open and every `refresh`);
+   * return a problem (e.g. `"its text is not a string"`) to fail the load with an
+   * {@link IndexCorruptError} naming the segment file, instead of serving it.
+   */
+  checkPayload?: PayloadCheck;
 }
+
+/** See {@link MaxSimIndexOpenOptions.checkPayload}. */
+export type PayloadCheck = (payload: unknown, id: string) => string | undefined;
 
 /** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
 export interface IndexState {

@@ -11,14 +11,16 @@ import { toFloat16 } from "../storage/codecs/float16.js";
 import { encodeDiskTier } from "../storage/disk-tier.js";
 import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest } from "./kmeans.js";
+import { checkWriteArgs, idList } from "./boundary.js";
+import { describeValue } from "../validation/describe.js";
 
 /** `INVALID_INPUT`, `INVALID_ID`, `DUPLICATE_ID`, `DIM_MISMATCH`, `INVALID_VECTOR` for a bad batch. */
-export function validateItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): void {
-  if (!Array.isArray(items)) throw new MaxsimError("INVALID_INPUT", "add/upsert take an array of { id, embeddings } items.");
+export function validateItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): unknown[] {
+  const payloads = checkWriteArgs(upsert ? "MaxSimIndex.upsert" : "MaxSimIndex.add", items);
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item?.id !== "string" || item.id.length === 0) {
-      throw new MaxsimError("INVALID_ID", `Document id ${JSON.stringify(item?.id)} is not a non-empty string. Give every document a string id.`);
+      throw new MaxsimError("INVALID_ID", `Document id ${describeValue(item?.id)} is not a non-empty string. Give every document a string id.`);
     }
     if (seen.has(item.id)) {
       throw new MaxsimError("DUPLICATE_ID", `Id ${JSON.stringify(item.id)} appears twice in one batch. Give each document one entry.`);
@@ -29,11 +31,12 @@ export function validateItems(ctx: IndexContext, items: readonly IndexItem[], up
     }
     checkVectors(item.embeddings, `Document ${JSON.stringify(item.id)}`, ctx.table.dim);
   }
+  return payloads;
 }
 
 /** Adds (or, with `upsert`, replaces) documents in one commit, then registers them in memory. */
 export async function writeItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): Promise<void> {
-  validateItems(ctx, items, upsert);
+  const copies = validateItems(ctx, items, upsert);
   if (items.length === 0) return;
   const table = ctx.table;
   const dim = table.dim;
@@ -45,7 +48,7 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
     vectors.set(item.embeddings.data.subarray(0, item.embeddings.length * dim), offsets[i]! * dim);
     offsets[i + 1] = offsets[i]! + item.embeddings.length;
   });
-  const payloads = items.some((i) => i.payload !== undefined) ? items.map((i) => i.payload ?? null) : undefined;
+  const payloads = copies.some((p) => p !== undefined) ? copies.map((p) => p ?? null) : undefined;
   let codes: Int32Array | null = null;
   const state = { ...ctx.state };
   if (table.centroidIndex !== null) {
@@ -83,19 +86,26 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
     table.arena.truncate(base);
     throw error;
   }
-  ctx.state = state;
-  for (const id of replaced) table.kill(id);
-  items.forEach((item, i) => {
-    table.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true);
-    table.tier?.set(table.slots - 1, tierNo, offsets[i]!);
+  // After pinned reads (`MaxSimIndex.pin`): a read never sees documents replaced halfway.
+  await ctx.gate.quiesce(() => {
+    ctx.state = state;
+    for (const id of replaced) table.kill(id);
+    items.forEach((item, i) => {
+      table.register(item.id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payloads?.[i], true);
+      table.tier?.set(table.slots - 1, tierNo, offsets[i]!);
+    });
   });
 }
 
 /** Deletes the stored ones of `ids` in one commit; returns how many. */
 export async function deleteIds(ctx: IndexContext, ids: readonly string[]): Promise<number> {
+  idList("MaxSimIndex.delete", ids);
   const known = [...new Set(ids)].filter((id) => ctx.table.idToSlot.has(id));
   if (known.length === 0) return 0;
   await ctx.store.commit({ deleteIds: known, meta: metaWith(ctx, ctx.state) });
-  for (const id of known) ctx.table.kill(id);
+  // After pinned reads (`MaxSimIndex.pin`): a read never sees a document vanish halfway.
+  await ctx.gate.quiesce(() => {
+    for (const id of known) ctx.table.kill(id);
+  });
   return known.length;
 }

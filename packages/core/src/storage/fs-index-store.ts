@@ -9,8 +9,11 @@
  * writer opens (which also removes leftovers of a crashed writer), so a reader on the previous
  * snapshot keeps working.
  */
-import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readdir, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "./make-directory.js";
+import { NotRegularFileError, openRegularFile, readRegularFile } from "./regular-file.js";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
 import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
@@ -51,9 +54,22 @@ async function manifestGenerations(dir: string): Promise<number[] | undefined> {
   return names.map(parseManifestFileName).filter((g): g is number => g !== undefined).sort((a, b) => b - a);
 }
 
+/** Largest manifest file read (a manifest lists segments and tombstoned ids: far below this). */
+const MAX_MANIFEST_BYTES = 2 ** 31 - 1;
+
+/** `NotRegularFileError` → {@link IndexCorruptError} naming `file`; anything else unchanged. */
+function asCorrupt(error: unknown, file: string): unknown {
+  return error instanceof NotRegularFileError ? new IndexCorruptError(file, error.problem, { cause: error }) : error;
+}
+
 async function readManifest(dir: string, generation: number): Promise<Manifest> {
   const file = manifestFileName(generation);
-  const bytes = await readFile(join(dir, file));
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(join(dir, file), MAX_MANIFEST_BYTES);
+  } catch (error) {
+    throw asCorrupt(error, file);
+  }
   const manifest = decodeManifest(bytes, file);
   if (manifest.generation !== generation) throw new IndexCorruptError(file, `holds generation ${manifest.generation}`);
   return manifest;
@@ -115,7 +131,7 @@ export class FsIndexStore implements IndexStore {
     const manifest = initialManifest(options);
     if ((await manifestGenerations(dir))?.length) throw existsError(dir);
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
     } catch (error) {
       throw ioError("create", dir, error);
     }
@@ -182,8 +198,10 @@ export class FsIndexStore implements IndexStore {
   async #readReferenced(file: string, entry: { bytes: number }): Promise<Buffer> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(join(this.dir, file));
+      // At most the size the manifest records: a longer file is damage, not something to read.
+      bytes = await readRegularFile(join(this.dir, file), entry.bytes);
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, file);
       if (errno(error) !== "ENOENT") throw ioError("read", join(this.dir, file), error);
       const newest = (await manifestGenerations(this.dir))?.[0];
       if (newest !== undefined && newest > this.#manifest.generation) {
@@ -222,15 +240,16 @@ export class FsIndexStore implements IndexStore {
     const cached = this.#ids.get(entry.name);
     if (cached) return cached;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
+    let size: number;
     try {
-      handle = await open(path, "r");
+      ({ handle, size } = await openRegularFile(path));
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, entry.file);
       if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, entry); // throws the right error
       throw ioError("open", path, error);
     }
     try {
-      const size = (await handle.stat()).size;
       if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
       const readAt = async (length: number) => {
         const buf = Buffer.alloc(Math.min(length, size));
@@ -266,17 +285,17 @@ export class FsIndexStore implements IndexStore {
     const entry = this.#manifest.blobs[name];
     if (entry === undefined) return undefined;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
+    let size: number;
     try {
-      handle = await open(path, "r");
+      ({ handle, size } = await openRegularFile(path));
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, entry.file);
       if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, { bytes: -1 }); // throws INDEX_STALE or corrupt
       throw ioError("open", path, error);
     }
     try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new IndexCorruptError(entry.file, "not a regular file");
-      if (st.size !== entry.bytes) throw new IndexCorruptError(entry.file, `${st.size} bytes, the manifest records ${entry.bytes}`);
+      if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
     } catch (error) {
       await handle.close();
       throw error;
