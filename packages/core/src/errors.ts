@@ -47,7 +47,9 @@ export type MaxsimErrorCode =
   // HTTP server (`maxsim serve`)
   | "UNAUTHORIZED"
   | "PAYLOAD_TOO_LARGE"
-  | "SERVER_CLOSING";
+  | "SERVER_CLOSING"
+  // installation
+  | "DEPENDENCY_MISSING";
 
 const BRAND = Symbol.for("maxsim.error");
 

@@ -8,6 +8,8 @@ export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encode
 export { poolTokens } from "./encoder/token-pooling.js";
 export type { TokenPooling } from "./encoder/token-pooling.js";
 export { loadModel } from "./model/load.js";
+export { isFixtureId, resolveFixtureId, FIXTURE_PREFIX } from "./model/fixture-id.js";
+export { maxsimVersion } from "./version.js";
 export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
 export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";

@@ -8,12 +8,12 @@ import { alignTokens, maxsimExplain } from "@maxsim/core";
 import type { Encoder, Explanation, TokenVectors } from "@maxsim/core";
 
 /** Explains `query` against one stored document. */
-export async function explainStored(encoder: Encoder, query: string, id: string, text: string, stored: TokenVectors): Promise<Explanation> {
+export async function explainStored(encoder: Encoder, query: string, id: string, text: string, stored: TokenVectors, pooled = false): Promise<Explanation> {
   const [q] = await encoder.encodeQueries([query]);
   const qv = { data: q!.data, length: q!.length, dim: q!.dim };
   let docIds = encoder.outputTokenIds(text, "document");
   let raw;
-  if (stored.length === docIds.length) raw = maxsimExplain(qv, stored);
+  if (!pooled && stored.length === docIds.length) raw = maxsimExplain(qv, stored);
   else {
     const [d] = await encoder.encodeDocuments([text]);
     docIds = d!.tokenIds;

@@ -11,11 +11,9 @@
  * and the top-k agrees with core's exact search. Metadata filters are translated to LanceDB SQL
  * (`filter-sql.ts`) and re-checked with core's `compileFilter` on the fetched rows.
  */
-import { randomUUID } from "node:crypto";
-import { connect } from "@lancedb/lancedb";
 import type { Connection, Table } from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
-import { ColBERT, MaxsimError, compileFilter, throwIfAborted } from "@maxsim/core";
+import { ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
 import type {
   AddOptions,
   CollectionOptions,
@@ -29,8 +27,11 @@ import type {
   QueryResult,
   RetrievalCollection,
   StoredDocument,
+  TokenVectors,
 } from "@maxsim/core";
 import { withConflictRetry } from "./conflicts.js";
+import { DEFAULT_TABLE, checkK, checkPoolFactor, connectTo, loadEncoder, prepareDocuments, vectorTypeOf } from "./collection-options.js";
+import { existingIds, matchingIds, readDocuments } from "./table-reads.js";
 import { explainStored } from "./explain.js";
 import { idsIn, toLanceWhere } from "./filter-sql.js";
 import { isMetaColumn, kindOf, metaColumnNullSql, metaValues } from "./meta-columns.js";
@@ -77,32 +78,6 @@ export interface OpenLanceCollectionOptions extends OpenCollectionOptions, Lance
 
 /** Options of {@link LanceCollection.query}: core's plus candidate tuning. */
 export interface LanceQueryOptions extends QueryOptions, LanceSearchOptions {}
-
-const DEFAULT_TABLE = "documents";
-
-async function loadEncoder(model: string | Encoder, options: CollectionOptions["modelOptions"]): Promise<{ encoder: Encoder; owned: boolean }> {
-  if (typeof model !== "string") return { encoder: model, owned: false };
-  return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
-}
-
-function vectorTypeOf(options: LanceCollectionOptions): LanceVectorType {
-  const t = options.vectorType ?? options.codec ?? "float32";
-  if (t !== "float32" && t !== "float16") {
-    throw new MaxsimError("INVALID_OPTION", `A LanceDB collection stores vectors as "float32" or "float16", not ${JSON.stringify(t)}. Pass vectorType "float32" or "float16" (residual codecs are for core's own index).`);
-  }
-  return t;
-}
-
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
-}
-
-async function connectTo(uri: string | null, options: LanceConnectOptions): Promise<Connection> {
-  if (uri === null || uri === "") {
-    throw new MaxsimError("INVALID_OPTION", "A LanceDB collection needs a location: pass a directory or a URI (./docs, s3://bucket/docs, gs://…, az://…).");
-  }
-  return connect(uri, { storageOptions: options.storageOptions, readConsistencyInterval: options.readConsistencyInterval ?? 0 });
-}
 
 /**
  * A maxsim collection stored in a LanceDB table.
@@ -158,8 +133,9 @@ export class LanceCollection implements RetrievalCollection {
    * Creates a collection table at `uri` (a directory or an object-storage URI).
    *
    * @param uri - where the LanceDB database lives; `null` is refused (`INVALID_OPTION`)
-   * @param options - `model`, `modelOptions`, `vectorType`/`codec`, `tableName`, `storageOptions`
-   * @throws MaxsimError `INDEX_EXISTS` when the table exists, `INVALID_OPTION`, model loading codes
+   * @param options - `model`, `modelOptions`, `vectorType`/`codec`, `poolFactor` (PyLate's document
+   * token pooling, recorded in the table and applied by every later write), `tableName`, `storageOptions`
+   * @throws MaxsimError `INDEX_EXISTS` when the table exists, `INVALID_OPTION` (bad `vectorType`, `poolFactor`, no URI), model loading codes
    * @example
    * ```ts
    * import { mkdtemp } from "node:fs/promises";
@@ -175,6 +151,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   static async create(uri: string | null, options: LanceCollectionOptions): Promise<LanceCollection> {
     const vectorType = vectorTypeOf(options);
+    const poolFactor = checkPoolFactor(options.poolFactor ?? 1);
     const db = await connectTo(uri, options);
     const name = options.tableName ?? DEFAULT_TABLE;
     let loaded: { encoder: Encoder; owned: boolean } | undefined;
@@ -183,7 +160,7 @@ export class LanceCollection implements RetrievalCollection {
         throw new MaxsimError("INDEX_EXISTS", `${uri} already holds a table "${name}". Open it with LanceCollection.open (or fromExistingIndex), or pick another tableName.`);
       }
       loaded = await loadEncoder(options.model, options.modelOptions);
-      const table = await db.createEmptyTable(name, collectionSchema(loaded.encoder, vectorType));
+      const table = await db.createEmptyTable(name, collectionSchema(loaded.encoder, vectorType, poolFactor));
       const c = new LanceCollection(uri!, db, table, await table.schema(), loaded.encoder, loaded.owned, false);
       c.#version = await table.version();
       return c;
@@ -304,21 +281,6 @@ export class LanceCollection implements RetrievalCollection {
     return run;
   }
 
-  #prepare(docs: readonly DocumentInput[]): { id: string; text: string; metadata: Metadata }[] {
-    const seen = new Set<string>();
-    return docs.map((d, i) => {
-      if (typeof d?.text !== "string") throw new MaxsimError("INVALID_INPUT", `Document ${i} has no string text. Pass { id?, text, metadata? }.`);
-      if (d.metadata !== undefined && (typeof d.metadata !== "object" || d.metadata === null || Array.isArray(d.metadata))) {
-        throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
-      }
-      const id = d.id ?? randomUUID();
-      if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
-      if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
-      seen.add(id);
-      return { id, text: d.text, metadata: (JSON.parse(JSON.stringify(d.metadata ?? {})) as Metadata) };
-    });
-  }
-
   /** Adds the filter columns `rows` use that the table lacks (schema evolution, metadata only). */
   async #ensureColumns(rows: readonly DocumentRow[]): Promise<void> {
     const missing = new Set<string>();
@@ -337,22 +299,70 @@ export class LanceCollection implements RetrievalCollection {
     this.#schema = await this.#table.schema();
   }
 
-  async #existing(ids: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.#table.query().where(idsIn(ids.slice(i, i + 500))).select(["id"]).toArray();
-      for (const r of rows as { id: string }[]) out.push(r.id);
+  /** One LanceDB commit for `rows`: a batch is stored whole or not at all. */
+  async #commitRows(rows: readonly DocumentRow[], upsert: boolean): Promise<void> {
+    await this.#ensureColumns(rows);
+    const data = rowsToArrow(rows, this.#schema.fields.map((f) => f.name), this.meta.model.dim, this.meta.vectorType);
+    if (upsert) {
+      await withConflictRetry("upsertDocuments", () => this.#table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
+    } else {
+      await withConflictRetry("addDocuments", () => this.#table.add(data));
     }
-    return out;
+  }
+
+  /**
+   * Stores documents with precomputed token vectors (encoded elsewhere with this collection's
+   * model, e.g. in a batch job) as one commit, without running the encoder; vectors are stored as
+   * given (no pooling).
+   *
+   * @param docs - `{ id, text?, metadata?, vectors }` each; `vectors.dim` must be the model's
+   * @param options - `upsert` replaces stored documents with the same id (default: `DUPLICATE_ID`)
+   * @throws MaxsimError `DIM_MISMATCH`, `INVALID_VECTOR` (NaN/Inf), `DUPLICATE_ID`, `INVALID_ID`, `COMMIT_CONFLICT`
+   * @example
+   * ```ts
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { LanceCollection } from "@maxsim/lancedb";
+   * const uri = join(await mkdtemp(join(tmpdir(), "maxsim-")), "lance");
+   * const c = await LanceCollection.create(uri, { model: (await ensureFixtures()).multilingual });
+   * const [doc] = await c.encoder.encodeDocuments(["Der Hund bellt."]);
+   * await c.addVectors([{ id: "de", text: "Der Hund bellt.", vectors: doc! }]);
+   * const [q] = await c.encoder.encodeQueries(["dog"]);
+   * console.log((await c.searchVectors(q!, { k: 1 }))[0]!.id); // de
+   * await c.close();
+   * ```
+   */
+  async addVectors(docs: readonly { id: string; text?: string; metadata?: Metadata; vectors: TokenVectors }[], options: { upsert?: boolean } = {}): Promise<void> {
+    this.#check(true);
+    const dim = this.meta.model.dim;
+    const prepared = prepareDocuments(docs.map((d) => ({ id: d.id, text: d.text ?? "", metadata: d.metadata })));
+    const rows: DocumentRow[] = prepared.map((d, i) => {
+      const v = docs[i]!.vectors;
+      if (v.dim !== dim) throw new MaxsimError("DIM_MISMATCH", `Document ${JSON.stringify(d.id)} has ${v.dim}-dimensional vectors; this collection's model has ${dim}. Encode with the collection's model.`);
+      for (let j = 0; j < v.length * dim; j++) {
+        if (!Number.isFinite(v.data[j]!)) throw new MaxsimError("INVALID_VECTOR", `Document ${JSON.stringify(d.id)} has a NaN or infinite value. Check the encoder output.`);
+      }
+      return { ...d, vectors: { data: v.data, length: v.length, dim }, meta: metaValues(d.metadata) };
+    });
+    await this.#serial(async () => {
+      if (!options.upsert) {
+        const dup = await existingIds(this.#table, rows.map((r) => r.id));
+        if (dup.length > 0) throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Pass { upsert: true } to replace it.`);
+      }
+      if (rows.length > 0) await this.#commitRows(rows, options.upsert ?? false);
+      await this.#sync();
+    });
   }
 
   async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
     this.#check(true);
     throwIfAborted(options.signal);
-    const prepared = this.#prepare(docs);
+    const prepared = prepareDocuments(docs);
     return this.#serial(async () => {
       if (!upsert) {
-        const dup = await this.#existing(prepared.map((d) => d.id));
+        const dup = await existingIds(this.#table, prepared.map((d) => d.id));
         if (dup.length > 0) {
           throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Use upsertDocuments to replace it, or delete it first.`);
         }
@@ -362,20 +372,15 @@ export class LanceCollection implements RetrievalCollection {
       for (let start = 0; start < prepared.length; start += batchSize) {
         throwIfAborted(options.signal);
         const batch = prepared.slice(start, start + batchSize);
-        const embeddings = await this.encoder.encodeDocuments(batch.map((d) => d.text), { signal: options.signal });
+        const encoded = await this.encoder.encodeDocuments(batch.map((d) => d.text), { signal: options.signal });
+        const pooling = this.meta.pooling;
+        const embeddings = pooling === undefined ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
         throwIfAborted(options.signal);
         const rows: DocumentRow[] = batch.map((d, i) => {
           const e = embeddings[i]!;
           return { ...d, vectors: { data: e.data, length: e.length, dim: e.dim }, meta: metaValues(d.metadata) };
         });
-        await this.#ensureColumns(rows);
-        const data = rowsToArrow(rows, this.#schema);
-        // One LanceDB commit per batch: a batch is stored whole or not at all.
-        if (upsert) {
-          await withConflictRetry("upsertDocuments", () => this.#table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
-        } else {
-          await withConflictRetry("addDocuments", () => this.#table.add(data));
-        }
+        await this.#commitRows(rows, upsert);
         done += batch.length;
         let tokens = 0;
         for (const e of embeddings) tokens += e.length;
@@ -499,11 +504,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   async findIds(filter: Filter): Promise<string[]> {
     this.#check();
-    const pass = compileFilter(filter);
-    const query = this.#table.query().select(["id", "metadata"]);
-    if (typeof filter !== "function") query.where(toLanceWhere(filter, this.#has));
-    const rows = (await query.toArray()) as { id: string; metadata: string | null }[];
-    return rows.filter((r) => pass(JSON.parse(r.metadata ?? "{}") as Metadata, r.id)).map((r) => r.id);
+    return matchingIds(this.#table, filter, typeof filter === "function" ? undefined : toLanceWhere(filter, this.#has));
   }
 
   /**
@@ -525,16 +526,7 @@ export class LanceCollection implements RetrievalCollection {
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
     this.#check();
-    const found = new Map<string, StoredDocument>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = (await this.#table.query().where(idsIn(ids.slice(i, i + 500))).select(["id", "text", "metadata"]).toArray()) as {
-        id: string;
-        text: string | null;
-        metadata: string | null;
-      }[];
-      for (const r of rows) found.set(r.id, { id: r.id, text: r.text ?? "", metadata: JSON.parse(r.metadata ?? "{}") as Metadata });
-    }
-    return ids.map((id) => found.get(id));
+    return readDocuments(this.#table, ids);
   }
 
   /**
@@ -568,6 +560,22 @@ export class LanceCollection implements RetrievalCollection {
   }
 
   /**
+   * {@link LanceCollection.query} with precomputed query token vectors (no encoder run).
+   *
+   * @throws MaxsimError `DIM_MISMATCH`, `INVALID_FILTER`, `INVALID_OPTION` for a bad `k`
+   */
+  async searchVectors(query: TokenVectors, options: LanceQueryOptions = {}): Promise<QueryResult[]> {
+    this.#check();
+    const k = options.k ?? 10;
+    checkK(k);
+    if (query.dim !== this.meta.model.dim) throw new MaxsimError("DIM_MISMATCH", `The query has ${query.dim}-dimensional vectors; this collection's model has ${this.meta.model.dim}. Encode with the collection's model.`);
+    if (k === 0 || query.length === 0) return [];
+    const where = options.filter === undefined ? undefined : await this.#where(options.filter);
+    const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
+    return rescoreCandidates(this.#table, query, { ...options, k, where, pass });
+  }
+
+  /**
    * Which document token each query token matched (scores from the stored vectors), with spans.
    *
    * @throws MaxsimError `NOT_FOUND` for an unknown id
@@ -577,7 +585,8 @@ export class LanceCollection implements RetrievalCollection {
     const rows = (await this.#table.query().where(idsIn([id])).select(["text", "vectors"]).limit(1).toArray()) as { text: string | null; vectors: unknown }[];
     const row = rows[0];
     if (!row) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
-    return explainStored(this.encoder, query, id, row.text ?? "", cellToVectors(row.vectors, this.meta.model.dim));
+    // A pooled row stands for several tokens: explain the unpooled document, as core does.
+    return explainStored(this.encoder, query, id, row.text ?? "", cellToVectors(row.vectors, this.meta.model.dim), this.meta.pooling !== undefined);
   }
 
   /** Closes the table and connection, and disposes the encoder when this collection loaded it. */

@@ -9,9 +9,12 @@
  * the JSON type at `p` (`string`, `number`, `boolean`, `null`, `array`, `object`). Column names
  * carry the path as hex, so no metadata key ever reaches SQL as an identifier.
  */
-import { Bool, Field, Float64, List, Utf8 } from "apache-arrow";
+import { createRequire } from "node:module";
 import type { DataType } from "apache-arrow";
 import type { Metadata } from "@maxsim/core";
+
+// The CommonJS copy of apache-arrow, the one LanceDB checks objects against (see table-schema.ts).
+const { Bool, Field, Float64, List, Utf8 } = createRequire(import.meta.url)("apache-arrow") as typeof import("apache-arrow");
 
 /** The kinds of filter column. */
 export type MetaKind = "s" | "n" | "b" | "t";

@@ -4,12 +4,17 @@
  * type — and the derived filter columns), the collection record kept in the schema metadata, and
  * rows ↔ Arrow conversions.
  */
-import { makeArrowTable } from "@lancedb/lancedb";
-import { Field, FixedSizeList, Float16, Float32, List, Schema, Utf8 } from "apache-arrow";
-import type { Table as ArrowTable } from "apache-arrow";
-import { MaxsimError, fromFloat16 } from "@maxsim/core";
+import { createRequire } from "node:module";
+import type { Data, Field as FieldT, FixedSizeList, Float32, List, Schema, Table as ArrowTable } from "apache-arrow";
+import { MaxsimError, fromFloat16, toFloat16 } from "@maxsim/core";
 import type { Encoder, Metadata, TokenVectors } from "@maxsim/core";
-import { isMetaColumn, kindOf, metaColumnType } from "./meta-columns.js";
+import { kindOf, metaColumnType } from "./meta-columns.js";
+
+// LanceDB is CommonJS and checks Arrow objects with `instanceof` against the CommonJS build of
+// apache-arrow; an ESM import would load a second copy whose tables it re-creates field by field
+// (and then refuses as "schemas must be equivalent"). Build everything with the copy it uses.
+const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("apache-arrow");
+const { Field, FixedSizeList: FixedSizeListType, Float16, Float32: Float32Type, List: ListType, RecordBatch, Schema: SchemaType, Struct, Table: TableType, Utf8, makeData, vectorFromArray } = arrow;
 
 /** Vector types a LanceDB collection stores. */
 export type LanceVectorType = "float32" | "float16";
@@ -26,22 +31,30 @@ export interface LanceCollectionMeta {
   engine: "lancedb";
   vectorType: LanceVectorType;
   model: { id: string; dim: number; info: unknown };
+  /** Document token pooling every write applies (absent: none), as core's collections record it. */
+  pooling?: { poolFactor: number; protectedTokens: number };
 }
 
 /** The column names every collection table has. */
 export const BASE_COLUMNS = ["id", "text", "metadata", "vectors"] as const;
 
 /** The schema of a new collection table for `encoder`. */
-export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType): Schema {
-  const item = vectorType === "float16" ? new Float16() : new Float32();
-  const vectors = new List(new Field("item", new FixedSizeList(encoder.dim, new Field("item", item, true)), true));
+/** LanceDB's multivector type: a list of fixed-size lists (one per token). */
+export function vectorsType(dim: number, vectorType: LanceVectorType): List<FixedSizeList> {
+  const item = vectorType === "float16" ? new Float16() : new Float32Type();
+  return new ListType(new Field("item", new FixedSizeListType(dim, new Field("item", item, true)), true));
+}
+
+export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType, poolFactor = 1): Schema {
+  const vectors = vectorsType(encoder.dim, vectorType);
   const meta: LanceCollectionMeta = {
     collectionFormat: LANCE_COLLECTION_FORMAT,
     engine: "lancedb",
     vectorType,
     model: { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown },
+    ...(poolFactor === 1 ? {} : { pooling: { poolFactor, protectedTokens: 1 } }),
   };
-  return new Schema(
+  return new SchemaType(
     [new Field("id", new Utf8(), false), new Field("text", new Utf8(), true), new Field("metadata", new Utf8(), true), new Field("vectors", vectors, true)],
     new Map([[LANCE_META_KEY, JSON.stringify(meta)]]),
   );
@@ -62,7 +75,11 @@ export function readCollectionMeta(schema: Schema, where: string): LanceCollecti
   if (typeof meta.collectionFormat === "number" && meta.collectionFormat > LANCE_COLLECTION_FORMAT) {
     throw new MaxsimError("INDEX_VERSION", `The LanceDB table ${where} was written by a newer @maxsim/lancedb (format ${meta.collectionFormat}, this one reads ≤ ${LANCE_COLLECTION_FORMAT}). Upgrade @maxsim/lancedb.`);
   }
-  return { collectionFormat: meta.collectionFormat ?? 1, engine: "lancedb", vectorType: meta.vectorType ?? "float32", model: meta.model };
+  const pooling = meta.pooling;
+  if (pooling !== undefined && (!Number.isInteger(pooling.poolFactor) || pooling.poolFactor < 1 || !Number.isInteger(pooling.protectedTokens) || pooling.protectedTokens < 0)) {
+    throw new MaxsimError("INDEX_CORRUPT", `The LanceDB table ${where} records invalid token pooling ${JSON.stringify(pooling)}. Restore the table from an earlier version (LanceDB checkout/restore) or rebuild it.`);
+  }
+  return { collectionFormat: meta.collectionFormat ?? 1, engine: "lancedb", vectorType: meta.vectorType ?? "float32", model: meta.model, ...(pooling ? { pooling } : {}) };
 }
 
 /** One document as written. */
@@ -75,21 +92,58 @@ export interface DocumentRow {
   meta: Map<string, unknown>;
 }
 
-/** Rows → an Arrow table of `schema` (filter columns a row does not use are null). */
-export function rowsToArrow(rows: readonly DocumentRow[], schema: Schema): ArrowTable {
-  const metaFields = schema.fields.filter((f) => isMetaColumn(f.name)).map((f) => f.name);
-  const records = rows.map((r) => {
-    const tokens: Float32Array[] = [];
-    for (let t = 0; t < r.vectors.length; t++) tokens.push(r.vectors.data.subarray(t * r.vectors.dim, (t + 1) * r.vectors.dim));
-    const rec: Record<string, unknown> = { id: r.id, text: r.text, metadata: JSON.stringify(r.metadata), vectors: tokens };
-    for (const name of metaFields) rec[name] = r.meta.get(name) ?? null;
-    return rec;
+/**
+ * The `vectors` column built straight from the token arrays (one copy into a flat Float32 or
+ * float16 buffer, offsets per document), not through per-number JavaScript arrays.
+ */
+function vectorsData(rows: readonly DocumentRow[], list: List<FixedSizeList>): Data {
+  const fsl = list.children[0]!.type;
+  const dim = fsl.listSize;
+  const offsets = new Int32Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.vectors.length;
+  const total = offsets[rows.length]!;
+  const flat = new Float32Array(total * dim);
+  for (let i = 0; i < rows.length; i++) flat.set(rows[i]!.vectors.data.subarray(0, rows[i]!.vectors.length * dim), offsets[i]! * dim);
+  const itemType = fsl.children[0]!.type;
+  const values = itemType instanceof Float16 ? makeData({ type: itemType, data: toFloat16(flat) }) : makeData({ type: itemType as Float32, data: flat });
+  const tokens = makeData({ type: fsl, length: total, nullCount: 0, child: values });
+  return makeData({ type: list, length: rows.length, nullCount: 0, valueOffsets: offsets, child: tokens });
+}
+
+/**
+ * Rows → an Arrow table with the table's `columns` (filter columns a row does not use are null).
+ * Types are built here rather than taken from `table.schema()`, whose objects come from the
+ * CommonJS copy of apache-arrow that LanceDB loads (Arrow's visitors do not recognise them).
+ */
+export function rowsToArrow(rows: readonly DocumentRow[], columns: readonly string[], dim: number, vectorType: LanceVectorType): ArrowTable {
+  const schema = new SchemaType(
+    columns.map((name) => {
+      if (name === "id") return new Field("id", new Utf8(), false);
+      if (name === "text" || name === "metadata") return new Field(name, new Utf8(), true);
+      if (name === "vectors") return new Field(name, vectorsType(dim, vectorType), true);
+      return metaField(name);
+    }),
+  );
+  const children = schema.fields.map((f): Data => {
+    switch (f.name) {
+      case "id":
+        return vectorFromArray(rows.map((r) => r.id), new Utf8()).data[0]!;
+      case "text":
+        return vectorFromArray(rows.map((r) => r.text), new Utf8()).data[0]!;
+      case "metadata":
+        return vectorFromArray(rows.map((r) => JSON.stringify(r.metadata)), new Utf8()).data[0]!;
+      case "vectors":
+        return vectorsData(rows, f.type as List<FixedSizeList>);
+      default:
+        return vectorFromArray(rows.map((r) => r.meta.get(f.name) ?? null), f.type).data[0]!;
+    }
   });
-  return makeArrowTable(records, { schema });
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children }));
+  return new TableType([batch]);
 }
 
 /** Arrow type of a filter column, re-exported for the collection's schema evolution. */
-export function metaField(name: string): Field {
+export function metaField(name: string): FieldT {
   return new Field(name, metaColumnType(kindOf(name)), true);
 }
 

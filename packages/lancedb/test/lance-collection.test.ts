@@ -138,6 +138,28 @@ describe("LanceCollection writes", () => {
     await c.close();
   });
 
+  it("pools document tokens like core when the collection pools, and records it", async () => {
+    const uri = join(root, "pooled");
+    const c = await LanceCollection.create(uri, { model: encoder, poolFactor: 2 });
+    await c.addDocuments(DOCS);
+    const ref = await Collection.create(null, { model: encoder, poolFactor: 2 });
+    await ref.addDocuments(DOCS);
+    for (const q of QUERIES) {
+      const got = await c.query(q, { k: 6 });
+      const want = await ref.query(q, { k: 6, exact: true });
+      expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
+      for (let i = 0; i < got.length; i++) expect(got[i]!.score).toBeCloseTo(want[i]!.score, 5);
+    }
+    await c.close();
+    await ref.close();
+    const again = await LanceCollection.open(uri, { model: encoder });
+    expect(again.meta.pooling).toEqual({ poolFactor: 2, protectedTokens: 1 });
+    const rows = (await again.table.query().where("id = 'fr-cat'").select(["vectors"]).toArray()) as { vectors: { length: number } }[];
+    expect(rows[0]!.vectors.length).toBeLessThan(encoder.outputTokenIds(DOCS[0]!.text, "document").length);
+    await again.close();
+    await expect(LanceCollection.create(join(root, "bad-pool"), { model: encoder, poolFactor: 0 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+  });
+
   it("reopens with the recorded model; another model is MODEL_MISMATCH", async () => {
     const uri = join(root, "db");
     const again = await LanceCollection.open(uri, { model: encoder, readOnly: true });

@@ -86,7 +86,8 @@ export interface CollectionOptions {
   codec?: IndexCodec;
   /**
    * Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed,
-   * `autoRetrain`). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
+   * `autoRetrain`, `diskTier`: with `{ codec: "residual-2", indexOptions: { diskTier: "float16" } }`
+   * memory holds the residual codes and float16 rows stay on disk for exact rescoring). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
    * the centroids were trained on retrains them once, after its last batch, so recall holds as the
    * collection grows; pass `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
    */

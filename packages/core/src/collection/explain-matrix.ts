@@ -59,8 +59,9 @@ export async function explainMatrix(collection: Collection, query: string, id: s
   const [q] = await encoder.encodeQueries([query]);
   let docIds = encoder.outputTokenIds(doc.text, "document");
   let rows = collection.index.get(id);
-  // Rows written by another tokenizer do not line up with today's token ids: re-encode (as explain does).
-  if (rows === undefined || rows.length !== docIds.length) {
+  // Pooled rows stand for several tokens, and rows written by another tokenizer do not line up
+  // with today's token ids: then score the unpooled, re-encoded tokens (as explain does).
+  if (rows === undefined || collection.pooling.poolFactor !== 1 || rows.length !== docIds.length) {
     const [d] = await encoder.encodeDocuments([doc.text]);
     docIds = d!.tokenIds;
     rows = vectors(d!);

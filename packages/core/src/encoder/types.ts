@@ -26,7 +26,10 @@ export interface ColBERTOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads. @defaultValue onnxruntime's default (one per core) */
   intraOpThreads?: number;
-  /** Use `model_int8.onnx` when the model has one. @defaultValue false */
+  /**
+   * Use `model_int8.onnx` when the model has one; for an LFM2 checkpoint, build its int8 graph
+   * (FFN int8, see the README's int8 section for speed and fidelity). @defaultValue false
+   */
   int8?: boolean;
   /** Override the configured query length (tokens, prefix and specials included). */
   queryLength?: number;

@@ -26,6 +26,7 @@ import { checkVectors } from "../scoring/flat-tokens.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
 import { IndexStore } from "../storage/index-store.js";
 import type { TokenVectors } from "../types.js";
+import type { CentroidProber } from "./plaid.js";
 import { TierFiles, TierRows } from "./disk-tier-rows.js";
 import { ownerMeta, type IndexContext } from "./index-context.js";
 import { loadNewest } from "./index-persist.js";
@@ -262,6 +263,15 @@ export class MaxSimIndex {
   /** True once centroids are trained (and `search` is approximate). */
   get trained(): boolean {
     return this.table.centroidIndex !== null;
+  }
+
+  /**
+   * How `search` finds each query token's nearest centroids: `"exact"` (the ONNX Runtime product,
+   * the default), `"hnsw"` (hnswlib-node's graph, when its addon loads and the index has at least
+   * `HNSW_MIN_CENTROIDS` centroids), or `null` while untrained.
+   */
+  get centroidProber(): CentroidProber | null {
+    return this.table.centroidIndex?.prober ?? null;
   }
 
   /**

@@ -10,6 +10,7 @@ import type { ZodError } from "zod";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { MaxsimError } from "../errors.js";
+import { describeValue, formatPath, valueAt } from "../validation/describe.js";
 import { bearerChecker } from "./auth.js";
 import type { ServeContext } from "./context.js";
 import { errorResponse } from "./http-error.js";
@@ -30,9 +31,18 @@ export interface InFlight {
   count: number;
 }
 
-function validationMessage(error: ZodError): string {
-  const parts = error.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`);
-  return `Invalid request: ${parts.join("; ")}. Fix the request (the schemas are in /openapi.json).`;
+/**
+ * A request that failed its schema, in the core's validation wording (`validation/`: the field
+ * path, what it must be, what was sent), so HTTP and library callers read the same messages:
+ * `POST /search: body.k is invalid: Too small: expected number to be >=0 (got a number -1). …`
+ */
+function validationMessage(route: string, target: string, error: ZodError, input: unknown): string {
+  const root = target === "json" ? "body" : target;
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const text = issue.message.startsWith("must ") ? issue.message : `is invalid: ${issue.message}`;
+    return `${formatPath(root, issue.path)} ${text} (got ${describeValue(valueAt(input, issue.path))})`;
+  });
+  return `${route}: ${parts.join("; ")}. Fix the request (the schemas are in /openapi.json).`;
 }
 
 /**
@@ -44,8 +54,10 @@ function validationMessage(error: ZodError): string {
  */
 export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: ServeAppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({
-    defaultHook: (result) => {
-      if (!result.success) throw new MaxsimError("INVALID_INPUT", validationMessage(result.error));
+    defaultHook: async (result, c) => {
+      if (result.success) return;
+      const input: unknown = result.target === "json" ? await c.req.json().catch(() => undefined) : result.target === "param" ? c.req.param() : undefined;
+      throw new MaxsimError("INVALID_INPUT", validationMessage(`${c.req.method} ${c.req.path}`, result.target, result.error, input), { cause: result.error });
     },
   });
   const check = options.token === undefined ? undefined : bearerChecker(options.token);
@@ -91,8 +103,10 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
   registerModelRoutes(app, ctx);
   registerInfoRoutes(app, ctx);
 
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "the --token / MAXSIM_TOKEN the server was started with" });
   app.doc("/openapi.json", {
     openapi: "3.0.0",
+    security: check === undefined ? [] : [{ bearer: [] }],
     info: {
       title: "maxsim serve",
       version: "1",

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Collection } from "../collection/collection.js";
 import { MaxsimError } from "../errors.js";
 import type { ServeLimits } from "./schemas.js";
+import type { SearchLimiter } from "./search-limiter.js";
 import type { WriteQueue } from "./write-queue.js";
 
 /** The state routes read. */
@@ -11,6 +12,8 @@ export interface ServeContext {
   /** Writes are refused with `INDEX_READ_ONLY` (403). */
   readOnly: boolean;
   queue: WriteQueue;
+  /** Caps concurrent read requests at `limits.maxConcurrentSearches`. */
+  reads: SearchLimiter;
   limits: ServeLimits;
   /** True once shutdown began: new requests get 503 `SERVER_CLOSING`. */
   closing: boolean;

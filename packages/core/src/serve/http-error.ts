@@ -33,8 +33,16 @@ export interface ErrorResponseBody {
 }
 
 /**
- * The HTTP status for a core error code: 400 invalid input, 401 auth, 403 read-only, 404 not
- * found, 409 conflicts (duplicate id, locked, stale), 413 too large, 503 closing; anything else 500.
+ * The HTTP status `maxsim serve` answers a core error code with: 400 invalid input, 401 auth,
+ * 403 read-only, 404 not found, 409 conflicts (duplicate id, locked, stale), 413 too large, 503
+ * closing; anything else 500.
+ *
+ * @param code - a {@link MaxsimErrorCode}
+ * @example
+ * ```ts
+ * import { statusOf } from "@maxsim/core/serve";
+ * console.log(statusOf("INVALID_FILTER"), statusOf("DUPLICATE_ID"), statusOf("SERVER_CLOSING"), statusOf("IO_ERROR")); // 400 409 503 500
+ * ```
  */
 export function statusOf(code: MaxsimErrorCode): ContentfulStatusCode {
   return STATUS[code] ?? 500;

@@ -43,6 +43,7 @@ export function registerInfoRoutes(app: ServeApp, ctx: ServeContext): void {
         index: { trained: index.trained, trainedTokens: index.trainedTokens, tokensSinceTraining: index.tokensSinceTraining },
         limits: { ...ctx.limits },
         writes: { pending: ctx.queue.pending, done: ctx.queue.done },
+        searches: { active: ctx.reads.active, waiting: ctx.reads.waiting },
       },
       200,
     );

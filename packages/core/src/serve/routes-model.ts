@@ -17,7 +17,7 @@ export function registerModelRoutes(app: ServeApp, ctx: ServeContext): void {
   });
   app.openapi(rerankRoute, async (c) => {
     const { query, documents, topN } = c.req.valid("json");
-    const ranked = await rerank(ctx.collection.encoder, query, documents, { topN });
+    const ranked = await ctx.reads.run(() => rerank(ctx.collection.encoder, query, documents, { topN }));
     const n = queryTokenCount(ctx, query);
     return c.json({ results: ranked.map((r) => ({ index: r.index, score: r.score, normalizedScore: r.score / n, text: documents[r.index]! })) }, 200);
   });
@@ -32,7 +32,7 @@ export function registerModelRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(encode, async (c) => {
     const { texts, as } = c.req.valid("json");
     const encoder = ctx.collection.encoder;
-    const encoded = as === "query" ? await encoder.encodeQueries(texts) : await encoder.encodeDocuments(texts);
+    const encoded = await ctx.reads.run(() => (as === "query" ? encoder.encodeQueries(texts) : encoder.encodeDocuments(texts)));
     const embeddings = encoded.map((e) => {
       const vectors: number[][] = [];
       for (let i = 0; i < e.length; i++) vectors.push(Array.from(e.data.subarray(i * e.dim, (i + 1) * e.dim)));

@@ -39,8 +39,10 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(search, async (c) => {
     const body = c.req.valid("json");
     const texts = body.queries ?? [body.query!];
-    const lists = await ctx.collection.queryBatch(texts, { k: body.k, filter: body.filter, exact: body.exact });
-    const hits = await Promise.all(lists.map((list, i) => toHits(ctx, texts[i]!, list, body.explain)));
+    const hits = await ctx.reads.run(async () => {
+      const lists = await ctx.collection.queryBatch(texts, { k: body.k, filter: body.filter, exact: body.exact });
+      return Promise.all(lists.map((list, i) => toHits(ctx, texts[i]!, list, body.explain)));
+    });
     return c.json({ results: body.queries === undefined ? hits[0]! : hits }, 200);
   });
 
@@ -53,7 +55,7 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
   });
   app.openapi(explain, async (c) => {
     const { query, id } = c.req.valid("json");
-    const [m, e] = await Promise.all([explainMatrix(ctx.collection, query, id), ctx.collection.explain(query, id)]);
+    const [m, e] = await ctx.reads.run(() => Promise.all([explainMatrix(ctx.collection, query, id), ctx.collection.explain(query, id)]));
     const cols = m.docTokens.length;
     const matrix: number[][] = [];
     for (let i = 0; i < m.queryTokens.length; i++) matrix.push(Array.from(m.matrix.subarray(i * cols, (i + 1) * cols), round4));

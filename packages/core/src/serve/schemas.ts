@@ -3,6 +3,7 @@
  * library). `@hono/zod-openapi` validates every request body against them and writes
  * `/openapi.json` from the same objects, so the document cannot drift from what is enforced.
  */
+import { availableParallelism } from "node:os";
 import { z } from "@hono/zod-openapi";
 import type { MetadataFilter } from "../collection/filter.js";
 
@@ -14,10 +15,12 @@ export interface ServeLimits {
   maxBatch: number;
   /** Largest `k` / `topN`. */
   maxK: number;
+  /** Read requests (search, explain, rerank, encode) run at once; more wait their turn (see `search-limiter.ts`). */
+  maxConcurrentSearches: number;
 }
 
-/** The defaults: 16 MiB bodies, 1,000 items per batch, k ≤ 1,000. */
-export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 16 * 1024 * 1024, maxBatch: 1000, maxK: 1000 };
+/** The defaults: 16 MiB bodies, 1,000 items per batch, k ≤ 1,000, concurrent searches = cores (at least 2). */
+export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 16 * 1024 * 1024, maxBatch: 1000, maxK: 1000, maxConcurrentSearches: Math.max(2, availableParallelism()) };
 
 const metadata = z.record(z.string(), z.unknown()).openapi({ description: "JSON metadata object", example: { lang: "fr" } });
 // The shape is checked by the core (compileFilter → INVALID_FILTER naming the operator), so the
@@ -69,7 +72,7 @@ export function searchRequest(limits: ServeLimits) {
       exact: z.boolean().default(false),
       explain: z.boolean().default(false).openapi({ description: "add highlights and per-token matches to every hit" }),
     })
-    .refine((b) => (b.query === undefined) !== (b.queries === undefined), { message: "pass exactly one of query (a string) or queries (an array of strings)" })
+    .refine((b) => (b.query === undefined) !== (b.queries === undefined), { message: "must have exactly one of query (a string) or queries (an array of strings)" })
     .openapi("SearchRequest");
 }
 
@@ -113,7 +116,7 @@ export const DocumentsResponse = z.object({ ids: z.array(z.string()), size: z.nu
 export function deleteRequest(limits: ServeLimits) {
   return z
     .object({ ids: z.array(z.string().min(1)).min(1).max(limits.maxBatch).optional(), filter: filter.optional() })
-    .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "pass exactly one of ids or filter" })
+    .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "must have exactly one of ids or filter" })
     .openapi("DeleteDocumentsRequest");
 }
 
@@ -164,7 +167,8 @@ export const StatsResponse = z
     liveBytes: z.number().int(),
     model: z.object({ id: z.string(), layout: z.string(), queryLength: z.number().int(), documentLength: z.number().int(), doQueryExpansion: z.boolean() }),
     index: z.object({ trained: z.boolean(), trainedTokens: z.number().int(), tokensSinceTraining: z.number().int() }),
-    limits: z.object({ maxBodyBytes: z.number().int(), maxBatch: z.number().int(), maxK: z.number().int() }),
+    limits: z.object({ maxBodyBytes: z.number().int(), maxBatch: z.number().int(), maxK: z.number().int(), maxConcurrentSearches: z.number().int() }),
     writes: z.object({ pending: z.number().int(), done: z.number().int() }),
+    searches: z.object({ active: z.number().int(), waiting: z.number().int() }),
   })
   .openapi("Stats");

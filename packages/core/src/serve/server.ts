@@ -16,6 +16,7 @@ import type { InFlight } from "./app.js";
 import type { ServeContext } from "./context.js";
 import { DEFAULT_LIMITS } from "./schemas.js";
 import type { ServeLimits } from "./schemas.js";
+import { SearchLimiter } from "./search-limiter.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Options of {@link startServer}. */
@@ -45,7 +46,7 @@ export interface ServeOptions {
    * @defaultValue `2000`
    */
   refreshMs?: number;
-  /** Body, batch and k limits (defaults: 16 MiB, 1,000, 1,000). */
+  /** Body, batch, k and concurrent-search limits (defaults: 16 MiB, 1,000, 1,000, cores but at least 2). */
   limits?: Partial<ServeLimits>;
   /** Model loading options (the collection's stored model is used). */
   modelOptions?: ColBERTOptions;
@@ -126,7 +127,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     log(`maxsim serve: warning: listening on ${host} without a token: anyone who can reach this address can read and change the collection. Pass --token (or MAXSIM_TOKEN).`);
   }
   const collection = await Collection.open(options.dir, { readOnly, modelOptions: options.modelOptions });
-  const ctx: ServeContext = { collection, readOnly, queue: new WriteQueue(), limits, closing: false };
+  const ctx: ServeContext = { collection, readOnly, queue: new WriteQueue(), reads: new SearchLimiter(limits.maxConcurrentSearches), limits, closing: false };
   const inFlight: InFlight = { count: 0 };
   let app;
   try {
@@ -136,7 +137,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw error;
   }
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
-  server.requestTimeout = 0; // long bulk adds must not be cut off; bodies are bounded by the body limit
   try {
     await listen(server, port, host);
   } catch (error) {

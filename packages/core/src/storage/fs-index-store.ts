@@ -10,6 +10,7 @@
  * snapshot keeps working.
  */
 import { readdir, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "./make-directory.js";
 import { NotRegularFileError, openRegularFile, readRegularFile } from "./regular-file.js";
@@ -239,7 +240,7 @@ export class FsIndexStore implements IndexStore {
     const cached = this.#ids.get(entry.name);
     if (cached) return cached;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
     let size: number;
     try {
       ({ handle, size } = await openRegularFile(path));
@@ -284,7 +285,7 @@ export class FsIndexStore implements IndexStore {
     const entry = this.#manifest.blobs[name];
     if (entry === undefined) return undefined;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
     let size: number;
     try {
       ({ handle, size } = await openRegularFile(path));

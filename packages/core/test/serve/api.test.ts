@@ -183,6 +183,8 @@ describe("maxsim serve API", () => {
     expect(r.body).toMatchObject({ documents: server.collection.size, codec: "float32", readOnly: false, dim: 128, model: { id: model, layout: "pylate-onnx", queryLength: 32 }, index: { trained: false } });
     expect(r.body.tokens).toBeGreaterThan(0);
     expect(r.body.writes.pending).toBe(0);
+    expect(r.body.searches).toEqual({ active: 0, waiting: 0 });
+    expect(r.body.limits.maxConcurrentSearches).toBeGreaterThanOrEqual(2);
   });
 
   it("serves an OpenAPI document of every route and the playground page", async () => {
@@ -190,6 +192,7 @@ describe("maxsim serve API", () => {
     expect(Object.keys(r.body.paths).sort()).toEqual(["/documents", "/documents/{id}", "/encode", "/explain", "/health", "/rerank", "/search", "/stats"]);
     expect(Object.keys(r.body.paths["/documents"]).sort()).toEqual(["delete", "post"]);
     expect(r.body.components.schemas.Error).toBeDefined();
+    expect(r.body.security).toEqual([]);
     const page = await fetch(server.url + "/");
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toContain('id="results"');
@@ -202,7 +205,8 @@ describe("maxsim serve API", () => {
     expect(noQuery.body.error.message).toContain("exactly one of query");
     const badK = await call(server, "POST", "/search", { query: "dog", k: -1 });
     expect(badK.status).toBe(400);
-    expect(badK.body.error.message).toContain("k:");
+    expect(badK.body.error.message).toContain("body.k is invalid");
+    expect(badK.body.error.message).toContain("(got the number -1)");
     const badFilter = await call(server, "POST", "/search", { query: "dog", filter: { lang: { $near: 1 } } });
     expect(badFilter.status).toBe(400);
     expect(badFilter.body.error.code).toBe("INVALID_FILTER");
@@ -211,7 +215,12 @@ describe("maxsim serve API", () => {
     expect(malformed.body.error.code).toBe("INVALID_INPUT");
     const noText = await call(server, "POST", "/documents", { documents: [{ id: "x" }] });
     expect(noText.status).toBe(400);
-    expect(noText.body.error.message).toContain("documents.0.text");
+    expect(noText.body.error.message).toContain("POST /documents: body.documents[0].text");
+    // Past the route's schema, the core's boundary validation answers (here: metadata size), also as 400.
+    const huge = await call(server, "POST", "/documents", { documents: [{ id: "big", text: "x", metadata: { blob: "x".repeat(70_000) } }] });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.code).toBe("INVALID_INPUT");
+    expect(huge.body.error.message).toContain("metadata is larger than");
     const route = await call(server, "GET", "/nope");
     expect(route.status).toBe(404);
     expect(route.body.error.code).toBe("NOT_FOUND");
@@ -242,6 +251,9 @@ describe("maxsim serve limits, auth and read-only mode", () => {
     for (const wrong of ["Bearer s3cret-toke", "Bearer s3cret-token2", "Basic s3cret-token", "s3cret-token"]) {
       expect((await call(server, "POST", "/search", { query: "dog" }, { authorization: wrong })).status).toBe(401);
     }
+    const doc = await call(server, "GET", "/openapi.json", undefined, { authorization: "Bearer s3cret-token" });
+    expect(doc.body.security).toEqual([{ bearer: [] }]);
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     const ok = await call(server, "POST", "/search", { query: "dog", k: 1 }, { authorization: "Bearer s3cret-token" });
     expect(ok.status).toBe(200);
     expect(ok.body.results[0].id).toBe("de-hund");

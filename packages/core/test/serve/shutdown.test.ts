@@ -35,9 +35,9 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-function startServe(dir: string): Promise<Started> {
+function startServe(dir: string, env: Record<string, string> = {}): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0"], { cwd: tmp });
+    const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0"], { cwd: tmp, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) => child.on("close", (code, signal) => done({ code, signal, stderr })));
@@ -119,5 +119,27 @@ describe("maxsim serve graceful shutdown", () => {
 
   it("SIGINT does the same", async () => {
     await storm("SIGINT");
+  });
+});
+
+describe("maxsim serve flags", () => {
+  it("takes the token from MAXSIM_TOKEN", async () => {
+    const dir = path.join(tmp, "token-env");
+    const c = await Collection.create(dir, { model });
+    await c.addDocuments([{ id: "de", text: "Der Hund bellt." }]);
+    await c.close();
+    const { child, url, exited } = await startServe(dir, { MAXSIM_TOKEN: "from-the-env" });
+    try {
+      const search = (auth?: string) =>
+        fetch(`${url}/search`, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify({ query: "dog", k: 1 }) });
+      expect((await search()).status).toBe(401);
+      const ok = await search("Bearer from-the-env");
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { results: { id: string }[] }).results[0]!.id).toBe("de");
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect((await exited).code).toBe(0);
   });
 });
