@@ -250,6 +250,9 @@ try {
     mkdirSync(shimDir, { recursive: true });
     writeFileSync(join(shimDir, "yarn"), '#!/usr/bin/env bash\nexec npx --yes yarn@1.22.22 "$@"\n', { mode: 0o755 });
     INSTALL_ENV.PATH = `${shimDir}:${process.env.PATH}`;
+    // Yarn 1 caches file: tarballs by name and version, so a rebuilt @maxsim/*@0.1.0 would come
+    // from the cache of an earlier run: drop those entries first (registry packages stay cached).
+    run("bash", ["-c", "yarn cache clean @maxsim/core @maxsim/langchain @maxsim/llamaindex"], { cwd: yarnApp, env: INSTALL_ENV });
     if (installAll(yarnApp, "yarn")) exercise(yarnApp, "yarn");
   }
 } catch (error) {
