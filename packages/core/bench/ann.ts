@@ -97,7 +97,7 @@ async function exactTop(q: TokenVectors): Promise<SearchHit[]> {
   return Array.from(scores!.keys())
     .sort((a, b) => scores![b]! - scores![a]! || a - b)
     .slice(0, k)
-    .map((i) => ({ id: corpus.ids[i]!, score: scores![i]! }));
+    .map((i) => ({ id: corpus.ids[i]!, score: scores![i]!, normalizedScore: scores![i]! / q.length }));
 }
 const truth: SearchHit[][] = [];
 for (const q of queries) truth.push(await exactTop(q));
@@ -140,7 +140,7 @@ if (!values["no-muvera"]) {
         offsets[i + 1] = offsets[i]! + corpus.offsets[d + 1]! - corpus.offsets[d]!;
       });
       const [scores] = await scoreFlatOrt([q], { data, offsets, dim: 128 });
-      return Array.from(cand, (d, i) => ({ id: corpus.ids[d]!, score: scores![i]! }))
+      return Array.from(cand, (d, i) => ({ id: corpus.ids[d]!, score: scores![i]!, normalizedScore: scores![i]! / q.length }))
         .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
         .slice(0, k);
     }, truth);
