@@ -16,7 +16,7 @@ import { ColBERT } from "../encoder/colbert.js";
 import type { ColBERTOptions, Encoder } from "../encoder/types.js";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
-import type { IdFilter, IndexCodec } from "../index/types.js";
+import type { IdFilter, IndexCodec, SearchOptions, SearchPlan } from "../index/types.js";
 import { maxsimExplain } from "../scoring/maxsim.js";
 import type { TokenEmbeddings, TokenVectors } from "../types.js";
 import { compileFilter } from "./filter.js";
@@ -98,6 +98,15 @@ function isPayload(v: unknown): v is Payload {
 
 function vectors(e: TokenEmbeddings): TokenVectors {
   return { data: e.data, length: e.length, dim: e.dim };
+}
+
+/** The planner options of a query, passed to the index as given. */
+function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targetRecall" | "latencyBudgetMs"> {
+  return {
+    ...(options.exact !== undefined ? { exact: options.exact } : {}),
+    ...(options.targetRecall !== undefined ? { targetRecall: options.targetRecall } : {}),
+    ...(options.latencyBudgetMs !== undefined ? { latencyBudgetMs: options.latencyBudgetMs } : {}),
+  };
 }
 
 function checkK(k: number): void {
@@ -526,17 +535,44 @@ export class Collection {
     return filter === undefined ? undefined : new Set(this.findIds(filter));
   }
 
-  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
+  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, options: QueryOptions): Promise<QueryResult[]> {
     if (k === 0 || this.#index.size === 0 || (filter instanceof Set && filter.size === 0)) return [];
     const q = vectors(query);
+    const { signal } = options;
     const hits =
-      exact || (filter instanceof Set && filter.size <= k)
+      options.exact === true || (filter instanceof Set && filter.size <= k)
         ? await this.#index.searchExact(q, { k, filter, signal })
-        : await this.#index.search(q, { k, filter, signal });
+        : await this.#index.search(q, { k, filter, signal, ...planOptions(options) });
     return hits.map((h) => {
       const p = this.#payload(h.id);
-      return { id: h.id, score: h.score, text: p?.text ?? "", metadata: p?.metadata ?? {} };
+      return { id: h.id, score: h.score, normalizedScore: h.normalizedScore, text: p?.text ?? "", metadata: p?.metadata ?? {} };
     });
+  }
+
+  /**
+   * The plan {@link Collection.query} runs for `text` (exact or approximate, why, the predicted
+   * exact latency, the PLAID settings and their calibrated recall), without searching.
+   *
+   * @param options - as {@link Collection.query}
+   * @throws as {@link Collection.query}
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort." }, { id: "de", text: "Der Hund bellt." }]);
+   * const plan = await c.explainSearch("cat", { k: 1 });
+   * console.log(plan.kind, plan.reason); // exact untrained
+   * await c.close();
+   * ```
+   */
+  async explainSearch(text: string, options: QueryOptions = {}): Promise<SearchPlan> {
+    this.#check();
+    const k = options.k ?? 10;
+    checkK(k);
+    const filter = this.#matching(options.filter);
+    const [q] = await this.encoder.encodeQueries([text], { signal: options.signal });
+    return this.#index.explainSearch(vectors(q!), { k: Math.max(1, k), filter, ...planOptions(options) });
   }
 
   /**
@@ -591,7 +627,7 @@ export class Collection {
     const out: QueryResult[][] = [];
     for (const q of encoded) {
       throwIfAborted(options.signal);
-      out.push(await this.#search(q, k, filter, options.exact ?? false, options.signal));
+      out.push(await this.#search(q, k, filter, options));
     }
     return out;
   }

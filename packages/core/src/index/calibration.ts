@@ -10,6 +10,7 @@
  */
 import { seededRandom } from "./synthetic.js";
 import { exactTopK, plaidSearch } from "./index-search.js";
+import { CALIBRATION_MARGIN } from "./planner.js";
 import type { SlotTable } from "./slot-table.js";
 import type { TokenVectors } from "../types.js";
 import type { Calibration, CalibrationPoint, PlaidSettings } from "./types.js";
@@ -27,6 +28,8 @@ const WIDTHS: readonly [number, number][] = [
 ];
 /** Stop widening once a point reaches this recall: no target asks for more. */
 const ENOUGH = 0.999;
+/** Expansion spreads of the two pseudo-query styles (tight and wide around the query mean); recall is the worse style's. */
+const SPREADS = [0.2, 0.5];
 
 /** Options of {@link calibrate}. */
 export interface CalibrateOptions {
@@ -38,7 +41,10 @@ export interface CalibrateOptions {
 
 /** Measures the grid on pseudo-queries over `table` (trained) and picks the settings; see the module comment. */
 export async function calibrate(table: SlotTable, options: CalibrateOptions): Promise<Calibration> {
-  const queries = pseudoQueries(table, Math.min(options.queries ?? 32, table.liveCount), options.seed ?? 1);
+  const count = Math.max(SPREADS.length, Math.min(options.queries ?? 32, table.liveCount));
+  const styles = SPREADS.map((spread, i) => pseudoQueries(table, Math.ceil(count / SPREADS.length), (options.seed ?? 1) + 7919 * i, spread));
+  const queries = styles.flat();
+  const styleOf = (i: number): number => Math.floor(i / styles[0]!.length);
   const truth = await exactTopK(table, queries, { k: K });
   const ci = table.centroidIndex!;
   const avgTokens = table.liveTokens / Math.max(1, table.liveCount);
@@ -52,15 +58,15 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     let best = 0;
     for (const [candidates, rescore] of WIDTHS) {
       const settings = { nprobe, candidates, rescore };
-      let hit = 0;
+      const hit = SPREADS.map(() => 0);
       const t0 = performance.now();
       for (const [i, q] of queries.entries()) {
         const hits = await plaidSearch(table, q, K, settings);
         const want = new Set(truth[i]!.map((h) => h.id));
-        hit += hits.filter((h) => want.has(h.id)).length / Math.max(1, Math.min(K, want.size));
+        hit[styleOf(i)]! += hits.filter((h) => want.has(h.id)).length / Math.max(1, Math.min(K, want.size));
       }
       const latencyMs = (performance.now() - t0) / Math.max(1, queries.length);
-      const recall = hit / Math.max(1, queries.length);
+      const recall = Math.min(...hit.map((h, s) => h / Math.max(1, styles[s]!.length)));
       grid.push({ ...settings, recall, cost: Math.round(cost(settings)), latencyMs });
       best = Math.max(best, recall);
       if (recall >= ENOUGH || rescore >= table.liveCount) break;
@@ -68,7 +74,8 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     if (best >= ENOUGH) break;
   }
   grid.sort((a, b) => a.cost - b.cost);
-  const meeting = grid.find((p) => p.recall >= options.targetRecall);
+  const exactCost = Math.round(table.liveTokens * table.dim * 0.1 * QUERY_LENGTH);
+  const meeting = grid.find((p) => p.recall >= Math.min(1, options.targetRecall + CALIBRATION_MARGIN));
   const chosen = meeting ?? [...grid].sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0]!;
   return {
     targetRecall: options.targetRecall,
@@ -78,6 +85,7 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     queries: queries.length,
     queryLength: QUERY_LENGTH,
     grid: grid.map(({ latencyMs: _l, ...p }) => p),
+    exactCost,
     calibratedAt: new Date().toISOString(),
     documents: table.liveCount,
     tokens: table.liveTokens,
@@ -87,9 +95,9 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
 /**
  * Pseudo-queries from the table's live documents: 4–12 of a document's tokens, each moved by
  * another random token's residual to its centroid (a different context for the same "word"),
- * then expansion-like tokens (the mean of those plus a residual at half weight) up to 32 tokens.
+ * then expansion-like tokens (the mean of those plus a residual at weight `spread`) up to 32 tokens.
  */
-export function pseudoQueries(table: SlotTable, count: number, seed: number): TokenVectors[] {
+export function pseudoQueries(table: SlotTable, count: number, seed: number, spread = 0.5): TokenVectors[] {
   const random = seededRandom(seed);
   const dim = table.dim;
   const ci = table.centroidIndex!;
@@ -125,7 +133,7 @@ export function pseudoQueries(table: SlotTable, count: number, seed: number): To
     normalize(mean, 0, dim);
     for (let i = real; i < QUERY_LENGTH; i++) {
       residual(r);
-      for (let d = 0; d < dim; d++) data[i * dim + d] = mean[d]! + 0.5 * r[d]!;
+      for (let d = 0; d < dim; d++) data[i * dim + d] = mean[d]! + spread * r[d]!;
       normalize(data, i * dim, dim);
     }
     out.push({ data, length: QUERY_LENGTH, dim });

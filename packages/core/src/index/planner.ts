@@ -17,6 +17,11 @@ import type { Calibration, PlaidSettings, SearchOptions, SearchPlan } from "./ty
 export const DEFAULT_LATENCY_BUDGET_MS = 10;
 /** The default recall@10 target of approximate search. */
 export const DEFAULT_TARGET_RECALL = 0.97;
+/**
+ * Added to the target when choosing calibrated settings: the recall of 32 pseudo-queries × 10
+ * hits has a sampling error of ≈ 0.01 near 0.97, and real queries are not the pseudo-queries.
+ */
+export const CALIBRATION_MARGIN = 0.01;
 /** Settings without a calibration (indexes trained before calibration existed). */
 export const LEGACY_SETTINGS: PlaidSettings = { nprobe: 8, candidates: 512, rescore: 128 };
 /** Query length the throughput is measured and calibrated at (ColBERT's default). */
@@ -69,15 +74,18 @@ export interface PlannerDefaults {
 }
 
 /**
- * The cheapest calibrated settings meeting `target` (recall@10), scaled for `k` above 10;
- * `null` when a calibration exists and none of its points meets the target.
+ * The cheapest calibrated settings meeting `target` (recall@10, plus the calibration margin),
+ * scaled for `k` above 10; `"unreachable"` when a calibration exists and none of its points meets
+ * it, `"exact-cheaper"` when the point meeting it costs as much as the exact scan.
  */
-export function settingsFor(calibration: Calibration | null, target: number, k: number): { settings: PlaidSettings; recall?: number } | null {
+export function settingsFor(calibration: Calibration | null, target: number, k: number): { settings: PlaidSettings; recall?: number } | "unreachable" | "exact-cheaper" {
   let base: PlaidSettings = LEGACY_SETTINGS;
   let recall: number | undefined;
   if (calibration !== null) {
-    const point = calibration.grid.filter((p) => p.recall >= target).sort((a, b) => a.cost - b.cost)[0];
-    if (point === undefined) return null;
+    const goal = Math.min(1, target + CALIBRATION_MARGIN);
+    const point = calibration.grid.filter((p) => p.recall >= goal).sort((a, b) => a.cost - b.cost)[0];
+    if (point === undefined) return "unreachable";
+    if (calibration.exactCost !== undefined && point.cost >= calibration.exactCost) return "exact-cheaper";
     base = { nprobe: point.nprobe, candidates: point.candidates, rescore: point.rescore };
     recall = point.recall;
   }
@@ -109,16 +117,17 @@ export async function planSearch(
   if (table.centroidIndex === null) return { kind: "exact", reason: "untrained", ...base };
   if (options.k >= documents) return { kind: "exact", reason: "k-covers-index", ...base };
   const chosen = settingsFor(defaults.calibration, targetRecall, options.k);
+  const tuned = options.nprobe !== undefined || options.candidates !== undefined || options.rescore !== undefined;
   const approximate = (reason: SearchPlan["reason"]): SearchPlan => {
-    const s = chosen?.settings ?? settingsFor(null, targetRecall, options.k)!.settings;
+    // Forced or tuned without a usable calibrated point: the most thorough calibrated one, else the legacy settings.
+    const fallback = (defaults.calibration?.grid ?? []).slice().sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0];
+    const s = typeof chosen === "object" ? chosen.settings : (fallback ?? LEGACY_SETTINGS);
     const settings = { nprobe: options.nprobe ?? s.nprobe, candidates: options.candidates ?? s.candidates, rescore: options.rescore ?? s.rescore };
-    const tuned = options.nprobe !== undefined || options.candidates !== undefined || options.rescore !== undefined;
-    return { kind: "approximate", reason, ...base, settings, ...(chosen?.recall !== undefined && !tuned ? { expectedRecall: chosen.recall } : {}) };
+    const recall = typeof chosen === "object" ? chosen.recall : undefined;
+    return { kind: "approximate", reason, ...base, settings, ...(recall !== undefined && !tuned ? { expectedRecall: recall } : {}) };
   };
   if (options.exact === false) return approximate("forced");
   if (estimatedExactMs <= latencyBudgetMs) return { kind: "exact", reason: "within-budget", ...base };
-  if (chosen === null && options.nprobe === undefined && options.candidates === undefined && options.rescore === undefined) {
-    return { kind: "exact", reason: "target-unreachable", ...base };
-  }
+  if (typeof chosen === "string" && !tuned) return { kind: "exact", reason: chosen === "unreachable" ? "target-unreachable" : "exact-cheaper", ...base };
   return approximate("over-budget");
 }

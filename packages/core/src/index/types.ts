@@ -78,6 +78,7 @@ export type PlanReason =
   | "filter" // a selective filter: exact over the matching documents
   | "k-covers-index" // k ≥ the documents searched
   | "target-unreachable" // no calibrated setting reaches the asked recall
+  | "exact-cheaper" // the settings reaching it would cost as much as the exact scan
   | "over-budget"; // approximate, with the settings meeting the target
 
 /** What a search runs: visible through {@link MaxSimIndex.explainSearch}. */
@@ -98,7 +99,7 @@ export interface SearchPlan {
 
 /** One measured grid point of a calibration. */
 export interface CalibrationPoint extends PlaidSettings {
-  /** Mean recall@10 vs exact on the held-out pseudo-queries. */
+  /** Recall@10 vs exact on the held-out pseudo-queries (the worse of the two query styles). */
   recall: number;
   /** Modelled relative cost (work units; the choice is the cheapest point meeting the target). */
   cost: number;
@@ -118,6 +119,8 @@ export interface Calibration {
   queryLength: number;
   /** Every grid point measured (for other targets), cheapest first. */
   grid: CalibrationPoint[];
+  /** The exact scan's cost in the grid's work units: approximate settings costing as much are not used. */
+  exactCost?: number;
   /** ISO time of the calibration. */
   calibratedAt: string;
   /** Live documents and tokens calibrated on. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BENCH_FAMILY_NAMES, benchCorpus } from "../../src/index/bench-corpora/index.js";
 import { MaxSimIndex } from "../../src/index/maxsim-index.js";
+import { CALIBRATION_MARGIN } from "../../src/index/planner.js";
 import { syntheticCorpus } from "../../src/index/synthetic.js";
 
 const dirs: string[] = [];
@@ -29,7 +30,8 @@ describe("search planner", () => {
   const queries = corpus.queries(6, 16, 4);
 
   it("scans exactly within the latency budget, approximately above it, and exact: true/false forces", async () => {
-    const index = MaxSimIndex.inMemory({ dim: 32, minTrainTokens: 2000 });
+    // A modest target: cheap settings, so above the budget the search really is approximate.
+    const index = MaxSimIndex.inMemory({ dim: 32, minTrainTokens: 2000, targetRecall: 0.6 });
     await index.add(items.slice(0, 100));
     const untrained = await index.explainSearch(queries[0]!, { k: 10, latencyBudgetMs: 0 });
     expect([untrained.kind, untrained.reason]).toEqual(["exact", "untrained"]);
@@ -111,7 +113,7 @@ describe("recall calibration", () => {
     expect(c.documents).toBe(500);
     expect(c.grid.length).toBeGreaterThan(3);
     // The chosen point is the cheapest of those meeting the target.
-    const meeting = c.grid.filter((p) => p.recall >= 0.9);
+    const meeting = c.grid.filter((p) => p.recall >= 0.9 + CALIBRATION_MARGIN);
     expect(Math.min(...meeting.map((p) => p.cost))).toBe(c.grid.find((p) => p.nprobe === c.settings.nprobe && p.candidates === c.settings.candidates && p.rescore === c.settings.rescore)!.cost);
     expect(Number.isNaN(Date.parse(c.calibratedAt))).toBe(false);
     await index.close();
@@ -124,7 +126,7 @@ describe("recall calibration", () => {
     const high = await reopened.explainSearch(q, { k: 10, latencyBudgetMs: 0, targetRecall: 0.99 });
     const costOf = (s: { nprobe: number; candidates: number; rescore: number }) => c.grid.find((p) => p.nprobe === s.nprobe && p.candidates === s.candidates && p.rescore === s.rescore)?.cost ?? Infinity;
     if (high.kind === "approximate") expect(costOf(low.settings!)).toBeLessThanOrEqual(costOf(high.settings!));
-    else expect(high.reason).toBe("target-unreachable");
+    else expect(["target-unreachable", "exact-cheaper"]).toContain(high.reason);
     // Recalibrating for a new index-wide target commits it.
     const again = (await reopened.calibrate({ targetRecall: 0.95 }))!;
     expect(again.targetRecall).toBe(0.95);
