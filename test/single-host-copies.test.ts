@@ -21,7 +21,10 @@ describe("workspace dependency graph", () => {
     expect(snapshots.length).toBeGreaterThan(100);
   });
 
-  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node"])("installs exactly one copy of %s", (name) => {
+  // @lancedb/lancedb ≥ 0.31 would add @huggingface/transformers@3.0.2 (and its onnxruntime-node)
+  // as optional dependencies; @maxsim/lancedb pins 0.30.0, which has none. apache-arrow is
+  // LanceDB's peer: one copy, or LanceDB refuses the other copy's tables.
+  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node", "@huggingface/transformers", "apache-arrow", "@lancedb/lancedb"])("installs exactly one copy of %s", (name) => {
     expect(copiesOf(name)).toHaveLength(1);
   });
 

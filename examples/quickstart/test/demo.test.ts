@@ -1,6 +1,10 @@
 // Runs the README demo as a user does (a child process, stdout not a TTY) and checks what it
 // prints: every question's best passage is the one written to answer it, in another language.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Collection } from "@maxsim/core";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { PASSAGES, QUESTIONS } from "../src/corpus.js";
@@ -47,5 +51,25 @@ describe("pnpm demo", () => {
 
   it("filters on metadata", () => {
     expect(run.stdout).toMatch(/filter \{lang: "zh"\} for .* → zh-\w+ \(/);
+  });
+});
+
+describe("pnpm demo --save <dir>", () => {
+  it("leaves the demo collection on disk for `maxsim serve`", async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "maxsim-demo-"));
+    try {
+      const run = spawnSync("pnpm", ["exec", "tsx", "--conditions=@maxsim/source", "src/main.ts", "--save", path.join(tmp, "demo-index")], { cwd: dir, encoding: "utf8", timeout: 240_000, env });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`browse it with: pnpm -s maxsim serve ${path.join(tmp, "demo-index")}`);
+      const c = await Collection.open(path.join(tmp, "demo-index"), { readOnly: true });
+      try {
+        expect(c.size).toBe(PASSAGES.length);
+        expect((await c.getDocuments([PASSAGES[0]!.id]))[0]?.text).toBe(PASSAGES[0]!.text);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

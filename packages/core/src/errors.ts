@@ -32,6 +32,7 @@ export type MaxsimErrorCode =
   | "INDEX_STALE"
   | "INDEX_CLOSED"
   | "INDEX_READ_ONLY"
+  | "COMMIT_CONFLICT"
   | "DIM_MISMATCH"
   | "DUPLICATE_ID"
   | "INVALID_ID"
@@ -42,7 +43,13 @@ export type MaxsimErrorCode =
   | "INVALID_OPTION"
   // evaluation and CLI
   | "DATASET_INVALID"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // HTTP server (`maxsim serve`)
+  | "UNAUTHORIZED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_CLOSING"
+  // installation
+  | "DEPENDENCY_MISSING";
 
 const BRAND = Symbol.for("maxsim.error");
 

@@ -5,7 +5,11 @@ export type { TokenEmbeddings, TokenVectors, EncodeAs } from "./types.js";
 export * from "./storage/index.js";
 export { ColBERT } from "./encoder/colbert.js";
 export type { Encoder, EncodeOptions, ColBERTOptions, ModelInfo } from "./encoder/types.js";
+export { poolTokens } from "./encoder/token-pooling.js";
+export type { TokenPooling } from "./encoder/token-pooling.js";
 export { loadModel } from "./model/load.js";
+export { isFixtureId, resolveFixtureId, FIXTURE_PREFIX } from "./model/fixture-id.js";
+export { maxsimVersion } from "./version.js";
 export { defaultHubCacheDir, maxsimCacheRoot } from "./model/cache-dir.js";
 export type { LoadModelOptions, ResolvedModel } from "./model/load.js";
 export { registerLayout, listLayouts, getLayout, detectLayout } from "./model/layouts/registry.js";
@@ -18,6 +22,7 @@ export * from "./scoring/index.js";
 export * from "./index/index.js";
 export { Collection, COLLECTION_FORMAT_VERSION, META_KEY } from "./collection/collection.js";
 export type { CollectionOptions, OpenCollectionOptions, CollectionMeta } from "./collection/collection.js";
+export type { RetrievalCollection, CollectionEngine } from "./collection/retrieval-collection.js";
 export type {
   AddOptions,
   DocumentInput,
@@ -35,6 +40,8 @@ export type {
 } from "./collection/types.js";
 export { compileFilter, parseFilterJson } from "./collection/filter.js";
 export type { FilterPredicate } from "./collection/filter.js";
+export { explainMatrix } from "./collection/explain-matrix.js";
+export type { SimilarityMatrix } from "./collection/explain-matrix.js";
 export { alignTokens, isTextToken } from "./collection/spans.js";
 export { highlight, mergeSpans } from "./collection/highlight.js";
 export type { HighlightMatch, HighlightOptions } from "./collection/highlight.js";

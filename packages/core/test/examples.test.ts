@@ -7,7 +7,7 @@ import { expectSnippetsPrint, tsdocSnippets } from "../../../test/doc-snippets.j
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
 const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
-const all = tsdocSnippets(...["errors.ts", "index.ts", "types.ts"].map(src), src("onnx"));
+const all = tsdocSnippets(...["errors.ts", "index.ts", "types.ts", "version.ts"].map(src), src("onnx"));
 
 describe("errors and onnx TSDoc examples", () => {
   it("exist for the public API", () => {

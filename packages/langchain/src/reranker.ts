@@ -9,14 +9,22 @@
  */
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-import { ColBERT, rerank } from "@maxsim/core";
+import { ColBERT, MaxsimError, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
+import { checkRerankerFields } from "@maxsim/core/validation";
 import { MAXSIM_SCORE_KEY } from "./retriever.js";
 
 /** Options of the {@link MaxSimReranker} constructor. */
 export interface MaxSimRerankerInput {
   /** The ColBERT encoder that scores the candidates (e.g. `retriever.collection.encoder`). */
-  encoder: Encoder;
+  encoder?: Encoder;
+  /**
+   * Instead of `encoder`: a hub id or model directory, loaded on the first `compressDocuments`
+   * (as LangChain's own rerankers take a model name) and released by {@link MaxSimReranker.close}.
+   */
+  model?: string;
+  /** Loading options of `model`. */
+  modelOptions?: ColBERTOptions;
   /**
    * How many documents to keep.
    * @defaultValue 3 (as LangChain's other rerankers)
@@ -25,7 +33,7 @@ export interface MaxSimRerankerInput {
 }
 
 /** Options of {@link MaxSimReranker.fromPretrained}. */
-export interface MaxSimRerankerFromPretrainedOptions extends Omit<MaxSimRerankerInput, "encoder"> {
+export interface MaxSimRerankerFromPretrainedOptions extends Omit<MaxSimRerankerInput, "encoder" | "model"> {
   /** Passed to `ColBERT.fromPretrained`. */
   modelOptions?: ColBERTOptions;
 }
@@ -52,19 +60,53 @@ export interface MaxSimRerankerFromPretrainedOptions extends Omit<MaxSimReranker
  * ```
  */
 export class MaxSimReranker extends BaseDocumentCompressor {
-  /** The encoder scoring the candidates. */
-  readonly encoder: Encoder;
-
   topN: number;
 
-  /** The encoder {@link MaxSimReranker.fromPretrained} loaded, released by {@link MaxSimReranker.close}. */
+  #encoder: Encoder | undefined;
+  /** The model to load on first use (`{ model }`), and its loading. */
+  readonly #model: { id: string; options: ColBERTOptions | undefined } | undefined;
+  #loading: Promise<Encoder> | undefined;
+  /** The encoder this reranker loaded (fromPretrained or `{ model }`), released by {@link MaxSimReranker.close}. */
   #loaded: ColBERT | undefined;
 
-  /** @param fields - the encoder and `topN` */
+  /**
+   * @param fields - `encoder` or `model` (loaded on first use), and `topN`
+   * @throws MaxsimError `INVALID_OPTION` without a valid encoder or model (naming `fromPretrained`)
+   */
   constructor(fields: MaxSimRerankerInput) {
     super();
-    this.encoder = fields.encoder;
+    const source = checkRerankerFields("MaxSimReranker", fields);
+    this.#encoder = source.kind === "encoder" ? fields.encoder : undefined;
+    this.#model = source.kind === "model" ? { id: source.model, options: fields.modelOptions } : undefined;
     this.topN = fields.topN ?? 3;
+  }
+
+  /**
+   * The encoder scoring the candidates.
+   *
+   * @throws MaxsimError `INVALID_OPTION` while a `{ model }` reranker has not loaded it yet (call {@link MaxSimReranker.load})
+   */
+  get encoder(): Encoder {
+    if (this.#encoder === undefined) {
+      throw new MaxsimError("INVALID_OPTION", `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or compressDocuments) before reading reranker.encoder.`);
+    }
+    return this.#encoder;
+  }
+
+  /** The encoder, loading `model` once when the reranker was built with one. */
+  async load(): Promise<Encoder> {
+    if (this.#encoder !== undefined) return this.#encoder;
+    this.#loading ??= ColBERT.fromPretrained(this.#model!.id, this.#model!.options).then(
+      (encoder) => {
+        this.#encoder = this.#loaded = encoder;
+        return encoder;
+      },
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
+    return this.#loading;
   }
 
   /**
@@ -95,10 +137,13 @@ export class MaxSimReranker extends BaseDocumentCompressor {
     return reranker;
   }
 
-  /** Releases the encoder when {@link MaxSimReranker.fromPretrained} loaded it; an encoder passed in stays the caller's. */
+  /** Releases the encoder when this reranker loaded it (fromPretrained, `{ model }`); an encoder passed in stays the caller's. */
   async close(): Promise<void> {
+    await this.#loading?.catch(() => undefined);
     await this.#loaded?.dispose();
+    if (this.#loaded !== undefined && this.#model !== undefined) this.#encoder = undefined;
     this.#loaded = undefined;
+    this.#loading = undefined;
   }
 
   /**
@@ -111,7 +156,7 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    */
   async compressDocuments(documents: DocumentInterface[], query: string): Promise<DocumentInterface[]> {
     const ranked = await rerank(
-      this.encoder,
+      await this.load(),
       query,
       documents.map((doc) => doc.pageContent),
       { topN: this.topN },

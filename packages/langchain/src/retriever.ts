@@ -16,7 +16,8 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { Collection, MaxsimError } from "@maxsim/core";
-import type { ColBERTOptions, DocumentInput, Encoder, Filter, Metadata, TokenMatch } from "@maxsim/core";
+import { checkRetrieverFields, requireArray } from "@maxsim/core/validation";
+import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, Metadata, RetrievalCollection, TokenMatch } from "@maxsim/core";
 
 /** The `metadata` key under which every returned `Document` carries its MaxSim score (a number, higher is better). */
 export const MAXSIM_SCORE_KEY = "maxsimScore";
@@ -59,8 +60,11 @@ export interface MaxSimSearchOptions {
 
 /** Options of the {@link MaxSimRetriever} constructor. */
 export interface MaxSimRetrieverInput extends BaseRetrieverInput, MaxSimSearchOptions {
-  /** The collection to search; the retriever does not own it unless a builder created it (see {@link MaxSimRetriever.close}). */
-  collection: Collection;
+  /**
+   * The collection to search: core's `Collection` or any other engine's (e.g. `@maxsim/lancedb`'s
+   * `LanceCollection`). The retriever does not own it unless a builder created it (see {@link MaxSimRetriever.close}).
+   */
+  collection: RetrievalCollection;
 }
 
 /** Options of {@link MaxSimRetriever.fromDocuments} and {@link MaxSimRetriever.fromTexts}. */
@@ -68,12 +72,18 @@ export interface MaxSimRetrieverFromDocumentsOptions extends Omit<MaxSimRetrieve
   /** A hub id (`"LiquidAI/LFM2-ColBERT-350M"`), a local model directory, or a loaded {@link Encoder}. */
   model: string | Encoder;
   /**
-   * Where to persist the collection; reopen it with {@link MaxSimRetriever.fromExistingIndex}.
+   * Where to persist the collection (a directory, or the engine's URI, e.g. `s3://bucket/docs` for
+   * LanceDB); reopen it with {@link MaxSimRetriever.fromExistingIndex}.
    * @defaultValue in memory
    */
   directory?: string;
   /** Passed to the encoder when `model` is a string. */
   modelOptions?: ColBERTOptions;
+  /**
+   * The storage engine that creates the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection` (a directory on this machine, or in memory)
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.fromExistingIndex}. */
@@ -91,6 +101,11 @@ export interface MaxSimRetrieverFromExistingIndexOptions extends Omit<MaxSimRetr
    * @defaultValue false
    */
   readOnly?: boolean;
+  /**
+   * The storage engine that opens the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.addDocuments}. */
@@ -148,7 +163,7 @@ export class MaxSimRetriever extends BaseRetriever {
   override lc_namespace = ["maxsim", "retrievers"];
 
   /** The collection searched. */
-  readonly collection: Collection;
+  readonly collection: RetrievalCollection;
 
   k: number;
 
@@ -162,6 +177,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * @param fields - the collection, default search options and LangChain's `callbacks`, `tags`, `metadata`, `verbose`
    */
   constructor(fields: MaxSimRetrieverInput) {
+    checkRetrieverFields("MaxSimRetriever", fields, "fromDocuments(docs, { model }) / fromTexts(texts, metadatas, { model }) / fromExistingIndex(directory)");
     super(fields);
     this.collection = fields.collection;
     this.k = fields.k ?? 4;
@@ -196,8 +212,9 @@ export class MaxSimRetriever extends BaseRetriever {
     docs: DocumentInterface[],
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
-    const { model, directory, modelOptions, ...fields } = options;
-    const collection = await Collection.create(directory ?? null, { model, modelOptions });
+    requireArray("MaxSimRetriever.fromDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+    const { model, directory, modelOptions, engine = Collection, ...fields } = options;
+    const collection = await engine.create(directory ?? null, { model, modelOptions });
     try {
       await collection.addDocuments(toInputs(docs));
     } catch (error) {
@@ -228,6 +245,7 @@ export class MaxSimRetriever extends BaseRetriever {
     metadatas: Metadata[] | Metadata,
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
+    requireArray("MaxSimRetriever.fromTexts", "texts", texts, '["Le chat dort."]');
     const docs = texts.map(
       (pageContent, i) => new Document({ pageContent, metadata: { ...(Array.isArray(metadatas) ? (metadatas[i] ?? {}) : metadatas) } }),
     );
@@ -258,8 +276,8 @@ export class MaxSimRetriever extends BaseRetriever {
     directory: string,
     options: MaxSimRetrieverFromExistingIndexOptions = {},
   ): Promise<T> {
-    const { model, modelOptions, readOnly, ...fields } = options;
-    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
+    const { model, modelOptions, readOnly, engine = Collection, ...fields } = options;
+    const collection = await engine.open(directory, { model, modelOptions, readOnly });
     return new this({ ...fields, collection });
   }
 
@@ -283,6 +301,8 @@ export class MaxSimRetriever extends BaseRetriever {
    */
   async addDocuments(docs: DocumentInterface[], options: MaxSimAddDocumentsOptions = {}): Promise<string[]> {
     const { ids } = options;
+    requireArray("MaxSimRetriever.addDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+    if (ids !== undefined) requireArray("MaxSimRetriever.addDocuments", "options.ids", ids, '["id-1"]');
     if (ids !== undefined && ids.length !== docs.length) {
       throw new MaxsimError(
         "INVALID_INPUT",
@@ -352,6 +372,7 @@ export class MaxSimRetriever extends BaseRetriever {
 
 /** LangChain documents → core inputs, copying metadata so later edits by the caller do not leak in. */
 function toInputs(docs: DocumentInterface[], ids?: string[]): DocumentInput[] {
+  requireArray("MaxSimRetriever", "docs", docs, "[new Document({ pageContent: \"…\" })]");
   return docs.map((doc, i) => {
     const id = ids?.[i] ?? doc.id;
     return { ...(id === undefined ? {} : { id }), text: doc.pageContent, metadata: { ...doc.metadata } };

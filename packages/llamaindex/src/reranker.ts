@@ -5,13 +5,21 @@
  */
 import { ColBERT, MaxsimError, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
+import { checkRerankerFields } from "@maxsim/core/validation";
 import { MetadataMode, extractText } from "llamaindex";
 import type { BaseNodePostprocessor, MessageContent, NodeWithScore } from "llamaindex";
 
 /** Options of the {@link MaxSimReranker} constructor. */
 export interface MaxSimRerankerOptions {
   /** The ColBERT encoder (e.g. `retriever.collection.encoder`, or `ColBERT.fromPretrained(...)`). */
-  encoder: Encoder;
+  encoder?: Encoder;
+  /**
+   * Instead of `encoder`: a hub id or model directory, loaded on the first `postprocessNodes`
+   * and released by {@link MaxSimReranker.close}.
+   */
+  model?: string;
+  /** Loading options of `model`. */
+  modelOptions?: ColBERTOptions;
   /**
    * How many nodes to keep, best first.
    * @defaultValue `2` (as LlamaIndex's `CohereRerank`)
@@ -25,7 +33,7 @@ export interface MaxSimRerankerOptions {
 }
 
 /** Options of {@link MaxSimReranker.fromPretrained}. */
-export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "encoder"> {
+export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "encoder" | "model"> {
   /** Loading options of the model. */
   modelOptions?: ColBERTOptions;
 }
@@ -52,14 +60,22 @@ export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "
  * ```
  */
 export class MaxSimReranker implements BaseNodePostprocessor {
-  readonly encoder: Encoder;
   readonly topN: number;
   readonly metadataMode: MetadataMode;
-  /** The encoder {@link MaxSimReranker.fromPretrained} loaded, released by {@link MaxSimReranker.close}. */
+  #encoder: Encoder | undefined;
+  /** The model to load on first use (`{ model }`), and its loading. */
+  readonly #model: { id: string; options: ColBERTOptions | undefined } | undefined;
+  #loading: Promise<Encoder> | undefined;
+  /** The encoder this reranker loaded (fromPretrained or `{ model }`), released by {@link MaxSimReranker.close}. */
   #loaded: ColBERT | undefined;
 
+  /**
+   * @throws MaxsimError `INVALID_OPTION` without a valid encoder or model (naming `fromPretrained`)
+   */
   constructor(options: MaxSimRerankerOptions) {
-    this.encoder = options.encoder;
+    const source = checkRerankerFields("MaxSimReranker", options);
+    this.#encoder = source.kind === "encoder" ? options.encoder : undefined;
+    this.#model = source.kind === "model" ? { id: source.model, options: options.modelOptions } : undefined;
     this.topN = options.topN ?? 2;
     this.metadataMode = options.metadataMode ?? MetadataMode.EMBED;
   }
@@ -100,8 +116,39 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * ```
    */
   async close(): Promise<void> {
+    await this.#loading?.catch(() => undefined);
     await this.#loaded?.dispose();
+    if (this.#loaded !== undefined && this.#model !== undefined) this.#encoder = undefined;
     this.#loaded = undefined;
+    this.#loading = undefined;
+  }
+
+  /**
+   * The encoder scoring the nodes.
+   *
+   * @throws MaxsimError `INVALID_OPTION` while a `{ model }` reranker has not loaded it yet (call {@link MaxSimReranker.load})
+   */
+  get encoder(): Encoder {
+    if (this.#encoder === undefined) {
+      throw new MaxsimError("INVALID_OPTION", `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or postprocessNodes) before reading reranker.encoder.`);
+    }
+    return this.#encoder;
+  }
+
+  /** The encoder, loading `model` once when the reranker was built with one. */
+  async load(): Promise<Encoder> {
+    if (this.#encoder !== undefined) return this.#encoder;
+    this.#loading ??= ColBERT.fromPretrained(this.#model!.id, this.#model!.options).then(
+      (encoder) => {
+        this.#encoder = this.#loaded = encoder;
+        return encoder;
+      },
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
+    return this.#loading;
   }
 
   /**
@@ -127,7 +174,7 @@ export class MaxSimReranker implements BaseNodePostprocessor {
     }
     if (nodes.length === 0) return [];
     const texts = nodes.map((n) => n.node.getContent(this.metadataMode));
-    const ranked = await rerank(this.encoder, extractText(query), texts, { topN: this.topN });
+    const ranked = await rerank(await this.load(), extractText(query), texts, { topN: this.topN });
     return ranked.map(({ index, score }) => ({ node: nodes[index]!.node, score }));
   }
 }

@@ -9,7 +9,8 @@
  * core; this file converts nodes in and results out.
  */
 import { Collection } from "@maxsim/core";
-import type { ColBERTOptions, DocumentInput, Encoder, Filter, QueryResult } from "@maxsim/core";
+import { checkRetrieverFields, requireArray } from "@maxsim/core/validation";
+import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, QueryResult, RetrievalCollection } from "@maxsim/core";
 import {
   BaseRetriever,
   DEFAULT_SIMILARITY_TOP_K,
@@ -31,8 +32,11 @@ export interface NodeSplitter {
 
 /** Options of the {@link MaxSimRetriever} constructor. */
 export interface MaxSimRetrieverOptions {
-  /** The maxsim collection to search (in memory or on disk). */
-  collection: Collection;
+  /**
+   * The maxsim collection to search: core's `Collection` (in memory or on disk) or any other
+   * engine's, e.g. `@maxsim/lancedb`'s `LanceCollection`.
+   */
+  collection: RetrievalCollection;
   /**
    * Number of nodes returned per query.
    * @defaultValue `DEFAULT_SIMILARITY_TOP_K` of LlamaIndex (2)
@@ -68,6 +72,12 @@ export interface MaxSimRetrieverBuildOptions extends Omit<MaxSimRetrieverOptions
    * @defaultValue none: an in-memory collection
    */
   directory?: string;
+  /**
+   * The storage engine that creates the collection (then `directory` is its location, e.g. a
+   * LanceDB URI), e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.fromExistingIndex}. */
@@ -81,6 +91,11 @@ export interface MaxSimRetrieverOpenOptions extends Omit<MaxSimRetrieverOptions,
    * @defaultValue `false`
    */
   readOnly?: boolean;
+  /**
+   * The storage engine that opens the collection, e.g. `lanceEngine()` from `@maxsim/lancedb`.
+   * @defaultValue core's `Collection`
+   */
+  engine?: CollectionEngine;
 }
 
 /** Options of {@link MaxSimRetriever.insert} and {@link MaxSimRetriever.insertNodes}. */
@@ -139,7 +154,7 @@ export const MAXSIM_NORMALIZED_SCORE_KEY = "maxsimNormalizedScore";
  * ```
  */
 export class MaxSimRetriever extends BaseRetriever {
-  readonly collection: Collection;
+  readonly collection: RetrievalCollection;
   readonly similarityTopK: number;
   readonly filters: MetadataFilters | undefined;
   readonly metadataMode: MetadataMode;
@@ -152,6 +167,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * @throws MaxsimError `INVALID_FILTER` when `filters` uses an operator core cannot express
    */
   constructor(options: MaxSimRetrieverOptions) {
+    checkRetrieverFields("MaxSimRetriever", options, "fromDocuments(documents, { model }) / fromNodes(nodes, { model }) / fromExistingIndex(directory)");
     super();
     this.collection = options.collection;
     this.similarityTopK = options.similarityTopK ?? DEFAULT_SIMILARITY_TOP_K;
@@ -184,6 +200,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    requireArray("MaxSimRetriever.fromDocuments", "documents", documents, "[new Document({ text: \"…\" })]");
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insert(documents));
   }
@@ -206,6 +223,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
+    requireArray("MaxSimRetriever.fromNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insertNodes(nodes));
   }
@@ -233,14 +251,14 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromExistingIndex(directory: string, options: MaxSimRetrieverOpenOptions = {}): Promise<MaxSimRetriever> {
-    const { model, modelOptions, readOnly, ...rest } = options;
-    const collection = await Collection.open(directory, { model, modelOptions, readOnly });
+    const { model, modelOptions, readOnly, engine = Collection, ...rest } = options;
+    const collection = await engine.open(directory, { model, modelOptions, readOnly });
     return new this({ ...rest, collection });
   }
 
   private static async build(options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
-    const { model, modelOptions, directory, ...rest } = options;
-    const collection = await Collection.create(directory ?? null, modelOptions === undefined ? { model } : { model, modelOptions });
+    const { model, modelOptions, directory, engine = Collection, ...rest } = options;
+    const collection = await engine.create(directory ?? null, modelOptions === undefined ? { model } : { model, modelOptions });
     try {
       return new this({ ...rest, collection });
     } catch (error) {
@@ -289,6 +307,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    requireArray("MaxSimRetriever.insert", "documents", documentsOrNodes, "[new Document({ text: \"…\" })]");
     const nodes: BaseNode[] = [];
     for (const node of documentsOrNodes) {
       if (node.type === ObjectType.DOCUMENT && node instanceof TextNode) {
@@ -317,6 +336,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
+    requireArray("MaxSimRetriever.insertNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
     if (nodes.length === 0) return [];
     return this.collection.addDocuments(
       nodes.map((n) => toDocumentInput(n, this.metadataMode)),
@@ -335,7 +355,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * import { ensureFixtures } from "@maxsim/core/fixtures";
    * const retriever = await MaxSimRetriever.fromNodes([], { model: (await ensureFixtures()).multilingual });
    * await retriever.close();
-   * console.log(await retriever.retrieve({ query: "cat" }).catch((e: { code?: string }) => e.code)); // INVALID_OPTION
+   * console.log(await retriever.retrieve({ query: "cat" }).catch((e: { code?: string }) => e.code)); // INDEX_CLOSED
    * ```
    */
   async close(): Promise<void> {

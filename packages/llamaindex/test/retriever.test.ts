@@ -76,7 +76,7 @@ describe("MaxSimRetriever.retrieve", () => {
     expect(Math.abs(normalized as number)).toBeLessThanOrEqual(1);
     expect(node.getContent(MetadataMode.LLM)).not.toContain("maxsimNormalizedScore");
     expect(node.getContent(MetadataMode.EMBED)).not.toContain("maxsimNormalizedScore");
-    expect(retriever.collection.has(node.id_)).toBe(true);
+    expect((await retriever.collection.getDocuments([node.id_]))[0]?.id).toBe(node.id_);
   });
 
   it("never mutates the caller's documents", () => {

@@ -82,6 +82,7 @@ async function ingestNow(collection: Collection, inputs: readonly string[], opts
   let skipped = 0;
   let tokens = 0;
   let bytes = 0;
+  let skippedBytes = 0;
   let batch: ReadDocument[] = [];
   const pending = new Set<string>();
   const flush = async (): Promise<void> => {
@@ -99,13 +100,14 @@ async function ingestNow(collection: Collection, inputs: readonly string[], opts
     });
     added += docs.length;
     for (const d of docs) bytes += d.bytes;
-    progress.update(bytes, added);
+    progress.update(bytes, added, skippedBytes);
   };
   try {
     for await (const doc of readDocuments(sources, { jsonl: opts.jsonl, chunk })) {
       if (pending.has(doc.id) || (!opts.replace && collection.has(doc.id))) {
         skipped++;
         bytes += doc.bytes;
+        skippedBytes += doc.bytes;
         continue;
       }
       pending.add(doc.id);

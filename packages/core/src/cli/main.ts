@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { runCli } from "./run.js";
 import { commands } from "./commands/index.js";
+import { maxsimVersion } from "../version.js";
 
 // `pnpm maxsim …` (the workspace root's script) runs this file from the root whatever directory
 // the user typed it in; pnpm passes that directory as INIT_CWD. Resolve relative paths there.
@@ -14,6 +15,7 @@ if (process.env.npm_lifecycle_event === "maxsim" && initCwd !== undefined && ini
 
 const program = new Command("maxsim")
   .description("Late-interaction (ColBERT / MaxSim) retrieval from the command line")
+  .version(maxsimVersion(), "-V, --version", "print the @maxsim/core version")
   .option("--debug", "print stack traces on errors");
 
 for (const register of commands) register(program);

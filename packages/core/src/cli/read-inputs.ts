@@ -9,6 +9,7 @@
  */
 import { createReadStream } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -110,7 +111,7 @@ export async function resolveInputs(inputs: readonly string[], options: { jsonl?
   const push = async (abs: string): Promise<void> => {
     if (seen.has(abs)) return;
     seen.add(abs);
-    let s;
+    let s: Stats;
     try {
       s = await stat(abs);
     } catch (error) {
@@ -142,7 +143,7 @@ export async function resolveInputs(inputs: readonly string[], options: { jsonl?
       for (const f of matched) await push(f);
       continue;
     }
-    let s;
+    let s: Stats;
     try {
       s = await stat(abs);
     } catch (error) {

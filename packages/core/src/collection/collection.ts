@@ -10,19 +10,32 @@
  * scores small sets exactly: results are the exact top-k among matching documents even at 0.1%
  * selectivity (the approach Qdrant and LanceDB take for restrictive filters).
  */
-import { randomUUID } from "node:crypto";
 import { MaxsimError, throwIfAborted } from "../errors.js";
 import { ColBERT } from "../encoder/colbert.js";
+import { checkPooling, poolTokens, type TokenPooling } from "../encoder/token-pooling.js";
 import type { ColBERTOptions, Encoder } from "../encoder/types.js";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
-import type { IdFilter, IndexCodec, SearchOptions, SearchPlan } from "../index/types.js";
+import type { IndexCodec, IndexSnapshot, SearchOptions, SearchPlan } from "../index/types.js";
 import { maxsimExplain } from "../scoring/maxsim.js";
 import type { TokenEmbeddings, TokenVectors } from "../types.js";
+import { z } from "zod";
 import { compileFilter } from "./filter.js";
-import type { Filter, Metadata } from "./filter.js";
+import type { Filter, FilterPredicate, Metadata } from "./filter.js";
 import { alignTokens } from "./spans.js";
+import { prepareDocuments, type PreparedDocument } from "./prepare.js";
+import { validate } from "../validation/parse.js";
+import {
+  collectionOptionsSchema,
+  dirSchema,
+  idsSchema,
+  openCollectionOptionsSchema,
+  queryOptionsSchema,
+  queryTextSchema,
+  queryTextsSchema,
+} from "../validation/schemas.js";
 import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { RetrievalCollection } from "./retrieval-collection.js";
 
 /**
  * Version of the collection metadata stored in the index manifest (`maxsim info` prints it).
@@ -34,6 +47,9 @@ import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult,
  * ```
  */
 export const COLLECTION_FORMAT_VERSION = 1;
+
+/** Highest collection format this version reads (2 = pooled document tokens). */
+const COLLECTION_FORMAT_READ = 2;
 
 /**
  * Key of the collection's entry in the index manifest's owner metadata.
@@ -53,7 +69,12 @@ export const META_KEY = "collection";
 export interface CollectionMeta {
   collectionFormat: number;
   model: { id: string; dim: number; info: unknown };
+  /** Document token pooling (absent = none; collection format 2). */
+  pooling?: Required<TokenPooling>;
 }
+
+/** Collection format of a collection that pools document tokens (older readers refuse it rather than add unpooled documents). */
+const POOLED_COLLECTION_FORMAT = 2;
 
 /** Options of {@link Collection.create}. */
 export interface CollectionOptions {
@@ -65,11 +86,21 @@ export interface CollectionOptions {
   codec?: IndexCodec;
   /**
    * Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed,
-   * `autoRetrain`). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
+   * `autoRetrain`, `diskTier`: with `{ codec: "residual-2", indexOptions: { diskTier: "float16" } }`
+   * memory holds the residual codes and float16 rows stay on disk for exact rescoring). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
    * the centroids were trained on retrains them once, after its last batch, so recall holds as the
    * collection grows; pass `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
    */
   indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
+  /**
+   * Pool each document's token vectors (PyLate's hierarchical pooling, see `poolTokens`): about
+   * one stored vector per `poolFactor` tokens, the first token kept. Factor 2 about halves the
+   * index; queries are not pooled. Recorded in the manifest, so every later add (after
+   * `Collection.open` too) pools the same way. Explanations of a pooled collection score the
+   * unpooled tokens of the document (a pooled row stands for several tokens).
+   * @defaultValue 1 (no pooling)
+   */
+  poolFactor?: number;
 }
 
 /** Options of {@link Collection.open}. */
@@ -96,6 +127,23 @@ function isPayload(v: unknown): v is Payload {
   return typeof v === "object" && v !== null && typeof (v as Payload).text === "string";
 }
 
+function payloadOf(p: unknown): Payload | undefined {
+  return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
+}
+
+function notFound(id: string): MaxsimError {
+  return new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
+}
+
+/** What a collection's payloads must be; a load refuses others (`IndexCorruptError`). */
+function payloadProblem(p: unknown): string | undefined {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return "it is not an object { text, metadata }";
+  const { text, metadata } = p as Partial<Payload>;
+  if (typeof text !== "string") return "its text is not a string";
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) return "its metadata is not an object";
+  return undefined;
+}
+
 function vectors(e: TokenEmbeddings): TokenVectors {
   return { data: e.data, length: e.length, dim: e.dim };
 }
@@ -109,8 +157,14 @@ function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targ
   };
 }
 
-function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new MaxsimError("INVALID_OPTION", `k must be a non-negative integer, got ${String(k)}. Pass e.g. { k: 10 }.`);
+const QUERY_FIX = "Pass { k?: number ≥ 0, filter?, exact?: boolean, signal?: AbortSignal } or omit it.";
+
+function checkQueryOptions(where: string, options: unknown): QueryOptions {
+  return (validate(queryOptionsSchema.optional(), options, { where, name: "options", code: "INVALID_OPTION", fix: QUERY_FIX }) as QueryOptions | undefined) ?? {};
+}
+
+function checkIds(where: string, ids: unknown): readonly string[] {
+  return validate(idsSchema, ids, { where, name: "ids", code: "INVALID_INPUT", fix: 'Pass an array of ids such as ["a", "b"] (a single id goes in an array too).' });
 }
 
 async function loadEncoder(model: string | Encoder, options: ColBERTOptions | undefined): Promise<{ encoder: Encoder; owned: boolean }> {
@@ -118,8 +172,10 @@ async function loadEncoder(model: string | Encoder, options: ColBERTOptions | un
   return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
 }
 
-function metaOf(encoder: Encoder): CollectionMeta {
-  return { collectionFormat: COLLECTION_FORMAT_VERSION, model: { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown } };
+function metaOf(encoder: Encoder, poolFactor: number): CollectionMeta {
+  const model = { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown };
+  if (poolFactor === 1) return { collectionFormat: COLLECTION_FORMAT_VERSION, model };
+  return { collectionFormat: POOLED_COLLECTION_FORMAT, model, pooling: { poolFactor, protectedTokens: 1 } };
 }
 
 function readMeta(raw: unknown, dir: string): CollectionMeta {
@@ -130,8 +186,15 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
       `${dir} is a MaxSim index but not a collection (its manifest names no model). Open it with MaxSimIndex.open, or create a collection with Collection.create / \`maxsim index\`.`,
     );
   }
-  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_VERSION) {
-    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_VERSION}). Upgrade @maxsim/core.`);
+  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_READ) {
+    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_READ}). Upgrade @maxsim/core.`);
+  }
+  if (m.pooling !== undefined) {
+    try {
+      checkPooling(m.pooling.poolFactor, m.pooling.protectedTokens);
+    } catch (cause) {
+      throw new MaxsimError("INDEX_CORRUPT", `The manifest of the collection in ${dir} records invalid token pooling ${JSON.stringify(m.pooling)}. Restore the directory from a backup or rebuild the collection.`, { cause });
+    }
   }
   return m as CollectionMeta;
 }
@@ -153,30 +216,49 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
  * await c.close();
  * ```
  */
-export class Collection {
+export class Collection implements RetrievalCollection {
   /** The encoder documents and queries are encoded with. */
   readonly encoder: Encoder;
   /** The directory, or `null` for an in-memory collection. */
   readonly dir: string | null;
   readonly #index: MaxSimIndex;
   readonly #ownsEncoder: boolean;
-  #metadata: Map<string, Metadata> | undefined;
+  readonly #pooling: Required<TokenPooling> | null;
   readonly #recentQueries = new Map<string, Promise<TokenEmbeddings>>();
   #closed = false;
 
-  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean) {
+  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean, pooling: Required<TokenPooling> | undefined) {
     this.dir = dir;
     this.#index = index;
     this.encoder = encoder;
     this.#ownsEncoder = ownsEncoder;
+    this.#pooling = pooling ?? null;
+  }
+
+  /**
+   * The document token pooling every add applies (`poolFactor` 1 = none), as the manifest records it.
+   *
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual, poolFactor: 2 });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé du salon." }]);
+   * console.log(c.pooling, c.index.get("fr")!.length < c.encoder.outputTokenIds("Le chat dort sur le canapé du salon.", "document").length); // { poolFactor: 2, protectedTokens: 1 } true
+   * console.log((await c.query("cat", { k: 1 }))[0]!.id); // fr
+   * await c.close();
+   * ```
+   */
+  get pooling(): Required<TokenPooling> {
+    return this.#pooling ?? { poolFactor: 1, protectedTokens: 1 };
   }
 
   /**
    * Creates a collection in `dir` (which must not hold an index yet), or in memory when `dir` is `null`.
    *
    * @param dir - directory of the new index, or `null`
-   * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`
-   * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, model loading codes
+   * @param options - `model` (id, directory or encoder), `modelOptions`, `codec`, `poolFactor`
+   * @throws MaxsimError `INDEX_EXISTS` when `dir` already holds an index, `INVALID_OPTION` for a bad `poolFactor`, model loading codes
    * @example
    * ```ts
    * import { Collection } from "@maxsim/core";
@@ -188,14 +270,25 @@ export class Collection {
    * ```
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
+    if (dir !== null) {
+      validate(dirSchema, dir, { where: "Collection.create", name: "dir", code: "INVALID_INPUT", fix: "Pass a directory path, or null for an in-memory collection." });
+    }
+    validate(collectionOptionsSchema, options, {
+      where: "Collection.create",
+      name: "options",
+      code: "INVALID_OPTION",
+      fix: 'Pass { model: "<hub id or directory>" | encoder, codec?, modelOptions?, indexOptions?, poolFactor? }.',
+    });
+    checkPooling(options.poolFactor ?? 1, 1);
     const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
     try {
-      const meta = { [META_KEY]: metaOf(encoder) };
+      const collectionMeta = metaOf(encoder, options.poolFactor ?? 1);
+      const meta = { [META_KEY]: collectionMeta };
       const index =
         dir === null
           ? MaxSimIndex.inMemory({ ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta })
           : await MaxSimIndex.create(dir, { ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta });
-      return new Collection(dir, index, encoder, owned);
+      return new Collection(dir, index, encoder, owned, collectionMeta.pooling);
     } catch (error) {
       if (owned) await (encoder as ColBERT).dispose();
       throw error;
@@ -227,9 +320,16 @@ export class Collection {
    * ```
    */
   static async open(dir: string, options: OpenCollectionOptions = {}): Promise<Collection> {
+    validate(dirSchema, dir, { where: "Collection.open", name: "dir", code: "INVALID_INPUT", fix: "Pass the collection's directory." });
+    validate(openCollectionOptionsSchema, options, {
+      where: "Collection.open",
+      name: "options",
+      code: "INVALID_OPTION",
+      fix: "Pass { model?, modelOptions?, readOnly? } or omit it.",
+    });
     let index: MaxSimIndex;
     try {
-      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false });
+      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false, checkPayload: payloadProblem });
     } catch (error) {
       if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
         throw new MaxsimError(
@@ -251,7 +351,7 @@ export class Collection {
           `The collection in ${dir} was built with model ${meta.model.id} (dim ${meta.model.dim}) but was opened with ${encoder.modelId} (dim ${encoder.dim}). Open it without a model (or with ${meta.model.id}), or build a new collection for the other model.`,
         );
       }
-      return new Collection(dir, index, encoder, loaded.owned);
+      return new Collection(dir, index, encoder, loaded.owned, meta.pooling);
     } catch (error) {
       if (loaded?.owned) await (loaded.encoder as ColBERT).dispose();
       await index.close();
@@ -295,9 +395,8 @@ export class Collection {
    * ```
    */
   async refresh(): Promise<boolean> {
-    const changed = await this.#index.refresh();
-    if (changed) this.#metadata = undefined; // rebuilt from the new snapshot on the next filter
-    return changed;
+    this.#check();
+    return this.#index.refresh();
   }
 
   /** True when a document with this id is stored. */
@@ -311,56 +410,39 @@ export class Collection {
   }
 
   #check(): void {
-    if (this.#closed) throw new MaxsimError("INVALID_OPTION", "The collection is closed. Open it again with Collection.open.");
+    if (this.#closed) throw new MaxsimError("INDEX_CLOSED", "The collection is closed. Open it again with Collection.open.");
   }
 
   #payload(id: string): Payload | undefined {
-    const p = this.#index.getPayload(id);
-    return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
+    return payloadOf(this.#index.getPayload(id));
   }
 
-  #prepare(docs: readonly DocumentInput[], upsert: boolean): { id: string; text: string; metadata: Metadata }[] {
-    const seen = new Set<string>();
-    return docs.map((d, i) => {
-      if (typeof d?.text !== "string") throw new MaxsimError("INVALID_INPUT", `Document ${i} has no string text. Pass { id?, text, metadata? }.`);
-      if (d.metadata !== undefined && (typeof d.metadata !== "object" || d.metadata === null || Array.isArray(d.metadata))) {
-        throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
-      }
-      const id = d.id ?? randomUUID();
-      if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
-      if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
-      seen.add(id);
-      if (!upsert && this.#index.has(id)) {
-        throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(id)} already exists. Use upsertDocuments to replace it, or delete it first.`);
-      }
-      return { id, text: d.text, metadata: d.metadata ?? {} };
-    });
-  }
-
-  async #write(docs: readonly DocumentInput[], options: AddOptions, upsert: boolean): Promise<string[]> {
+  async #write(docs: readonly DocumentInput[], rawOptions: AddOptions | undefined, upsert: boolean): Promise<string[]> {
     this.#check();
+    const where = upsert ? "Collection.upsertDocuments" : "Collection.addDocuments";
+    const { docs: prepared, options } = prepareDocuments(where, docs, rawOptions, upsert, (id) => this.#index.has(id));
     throwIfAborted(options.signal);
-    const prepared = this.#prepare(docs, upsert);
     const batchSize = options.batchSize ?? 64;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new MaxsimError("INVALID_OPTION", `batchSize must be a positive integer, got ${String(batchSize)}.`);
     // One bulk load per call: centroid training waits for the last batch (see MaxSimIndex.bulk).
     return this.#index.bulk(() => this.#writeBatches(prepared, batchSize, options, upsert));
   }
 
-  async #writeBatches(prepared: { id: string; text: string; metadata: Metadata }[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
+  async #writeBatches(prepared: PreparedDocument[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
     let done = 0;
     for (let start = 0; start < prepared.length; start += batchSize) {
       throwIfAborted(options.signal);
       const batch = prepared.slice(start, start + batchSize);
-      const embeddings = await this.encoder.encodeDocuments(
+      const encoded = await this.encoder.encodeDocuments(
         batch.map((d) => d.text),
         { signal: options.signal },
       );
+      // Pooled here rather than by the encoder, so any Encoder implementation pools alike.
+      const pooling = this.#pooling;
+      const embeddings = pooling === null ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
       throwIfAborted(options.signal);
       const items = batch.map((d, i) => ({ id: d.id, embeddings: vectors(embeddings[i]!), payload: { text: d.text, metadata: d.metadata } satisfies Payload }));
       if (upsert) await this.#index.upsert(items);
       else await this.#index.add(items);
-      if (this.#metadata) for (const d of batch) this.#metadata.set(d.id, d.metadata);
       done += batch.length;
       let tokens = 0;
       for (const e of embeddings) tokens += e.length;
@@ -392,7 +474,7 @@ export class Collection {
    * await c.close();
    * ```
    */
-  async addDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+  async addDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
     return this.#write(docs, options, false);
   }
 
@@ -414,7 +496,7 @@ export class Collection {
    * await c.close();
    * ```
    */
-  async upsertDocuments(docs: readonly DocumentInput[], options: AddOptions = {}): Promise<string[]> {
+  async upsertDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
     return this.#write(docs, options, true);
   }
 
@@ -434,8 +516,8 @@ export class Collection {
    */
   async deleteDocuments(ids: readonly string[]): Promise<number> {
     this.#check();
+    checkIds("Collection.deleteDocuments", ids);
     const n = await this.#index.delete([...ids]);
-    if (this.#metadata) for (const id of ids) this.#metadata.delete(id);
     return n;
   }
 
@@ -461,10 +543,14 @@ export class Collection {
    */
   findIds(filter: Filter): string[] {
     this.#check();
-    const pass = compileFilter(filter);
-    const metadata = this.#metadataMap();
+    // Synchronous, so it reads one snapshot (a refresh swap cannot land in the middle).
+    return this.#matchingIds(this.#index, compileFilter(filter));
+  }
+
+  /** Ids of `source`'s documents whose metadata pass `pass`, in id order. */
+  #matchingIds(source: Pick<IndexSnapshot, "ids" | "getPayload">, pass: FilterPredicate): string[] {
     const out: string[] = [];
-    for (const id of this.#index.ids()) if (pass(metadata.get(id) ?? {}, id)) out.push(id);
+    for (const id of source.ids()) if (pass(payloadOf(source.getPayload(id))?.metadata ?? {}, id)) out.push(id);
     return out;
   }
 
@@ -515,36 +601,25 @@ export class Collection {
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
     this.#check();
+    checkIds("Collection.getDocuments", ids);
     return ids.map((id) => {
       const p = this.#payload(id);
       return p ? { id, text: p.text, metadata: p.metadata } : undefined;
     });
   }
 
-  /** The metadata of every document, built on the first filtered query and kept current. */
-  #metadataMap(): Map<string, Metadata> {
-    if (!this.#metadata) {
-      const m = new Map<string, Metadata>();
-      for (const id of this.#index.ids()) m.set(id, this.#payload(id)?.metadata ?? {});
-      this.#metadata = m;
-    }
-    return this.#metadata;
-  }
-
-  #matching(filter: QueryOptions["filter"]): IdFilter | undefined {
-    return filter === undefined ? undefined : new Set(this.findIds(filter));
-  }
-
-  async #search(query: TokenEmbeddings, k: number, filter: IdFilter | undefined, options: QueryOptions): Promise<QueryResult[]> {
-    if (k === 0 || this.#index.size === 0 || (filter instanceof Set && filter.size === 0)) return [];
+  /** One query's hits, filter ids and payloads from one snapshot. */
+  async #search(snapshot: IndexSnapshot, query: TokenEmbeddings, k: number, pass: FilterPredicate | undefined, options: QueryOptions): Promise<QueryResult[]> {
+    const filter = pass === undefined ? undefined : new Set(this.#matchingIds(snapshot, pass));
+    if (k === 0 || snapshot.size === 0 || (filter !== undefined && filter.size === 0)) return [];
     const q = vectors(query);
     const { signal } = options;
     const hits =
-      options.exact === true || (filter instanceof Set && filter.size <= k)
-        ? await this.#index.searchExact(q, { k, filter, signal })
-        : await this.#index.search(q, { k, filter, signal, ...planOptions(options) });
+      options.exact === true || (filter !== undefined && filter.size <= k)
+        ? await snapshot.searchExact(q, { k, filter, signal })
+        : await snapshot.search(q, { k, filter, signal, ...planOptions(options) });
     return hits.map((h) => {
-      const p = this.#payload(h.id);
+      const p = payloadOf(snapshot.getPayload(h.id));
       return { id: h.id, score: h.score, normalizedScore: h.normalizedScore, text: p?.text ?? "", metadata: p?.metadata ?? {} };
     });
   }
@@ -566,11 +641,11 @@ export class Collection {
    * await c.close();
    * ```
    */
-  async explainSearch(text: string, options: QueryOptions = {}): Promise<SearchPlan> {
+  async explainSearch(text: string, rawOptions?: QueryOptions): Promise<SearchPlan> {
     this.#check();
+    const options = checkQueryOptions("Collection.explainSearch", rawOptions);
     const k = options.k ?? 10;
-    checkK(k);
-    const filter = this.#matching(options.filter);
+    const filter = options.filter === undefined ? undefined : new Set(this.#matchingIds(this.#index, compileFilter(options.filter)));
     const [q] = await this.encoder.encodeQueries([text], { signal: options.signal });
     return this.#index.explainSearch(vectors(q!), { k: Math.max(1, k), filter, ...planOptions(options) });
   }
@@ -596,8 +671,10 @@ export class Collection {
    * await c.close();
    * ```
    */
-  async query(text: string, options: QueryOptions = {}): Promise<QueryResult[]> {
-    return (await this.queryBatch([text], options))[0]!;
+  async query(text: string, options?: QueryOptions): Promise<QueryResult[]> {
+    this.#check();
+    validate(queryTextSchema, text, { where: "Collection.query", name: "text", code: "INVALID_INPUT", fix: 'Pass the query as a string, e.g. query("cat").' });
+    return (await this.#queryBatch("Collection.query", [text], options))[0]!;
   }
 
   /**
@@ -615,21 +692,31 @@ export class Collection {
    * await c.close();
    * ```
    */
-  async queryBatch(texts: readonly string[], options: QueryOptions = {}): Promise<QueryResult[][]> {
+  async queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]> {
     this.#check();
+    validate(queryTextsSchema, texts, { where: "Collection.queryBatch", name: "texts", code: "INVALID_INPUT", fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).' });
+    return this.#queryBatch("Collection.queryBatch", texts, options);
+  }
+
+  async #queryBatch(where: string, texts: readonly string[], rawOptions: QueryOptions | undefined): Promise<QueryResult[][]> {
+    const options = checkQueryOptions(where, rawOptions);
     const k = options.k ?? 10;
-    checkK(k);
-    const filter = this.#matching(options.filter);
+    // Compiled (validated) before encoding, evaluated after it in the same snapshot as the search.
+    const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
     throwIfAborted(options.signal);
     if (texts.length === 0) return [];
     if (k === 0 || this.#index.size === 0) return texts.map(() => []);
     const encoded = await this.encoder.encodeQueries([...texts], { signal: options.signal });
-    const out: QueryResult[][] = [];
-    for (const q of encoded) {
-      throwIfAborted(options.signal);
-      out.push(await this.#search(q, k, filter, options));
-    }
-    return out;
+    // One snapshot for the filter ids, the hits and their payloads of every query of the call: a
+    // refresh that lands while the queries were encoded (or while they are scored) waits.
+    return this.#index.pin(async (snapshot) => {
+      const out: QueryResult[][] = [];
+      for (const q of encoded) {
+        throwIfAborted(options.signal);
+        out.push(await this.#search(snapshot, q, k, pass, options));
+      }
+      return out;
+    });
   }
 
   /**
@@ -654,17 +741,25 @@ export class Collection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
-    const p = this.#payload(id);
-    if (!p) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
+    validate(queryTextSchema, query, { where: "Collection.explain", name: "query", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
+    validate(z.string({ error: "must be a document id (a string)" }), id, { where: "Collection.explain", name: "id", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
+    if (!this.#payload(id)) throw notFound(id);
+    const q = await this.#explainQuery(query);
+    // The payload, the stored rows and the match scores from one snapshot (after the encoding).
+    return this.#index.pin((snapshot) => this.#explainIn(snapshot, q, id));
+  }
+
+  async #explainIn(snapshot: IndexSnapshot, q: TokenEmbeddings, id: string): Promise<Explanation> {
+    const p = payloadOf(snapshot.getPayload(id));
+    if (!p) throw notFound(id);
     // Scores come from the stored vectors (so they equal query() scores, whatever the codec);
     // the document's token ids come from the tokenizer alone, which keeps the same rows, so no
     // document is run through the model again (that cost ~100 ms per hit on a small model).
     // Only when the stored rows do not line up (another tokenizer wrote them) is it re-encoded.
-    const q = await this.#explainQuery(query);
-    const stored = this.#index.get(id);
+    const stored = snapshot.get(id);
     let docIds = this.encoder.outputTokenIds(p.text, "document");
     let raw: { queryIndex: number; docIndex: number; score: number }[];
-    if (stored && stored.length === docIds.length) raw = this.#index.explain(vectors(q), id);
+    if (stored && this.#pooling === null && stored.length === docIds.length) raw = snapshot.explain(vectors(q), id);
     else {
       const [d] = await this.encoder.encodeDocuments([p.text]);
       docIds = d!.tokenIds;

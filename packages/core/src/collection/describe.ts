@@ -2,11 +2,13 @@
  * What `maxsim info <dir>` prints about a collection: model, counts, codec, size on disk and
  * format version, read without loading the model.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import { MaxsimError } from "../errors.js";
 import { decodeManifest, MANIFEST_VERSION, parseManifestFileName } from "../storage/manifest.js";
+import { NotRegularFileError, readRegularFile } from "../storage/regular-file.js";
+import { IndexCorruptError } from "../errors.js";
 import { META_KEY } from "./collection.js";
 import type { CollectionMeta } from "./collection.js";
 
@@ -30,8 +32,23 @@ export interface CollectionDescription {
   collectionFormat: number | null;
 }
 
-/** Bytes of the newest manifest and the segments and blobs it references. */
+const isEnoent = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+
+/**
+ * Bytes of the newest manifest and the segments and blobs it references. A writer committing
+ * meanwhile may delete the manifest just listed (its cleanup keeps two generations): list again.
+ */
 async function liveBytes(dir: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await liveBytesOnce(dir);
+    } catch (error) {
+      if (!isEnoent(error) || attempt >= 20) throw error;
+    }
+  }
+}
+
+async function liveBytesOnce(dir: string): Promise<number> {
   let newest: string | undefined;
   let generation = -1;
   for (const name of await readdir(dir)) {
@@ -42,7 +59,13 @@ async function liveBytes(dir: string): Promise<number> {
     }
   }
   if (newest === undefined) return 0;
-  const bytes = await readFile(path.join(dir, newest));
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(path.join(dir, newest), 2 ** 31 - 1);
+  } catch (error) {
+    if (error instanceof NotRegularFileError) throw new IndexCorruptError(newest, error.problem, { cause: error });
+    throw error;
+  }
   const m = decodeManifest(bytes, newest);
   let total = bytes.length;
   for (const s of m.segments) total += s.bytes;
@@ -50,12 +73,25 @@ async function liveBytes(dir: string): Promise<number> {
   return total;
 }
 
+function ioError(dir: string, error: unknown): unknown {
+  if (MaxsimError.isInstance(error)) return error;
+  return new MaxsimError("IO_ERROR", `Could not measure ${dir}: ${(error as Error).message}. Check the directory's permissions, then run \`maxsim info\` again.`, { cause: error });
+}
+
+/** Bytes of the regular files under `dir`; files a writer deletes between listing and stat are skipped. */
 async function du(dir: string): Promise<number> {
   let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isEnoent(error)) return 0;
+    throw error;
+  }
+  for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += await du(p);
-    else if (e.isFile()) total += (await stat(p)).size;
+    else if (e.isFile()) total += await lstat(p).then((st) => st.size, (error: unknown) => (isEnoent(error) ? 0 : Promise.reject(error)));
   }
   return total;
 }
@@ -94,8 +130,8 @@ export async function describeCollection(dir: string, options: { index?: MaxSimI
       documents: index.size,
       tokens,
       codec: index.codec,
-      bytesOnDisk: await du(dir),
-      liveBytes: await liveBytes(dir),
+      bytesOnDisk: await du(dir).catch((e: unknown) => Promise.reject(ioError(dir, e))),
+      liveBytes: await liveBytes(dir).catch((e: unknown) => Promise.reject(ioError(dir, e))),
       formatVersion: MANIFEST_VERSION,
       collectionFormat: meta?.collectionFormat ?? null,
     };

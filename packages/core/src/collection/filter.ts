@@ -8,6 +8,7 @@
  * users already know from other vector stores.
  */
 import { MaxsimError } from "../errors.js";
+import { checkFilterBounds } from "../validation/filter-bounds.js";
 
 /** Free-form metadata attached to a document; must be JSON-serialisable to persist. */
 export type Metadata = Record<string, unknown>;
@@ -190,7 +191,8 @@ function compileObject(filter: unknown, where: string): FilterPredicate {
  * Compiles a {@link Filter} into a predicate, validating every operator first.
  *
  * @param filter - a declarative filter or a predicate function (returned unchanged)
- * @throws MaxsimError `INVALID_FILTER` naming the bad operator or field and the valid ones
+ * @throws MaxsimError `INVALID_FILTER` naming the bad operator or field and the valid ones, or a
+ *   filter deeper than `MAX_FILTER_DEPTH` (32) or larger than `MAX_FILTER_NODES` (100,000)
  * @example
  * ```ts
  * import { compileFilter, MaxsimError } from "@maxsim/core";
@@ -210,6 +212,8 @@ function compileObject(filter: unknown, where: string): FilterPredicate {
  */
 export function compileFilter(filter: Filter): FilterPredicate {
   if (typeof filter === "function") return filter;
+  // Depth and size first (iteratively): compileObject recurses once per level.
+  checkFilterBounds(filter);
   return compileObject(filter, "the filter");
 }
 
@@ -232,6 +236,7 @@ export function parseFilterJson(json: string): MetadataFilter {
       cause: error,
     });
   }
+  checkFilterBounds(parsed);
   compileObject(parsed, "the filter");
   return parsed as MetadataFilter;
 }

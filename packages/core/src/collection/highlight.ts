@@ -2,7 +2,9 @@
  * Renders the matched spans of an {@link Explanation} inside the document text, for the CLI and
  * demos: overlapping or touching spans are merged, then wrapped in markers.
  */
-import { isTextToken, type Span } from "./spans.js";
+import { isTextToken } from "./spans.js";
+import type { Span } from "./spans.js";
+import type { Explanation } from "./types.js";
 
 /** A match as {@link highlight} reads it: only the span (and optionally a score) matters. */
 export interface HighlightMatch {
@@ -102,4 +104,15 @@ export function highlight(text: string, matches: readonly HighlightMatch[], opti
 function isWordFragment(text: string, [s, e]: Span): boolean {
   if ([...text.slice(s, e)].length !== 1) return false;
   return LETTER.test(text.slice(Math.max(0, s - 1), s)) || LETTER.test(text.slice(e, e + 1));
+}
+
+/**
+ * The spans worth highlighting: matches of real query words (not prefixes, specials or expansion
+ * tokens) to locatable document words with a similarity of at least `minScore` (token vectors
+ * are unit length, so 1 is a perfect match and unrelated words score near 0).
+ */
+export function highlightSpans(e: Explanation, minScore = 0.5): Span[] {
+  const spans: Span[] = [];
+  for (const m of e.matches) if (m.span !== null && m.score >= minScore && isTextToken(m.queryToken) && isTextToken(m.docToken)) spans.push(m.span);
+  return mergeSpans(spans);
 }

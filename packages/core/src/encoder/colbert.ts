@@ -14,6 +14,7 @@ import type { EncodeAs, TokenEmbeddings } from "../types.js";
 import { DenseHead, l2NormalizeRows } from "./dense.js";
 import { ColbertSession } from "./session.js";
 import { ColbertTokenizer, type TokenizedText } from "./tokenize.js";
+import { checkPooling, poolTokens } from "./token-pooling.js";
 import type { ColBERTOptions, EncodeOptions, Encoder, ModelInfo } from "./types.js";
 
 const DEFAULT_BATCH_SIZE = 32;
@@ -155,7 +156,8 @@ export class ColBERT implements Encoder {
   }
 
   /**
-   * Encodes documents: prefix, truncation to `documentLength`, padding and skiplist tokens dropped.
+   * Encodes documents: prefix, truncation to `documentLength`, padding and skiplist tokens dropped;
+   * with `poolFactor` > 1, each document's vectors are then pooled (PyLate's hierarchical pooling).
    * @throws MaxsimError `EMPTY_INPUT`, `INVALID_INPUT`, `ABORTED`, `INVALID_OPTION`
    * @example
    * ```ts
@@ -165,6 +167,8 @@ export class ColBERT implements Encoder {
    * const model = await ColBERT.fromPretrained(lexical);
    * const [d] = await model.encodeDocuments(["Cats sleep."]);
    * console.log(model.tokenStrings(d.tokenIds)); // [ '[CLS]', '[D] ', 'cats', 'sleep', '[SEP]' ]
+   * const [pooled] = await model.encodeDocuments(["Cats sleep."], { poolFactor: 2 });
+   * console.log(pooled.length); // 3
    * await model.dispose();
    * ```
    */
@@ -198,6 +202,12 @@ export class ColBERT implements Encoder {
       }
     }
     checkPositive("batchSize", opts.batchSize);
+    const poolFactor = opts.poolFactor ?? 1;
+    const protectedTokens = opts.protectedTokens ?? 1;
+    checkPooling(poolFactor, protectedTokens);
+    if (as === "query" && poolFactor > 1) {
+      throw new MaxsimError("INVALID_OPTION", `poolFactor ${poolFactor} was passed to a query encode; token pooling is for documents only. Drop poolFactor from the query call.`);
+    }
     const batchSize = opts.batchSize ?? this.batchSize;
     throwIfAborted(opts.signal);
 
@@ -238,12 +248,13 @@ export class ColBERT implements Encoder {
       let from = 0;
       for (let b = 0; b < batch.batch; b++) {
         const n = counts[b]!;
-        results[indices[b]!] = {
+        const e: TokenEmbeddings = {
           data: vectors.slice(from * this.dim, (from + n) * this.dim),
           length: n,
           dim: this.dim,
           tokenIds: ids.slice(from, from + n),
         };
+        results[indices[b]!] = poolFactor > 1 ? poolTokens(e, poolFactor, protectedTokens) : e;
         from += n;
       }
       done += indices.length;

@@ -10,6 +10,14 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Aborts between batches with a `MaxsimError` of code `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Documents only: PyLate's hierarchical token pooling (see `poolTokens`), about one vector per
+   * `poolFactor` tokens; pooled rows are cluster means (not re-normalised). A query call with a
+   * factor above 1 throws `INVALID_OPTION`. @defaultValue 1 (no pooling)
+   */
+  poolFactor?: number;
+  /** Leading document rows never pooled. @defaultValue 1 */
+  protectedTokens?: number;
 }
 
 /** Options of {@link ColBERT.fromPretrained}. */
@@ -18,7 +26,10 @@ export interface ColBERTOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads. @defaultValue onnxruntime's default (one per core) */
   intraOpThreads?: number;
-  /** Use `model_int8.onnx` when the model has one. @defaultValue false */
+  /**
+   * Use `model_int8.onnx` when the model has one; for an LFM2 checkpoint, build its int8 graph
+   * (FFN int8, see the README's int8 section for speed and fidelity). @defaultValue false
+   */
   int8?: boolean;
   /** Override the configured query length (tokens, prefix and specials included). */
   queryLength?: number;

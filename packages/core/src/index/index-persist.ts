@@ -8,11 +8,15 @@ import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { getCodec } from "../storage/codecs/registry.js";
 import type { IndexStore } from "../storage/index-store.js";
 import { CODECS, residualBits, STATE_KEY, type IndexState } from "./index-state.js";
+import { manifestFileName } from "../storage/manifest.js";
+import { TierFiles, TierRows, tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest } from "./kmeans.js";
 import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import { decodeResidualState, residualBytes } from "./residual-codec.js";
 import { SlotTable } from "./slot-table.js";
 import { ResidualArena } from "./token-arena.js";
+import { checkCentroids, checkSegmentValues, checkState, checkUniqueId } from "./boundary.js";
+import type { PayloadCheck } from "./index-state.js";
 
 /** Loads of a snapshot retried when a writer garbage-collects it mid-load (`INDEX_STALE`). */
 const STALE_RETRIES = 5;
@@ -39,15 +43,16 @@ export function stateOf(store: IndexStore): IndexState {
  * load that hits `INDEX_STALE` (a writer garbage-collected the snapshot's files meanwhile) moves
  * the store to the newest manifest and loads again.
  */
-export async function loadNewest(store: IndexStore, known: number | null): Promise<LoadedSnapshot | null> {
+export async function loadNewest(store: IndexStore, known: number | null, tierFiles?: TierFiles, checkPayload?: PayloadCheck): Promise<LoadedSnapshot | null> {
   for (let attempt = 0; ; attempt++) {
     if (known !== null || attempt > 0) await store.refresh();
     if (store.manifest.generation === known) return null;
     const state = stateOf(store);
+    checkState(manifestFileName(store.manifest.generation), store.manifest.codec, store.manifest.meta[STATE_KEY]);
     const generation = store.manifest.generation;
     const meta = store.manifest.meta;
     try {
-      return { state, table: await loadTable(store, state), generation, meta };
+      return { state, table: await loadTable(store, state, tierFiles, checkPayload), generation, meta };
     } catch (error) {
       if (!(MaxsimError.isInstance(error) && error.code === "INDEX_STALE") || !store.readOnly) throw error;
       if (attempt + 1 >= STALE_RETRIES) {
@@ -62,15 +67,18 @@ export async function loadNewest(store: IndexStore, known: number | null): Promi
 }
 
 /** Loads every segment of the store's snapshot into a new table. */
-async function loadTable(store: IndexStore, state: IndexState): Promise<SlotTable> {
+async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFiles | undefined, checkPayload: PayloadCheck | undefined): Promise<SlotTable> {
   const dim = store.manifest.dim;
   const table = new SlotTable(dim, state.codec);
+  // Two tiers: only the RAM tier is read here; tier blobs are opened when a search reads them.
+  if (state.diskTier !== undefined) table.tier = new TierRows(tierFiles ?? new TierFiles(store), dim);
   if (state.trained) {
     const blob = await store.readBlob("centroids.f32");
     if (blob === undefined || blob.length === 0 || blob.length % (4 * dim) !== 0) {
       throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
     }
     const centroids = new Float32Array(blob.slice().buffer);
+    checkCentroids(centroids, dim, store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
     table.centroidIndex = new CentroidIndex(centroids, dim);
     const bits = residualBits(state.codec);
     if (bits !== null) {
@@ -104,6 +112,7 @@ async function loadTable(store: IndexStore, state: IndexState): Promise<SlotTabl
     if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(table.quantizer!))) {
       throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
     }
+    checkSegmentValues(entry.file, seg.columns, tokens, dim, state.codec, state.trained);
     const base = table.arena.rows;
     // Rows already in the arena's form are copied as they are; others are decoded and re-encoded.
     if (!table.arena.appendColumns(seg.columns, tokens)) {
@@ -120,10 +129,24 @@ async function loadTable(store: IndexStore, state: IndexState): Promise<SlotTabl
       const vectors = table.arena.decode(base, base + tokens, new Float32Array(tokens * dim));
       codes = (await assignNearest(vectors, dim, table.centroidIndex.centroids)).codes;
     }
+    const tierFile = seg.columns["tierFile"];
+    const tierRow = seg.columns["tierRow"];
+    if (table.tier !== null && !(tierFile instanceof Int32Array && tierRow instanceof Int32Array && tierFile.length === rows && tierRow.length === rows)) {
+      throw new IndexCorruptError(entry.file, "the index keeps a disk tier but this segment does not record each document's tier blob and row");
+    }
     for (let i = 0; i < rows; i++) {
       const id = seg.ids[i]!;
       const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
+      if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, table.idToSlot.has(id), payload, checkPayload);
       table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
+      if (table.tier !== null) table.tier.set(table.slots - 1, tierFile![i]!, tierRow![i]!);
+    }
+  }
+  if (table.tier !== null) {
+    for (const n of table.tier.referenced(table.slots)) {
+      if (store.manifest.blobs[tierBlobName(n)] === undefined) {
+        throw new IndexCorruptError(manifestFileName(store.manifest.generation), `segments point at disk-tier blob ${tierBlobName(n)}, which the manifest does not list`);
+      }
     }
   }
   // Segments were copied whole; drop the rows of deleted ids (memory stays proportional to live data).

@@ -51,13 +51,34 @@ export interface MaxSimIndexOptions {
    * @defaultValue 10
    */
   latencyBudgetMs?: number;
+  /**
+   * Two tiers: `"float16"` keeps every token's float16 row on disk (block-checksummed tier
+   * blobs, read with positional reads) and only the residual codes in memory. Candidates are
+   * generated and ranked on the codes; the ones rescored, `searchExact` and `rerank` read
+   * float16 rows from disk, so results are those of a float16 index at the memory of the residual
+   * codec. Needs a residual codec (`residual-2` / `residual-4`). Training is not deferred by
+   * {@link MaxSimIndex.bulk} past `minTrainTokens` (the float16 rows stay on disk, so re-encoding at a
+   * later retraining reads them, not the quantised codes): memory stays at the codes while
+   * a bulk load runs. In memory (`inMemory`), the tier is kept in memory.
+   * @defaultValue undefined (one tier: the codec's rows in memory)
+   */
+  diskTier?: "float16";
 }
 
 /** Options of {@link MaxSimIndex.open}. */
 export interface MaxSimIndexOpenOptions {
   /** Open without the writer lock; writes fail with `INDEX_READ_ONLY`. @defaultValue false */
   readOnly?: boolean;
+  /**
+   * Checks each live document's payload when a snapshot is loaded (open and every `refresh`);
+   * return a problem (e.g. `"its text is not a string"`) to fail the load with an
+   * {@link IndexCorruptError} naming the segment file, instead of serving it.
+   */
+  checkPayload?: PayloadCheck;
 }
+
+/** See {@link MaxSimIndexOpenOptions.checkPayload}. */
+export type PayloadCheck = (payload: unknown, id: string) => string | undefined;
 
 /** Index state kept in the manifest `meta` under {@link STATE_KEY}. */
 export interface IndexState {
@@ -79,6 +100,9 @@ export interface IndexState {
   latencyBudgetMs?: number;
   /** The last calibration (null/absent: untrained, or trained before calibration existed). */
   calibration?: Calibration | null;
+  /** Two-tier indexes: the disk tier's form, and the number of the next tier blob. */
+  diskTier?: "float16";
+  nextTier?: number;
 }
 
 export const STATE_KEY = "maxsimIndex";
@@ -107,6 +131,12 @@ export function initialState(options: MaxSimIndexOptions): IndexState {
   if (b !== undefined && !(typeof b === "number" && b >= 0 && !Number.isNaN(b))) {
     throw new MaxsimError("INVALID_OPTION", `latencyBudgetMs must be a number ≥ 0 (got ${String(b)}). Use e.g. 10 (the default).`);
   }
+  if (options.diskTier !== undefined && (options.diskTier !== "float16" || residualBits(codec) === null)) {
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `diskTier ${JSON.stringify(options.diskTier)} with codec ${codec}: the disk tier is "float16" and needs a residual codec in memory. Use { codec: "residual-2", diskTier: "float16" }, or leave diskTier out.`,
+    );
+  }
   return {
     format: 1,
     codec,
@@ -122,6 +152,7 @@ export function initialState(options: MaxSimIndexOptions): IndexState {
     targetRecall: options.targetRecall ?? DEFAULT_TARGET_RECALL,
     latencyBudgetMs: options.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS,
     calibration: null,
+    ...(options.diskTier !== undefined ? { diskTier: options.diskTier, nextTier: 0 } : {}),
   };
 }
 

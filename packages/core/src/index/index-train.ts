@@ -9,9 +9,11 @@ import { calibrate } from "./calibration.js";
 import { metaWith, type IndexContext } from "./index-context.js";
 import { DEFAULT_TARGET_RECALL } from "./planner.js";
 import { defaultCentroids, narrowCodes, residualBits } from "./index-state.js";
+import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
 import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import { encodeResidualState, fitResidualQuantizer } from "./residual-codec.js";
+import { eachTierBlock, tierSample } from "./tier-source.js";
 
 const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
 
@@ -53,12 +55,18 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
   const blobs: Record<string, Uint8Array | null> = {};
   if (train && table.tokens > 0) {
     const k = Math.min(table.tokens, state.centroids ?? defaultCentroids(table.tokens));
-    const centroids = await trainKMeans(table.arena, dim, { k, seed: state.seed });
+    // Two tiers: train, assign and re-encode from the float16 rows on disk (never from quantised
+    // codes), a block at a time; else from the arena.
+    const tiered = table.tier !== null;
+    const eachBlock = (fn: (rows: Float32Array, lo: number, hi: number) => Promise<void> | void) =>
+      tiered ? eachTierBlock(table, fn) : table.eachDecodedBlock(table.arena, fn);
+    const sample = tiered ? await tierSample(table, Math.max(16384, 16 * k), state.seed) : null;
+    const centroids = await trainKMeans(sample ?? table.arena, dim, { k, seed: state.seed });
     // Assign block by block: only one decoded block exists at a time, whatever the codec.
     const ids = centroidIdArray(centroids.length / dim, table.tokens);
     codes = ids;
     let err = 0;
-    await table.eachDecodedBlock(table.arena, async (rows, lo) => {
+    await eachBlock(async (rows, lo) => {
       const assigned = await assignNearest(rows, dim, centroids);
       ids.set(assigned.codes, lo);
       for (const s of assigned.sims) err += 1 - s;
@@ -72,17 +80,38 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
     blobs["centroids.f32"] = new Uint8Array(centroids.buffer.slice(centroids.byteOffset, centroids.byteOffset + centroids.byteLength));
     const bits = residualBits(table.codec);
     if (bits !== null) {
-      // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
-      const stride = Math.max(1, Math.floor(table.tokens / 8192));
-      const rows: number[] = [];
-      for (let t = 0; t < table.tokens; t += stride) rows.push(t);
-      const sample = new Float32Array(rows.length * dim);
-      rows.forEach((t, i) => table.arena.copyRow(t, sample, i));
-      quantizer = fitResidualQuantizer(sample, Int32Array.from(rows, (t) => codes[t]!), centroids, dim, bits);
+      let fitRows: Float32Array;
+      let fitCodes: Int32Array;
+      if (sample !== null) {
+        // Every stride-th sampled token (8192 tokens ≈ 1M values is plenty for quantiles).
+        const n = sample.length / dim;
+        const stride = Math.max(1, Math.floor(n / 8192));
+        fitRows = new Float32Array(Math.ceil(n / stride) * dim);
+        for (let i = 0, o = 0; i < n; i += stride, o++) fitRows.set(sample.subarray(i * dim, (i + 1) * dim), o * dim);
+        fitCodes = (await assignNearest(fitRows, dim, centroids)).codes;
+      } else {
+        // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
+        const stride = Math.max(1, Math.floor(table.tokens / 8192));
+        const rows: number[] = [];
+        for (let t = 0; t < table.tokens; t += stride) rows.push(t);
+        fitRows = new Float32Array(rows.length * dim);
+        rows.forEach((t, i) => table.arena.copyRow(t, fitRows, i));
+        fitCodes = Int32Array.from(rows, (t) => codes[t]!);
+      }
+      quantizer = fitResidualQuantizer(fitRows, fitCodes, centroids, dim, bits);
       blobs["residual.json"] = encodeResidualState(quantizer);
       // Re-encode every row against the new centroids (the old arena stays readable meanwhile).
       arena = table.newArena(centroidIndex, quantizer);
-      await table.eachDecodedBlock(table.arena, (block, lo, hi) => arena.append(block, codes.subarray(lo, hi)));
+      await eachBlock((block, lo, hi) => arena.append(block, codes.subarray(lo, hi)));
+    }
+  }
+  if (table.tier !== null) {
+    // Tier blobs no live document points at any more are dropped (readers on older snapshots
+    // keep them for `retainGenerations`, and an open one stays readable).
+    const used = table.tier.referenced(table.slots);
+    for (const name of Object.keys(ctx.store.manifest.blobs)) {
+      const m = /^tier-(\d+)$/.exec(name);
+      if (m !== null && !used.has(Number(m[1]))) blobs[tierBlobName(Number(m[1]))] = null;
     }
   }
   if (train && centroidIndex !== null && table.liveCount > 0) {
@@ -119,7 +148,12 @@ function segmentsOf(ctx: IndexContext, columnsOf: (lo: number, hi: number) => Re
     const hi = table.offsets[e]!;
     const offsets = new Int32Array(e - s + 1);
     for (let i = s; i <= e; i++) offsets[i - s] = table.offsets[i]! - lo;
-    const columns = { ...columnsOf(lo, hi), ...(k !== null ? { codes: narrowCodes(codes.subarray(lo, hi), k) } : {}) };
+    const tier = table.tier;
+    const columns = {
+      ...columnsOf(lo, hi),
+      ...(k !== null ? { codes: narrowCodes(codes.subarray(lo, hi), k) } : {}),
+      ...(tier !== null ? { tierFile: tier.file.slice(s, e), tierRow: tier.row.slice(s, e) } : {}),
+    };
     const payloads = table.payloads.slice(s, e);
     segments.push({
       ids: table.slotIds.slice(s, e),

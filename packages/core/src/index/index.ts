@@ -5,3 +5,7 @@ export type { SearchHit, IdFilter, IndexCodec, ExactSearchOptions, SearchOptions
 export { compareHits } from "./top-k.js";
 export { syntheticCorpus } from "./synthetic.js";
 export type { SyntheticCorpus, SyntheticOptions } from "./synthetic.js";
+export { HNSW_MIN_CENTROIDS, HNSW_ENABLE_HINT, resolveCentroidProber } from "./plaid.js";
+export type { CentroidProber, CentroidProberChoice } from "./plaid.js";
+export { hnswStatus } from "./hnsw-addon.js";
+export type { HnswStatus } from "./hnsw-addon.js";

@@ -26,6 +26,8 @@ import { checkVectors } from "../scoring/flat-tokens.js";
 import { maxsimExplain, type TokenMatchScore } from "../scoring/maxsim.js";
 import { IndexStore } from "../storage/index-store.js";
 import type { TokenVectors } from "../types.js";
+import type { CentroidProber } from "./plaid.js";
+import { TierFiles, TierRows } from "./disk-tier-rows.js";
 import { ownerMeta, type IndexContext } from "./index-context.js";
 import { loadNewest } from "./index-persist.js";
 import { calibrate } from "./calibration.js";
@@ -36,7 +38,9 @@ import { compactIndex, trainIfDue } from "./index-train.js";
 import { deleteIds, writeItems } from "./index-write.js";
 import { ReadWriteGate } from "./read-write-gate.js";
 import { SlotTable } from "./slot-table.js";
-import type { Calibration, ExactSearchOptions, IndexCodec, SearchHit, SearchOptions, SearchPlan } from "./types.js";
+import type { Calibration, ExactSearchOptions, IndexCodec, IndexSnapshot, SearchHit, SearchOptions, SearchPlan } from "./types.js";
+import { checkOwnerMeta, indexOpenOptions, indexOptions } from "./boundary.js";
+import type { PayloadCheck } from "./index-state.js";
 
 export type { IndexItem, MaxSimIndexOpenOptions, MaxSimIndexOptions } from "./index-state.js";
 
@@ -62,6 +66,8 @@ export class MaxSimIndex {
   /** Manifest generation and meta the in-memory state was loaded from (readers; see `refresh`). */
   private loadedGeneration: number;
   private loadedMeta: Record<string, unknown>;
+  /** The open option of the same name, applied at every load (open and refresh). */
+  private checkPayload: PayloadCheck | undefined;
 
   private constructor(store: IndexStore, state: IndexState, table: SlotTable) {
     this.dim = store.manifest.dim;
@@ -97,9 +103,10 @@ export class MaxSimIndex {
    * ```
    */
   static async create(dir: string, options: MaxSimIndexOptions): Promise<MaxSimIndex> {
+    indexOptions("MaxSimIndex.create", dir, options);
     const state = initialState(options);
     const store = await IndexStore.create(dir, { dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state, new SlotTable(options.dim, state.codec));
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -114,9 +121,10 @@ export class MaxSimIndex {
    * ```
    */
   static inMemory(options: MaxSimIndexOptions): MaxSimIndex {
+    indexOptions("MaxSimIndex.inMemory", null, options);
     const state = initialState(options);
     const store = IndexStore.inMemory({ dim: options.dim, codec: state.codec, meta: { ...(options.meta ?? {}), [STATE_KEY]: state } });
-    return new MaxSimIndex(store, state, new SlotTable(options.dim, state.codec));
+    return new MaxSimIndex(store, state, emptyTable(store, state, options.dim));
   }
 
   /**
@@ -134,10 +142,13 @@ export class MaxSimIndex {
    * ```
    */
   static async open(dir: string, options: MaxSimIndexOpenOptions = {}): Promise<MaxSimIndex> {
+    indexOpenOptions("MaxSimIndex.open", dir, options);
     const store = await IndexStore.open(dir, { readOnly: options.readOnly ?? false });
     try {
-      const snapshot = (await loadNewest(store, null))!;
-      return new MaxSimIndex(store, snapshot.state, snapshot.table);
+      const snapshot = (await loadNewest(store, null, undefined, options.checkPayload))!;
+      const index = new MaxSimIndex(store, snapshot.state, snapshot.table);
+      index.checkPayload = options.checkPayload;
+      return index;
     } catch (error) {
       await store.close();
       throw error;
@@ -176,7 +187,7 @@ export class MaxSimIndex {
     const { store, gate } = this.ctx;
     if (!store.readOnly && !gate.closed) return Promise.resolve(false);
     return gate.exclusive(async () => {
-      const fresh = await loadNewest(store, this.loadedGeneration);
+      const fresh = await loadNewest(store, this.loadedGeneration, this.table.tier?.files, this.checkPayload);
       if (fresh === null) return false;
       // The whole table is replaced once no search runs: a search sees the old or the new snapshot.
       await gate.quiesce(() => {
@@ -186,6 +197,57 @@ export class MaxSimIndex {
         this.loadedMeta = fresh.meta;
       });
       return true;
+    });
+  }
+
+  /**
+   * Runs `fn` on one snapshot of the index: until the promise it returns settles, no refresh
+   * swap, write, delete, compaction or retraining changes what `snapshot` answers (they wait for
+   * it; reads do not wait for each other). `Collection` reads (filter ids, search, payloads) run
+   * in one pin each. Inside `fn`, use `snapshot`'s methods: the index's own searches would wait
+   * for a swap that waits for `fn`.
+   *
+   * @throws MaxsimError `INDEX_CLOSED`, and whatever `fn` throws
+   * @example
+   * ```ts
+   * import { MaxSimIndex } from "@maxsim/core";
+   * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
+   * const index = MaxSimIndex.inMemory({ dim: 2 });
+   * await index.add([{ id: "a", embeddings: v([1, 0]), payload: { n: 1 } }]);
+   * const hits = await index.pin(async (s) => {
+   *   const found = await s.search(v([1, 0]), { k: 1 });
+   *   return found.map((h) => [h.id, s.getPayload(h.id)]);
+   * });
+   * console.log(JSON.stringify(hits)); // [["a",{"n":1}]]
+   * ```
+   */
+  pin<T>(fn: (snapshot: IndexSnapshot) => Promise<T> | T): Promise<T> {
+    const gate = this.ctx.gate;
+    if (gate.closed) return Promise.reject(new MaxsimError("INDEX_CLOSED", "The index is closed. Open it again to use it."));
+    return gate.read(async () => {
+      // Inside the read gate the table is neither replaced (refresh) nor changed in place.
+      const table = this.table;
+      const view: IndexSnapshot = {
+        size: table.liveCount,
+        has: (id) => table.idToSlot.has(id),
+        ids: function* () {
+          for (let s = 0; s < table.slots; s++) if (table.alive[s] === 1) yield table.slotIds[s]!;
+        },
+        get: (id) => table.get(id),
+        getPayload: (id) => {
+          const slot = table.idToSlot.get(id);
+          return slot === undefined ? undefined : (table.payloads[slot] ?? undefined);
+        },
+        search: async (query, options) => (await plannedTopK(table, this.plannerDefaults(), query, options)).hits,
+        searchExact: async (query, options) => (await exactTopK(table, [query], options))[0]!,
+        explain: (query, id) => {
+          checkVectors(query, "The query", this.dim);
+          const doc = table.get(id);
+          if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
+          return maxsimExplain(query, doc);
+        },
+      };
+      return fn(view);
     });
   }
 
@@ -203,6 +265,15 @@ export class MaxSimIndex {
   /** True once centroids are trained (and `search` is approximate). */
   get trained(): boolean {
     return this.table.centroidIndex !== null;
+  }
+
+  /**
+   * How `search` finds each query token's nearest centroids: `"exact"` (the ONNX Runtime product,
+   * the default), `"hnsw"` (hnswlib-node's graph, when its addon loads and the index has at least
+   * `HNSW_MIN_CENTROIDS` centroids), or `null` while untrained.
+   */
+  get centroidProber(): CentroidProber | null {
+    return this.table.centroidIndex?.prober ?? null;
   }
 
   /**
@@ -346,7 +417,10 @@ export class MaxSimIndex {
 
   private async write(items: readonly IndexItem[], upsert: boolean): Promise<void> {
     await writeItems(this.ctx, items, upsert);
-    if (this.bulkDepth === 0 && items.length > 0) await trainIfDue(this.ctx);
+    // Two tiers train as soon as the index is big enough, also in a bulk load: memory then holds
+    // codes, not float16 rows, and retraining later re-encodes from the disk tier.
+    const firstTierTraining = this.table.tier !== null && this.table.centroidIndex === null;
+    if ((this.bulkDepth === 0 || firstTierTraining) && items.length > 0) await trainIfDue(this.ctx);
   }
 
   /**
@@ -509,7 +583,7 @@ export class MaxSimIndex {
    * ```
    */
   rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
-    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, options.k));
+    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, (options ?? {}).k));
   }
 
   /**
@@ -558,6 +632,11 @@ export class MaxSimIndex {
 
   /** Replaces the owner metadata (everything in the manifest meta but the index state) in one commit. */
   setMeta(meta: Record<string, unknown>): Promise<void> {
+    try {
+      meta = checkOwnerMeta("MaxSimIndex.setMeta", meta);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.ctx.gate.exclusive(async () => {
       await this.ctx.store.commit({ meta: { ...meta, [STATE_KEY]: this.ctx.state } });
     });
@@ -567,6 +646,7 @@ export class MaxSimIndex {
   async close(): Promise<void> {
     if (this.ctx.gate.closed) return;
     await this.ctx.gate.close();
+    await this.table.tier?.files.closeAll();
     await this.ctx.store.close();
   }
 
@@ -574,7 +654,7 @@ export class MaxSimIndex {
   bytesPerToken(): number {
     const ci = this.table.centroidIndex;
     const code = ci !== null ? (ci.k <= 65536 ? 2 : 4) : 0;
-    return code + this.table.arena.bytesPerRow;
+    return code + this.table.arena.bytesPerRow + (this.table.tier !== null ? 2 * this.dim : 0);
   }
 
   /**
@@ -594,4 +674,11 @@ export class MaxSimIndex {
     const table = this.table;
     return table.arena.bytes + (table.centroidIndex !== null ? table.codes.BYTES_PER_ELEMENT * table.tokens : 0);
   }
+}
+
+/** An empty slot table for a new index (with its disk tier when the state asks for one). */
+function emptyTable(store: IndexStore, state: IndexState, dim: number): SlotTable {
+  const table = new SlotTable(dim, state.codec);
+  if (state.diskTier !== undefined) table.tier = new TierRows(new TierFiles(store), dim);
+  return table;
 }

@@ -7,14 +7,14 @@
  * Hamming distance), a query's holds per-bucket sums, so their inner product approximates
  * MaxSim. Candidates from HNSW are rescored exactly by the caller.
  */
-import hnswlib from "hnswlib-node";
 import * as ort from "onnxruntime-node";
 import { matmulModel } from "../scoring/kernel-model.js";
 import type { FlatTokens } from "../scoring/flat-tokens.js";
 import type { TokenVectors } from "../types.js";
+import { MaxsimError } from "../errors.js";
+import { hnswStatus, type HnswGraph } from "./hnsw-addon.js";
+import { HNSW_ENABLE_HINT } from "./plaid.js";
 import { gaussian, seededRandom } from "./synthetic.js";
-
-const { HierarchicalNSW } = hnswlib;
 let session: Promise<ort.InferenceSession> | null = null;
 
 /** Options of {@link MuveraIndex}. */
@@ -36,7 +36,7 @@ export class MuveraIndex {
   readonly dproj: number;
   readonly fdeDim: number;
   private readonly weights: Float32Array; // rows: per rep, ksim hyperplanes then dproj projections
-  private hnsw: InstanceType<typeof HierarchicalNSW> | null = null;
+  private hnsw: HnswGraph | null = null;
 
   constructor(
     readonly dim: number,
@@ -127,7 +127,9 @@ export class MuveraIndex {
   async build(flat: FlatTokens, options: { m?: number; efConstruction?: number } = {}): Promise<void> {
     const n = flat.offsets.length - 1;
     const p = await this.project(flat.data.subarray(0, flat.offsets[n]! * this.dim));
-    this.hnsw = new HierarchicalNSW("ip", this.fdeDim);
+    const status = hnswStatus();
+    if (!status.available) throw new MaxsimError("DEPENDENCY_MISSING", `MUVERA needs hnswlib-node's addon, which does not load (${status.reason}). ${HNSW_ENABLE_HINT}`);
+    this.hnsw = new status.module.HierarchicalNSW("ip", this.fdeDim);
     this.hnsw.initIndex({ maxElements: n, m: options.m ?? 16, efConstruction: options.efConstruction ?? 100, randomSeed: 100 });
     const fde = new Float32Array(this.fdeDim);
     for (let i = 0; i < n; i++) {

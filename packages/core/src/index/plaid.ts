@@ -2,7 +2,11 @@
  * PLAID-style candidate generation (Santhanam et al., "PLAID: An Efficient Engine for Late
  * Interaction Retrieval", CIKM 2022). Each token carries the id of its nearest centroid; each
  * centroid keeps an inverted list of the documents holding one of its tokens. A query token's
- * nearest centroids come from an hnswlib-node graph over the centroids (inner product). A
+ * nearest centroids come from the exact query-centroid product (the ONNX Runtime MatMul that
+ * stage 3 needs anyway), or, when hnswlib-node's addon is installed and the centroid set is large
+ * enough for a graph to pay ({@link HNSW_MIN_CENTROIDS}), from an HNSW graph over the centroids
+ * (inner product). Exact probing finds the true nearest centroids, so its recall is at least
+ * HNSW's. A
  * candidate's approximate score is PLAID's pruned "centroid interaction": for each query token,
  * the similarity of the best probed centroid the document holds (0 when it holds none), summed.
  * It is computed from the inverted lists alone — no per-document token scan — so it costs
@@ -10,12 +14,64 @@
  * (`centroidInteraction`: every document token stands in for its centroid, one ORT product
  * Cᵀ·Q gives all query-centroid similarities), and the caller rescores the best of those exactly.
  */
-import hnswlib from "hnswlib-node";
 import * as ort from "onnxruntime-node";
+import { MaxsimError } from "../errors.js";
 import { matmulModel } from "../scoring/kernel-model.js";
 import type { TokenVectors } from "../types.js";
+import { hnswStatus, type HnswGraph } from "./hnsw-addon.js";
 
-const { HierarchicalNSW } = hnswlib;
+/**
+ * Centroid count from which an HNSW graph probes faster than the exact product, measured by
+ * `bench/centroid-probe.ts` (dim 128, 32 query tokens, nprobe 8). Below it the exact product is
+ * used even when hnswlib-node is installed.
+ */
+export const HNSW_MIN_CENTROIDS = 32768;
+
+/** How query tokens find their nearest centroids: `"auto"` picks per index size and install. */
+export type CentroidProberChoice = "auto" | "exact" | "hnsw";
+
+/** The prober an index uses: the exact ONNX Runtime product, or hnswlib-node's graph. */
+export type CentroidProber = "exact" | "hnsw";
+
+/**
+ * The prober `choice` resolves to for `k` centroids. `"auto"` (the default, overridable with
+ * `MAXSIM_CENTROID_PROBER=exact|hnsw|auto`) takes HNSW only when its addon loads and
+ * `k ≥ HNSW_MIN_CENTROIDS`.
+ *
+ * @throws MaxsimError `INVALID_OPTION` for an unknown choice, `DEPENDENCY_MISSING` when `"hnsw"` is
+ * asked for and hnswlib-node's addon does not load.
+ * @example
+ * ```ts
+ * import { resolveCentroidProber } from "@maxsim/core";
+ * console.log(resolveCentroidProber(256, "auto"), resolveCentroidProber(256, "exact")); // exact exact
+ * ```
+ */
+export function resolveCentroidProber(k: number, choice: CentroidProberChoice = defaultProberChoice()): CentroidProber {
+  if (choice === "exact") return "exact";
+  if (choice === "hnsw") {
+    const status = hnswStatus();
+    if (!status.available) {
+      throw new MaxsimError(
+        "DEPENDENCY_MISSING",
+        `HNSW centroid probing was asked for, but hnswlib-node's addon does not load (${status.reason}). ${HNSW_ENABLE_HINT} Or use the exact prober (MAXSIM_CENTROID_PROBER=auto or exact).`,
+      );
+    }
+    return "hnsw";
+  }
+  if (choice !== "auto") {
+    throw new MaxsimError("INVALID_OPTION", `Unknown centroid prober ${JSON.stringify(choice)}: use "auto", "exact" or "hnsw" (MAXSIM_CENTROID_PROBER).`);
+  }
+  return k >= HNSW_MIN_CENTROIDS && hnswStatus().available ? "hnsw" : "exact";
+}
+
+/** How to install hnswlib-node's addon, for messages. */
+export const HNSW_ENABLE_HINT =
+  "To enable it, install hnswlib-node with its build script allowed: with pnpm, run `pnpm approve-builds` and pick hnswlib-node (or list it in onlyBuiltDependencies), then `pnpm rebuild hnswlib-node`; with npm, `npm install hnswlib-node` (it compiles with node-gyp: needs python3, make, a C++ compiler and Node headers).";
+
+function defaultProberChoice(): CentroidProberChoice {
+  const env = process.env.MAXSIM_CENTROID_PROBER;
+  return env === undefined || env === "" ? "auto" : (env as CentroidProberChoice);
+}
 
 /** Nearest-centroid ids of tokens: 2 bytes each up to 65,536 centroids, else 4. */
 export type CentroidIds = Uint16Array | Int32Array;
@@ -40,10 +96,12 @@ class SlotList {
   }
 }
 
-/** Centroids, their HNSW graph and inverted lists. */
+/** Centroids, their prober (exact product or HNSW graph) and inverted lists. */
 export class CentroidIndex {
   readonly k: number;
-  private readonly hnsw: InstanceType<typeof HierarchicalNSW>;
+  /** Which prober finds each query token's nearest centroids. */
+  readonly prober: CentroidProber;
+  private readonly hnsw: HnswGraph | null = null;
   private lists: SlotList[];
   /** Scratch: per slot, the last query token that touched it, and the running score. */
   private stamp = new Int32Array(0);
@@ -52,12 +110,18 @@ export class CentroidIndex {
   constructor(
     readonly centroids: Float32Array,
     readonly dim: number,
+    prober: CentroidProberChoice = defaultProberChoice(),
   ) {
     this.k = centroids.length / dim;
-    this.hnsw = new HierarchicalNSW("ip", dim);
-    // Few points: a dense graph and a wide construction beam cost little and keep probes exact.
-    this.hnsw.initIndex({ maxElements: this.k, m: 32, efConstruction: 200, randomSeed: 100 });
-    for (let c = 0; c < this.k; c++) this.hnsw.addPoint(Array.from(centroids.subarray(c * dim, (c + 1) * dim)), c);
+    this.prober = resolveCentroidProber(this.k, prober);
+    const status = hnswStatus();
+    if (this.prober === "hnsw" && status.available) {
+      const hnsw = new status.module.HierarchicalNSW("ip", dim);
+      // Few points: a dense graph and a wide construction beam cost little and keep probes exact.
+      hnsw.initIndex({ maxElements: this.k, m: 32, efConstruction: 200, randomSeed: 100 });
+      for (let c = 0; c < this.k; c++) hnsw.addPoint(Array.from(centroids.subarray(c * dim, (c + 1) * dim)), c);
+      this.hnsw = hnsw;
+    }
     this.lists = Array.from({ length: this.k }, () => new SlotList());
   }
 
@@ -94,8 +158,9 @@ export class CentroidIndex {
     this.lists = Array.from({ length: this.k }, () => new SlotList());
   }
 
-  /** Probed centroids of one query token: ids and similarities, best first. */
-  probe(row: Float32Array, nprobe: number): { ids: number[]; sims: number[] } {
+  /** HNSW-probed centroids of one query token: ids and similarities, best first. */
+  probeHnsw(row: Float32Array, nprobe: number): { ids: number[]; sims: number[] } {
+    if (this.hnsw === null) throw new Error("probeHnsw on an index whose prober is exact");
     const n = Math.min(nprobe, this.k);
     this.hnsw.setEf(Math.max(32, 2 * n));
     const res = this.hnsw.searchKnn(Array.from(row), n);
@@ -104,10 +169,21 @@ export class CentroidIndex {
   }
 
   /**
-   * The `candidates` best slots by pruned centroid interaction, among slots that `accept`.
-   * `slots` is the number of document slots (an upper bound on slot numbers).
+   * Probed centroids of query token `i`: ids and similarities, best first. The exact prober reads
+   * column `i` of `sims` ({@link centroidSimilarities}, `m` query tokens); HNSW searches its graph.
    */
-  candidates(query: TokenVectors, slots: number, nprobe: number, candidates: number, accept: (slot: number) => boolean): Int32Array {
+  probe(query: TokenVectors, i: number, nprobe: number, sims: Float32Array | null): { ids: number[]; sims: number[] } {
+    if (this.prober === "hnsw") return this.probeHnsw(query.data.subarray(i * this.dim, (i + 1) * this.dim), nprobe);
+    if (sims === null) throw new Error("exact probing needs the query-centroid similarities");
+    return topColumn(sims, this.k, query.length, i, Math.min(nprobe, this.k));
+  }
+
+  /**
+   * The `candidates` best slots by pruned centroid interaction, among slots that `accept`.
+   * `slots` is the number of document slots (an upper bound on slot numbers). `sims` is
+   * {@link centroidSimilarities} of `query`, required by the exact prober (HNSW ignores it).
+   */
+  candidates(query: TokenVectors, slots: number, nprobe: number, candidates: number, accept: (slot: number) => boolean, sims: Float32Array | null = null): Int32Array {
     if (this.stamp.length < slots) {
       this.stamp = new Int32Array(slots);
       this.acc = new Float32Array(slots);
@@ -115,13 +191,12 @@ export class CentroidIndex {
     const stamp = this.stamp;
     const acc = this.acc;
     const touched: number[] = [];
-    const dim = this.dim;
     for (let i = 0; i < query.length; i++) {
-      const { ids, sims } = this.probe(query.data.subarray(i * dim, (i + 1) * dim), nprobe);
+      const probed = this.probe(query, i, nprobe, sims);
       const mark = i + 1;
-      for (let p = 0; p < ids.length; p++) {
-        const list = this.lists[ids[p]!]!;
-        const s = sims[p]!;
+      for (let p = 0; p < probed.ids.length; p++) {
+        const list = this.lists[probed.ids[p]!]!;
+        const s = probed.sims[p]!;
         const items = list.items;
         for (let x = 0; x < list.length; x++) {
           const slot = items[x]!;
@@ -155,6 +230,29 @@ export class CentroidIndex {
     chosen.sort((a, b) => acc[b]! - acc[a]! || a - b);
     return Int32Array.from(chosen);
   }
+}
+
+/**
+ * The `n` largest entries of column `i` of a row-major `[k, m]` matrix, best first (ties: lower
+ * id first). An insertion buffer of `n` entries: `n` is nprobe (a handful), `k` up to 65,536.
+ */
+export function topColumn(sims: Float32Array, k: number, m: number, i: number, n: number): { ids: number[]; sims: number[] } {
+  const ids = new Int32Array(n);
+  const vals = new Float32Array(n).fill(-Infinity);
+  let filled = 0;
+  for (let c = 0; c < k; c++) {
+    const v = sims[c * m + i]!;
+    if (filled === n && v <= vals[n - 1]!) continue;
+    let j = filled < n ? filled++ : n - 1;
+    while (j > 0 && vals[j - 1]! < v) {
+      vals[j] = vals[j - 1]!;
+      ids[j] = ids[j - 1]!;
+      j--;
+    }
+    vals[j] = v;
+    ids[j] = c;
+  }
+  return { ids: Array.from(ids.subarray(0, filled)), sims: Array.from(vals.subarray(0, filled)) };
 }
 
 /** The `n`-th largest value (1-based) of `values`, which it reorders (Hoare quickselect). */

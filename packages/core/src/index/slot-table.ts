@@ -6,6 +6,7 @@
  */
 import type { TokenBlocks } from "../scoring/flat-tokens.js";
 import type { TokenVectors } from "../types.js";
+import type { TierRows } from "./disk-tier-rows.js";
 import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import type { ResidualQuantizer } from "./residual-codec.js";
 import { residualBits } from "./index-state.js";
@@ -30,6 +31,8 @@ export class SlotTable {
   liveCount = 0;
   centroidIndex: CentroidIndex | null = null;
   quantizer: ResidualQuantizer | null = null;
+  /** Two-tier indexes: where each slot's float16 rows are on disk (exact scoring reads them). */
+  tier: TierRows | null = null;
   private flatCache: TokenBlocks | null = null;
 
   constructor(
@@ -116,6 +119,7 @@ export class SlotTable {
       const hi = this.offsets[s + 1]!;
       this.arena.copyWithin(t, lo, hi);
       if (hasCodes) this.codes.copyWithin(t, lo, hi);
+      this.tier?.move(s, n);
       this.offsets[n] = t;
       this.slotIds[n] = this.slotIds[s]!;
       this.payloads[n] = this.payloads[s];
@@ -168,6 +172,7 @@ export class SlotTable {
     view.idToSlot = this.idToSlot;
     view.liveTokens = this.liveTokens;
     view.liveCount = this.liveCount;
+    view.tier = this.tier;
     view.adoptTraining(centroidIndex, quantizer, codes, arena);
     return view;
   }

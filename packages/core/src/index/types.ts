@@ -1,4 +1,5 @@
 /** Public value types of the MaxSim index. */
+import type { TokenVectors } from "../types.js";
 
 /** One search result: best first, ties broken by id. */
 export interface SearchHit {
@@ -126,4 +127,21 @@ export interface Calibration {
   /** Live documents and tokens calibrated on. */
   documents: number;
   tokens: number;
+}
+
+/**
+ * One snapshot of a {@link MaxSimIndex}, held for the duration of `index.pin(fn)`: no refresh,
+ * write, compaction or retraining changes what it answers until `fn` settles (they wait), so
+ * filter ids, scores and payloads of one read all come from the same state.
+ */
+export interface IndexSnapshot {
+  /** Live documents. */
+  readonly size: number;
+  has(id: string): boolean;
+  ids(): IterableIterator<string>;
+  get(id: string): TokenVectors | undefined;
+  getPayload(id: string): unknown;
+  search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]>;
+  searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]>;
+  explain(query: TokenVectors, id: string): { queryIndex: number; docIndex: number; score: number }[];
 }

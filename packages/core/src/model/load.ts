@@ -8,6 +8,8 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaxsimError } from "../errors.js";
 import { exists, readJson } from "./config.js";
+import { isFixtureId, resolveFixtureId } from "./fixture-id.js";
+import { LFM2_MODEL_TYPES } from "./lfm2/config.js";
 import { HubSnapshot, isHubId, type HubOptions } from "./hub.js";
 import { detectLayout, getLayout, listLayouts } from "./layouts/registry.js";
 import type { LayoutLoadOptions, LoadedModel, ModelLayout } from "./types.js";
@@ -24,9 +26,6 @@ export interface ResolvedModel {
   loaded: LoadedModel;
 }
 
-/** The issue that builds LFM2 graphs natively from safetensors checkpoints. */
-export const LFM2_ISSUE = "#5";
-
 /**
  * Loads the model at `idOrDir`.
  *
@@ -39,13 +38,20 @@ export const LFM2_ISSUE = "#5";
  * console.log(loaded.layout, loaded.dense.map((d) => [d.inFeatures, d.outFeatures])); // sentence-transformers [ [ 192, 128 ] ]
  * ```
  *
- * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory), `HUB_OFFLINE` (hub files not cached and
+ * @param idOrDir - a hub id (`owner/name`), a model directory, or `fixture:<name>` (a generated
+ * offline fixture, e.g. `fixture:multilingual`)
+ * @throws MaxsimError `MODEL_NOT_FOUND` (no such directory or fixture), `HUB_OFFLINE` (hub files not cached and
  * the hub unreachable), `UNSUPPORTED_MODEL` (a checkpoint with no ONNX graph and no layout to build
  * one), `UNKNOWN_LAYOUT`, and the layouts' `CONFIG_*` errors.
  */
 export async function loadModel(idOrDir: string, options: LoadModelOptions = {}): Promise<ResolvedModel> {
   if (typeof idOrDir !== "string" || idOrDir.trim() === "") {
     throw new MaxsimError("INVALID_INPUT", "The model must be a hub id (owner/name) or a directory path; got an empty value.");
+  }
+  if (isFixtureId(idOrDir)) {
+    // The id stays the model id (a collection stores it), so it reopens wherever fixtures live.
+    const dir = await resolveFixtureId(idOrDir);
+    return { modelId: idOrDir, dir, loaded: await loadDir(dir, options) };
   }
   const asPath = resolve(idOrDir);
   if (await isDirectory(asPath)) {
@@ -72,27 +78,39 @@ async function loadDir(dir: string, options: LoadModelOptions): Promise<LoadedMo
   throw await noLayoutError(dir, dir);
 }
 
-/** True when `dir/config.json` declares an LFM2-family `model_type`. */
-async function isLfm2Checkpoint(dir: string): Promise<boolean> {
+/** The `model_type` of `dir/config.json` when it names an LFM2-family model, else undefined. */
+async function lfm2ModelType(dir: string): Promise<string | undefined> {
   const file = join(dir, "config.json");
-  if (!(await exists(file))) return false;
+  if (!(await exists(file))) return undefined;
   try {
     const config = await readJson(file);
-    return typeof config.model_type === "string" && config.model_type.toLowerCase().startsWith("lfm2");
+    return typeof config.model_type === "string" && config.model_type.toLowerCase().startsWith("lfm2") ? config.model_type : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 async function noLayoutError(dir: string, label: string): Promise<MaxsimError> {
-  if (await isLfm2Checkpoint(dir)) {
+  const modelType = await lfm2ModelType(dir);
+  if (modelType !== undefined) {
+    // Say exactly why the LFM2 layout refused it: the files it lacks, or the model type.
     const lfm2 = getLayout("lfm2-checkpoint");
-    const why = lfm2
-      ? `the lfm2-checkpoint layout (issue ${LFM2_ISSUE}) needs ${[...lfm2.hubFiles.markers, ...lfm2.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")}, and some are missing`
-      : `building its graph natively is issue ${LFM2_ISSUE} and is not available in this build`;
+    const reasons: string[] = [];
+    if (!LFM2_MODEL_TYPES.includes(modelType)) reasons.push(`config.json says model_type ${JSON.stringify(modelType)}, and only ${LFM2_MODEL_TYPES.map((t) => JSON.stringify(t)).join(" and ")} are built natively`);
+    if (lfm2 !== undefined) {
+      const missing: string[] = [];
+      for (const file of lfm2.hubFiles.markers) if (!(await exists(join(dir, file)))) missing.push(file);
+      for (const alternatives of lfm2.hubFiles.required) {
+        const present = await Promise.all(alternatives.map((f) => exists(join(dir, f))));
+        if (!present.some(Boolean)) missing.push(alternatives.join(" or "));
+      }
+      if (missing.length > 0) reasons.push(`it lacks ${missing.join(", ")}`);
+    } else {
+      reasons.push("the lfm2-checkpoint layout is not registered");
+    }
     return new MaxsimError(
       "UNSUPPORTED_MODEL",
-      `${label} is an LFM2 checkpoint (safetensors, no ONNX graph), but ${why}. ` +
+      `${label} is an LFM2 checkpoint (safetensors, no ONNX graph), but the lfm2-checkpoint layout cannot load it: ${reasons.join("; ") || "its files did not match"}. ` +
         `Pass the complete PyLate model directory (as published on the hub), or export it to ONNX with pylate-onnx-export (next-plaid) and pass the exported directory.`,
     );
   }

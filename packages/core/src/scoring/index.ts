@@ -1,5 +1,5 @@
 // Scoring: MaxSim kernels. Knows nothing about storage.
-export { maxsimScore, maxsimExplain } from "./maxsim.js";
+export { maxsimScore, maxsimExplain, maxsimMatrix } from "./maxsim.js";
 export type { TokenMatchScore } from "./maxsim.js";
 export { scoreFlatJs } from "./js-kernel.js";
 export { scoreFlatOrt } from "./ort-kernel.js";

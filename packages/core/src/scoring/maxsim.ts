@@ -78,6 +78,38 @@ export function maxsimExplain(query: TokenVectors, doc: TokenVectors): TokenMatc
   return out;
 }
 
+/**
+ * Every query token × document token dot product, row-major (`matrix[i * doc.length + j]` is
+ * query token i against document token j): what a heatmap of one hit shows. Each row's maximum
+ * is that query token's {@link maxsimExplain} score, so the row maxima sum to {@link maxsimScore}.
+ *
+ * @param query - query token vectors
+ * @param doc - document token vectors, same `dim`
+ * @returns `query.length × doc.length` similarities
+ * @throws MaxsimError `DIM_MISMATCH` when the dimensions differ, `INVALID_VECTOR` for an empty document
+ * @example
+ * ```ts
+ * import { maxsimMatrix } from "@maxsim/core";
+ * const q = { data: new Float32Array([1, 0, 0, 1]), length: 2, dim: 2 };
+ * const d = { data: new Float32Array([1, 0, 0.5, 0.5]), length: 2, dim: 2 };
+ * console.log([...maxsimMatrix(q, d)]); // [1, 0.5, 0, 0.5]
+ * ```
+ */
+export function maxsimMatrix(query: TokenVectors, doc: TokenVectors): Float32Array {
+  if (query.dim !== doc.dim) {
+    throw new MaxsimError("DIM_MISMATCH", `Query dim ${query.dim} differs from document dim ${doc.dim}. Encode both with the same model.`);
+  }
+  if (doc.length < 1) {
+    throw new MaxsimError("INVALID_VECTOR", "The document has no token vectors. Every document needs at least one token.");
+  }
+  const dim = query.dim;
+  const out = new Float32Array(query.length * doc.length);
+  for (let i = 0; i < query.length; i++) {
+    for (let j = 0; j < doc.length; j++) out[i * doc.length + j] = dot(query.data, i * dim, doc.data, j * dim, dim);
+  }
+  return out;
+}
+
 /** Dot product of two rows, accumulated left to right in float64 (the reference order). */
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
   let s = 0;

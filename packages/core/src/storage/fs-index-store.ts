@@ -9,12 +9,16 @@
  * writer opens (which also removes leftovers of a crashed writer), so a reader on the previous
  * snapshot keeps working.
  */
-import { mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readdir, stat, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "./make-directory.js";
+import { NotRegularFileError, openRegularFile, readRegularFile } from "./regular-file.js";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
 import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
 import { crc32 } from "./crc32.js";
+import type { PositionalSource } from "./disk-tier.js";
 import { LOCK_FILE, acquireWriterLock, isAbandonedLockFile, type WriterLock } from "./lock.js";
 import {
   decodeManifest,
@@ -50,9 +54,22 @@ async function manifestGenerations(dir: string): Promise<number[] | undefined> {
   return names.map(parseManifestFileName).filter((g): g is number => g !== undefined).sort((a, b) => b - a);
 }
 
+/** Largest manifest file read (a manifest lists segments and tombstoned ids: far below this). */
+const MAX_MANIFEST_BYTES = 2 ** 31 - 1;
+
+/** `NotRegularFileError` → {@link IndexCorruptError} naming `file`; anything else unchanged. */
+function asCorrupt(error: unknown, file: string): unknown {
+  return error instanceof NotRegularFileError ? new IndexCorruptError(file, error.problem, { cause: error }) : error;
+}
+
 async function readManifest(dir: string, generation: number): Promise<Manifest> {
   const file = manifestFileName(generation);
-  const bytes = await readFile(join(dir, file));
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(join(dir, file), MAX_MANIFEST_BYTES);
+  } catch (error) {
+    throw asCorrupt(error, file);
+  }
   const manifest = decodeManifest(bytes, file);
   if (manifest.generation !== generation) throw new IndexCorruptError(file, `holds generation ${manifest.generation}`);
   return manifest;
@@ -114,7 +131,7 @@ export class FsIndexStore implements IndexStore {
     const manifest = initialManifest(options);
     if ((await manifestGenerations(dir))?.length) throw existsError(dir);
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
     } catch (error) {
       throw ioError("create", dir, error);
     }
@@ -181,8 +198,10 @@ export class FsIndexStore implements IndexStore {
   async #readReferenced(file: string, entry: { bytes: number }): Promise<Buffer> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(join(this.dir, file));
+      // At most the size the manifest records: a longer file is damage, not something to read.
+      bytes = await readRegularFile(join(this.dir, file), entry.bytes);
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, file);
       if (errno(error) !== "ENOENT") throw ioError("read", join(this.dir, file), error);
       const newest = (await manifestGenerations(this.dir))?.[0];
       if (newest !== undefined && newest > this.#manifest.generation) {
@@ -221,15 +240,16 @@ export class FsIndexStore implements IndexStore {
     const cached = this.#ids.get(entry.name);
     if (cached) return cached;
     const path = join(this.dir, entry.file);
-    let handle;
+    let handle: FileHandle;
+    let size: number;
     try {
-      handle = await open(path, "r");
+      ({ handle, size } = await openRegularFile(path));
     } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, entry.file);
       if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, entry); // throws the right error
       throw ioError("open", path, error);
     }
     try {
-      const size = (await handle.stat()).size;
       if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
       const readAt = async (length: number) => {
         const buf = Buffer.alloc(Math.min(length, size));
@@ -258,6 +278,49 @@ export class FsIndexStore implements IndexStore {
     const bytes = await this.#readReferenced(entry.file, entry);
     if (crc32(bytes).toString(16).padStart(8, "0") !== entry.crc32) throw new IndexCorruptError(entry.file, "checksum mismatch");
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  async openBlob(name: string): Promise<PositionalSource | undefined> {
+    this.#check(false);
+    const entry = this.#manifest.blobs[name];
+    if (entry === undefined) return undefined;
+    const path = join(this.dir, entry.file);
+    let handle: FileHandle;
+    let size: number;
+    try {
+      ({ handle, size } = await openRegularFile(path));
+    } catch (error) {
+      if (error instanceof NotRegularFileError) throw asCorrupt(error, entry.file);
+      if (errno(error) === "ENOENT") await this.#readReferenced(entry.file, { bytes: -1 }); // throws INDEX_STALE or corrupt
+      throw ioError("open", path, error);
+    }
+    try {
+      if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const file = entry.file;
+    const opened = handle;
+    return {
+      file,
+      bytes: entry.bytes,
+      read: async (position, length) => {
+        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, entry.bytes - position)));
+        let done = 0;
+        try {
+          while (done < buf.length) {
+            const { bytesRead } = await opened.read(buf, done, buf.length - done, position + done);
+            if (bytesRead === 0) break;
+            done += bytesRead;
+          }
+        } catch (error) {
+          throw ioError("read", path, error);
+        }
+        return new Uint8Array(buf.buffer, buf.byteOffset, done);
+      },
+      close: () => opened.close(),
+    };
   }
 
   commit(request: CommitRequest): Promise<Manifest> {

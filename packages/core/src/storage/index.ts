@@ -11,6 +11,8 @@ export { MANIFEST_VERSION, manifestFileName } from "./manifest.js";
 export type { BlobEntry, Manifest, SegmentEntry } from "./manifest.js";
 export { SEGMENT_VERSION, decodeSegment, encodeSegment } from "./segment.js";
 export type { ColumnArray, ColumnDtype, EncodedSegment, SegmentData } from "./segment.js";
+export { DISK_TIER_VERSION, DiskTierFile, encodeDiskTier } from "./disk-tier.js";
+export type { PositionalSource } from "./disk-tier.js";
 export { writeFileAtomic, syncDir } from "./atomic.js";
 export type { WriteFileAtomicOptions } from "./atomic.js";
 export { acquireWriterLock } from "./lock.js";

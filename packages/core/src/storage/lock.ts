@@ -7,7 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, rename, unlink, writeFile } from "node:fs/promises";
+import { NotRegularFileError, readRegularFile } from "./regular-file.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MaxsimError } from "../errors.js";
@@ -83,8 +84,32 @@ function staleReason(info: LockInfo): string | undefined {
  * live or unknown holders, and unreadable files, are not abandoned.
  */
 export async function isAbandonedLockFile(path: string): Promise<boolean> {
-  const info = await readFile(path, "utf8").then(parseLock, () => undefined);
+  const info = await readLockText(path).then(parseLock, () => undefined);
   return info !== undefined && staleReason(info) !== undefined;
+}
+
+/** Lock files are a few hundred bytes; anything larger is not ours. */
+const MAX_LOCK_BYTES = 64 * 1024;
+
+/** Reads a lock (or lock temp) file as text; refuses FIFOs, directories, symlinks and devices. */
+function readLockText(path: string): Promise<string> {
+  return readRegularFile(path, MAX_LOCK_BYTES).then((b) => b.toString("utf8"));
+}
+
+function lockIoError(dir: string, error: unknown): MaxsimError {
+  const path = join(dir, LOCK_FILE);
+  if (error instanceof NotRegularFileError) {
+    return new MaxsimError(
+      "IO_ERROR",
+      `The writer lock ${path} ${error.problem}, so the index cannot be locked. Remove it (no maxsim writer creates such a file) and open the index again.`,
+      { cause: error },
+    );
+  }
+  return new MaxsimError(
+    "IO_ERROR",
+    `Could not take the writer lock ${path}: ${(error as Error).message}. Check that the index directory exists and is writable, or open the index with { readOnly: true }.`,
+    { cause: error },
+  );
 }
 
 function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
@@ -104,7 +129,8 @@ function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
  *
  * @param dir - the index directory (must exist).
  * @returns the held lock; call `release()` when closing.
- * @throws MaxsimError `INDEX_LOCKED` naming the holder's pid and how to recover.
+ * @throws MaxsimError `INDEX_LOCKED` naming the holder's pid and how to recover; `IO_ERROR` when
+ *   `LOCK` is not a regular file (a directory, FIFO, symlink…) or the directory is not writable.
  *
  * @example
  * ```ts
@@ -118,6 +144,14 @@ function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
  * ```
  */
 export async function acquireWriterLock(dir: string): Promise<WriterLock> {
+  try {
+    return await takeLock(dir);
+  } catch (error) {
+    throw MaxsimError.isInstance(error) ? error : lockIoError(dir, error);
+  }
+}
+
+async function takeLock(dir: string): Promise<WriterLock> {
   const path = join(dir, LOCK_FILE);
   const info: LockInfo = {
     pid: process.pid,
@@ -138,7 +172,7 @@ export async function acquireWriterLock(dir: string): Promise<WriterLock> {
       }
       let text: string;
       try {
-        text = await readFile(path, "utf8");
+        text = await readLockText(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // released meanwhile
         throw error;
@@ -154,7 +188,7 @@ export async function acquireWriterLock(dir: string): Promise<WriterLock> {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw error;
       }
-      const moved = parseLock(await readFile(aside, "utf8").catch(() => ""));
+      const moved = parseLock(await readLockText(aside).catch(() => ""));
       if (moved?.nonce !== holder.nonce) {
         // We displaced a live lock: put it back (link fails if a third process got in; then it holds the lock).
         await link(aside, path).catch(() => undefined);
@@ -176,7 +210,7 @@ function makeLock(path: string, info: LockInfo): WriterLock {
     async release() {
       if (released) return;
       released = true;
-      const text = await readFile(path, "utf8").catch(() => "");
+      const text = await readLockText(path).catch(() => "");
       if (parseLock(text)?.nonce === info.nonce) await unlink(path).catch(() => undefined);
     },
   };

@@ -6,6 +6,7 @@
  */
 import { MaxsimError } from "../errors.js";
 import { initialManifest, planCommit, validateCreateOptions } from "./commit-plan.js";
+import { memorySource, type PositionalSource } from "./disk-tier.js";
 import type { Manifest, SegmentEntry } from "./manifest.js";
 import type { ColumnArray, SegmentData } from "./segment.js";
 import type { CommitRequest, IndexStore, IndexStoreCreateOptions, SegmentContents } from "./store-types.js";
@@ -58,6 +59,12 @@ export class MemoryIndexStore implements IndexStore {
     const entry = this.#manifest.blobs[name];
     // A copy, like the bytes a file store reads: callers may modify what they get.
     return entry === undefined ? undefined : this.#blobs.get(entry.file)!.slice();
+  }
+
+  async openBlob(name: string): Promise<PositionalSource | undefined> {
+    this.#check();
+    const entry = this.#manifest.blobs[name];
+    return entry === undefined ? undefined : memorySource(entry.file, this.#blobs.get(entry.file)!);
   }
 
   commit(request: CommitRequest): Promise<Manifest> {

@@ -1,6 +1,7 @@
 /**
  * The types of the storage API shared by the file-system and in-memory index stores.
  */
+import type { PositionalSource } from "./disk-tier.js";
 import type { Manifest } from "./manifest.js";
 import type { SegmentData } from "./segment.js";
 
@@ -91,6 +92,14 @@ export interface IndexStore {
   readSegmentIds(name: string): Promise<readonly string[]>;
   /** Reads a blob of the current snapshot, or `undefined` when it has none of that name. */
   readBlob(name: string): Promise<Uint8Array | undefined>;
+  /**
+   * Opens a blob of the current snapshot for positional reads (disk tiers: `disk-tier.ts`), or
+   * `undefined` when it has none of that name. Nothing is read or verified here: the caller checks
+   * what it reads (the disk-tier format checksums each block). The open file stays readable after
+   * a writer garbage-collects it, until closed.
+   * @throws {@link IndexCorruptError} (missing, not a regular file, wrong size), `INDEX_STALE`, `IO_ERROR`
+   */
+  openBlob(name: string): Promise<PositionalSource | undefined>;
   /**
    * Applies `request` atomically and returns the new manifest (generation + 1).
    * @throws `INDEX_READ_ONLY`, `INDEX_CLOSED`, `NOT_FOUND`, `INVALID_INPUT`, `INVALID_ID`,

@@ -104,6 +104,20 @@ describe("maxsim index / search / add / delete / info", () => {
     expect(JSON.parse(info.stdout)).toMatchObject({ dir: "idx", model: fx.multilingual, documents: 5, codec: "float32", formatVersion: 1, collectionFormat: 1 });
   });
 
+  it("--disk-tier builds a two-tier collection (residual-2 in memory, float16 on disk) that answers like the float32 one", async () => {
+    const made = await maxsim(["index", "tiered", "--model", fx.multilingual, "--disk-tier", "docs"]);
+    expect(made.code).toBe(0);
+    const info = await maxsim(["info", "tiered"]);
+    expect(JSON.parse(info.stdout)).toMatchObject({ documents: 4, codec: "residual-2" });
+    const plain = await maxsim(["index", "plain", "--model", fx.multilingual, "docs"]);
+    expect(plain.code).toBe(0);
+    for (const query of ["black cat", "cold river", "bread on the table"]) {
+      const [a, b] = await Promise.all([maxsim(["search", "tiered", query, "--json"]), maxsim(["search", "plain", query, "--json"])]);
+      const ids = (r: Run) => (JSON.parse(r.stdout) as { id: string }[]).map((h) => h.id);
+      expect(ids(a)).toEqual(ids(b));
+    }
+  });
+
   it("chunks with --chunk-tokens/--overlap counted in the model's tokens and says so", async () => {
     // The multilingual fixture's WordPiece splits "six" into s ##i ##x and "sept" into se ##p ##t:
     // 11 tokens, so windows of 3 tokens stepping by 2 give 5 chunks (whitespace words would give 3).

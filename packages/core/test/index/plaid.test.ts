@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CentroidIndex, centroidInteraction, nthLargest } from "../../src/index/plaid.js";
+import { CentroidIndex, HNSW_MIN_CENTROIDS, centroidInteraction, nthLargest, resolveCentroidProber, topColumn } from "../../src/index/plaid.js";
 import { seededRandom } from "../../src/index/synthetic.js";
 
 describe("nthLargest", () => {
@@ -15,24 +15,83 @@ describe("nthLargest", () => {
   });
 });
 
-describe("CentroidIndex", () => {
-  it("probes the nearest centroids and scores candidates by pruned centroid interaction", () => {
+// Both probers run here: the repository approves hnswlib-node's build (onlyBuiltDependencies), so
+// a missing addon is a failure of this test, not a skip.
+describe.each(["exact", "hnsw"] as const)("CentroidIndex with the %s prober", (prober) => {
+  it("probes the nearest centroids and scores candidates by pruned centroid interaction", async () => {
     // Four axis centroids in 4-d; documents hold tokens at given centroids.
     const c = new Float32Array(16);
     for (let i = 0; i < 4; i++) c[i * 4 + i] = 1;
-    const index = new CentroidIndex(c, 4);
+    const index = new CentroidIndex(c, 4, prober);
+    expect(index.prober).toBe(prober);
     index.addDocument(0, Int32Array.from([0, 0, 1])); // centroids 0 and 1
     index.addDocument(1, Int32Array.from([2]));
     index.addDocument(2, Int32Array.from([0, 3]));
-    const probe = index.probe(Float32Array.from([0.8, 0.6, 0, 0]), 2);
+    const one = { data: Float32Array.from([0.8, 0.6, 0, 0]), length: 1, dim: 4 };
+    const probe = index.probe(one, 0, 2, prober === "exact" ? await index.centroidSimilarities(one) : null);
     expect(probe.ids).toEqual([0, 1]);
     expect(probe.sims[0]).toBeCloseTo(0.8, 5);
     // One query token near centroid 0 (then 1): doc 0 and doc 2 hold centroid 0 (credit 0.8),
     // doc 1 holds neither probed centroid. A second token near centroid 1 credits only doc 0.
     const q = { data: Float32Array.from([0.8, 0.6, 0, 0, 0, 1, 0, 0]), length: 2, dim: 4 };
-    expect([...index.candidates(q, 3, 2, 10, () => true)]).toEqual([0, 2]);
-    expect([...index.candidates(q, 3, 2, 1, () => true)]).toEqual([0]);
-    expect([...index.candidates(q, 3, 2, 10, (s) => s !== 0)]).toEqual([2]);
+    const sims = await index.centroidSimilarities(q);
+    expect([...index.candidates(q, 3, 2, 10, () => true, sims)]).toEqual([0, 2]);
+    expect([...index.candidates(q, 3, 2, 1, () => true, sims)]).toEqual([0]);
+    expect([...index.candidates(q, 3, 2, 10, (s) => s !== 0, sims)]).toEqual([2]);
+  });
+});
+
+describe("exact and HNSW centroid probing", () => {
+  it("exact probing returns the true nearest centroids; HNSW finds a subset of them", async () => {
+    const r = seededRandom(11);
+    const k = 2048;
+    const dim = 32;
+    const c = new Float32Array(k * dim);
+    for (let i = 0; i < c.length; i++) c[i] = r() - 0.5;
+    const q = { data: Float32Array.from({ length: 16 * dim }, () => r() - 0.5), length: 16, dim };
+    const exact = new CentroidIndex(c, dim, "exact");
+    const hnsw = new CentroidIndex(c, dim, "hnsw");
+    const sims = await exact.centroidSimilarities(q);
+    let hnswHits = 0;
+    for (let i = 0; i < q.length; i++) {
+      // Brute force in JS, independent of the ORT product.
+      const truth = Array.from({ length: k }, (_, id) => {
+        let dot = 0;
+        for (let d = 0; d < dim; d++) dot += c[id * dim + d]! * q.data[i * dim + d]!;
+        return { id, dot };
+      })
+        .sort((a, b) => b.dot - a.dot || a.id - b.id)
+        .slice(0, 8)
+        .map((t) => t.id);
+      expect(exact.probe(q, i, 8, sims).ids).toEqual(truth);
+      const found = hnsw.probe(q, i, 8, null).ids;
+      for (const id of found) if (truth.includes(id)) hnswHits += 1;
+    }
+    // Recall of exact probing is 1 by construction; HNSW's is at most that (and close to it).
+    expect(hnswHits).toBeLessThanOrEqual(16 * 8);
+    expect(hnswHits).toBeGreaterThan(16 * 8 * 0.8);
+  });
+
+  it("auto picks exact below HNSW_MIN_CENTROIDS, and an unknown choice is a typed error", () => {
+    expect(resolveCentroidProber(HNSW_MIN_CENTROIDS - 1, "auto")).toBe("exact");
+    expect(resolveCentroidProber(HNSW_MIN_CENTROIDS, "auto")).toBe("hnsw"); // the addon is built in this repo
+    expect(resolveCentroidProber(HNSW_MIN_CENTROIDS, "exact")).toBe("exact");
+    expect(() => resolveCentroidProber(10, "fast" as "auto")).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+  });
+
+  it("topColumn equals sorting a column, ties to the lower id", () => {
+    const r = seededRandom(5);
+    for (let trial = 0; trial < 100; trial++) {
+      const k = 1 + Math.floor(r() * 60);
+      const m = 1 + Math.floor(r() * 4);
+      const sims = Float32Array.from({ length: k * m }, () => Math.floor(r() * 10));
+      const i = Math.floor(r() * m);
+      const n = 1 + Math.floor(r() * k);
+      const expected = Array.from({ length: k }, (_, id) => ({ id, v: sims[id * m + i]! }))
+        .sort((a, b) => b.v - a.v || a.id - b.id)
+        .slice(0, n);
+      expect(topColumn(sims, k, m, i, n)).toEqual({ ids: expected.map((e) => e.id), sims: expected.map((e) => e.v) });
+    }
   });
 });
 

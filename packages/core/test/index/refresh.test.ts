@@ -165,11 +165,13 @@ describe("MaxSimIndex.refresh", () => {
       await writer.add(items.slice(next + 1, next + 2));
       next += 2;
     };
-    // The store reads segments with fs/promises readFile: run the writer's commits just before a read.
-    const original = fsp.readFile;
+    // The store opens segments with fs/promises open (then fstat + read): run the writer's commits
+    // just before a segment is opened for reading (not the writer's own temp files).
+    const original = fsp.open;
     let interfere = 0;
-    fsp.readFile = (async (...args: Parameters<typeof original>) => {
-      if (interfere > 0 && String(args[0]).includes("seg-")) {
+    fsp.open = (async (...args: Parameters<typeof original>) => {
+      const path = String(args[0]);
+      if (interfere > 0 && path.includes("seg-") && !path.includes(".tmp-") && args[1] !== "wx") {
         interfere--;
         await collect();
       }
@@ -195,7 +197,7 @@ describe("MaxSimIndex.refresh", () => {
       const [query] = corpus.queries(1, 4, 2) as [TokenVectors];
       expect((await reader.searchExact(query, { k: 20 })).length).toBe(12);
     } finally {
-      fsp.readFile = original;
+      fsp.open = original;
       syncBuiltinESMExports();
     }
     expect(await reader.refresh()).toBe(true); // the store had moved on already: memory catches up

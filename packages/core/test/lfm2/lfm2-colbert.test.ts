@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -87,6 +87,36 @@ describe("ColBERT.fromPretrained on an LFM2.5 (Lfm2BidirectionalModel) checkpoin
       const want = referenceForward(bidiRef, Array.from(q.tokenIds), Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)));
       want.forEach((row, t) => expect(cosine(row, q.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
     }
+  });
+
+  it("loads the same checkpoint spelled as transformers' native lfm2_bidirectional (rope_parameters) and encodes identically", async () => {
+    const native = join(root, "LFM2.5-native");
+    await cp(bidiInfo.dir, native, { recursive: true });
+    const configFile = join(native, "config.json");
+    const { architectures: _a, auto_map: _m, rope_theta: theta, ...rest } = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
+    expect(typeof theta).toBe("number");
+    await writeFile(configFile, JSON.stringify({ ...rest, model_type: "lfm2_bidirectional", rope_parameters: { rope_type: "default", rope_theta: theta } }));
+    const model = await ColBERT.fromPretrained(native, { cacheDir: join(root, "cache-native"), intraOpThreads: 1 });
+    try {
+      expect(model.info.layout).toBe("lfm2-checkpoint");
+      const [want] = await bidi.encodeDocuments(["the river city of paris"]);
+      const [got] = await model.encodeDocuments(["the river city of paris"]);
+      let worst = 0;
+      for (let i = 0; i < want!.data.length; i++) worst = Math.max(worst, Math.abs(want!.data[i]! - got!.data[i]!));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it("refuses an incomplete checkpoint naming the missing file, with no issue number", async () => {
+    const partial = join(root, "LFM2.5-partial");
+    await cp(bidiInfo.dir, partial, { recursive: true });
+    await rm(join(partial, "modules.json"));
+    const error = await ColBERT.fromPretrained(partial, { cacheDir: join(root, "cache-partial") }).catch((e: unknown) => e);
+    expect(MaxsimError.isInstance(error) && error.code).toBe("UNSUPPORTED_MODEL");
+    expect((error as Error).message).toContain("it lacks modules.json.");
+    expect((error as Error).message).not.toMatch(/#\d|issue/i);
   });
 
   it("encodes a document inside a batch of longer ones exactly as alone (padding never reaches the centred conv)", async () => {

@@ -86,7 +86,7 @@ for (const variant of ["causal", "bidirectional"] as const) {
       ref = await loadReference(info.dir);
     });
 
-    it("int8 (MatMulNBits) stays within cosine 0.99 of f32 on every token", async () => {
+    it("int8 (LFM2_INT8_KERNELS) stays within cosine 0.99 of f32 on every token", async () => {
       const { docs, queries } = texts(info);
       for (const batch of [docs, queries]) {
         const f32 = await runBatch(session, batch, info.ids.pad);

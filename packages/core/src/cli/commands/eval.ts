@@ -19,7 +19,7 @@ import { loadNanoBeir } from "../../eval/loaders/nanobeir.js";
 import { machineInfo } from "../../eval/machine.js";
 import { METRIC_NAMES } from "../../eval/metrics.js";
 import { formatTable } from "../../eval/table.js";
-import { ensureFixtures, type FixtureName } from "../../fixtures/ensure.js";
+import { isFixtureId, resolveFixtureId } from "../../model/fixture-id.js";
 import { MaxSimIndex } from "../../index/maxsim-index.js";
 import { intOption } from "../options.js";
 
@@ -38,14 +38,8 @@ const FIXTURE_NOTE = "fixture model: these numbers only prove the evaluation har
 
 /** Resolves `fixture:<name>` to a generated fixture directory; anything else is returned as is. */
 async function resolveModel(model: string): Promise<{ path: string; fixture: boolean }> {
-  if (!model.startsWith("fixture:")) return { path: model, fixture: false };
-  const name = model.slice("fixture:".length) as FixtureName;
-  const paths = await ensureFixtures();
-  const path = (paths as unknown as Record<string, string | undefined>)[name];
-  if (!path || name === ("root" as FixtureName)) {
-    throw new MaxsimError("INVALID_OPTION", `Unknown fixture "${name}". Use fixture:multilingual or fixture:lexical.`);
-  }
-  return { path, fixture: true };
+  if (!isFixtureId(model)) return { path: model, fixture: false };
+  return { path: await resolveFixtureId(model), fixture: true };
 }
 
 function parseModes(value: string): SearchMode[] {

@@ -15,6 +15,7 @@ import type { IngestCliOptions } from "../ingest.js";
 interface IndexCliOptions extends IngestCliOptions {
   model?: string;
   codec?: string;
+  diskTier?: boolean;
   compact?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function registerIndex(program: Command): void {
       .argument("[inputs...]", "files, directories, quoted globs, or -")
       .option("-m, --model <id|dir>", "model id or directory (required for a new collection)")
       .option("--codec <codec>", "vector codec for a new collection: float32, float16, residual-2, residual-4")
+      .option("--disk-tier", "new collection with two tiers: residual codes in memory, float16 rows on disk for exact rescoring (codec residual-2 unless --codec residual-4)")
       .option("--no-compact", "skip the final segment compaction"),
   ).action(async (dir: string, inputs: string[], opts: IndexCliOptions) => {
     // An existing collection is resumed; a missing or empty directory gets a new one.
@@ -49,7 +51,13 @@ export function registerIndex(program: Command): void {
       }
     } else {
       if (opts.model === undefined) throw new MaxsimError("INVALID_OPTION", `${dir} holds no collection yet. Pass --model <id|dir> to create it.`);
-      collection = await Collection.create(dir, { model: opts.model, modelOptions: { onProgress: modelProgress }, codec: opts.codec as IndexCodec | undefined });
+      const codec = (opts.codec ?? (opts.diskTier === true ? "residual-2" : undefined)) as IndexCodec | undefined;
+      collection = await Collection.create(dir, {
+        model: opts.model,
+        modelOptions: { onProgress: modelProgress },
+        codec,
+        ...(opts.diskTier === true ? { indexOptions: { diskTier: "float16" as const } } : {}),
+      });
     }
     try {
       if (exists && collection.size > 0) process.stderr.write(`resuming: ${collection.size} documents already in ${dir}\n`);

@@ -1,6 +1,7 @@
 /**
  * `maxsim info --model <id|dir>`: prints the resolved model configuration (layout, prefixes,
- * lengths, expansion id, dim, inputs) as JSON.
+ * lengths, expansion id, dim, inputs) as JSON. `maxsim info` alone prints the installation:
+ * versions and which centroid prober approximate search uses, and how to enable the other.
  *
  * `maxsim info <dir>` (a positional directory) is reserved for describing an index/collection:
  * the module that owns collections registers a describer with {@link setIndexInfo}; without one,
@@ -9,8 +10,8 @@
 import type { Command } from "commander";
 import { ColBERT } from "../../encoder/colbert.js";
 import type { ModelInfo } from "../../encoder/types.js";
-import { MaxsimError } from "../../errors.js";
 import { modelProgress } from "../progress.js";
+import { centroidProbingInfo, runtimeInfo } from "./runtime-info.js";
 
 /** Describes an index directory as JSON-serialisable data, or returns `undefined` if `dir` is not one. */
 export type IndexInfoFn = (dir: string) => Promise<unknown>;
@@ -48,7 +49,7 @@ export async function modelInfo(model: string): Promise<ModelInfo> {
 export function registerInfo(program: Command): void {
   program
     .command("info")
-    .description("print a model's resolved configuration as JSON (--model), or describe an index directory")
+    .description("print a model's resolved configuration as JSON (--model), describe an index directory, or (no argument) this installation: versions and centroid probing")
     .argument("[dir]", "an index directory (or a model directory)")
     .option("-m, --model <id|dir>", "hub id or model directory")
     .action(async (dir: string | undefined, opts: { model?: string }) => {
@@ -56,9 +57,9 @@ export function registerInfo(program: Command): void {
       if (opts.model !== undefined) out = await modelInfo(opts.model);
       else if (dir !== undefined) {
         const described = indexInfo ? await indexInfo(dir) : undefined;
-        out = described ?? (await modelInfo(dir));
+        out = described !== undefined && described !== null && typeof described === "object" ? { ...described, centroidProbing: centroidProbingInfo() } : (described ?? (await modelInfo(dir)));
       } else {
-        throw new MaxsimError("INVALID_OPTION", "Give --model <id|dir> (or an index directory). Example: maxsim info --model ./my-model");
+        out = runtimeInfo();
       }
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });

@@ -2,13 +2,13 @@
 import type { Command } from "commander";
 import { Collection } from "../../collection/collection.js";
 import { parseFilterJson } from "../../collection/filter.js";
-import { highlight, mergeSpans } from "../../collection/highlight.js";
-import { isTextToken } from "../../collection/spans.js";
+import { highlight, highlightSpans } from "../../collection/highlight.js";
 import type { Span } from "../../collection/spans.js";
-import type { Explanation } from "../../collection/types.js";
 import { MaxsimError } from "../../errors.js";
 import { modelProgress } from "../progress.js";
 import { intOption } from "../options.js";
+
+export { highlightSpans };
 
 interface SearchCliOptions {
   k: string;
@@ -17,17 +17,6 @@ interface SearchCliOptions {
   json?: boolean;
   width: string;
   minScore: string;
-}
-
-/**
- * The spans worth highlighting: matches of real query words (not prefixes, specials or expansion
- * tokens) to locatable document words with a similarity of at least `minScore` (token vectors
- * are unit length, so 1 is a perfect match and unrelated words score near 0).
- */
-export function highlightSpans(e: Explanation, minScore = 0.5): Span[] {
-  const spans: Span[] = [];
-  for (const m of e.matches) if (m.span !== null && m.score >= minScore && isTextToken(m.queryToken) && isTextToken(m.docToken)) spans.push(m.span);
-  return mergeSpans(spans);
 }
 
 /** A window of about `width` characters around the first highlighted span, whitespace collapsed. */

@@ -1,6 +1,6 @@
 /**
- * The LFM2 checkpoint layout (issue #5): a PyLate / sentence-transformers directory whose
- * backbone is an LFM2 (`config.json` model_type `lfm2`) safetensors checkpoint with no ONNX
+ * The LFM2 checkpoint layout: a PyLate / sentence-transformers directory whose backbone is an
+ * LFM2 (`config.json` model_type `lfm2` or `lfm2_bidirectional`) safetensors checkpoint with no ONNX
  * graph, as `LiquidAI/LFM2-ColBERT-350M` and `LiquidAI/LFM2.5-ColBERT-350M` are published. The
  * graph is built natively from the weights (`model/lfm2/`) and cached; the built model already
  * applies the Dense head and L2 normalisation, so it then behaves like a pylate-onnx export.
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { exists, readJson } from "../config.js";
 import { readSentenceTransformersConfig } from "../config.js";
 import { ensureLfm2Onnx, lfm2PadTokenId } from "../lfm2/build-cache.js";
+import { LFM2_MODEL_TYPES } from "../lfm2/config.js";
 import type { LoadedModel, ModelLayout } from "../types.js";
 import { denseModulePaths } from "./sentence-transformers.js";
 
@@ -31,7 +32,8 @@ export const lfm2CheckpointLayout: ModelLayout = {
     const file = join(dir, "config.json");
     if (!(await exists(file)) || !(await exists(join(dir, "modules.json")))) return false;
     try {
-      return (await readJson(file)).model_type === "lfm2";
+      const modelType = (await readJson(file)).model_type;
+      return typeof modelType === "string" && LFM2_MODEL_TYPES.includes(modelType);
     } catch {
       return false;
     }

@@ -24,19 +24,21 @@ import { MaxsimError } from "../../errors.js";
 import { maxsimCacheRoot } from "../cache-dir.js";
 import { exists, readJson } from "../config.js";
 import { denseModulePaths, loadDense } from "../layouts/sentence-transformers.js";
-import { buildLfm2Graph, type Lfm2DenseHead, type Lfm2WeightSource } from "./build-graph.js";
+import { LFM2_INT8_KERNELS, buildLfm2Graph, type Lfm2DenseHead, type Lfm2Int8Kernel, type Lfm2MatMulKind, type Lfm2WeightSource } from "./build-graph.js";
 import { parseLfm2Config, type Lfm2Config } from "./config.js";
 import { SafetensorsFile } from "../safetensors.js";
 
 /** Bumped whenever the graph the builder emits changes; part of every cache key. */
-export const LFM2_BUILDER_VERSION = "lfm2-graph-10";
+export const LFM2_BUILDER_VERSION = "lfm2-graph-11";
 
 /** Options for {@link ensureLfm2Onnx}. */
 export interface EnsureLfm2OnnxOptions {
   /** Cache root. @defaultValue `$MAXSIM_CACHE_DIR` or `~/.cache/maxsim` */
   cacheDir?: string;
-  /** Build the int8 (MatMulNBits) variant. @defaultValue false */
+  /** Build the int8 variant (kernels per MatMul kind: {@link LFM2_INT8_KERNELS}). @defaultValue false */
   int8?: boolean;
+  /** Override the int8 kernel of some MatMul kinds (benchmarks compare them); part of the cache key. */
+  int8Kernels?: Partial<Record<Lfm2MatMulKind, Lfm2Int8Kernel>>;
   /** Progress messages (one line each). */
   onProgress?: (message: string) => void;
 }
@@ -134,9 +136,9 @@ async function sampleHash(hash: ReturnType<typeof createHash>, path: string): Pr
 }
 
 /** The cache key of a checkpoint directory (hex). */
-export async function lfm2CacheKey(dir: string, int8: boolean, padTokenId: number | null, weightFiles: string[]): Promise<string> {
+export async function lfm2CacheKey(dir: string, int8: boolean | Readonly<Record<Lfm2MatMulKind, Lfm2Int8Kernel>>, padTokenId: number | null, weightFiles: string[]): Promise<string> {
   const hash = createHash("sha256");
-  hash.update(`${LFM2_BUILDER_VERSION};int8=${int8};pad=${padTokenId};`);
+  hash.update(`${LFM2_BUILDER_VERSION};int8=${typeof int8 === "boolean" ? int8 : JSON.stringify(Object.entries(int8).sort())};pad=${padTokenId};`);
   const revision = /snapshots[\\/]([0-9a-f]{40})/.exec(resolve(dir))?.[1];
   if (revision) hash.update(`rev=${revision};`);
   hash.update(await readFile(join(dir, "config.json")));
@@ -175,7 +177,8 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
   const padTokenId = await lfm2PadTokenId(dir, config.padTokenId);
   const { source, files } = await openWeights(dir);
   try {
-    const key = await lfm2CacheKey(dir, int8, padTokenId, files.map((f) => f.path));
+    const kernels = int8 ? { ...LFM2_INT8_KERNELS, ...options.int8Kernels } : null;
+    const key = await lfm2CacheKey(dir, kernels ?? false, padTokenId, files.map((f) => f.path));
     const root = join(options.cacheDir ?? defaultCacheDir(), "lfm2-onnx");
     const entry = join(root, key);
     const modelPath = join(entry, "model.onnx");
@@ -186,13 +189,13 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
     progress(`LFM2: building the ONNX graph of ${dir} (${config.variant}, ${config.numHiddenLayers} layers${int8 ? ", int8" : ""}) into ${entry}`);
     const t0 = Date.now();
     const head: Lfm2DenseHead = { weight: dense.weight, bias: dense.bias, inFeatures: dense.inFeatures, outFeatures: dense.outFeatures };
-    const graph = await buildLfm2Graph(config, source, head, { padTokenId, int8, weightDtype: "float16", onProgress: progress });
+    const graph = await buildLfm2Graph(config, source, head, { padTokenId, int8, int8Kernels: kernels ?? undefined, weightDtype: "float16", onProgress: progress });
     const tmp = `${entry}.tmp-${process.pid}-${Date.now()}`;
     try {
       await mkdir(tmp, { recursive: true });
       progress("LFM2: writing the graph and its weights");
       await graph.save(join(tmp, "model.onnx"));
-      await writeFile(join(tmp, "build.json"), `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`);
+      await writeFile(join(tmp, "build.json"), `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, int8Kernels: kernels, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`);
       try {
         await rename(tmp, entry);
       } catch (error) {

@@ -64,20 +64,25 @@ export interface Lfm2GraphOptions {
    * every attention-0 position as transformers does.
    */
   padTokenId: number | null;
-  /** Quantise the MatMul weights to 8 bits. @defaultValue false */
+  /** Quantise the large MatMul weights to 8 bits (kernels per layer kind: `int8Kernels`). @defaultValue false */
   int8?: boolean;
   /**
-   * The int8 kernel: `"dynamic"` = `com.microsoft` DynamicQuantizeMatMul (int8 weights with one
-   * scale per output column, activations quantised per tensor at run time) for the FFN's w1/w3
-   * and MatMulNBits for the rest; `"nbits"` = MatMulNBits (8-bit blocks of `int8BlockSize`, int8
-   * activations per block) everywhere. @defaultValue "dynamic"
+   * The int8 kernel of each MatMul kind (see {@link Lfm2Int8Kernel}); kinds not listed use
+   * {@link LFM2_INT8_KERNELS}. @defaultValue LFM2_INT8_KERNELS
    */
-  int8Kernel?: "dynamic" | "nbits";
+  int8Kernels?: Partial<Record<Lfm2MatMulKind, Lfm2Int8Kernel>>;
   /**
-   * Block size of the int8 quantisation; a weight whose input width it does not divide uses the
-   * largest of 64, 32, 16 below it that does (else stays f32). 32 kept the full-size random
-   * model's per-token cosine to f32 at ≥ 0.994 (128: 0.990) at no measurable speed cost.
-   * @defaultValue 32
+   * Quantise the weights of the `"tensor"` and `"token"` kernels to 7 bits (codes ±63) instead of
+   * 8. MLAS's u8 × s8 kernel on AVX2 (no VNNI) multiplies with `vpmaddubsw`, whose int16 sums of
+   * two u8·s8 products saturate once both exceed ~±16k (255 · 127 · 2 > 32767): with 8-bit
+   * weights the tiny test model's worst per-token cosine fell to 0.77. 7-bit weights cannot
+   * saturate (255 · 63 · 2 < 32767); onnxruntime's quantiser calls this `reduce_range`.
+   * @defaultValue true
+   */
+  int8ReduceRange?: boolean;
+  /**
+   * Block size of the `"nbits"` kernel; a weight whose input width it does not divide uses the
+   * largest of 64, 32, 16 below it that does (else stays f32). @defaultValue 32
    */
   int8BlockSize?: number;
   /**
@@ -97,6 +102,53 @@ export interface Lfm2GraphOptions {
   /** Progress messages. */
   onProgress?: (message: string) => void;
 }
+
+/** The large MatMuls of LFM2-ColBERT, by what they compute. */
+export type Lfm2MatMulKind = "convIn" | "convOut" | "attnQkv" | "attnOut" | "ffnUp" | "ffnDown" | "dense";
+
+/**
+ * How one int8 MatMul runs (onnxruntime CPU; weights are always quantised ahead, symmetric, one
+ * scale per output column unless noted):
+ * - `"float"`: stays a float32 MatMul.
+ * - `"tensor"`: `com.microsoft` DynamicQuantizeMatMul: activations quantised to u8 with ONE scale
+ *   for the whole batch at run time. Fastest, but a text's vectors then depend on its batch-mates
+ *   (the scale follows the batch's largest activation).
+ * - `"token"`: one u8 scale per row (token), QuantizeLinear(axis 0) → MatMulInteger (u8 × s8,
+ *   MLAS's fast path) → scales: about half the activation error of `"tensor"`, batch-independent.
+ * - `"token-u8"`: `"token"` with 8-bit weights stored as u8 + 128 (zero point 128 per column),
+ *   which runs MLAS's u8 × u8 kernel: it widens to 16 bits before multiplying, so it cannot
+ *   saturate and needs no `int8ReduceRange`, at some speed cost.
+ * - `"nbits"`: `com.microsoft` MatMulNBits, 8-bit weight blocks of `int8BlockSize` and int8
+ *   activations per block (accuracy_level 4): the most exact, but slower than float32 on a CPU
+ *   without VNNI (measured by `bench/int8-kernels.ts`).
+ */
+export type Lfm2Int8Kernel = "float" | "tensor" | "token" | "token-u8" | "nbits";
+
+/**
+ * The default int8 kernel per MatMul kind, picked by measurement on this project's 2-core AMD
+ * EPYC (AVX2, no AVX-512/VNNI), onnxruntime-node 1.30, full-size random LFM2-ColBERT-350M:
+ *
+ * - Speed per kernel, 600 rows, 1 thread, interleaved with f32 (`bench/int8-kernels.ts`): FFN
+ *   shapes `"token"` 1.75–1.82×, `"tensor"` 1.75–1.87×, `"token-u8"` 1.38–1.39×; MatMulNBits
+ *   (`"nbits"`) 0.5–0.86×, slower than float32 on this CPU.
+ * - Worst / mean per-token cosine to f32, 600 document tokens (`bench/lfm2-int8-fidelity.ts`):
+ *   every kind `"token"` 0.966 / 0.982, `"token-u8"` 0.981 / 0.989, `"nbits"` 0.994 / 0.997,
+ *   `"tensor"` 0.864 (2236 tokens); FFN only (w1|w3 and w2, 80% of the FLOPs): `"token"`
+ *   0.9906 / 0.9960, `"token-u8"` 0.9948 / 0.9975; w1|w3 alone `"token-u8"` 0.9983.
+ *
+ * So the FFN runs int8 per token with 8-bit weights (`"token-u8"`, the margin above 0.99) and
+ * the attention and conv projections and the Dense head stay float32: quantising them too moved
+ * the worst token below 0.99 with any kernel fast enough to pay here.
+ */
+export const LFM2_INT8_KERNELS: Readonly<Record<Lfm2MatMulKind, Lfm2Int8Kernel>> = {
+  convIn: "float",
+  convOut: "float",
+  attnQkv: "float",
+  attnOut: "float",
+  ffnUp: "token-u8",
+  ffnDown: "token-u8",
+  dense: "float",
+};
 
 /** Graph input and output names (what the encoder feeds and reads). */
 export const LFM2_GRAPH_IO = { inputIds: "input_ids", attentionMask: "attention_mask", output: "token_embeddings" } as const;
@@ -137,10 +189,10 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   const int8 = options.int8 ?? false;
   const preferredBlock = options.int8BlockSize ?? 32;
   const blockFor = (inF: number): number | null => [preferredBlock, 64, 32, 16].find((b) => b <= preferredBlock && inF % b === 0) ?? null;
-  if (int8) g.useDomain("com.microsoft", 1);
+  if (int8) g.useDomain("com.microsoft", 1); // DynamicQuantizeMatMul, MatMulNBits
   const progress = options.onProgress ?? (() => {});
   const half = options.weightDtype === "float16";
-  const kernel = options.int8Kernel ?? "dynamic";
+  const kernels = { ...LFM2_INT8_KERNELS, ...options.int8Kernels };
   /** A large weight initializer, stored as f16 + Cast when `weightDtype` is float16. */
   const weight = (name: string, data: Float32Array, dims: number[]): string => {
     if (!half) return g.initializer(name, floatTensor(data, dims));
@@ -164,22 +216,48 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
     return t.data;
   }
 
+  /** `[B, S, 1]` scale helpers of the per-token kernel, shared by every MatMul of the graph. */
+  let tokenConsts: { c127: string; tiny: string; zp: string; axes: string } | null = null;
+
   /** `x @ Wᵀ (+ b)` for torch `Linear` weights given as `[out, in]` blocks (concatenated along out). */
-  function linear(x: string, name: string, blocks: Float32Array[], outs: number[], inF: number, bias: Float32Array | null = null, dynamicOk = false): string {
+  function linear(x: string, name: string, kind: Lfm2MatMulKind, blocks: Float32Array[], outs: number[], inF: number, bias: Float32Array | null = null): string {
     const outTotal = outs.reduce((a, b) => a + b, 0);
     let y: string;
-    // DynamicQuantizeMatMul (per-tensor activation scale) only for the FFN's w1/w3, half of the
-    // FLOPs: on the full-size random checkpoint it alone kept per-token cosine ≥ 0.993 at 2.1×
-    // f32, while also using it for in_proj (B·x multiplies two quantised outputs) dropped the
-    // minimum to 0.985 and for q/k/v gained nothing. Everything else uses MatMulNBits.
-    const dynamic = int8 && kernel === "dynamic" && dynamicOk;
-    const blockSize = int8 && !dynamic ? blockFor(inF) : null;
-    if (dynamic) {
-      const q = quantizePerColumn(blocks, outs, inF);
-      g.initializer(`${name}.qweight_t`, { dataType: DataType.INT8, dims: [inF, outTotal], raw: bytesOf(q.weight) });
+    const k: Lfm2Int8Kernel = int8 ? kernels[kind] : "float";
+    const blockSize = k === "nbits" ? blockFor(inF) : null;
+    if (k === "tensor" || k === "token" || k === "token-u8") {
+      const u8 = k === "token-u8";
+      const q = quantizePerColumn(blocks, outs, inF, !u8 && (options.int8ReduceRange ?? true) ? 63 : 127);
+      if (u8) {
+        g.initializer(`${name}.qweight_t`, { dataType: DataType.UINT8, dims: [inF, outTotal], raw: Uint8Array.from(q.weight, (v) => v + 128) });
+        g.initializer(`${name}.zero_points`, { dataType: DataType.UINT8, dims: [outTotal], raw: new Uint8Array(outTotal).fill(128) });
+      } else {
+        g.initializer(`${name}.qweight_t`, { dataType: DataType.INT8, dims: [inF, outTotal], raw: bytesOf(q.weight) });
+      }
       g.initializer(`${name}.scales`, floatTensor(q.scales, [outTotal]));
-      g.initializer(`${name}.zero_points`, { dataType: DataType.INT8, dims: [outTotal], raw: new Uint8Array(outTotal) });
-      y = g.op("DynamicQuantizeMatMul", [x, `${name}.qweight_t`, `${name}.scales`, `${name}.zero_points`], {}, "com.microsoft");
+      if (k === "tensor") {
+        g.initializer(`${name}.zero_points`, { dataType: DataType.INT8, dims: [outTotal], raw: new Uint8Array(outTotal) });
+        y = g.op("DynamicQuantizeMatMul", [x, `${name}.qweight_t`, `${name}.scales`, `${name}.zero_points`], {}, "com.microsoft");
+      } else {
+        tokenConsts ??= {
+          c127: fconst([1 / 127], []),
+          tiny: fconst([1e-30], []),
+          zp: g.initializer("token_quant.zero_point", { dataType: DataType.UINT8, dims: [], raw: Uint8Array.of(128) }),
+          axes: iconst([1]),
+        };
+        const c = tokenConsts;
+        // Rows [B·S, K]; one symmetric scale per row, codes centred on 128 (u8 × s8 is MLAS's
+        // fast integer path; s8 × s8 ran 4× slower than float32 here).
+        const shapeIn = g.op("Shape", [x]);
+        const rows = g.op("Reshape", [x, iconst([-1, inF])]);
+        const rowScale = g.op("Max", [g.op("Mul", [g.op("ReduceMax", [g.op("Abs", [rows])], { axes: [1], keepdims: 0 }), c.c127]), c.tiny]); // [M]
+        const zpRow = g.op("ConstantOfShape", [g.op("Shape", [rowScale])], { value: { dataType: DataType.UINT8, dims: [1], raw: Uint8Array.of(128) } });
+        const xq = g.op("QuantizeLinear", [rows, rowScale, zpRow], { axis: 0 });
+        const acc = g.op("MatMulInteger", [xq, `${name}.qweight_t`, c.zp, ...(u8 ? [`${name}.zero_points`] : [])]); // [M, N] int32
+        const scaled = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], { to: DataType.FLOAT }), g.op("Unsqueeze", [rowScale, c.axes])]), `${name}.scales`]);
+        const outShape = g.op("Concat", [g.op("Slice", [shapeIn, iconst([0]), iconst([-1])]), iconst([outTotal])], { axis: 0 });
+        y = g.op("Reshape", [scaled, outShape]);
+      }
     } else if (blockSize !== null) {
       // accuracy_level 4: int8 activations per block, int8 dot products (VNNI where present).
       const q = quantizeMatMulNBits(blocks, outs, inF, blockSize);
@@ -305,7 +383,7 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
       const inBias = cfg.convBias ? await tensor(`${p(i)}.conv.in_proj.bias`, [3 * H]) : null;
       const causal = cfg.variant === "causal";
       const convIn0 = causal ? g.op("Mul", [xn, convKeep]) : xn; // transformers: x * mask before in_proj
-      const bcx = linear(convIn0, `${p(i)}.conv.in_proj`, [await tensor(`${p(i)}.conv.in_proj.weight`, [3 * H, H])], [3 * H], H, inBias);
+      const bcx = linear(convIn0, `${p(i)}.conv.in_proj`, "convIn", [await tensor(`${p(i)}.conv.in_proj.weight`, [3 * H, H])], [3 * H], H, inBias);
       const [bGate, cGate, xPart] = [g.fresh("conv_b"), g.fresh("conv_c"), g.fresh("conv_x")];
       g.node("Split", [bcx, iconst([H, H, H])], [bGate, cGate, xPart], { axis: -1 });
       const gated = g.op("Mul", [bGate, xPart]);
@@ -318,12 +396,13 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
       const conv = g.op("Conv", convIn, { group: H, kernel_shape: [L], pads, strides: [1], dilations: [1] });
       const y = g.op("Mul", [cGate, g.op("Transpose", [conv], { perm: [0, 2, 1] })]);
       const outBias = cfg.convBias ? await tensor(`${p(i)}.conv.out_proj.bias`, [H]) : null;
-      mixed = linear(y, `${p(i)}.conv.out_proj`, [await tensor(`${p(i)}.conv.out_proj.weight`, [H, H])], [H], H, outBias);
+      mixed = linear(y, `${p(i)}.conv.out_proj`, "convOut", [await tensor(`${p(i)}.conv.out_proj.weight`, [H, H])], [H], H, outBias);
     } else {
       const a = `${p(i)}.self_attn`;
       const qkv = linear(
         xn,
         `${a}.qkv_proj`,
+        "attnQkv",
         [await tensor(`${a}.q_proj.weight`, [nH * hd, H]), await tensor(`${a}.k_proj.weight`, [nKV * hd, H]), await tensor(`${a}.v_proj.weight`, [nKV * hd, H])],
         [nH * hd, nKV * hd, nKV * hd],
         H,
@@ -342,16 +421,16 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
       const probs = g.op("Softmax", [scores], { axis: -1 });
       const ctx = g.op("MatMul", [probs, v]); // [B,kv,G,S,hd]
       const merged = g.op("Reshape", [g.op("Transpose", [ctx], { perm: [0, 3, 1, 2, 4] }), iconst([0, 0, nH * hd])]);
-      mixed = linear(merged, `${a}.out_proj`, [await tensor(`${a}.out_proj.weight`, [H, nH * hd])], [H], nH * hd);
+      mixed = linear(merged, `${a}.out_proj`, "attnOut", [await tensor(`${a}.out_proj.weight`, [H, nH * hd])], [H], nH * hd);
     }
     pending = mixed;
     const fn = addAndNorm(`${p(i)}.ffn_norm.weight`, await tensor(`${p(i)}.ffn_norm.weight`, [H]));
     const f = `${p(i)}.feed_forward`;
-    const w13 = linear(fn, `${f}.w13`, [await tensor(`${f}.w1.weight`, [F, H]), await tensor(`${f}.w3.weight`, [F, H])], [F, F], H, null, true);
+    const w13 = linear(fn, `${f}.w13`, "ffnUp", [await tensor(`${f}.w1.weight`, [F, H]), await tensor(`${f}.w3.weight`, [F, H])], [F, F], H);
     const [gate, up] = [g.fresh("ffn_gate"), g.fresh("ffn_up")];
     g.node("Split", [w13, iconst([F, F])], [gate, up], { axis: -1 });
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-    pending = linear(act, `${f}.w2`, [await tensor(`${f}.w2.weight`, [H, F])], [H], F);
+    pending = linear(act, `${f}.w2`, "ffnDown", [await tensor(`${f}.w2.weight`, [H, F])], [H], F);
   }
 
   progress("LFM2: final norm and ColBERT head");
@@ -359,7 +438,7 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   if (dense.inFeatures !== H) {
     throw new MaxsimError("CHECKPOINT_INVALID", `1_Dense maps ${dense.inFeatures} features but the backbone's hidden size is ${H}. Re-download the model.`);
   }
-  const projected = linear(final, "dense", [dense.weight], [dense.outFeatures], H, dense.bias);
+  const projected = linear(final, "dense", "dense", [dense.weight], [dense.outFeatures], H, dense.bias);
   const norm = g.op("Max", [g.op("ReduceL2", [projected], { axes: [-1], keepdims: 1 }), fconst([1e-12], [])]);
   g.node("Div", [projected, norm], [LFM2_GRAPH_IO.output]);
   g.output(LFM2_GRAPH_IO.output, DataType.FLOAT, ["batch", "sequence", dense.outFeatures]);

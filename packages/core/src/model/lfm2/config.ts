@@ -6,12 +6,17 @@
  * `hidden_size / num_attention_heads`, and the feed-forward width is derived exactly as
  * `Lfm2MLP.__init__` derives it.
  *
- * LFM2.5's `Lfm2BidirectionalModel` (custom code on the hub) shares these fields; it is selected
- * by its `architectures` entry. Anything this graph does not implement (rope scaling, another
+ * LFM2.5's bidirectional model shares these fields. It is selected by `model_type:
+ * "lfm2_bidirectional"` (transformers' native `models/lfm2_bidirectional`, RoPE in
+ * `rope_parameters`) or, for checkpoints with custom code on the hub, by an `architectures` entry
+ * spelled `Lfm2Bidirectional…`. Anything this graph does not implement (rope scaling, another
  * layer kind, a mixture-of-experts model type) is refused with `UNSUPPORTED_MODEL` naming the
  * field, never silently approximated.
  */
 import { MaxsimError } from "../../errors.js";
+
+/** The `config.json` model types the LFM2 graph builder implements. */
+export const LFM2_MODEL_TYPES: readonly string[] = ["lfm2", "lfm2_bidirectional"];
 
 /** Which LFM2 variant a checkpoint is. */
 export type Lfm2Variant = "causal" | "bidirectional";
@@ -114,13 +119,14 @@ export function parseLfm2Config(raw: unknown): Lfm2Config {
     throw new MaxsimError("CONFIG_INVALID", "LFM2 config.json is not a JSON object. Re-download the model.");
   }
   const config = raw as Json;
-  if (config.model_type !== "lfm2") {
-    throw unsupported("model_type", config.model_type, 'only "lfm2" is implemented (not lfm2_moe, lfm2_vl, …)');
+  if (typeof config.model_type !== "string" || !LFM2_MODEL_TYPES.includes(config.model_type)) {
+    throw unsupported("model_type", config.model_type, 'only "lfm2" and "lfm2_bidirectional" are implemented (not lfm2_moe, lfm2_vl, …)');
   }
   const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
-  // LiquidAI spells the bidirectional classes Lfm2Bidirectional… (the name drifts between
-  // releases, so match the stem); anything else with model_type lfm2 is the causal Lfm2Model.
-  const variant: Lfm2Variant = architectures.some((a) => /bidir/i.test(a)) ? "bidirectional" : "causal";
+  // transformers' native spelling is model_type lfm2_bidirectional; hub checkpoints with custom
+  // code say model_type lfm2 and an architectures entry Lfm2Bidirectional… (the name drifts
+  // between releases, so match the stem). Anything else is the causal Lfm2Model.
+  const variant: Lfm2Variant = config.model_type === "lfm2_bidirectional" || architectures.some((a) => /bidir/i.test(a)) ? "bidirectional" : "causal";
 
   const hiddenSize = int(config, "hidden_size", 2560);
   const numHiddenLayers = int(config, "num_hidden_layers", 32);

@@ -82,7 +82,7 @@ export interface PerColumnWeight {
  * console.log(Array.from(q.weight).join(" ")); // 127 64 -64 127
  * ```
  */
-export function quantizePerColumn(blocks: Float32Array[], outs: number[], inF: number): PerColumnWeight {
+export function quantizePerColumn(blocks: Float32Array[], outs: number[], inF: number, maxCode = 127): PerColumnWeight {
   const N = outs.reduce((a, b) => a + b, 0);
   const weight = new Int8Array(inF * N);
   const scales = new Float32Array(N);
@@ -91,9 +91,9 @@ export function quantizePerColumn(blocks: Float32Array[], outs: number[], inF: n
     for (let o = 0; o < outs[bi]!; o++, n++) {
       let max = 0;
       for (let i = 0; i < inF; i++) max = Math.max(max, Math.abs(w[o * inF + i]!));
-      const scale = Math.fround(max > 0 ? max / 127 : 1);
+      const scale = Math.fround(max > 0 ? max / maxCode : 1);
       scales[n] = scale;
-      for (let i = 0; i < inF; i++) weight[i * N + n] = Math.max(-127, Math.min(127, Math.round(w[o * inF + i]! / scale)));
+      for (let i = 0; i < inF; i++) weight[i * N + n] = Math.max(-maxCode, Math.min(maxCode, Math.round(w[o * inF + i]! / scale)));
     }
   });
   return { weight, scales };

@@ -1,0 +1,199 @@
+/**
+ * Scale bench: a streamed synthetic corpus (`stream-corpus.ts`: never all in memory) built into a
+ * two-tier index (residual codes in RAM, float16 rows on disk) beside its baseline, the all-in-RAM
+ * float16 index on the same data, each phase in its own child process so that peak RSS and RSS
+ * after open are that phase's own:
+ *
+ *   truth   float32 exact top-10 of the first `--truth` queries, streaming the corpus once
+ *   build   streamed bulk load (centroids trained on the first `--sample-tokens` tokens):
+ *           build time, docs/s, peak RSS, disk bytes
+ *   search  open time, RSS right after open vs the RAM tier (`vectorBytesInMemory`), p50/p95 of
+ *           `search` over `--queries` queries (page cache warm; two-tier also with the tier
+ *           files dropped from the page cache first: `dd iflag=nocache`), recall@10 vs truth
+ *
+ *   pnpm --filter @maxsim/core bench:scale -- --docs 100000
+ *   pnpm --filter @maxsim/core bench:scale -- --docs 1000000 --baseline none
+ *   (family knobs: --noise 0.6 --concepts 2048 --concepts-per-doc 6; --len 64)
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { MaxSimIndex } from "../src/index/maxsim-index.js";
+import type { MaxSimIndexOptions } from "../src/index/index-state.js";
+import { TopK } from "../src/index/top-k.js";
+import { scoreFlatOrt } from "../src/scoring/ort-kernel.js";
+import { streamCorpus } from "./stream-corpus.js";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
+  options: {
+    docs: { type: "string", default: "100000" },
+    len: { type: "string", default: "64" },
+    dim: { type: "string", default: "128" },
+    queries: { type: "string", default: "200" },
+    truth: { type: "string", default: "50" },
+    batch: { type: "string", default: "2000" },
+    "sample-tokens": { type: "string", default: String(1 << 18) },
+    centroids: { type: "string", default: "4096" },
+    codec: { type: "string", default: "residual-2" },
+    baseline: { type: "string", default: "float16" },
+    noise: { type: "string", default: "0.6" },
+    concepts: { type: "string", default: "2048" },
+    "concepts-per-doc": { type: "string", default: "6" },
+    dir: { type: "string" },
+    phase: { type: "string" },
+    config: { type: "string" },
+  },
+});
+
+const nDocs = Number(values.docs);
+const len = Number(values.len);
+const dim = Number(values.dim);
+const batch = Number(values.batch);
+const k = 10;
+const corpus = streamCorpus({
+  dim,
+  docLength: [len, len],
+  concepts: Number(values.concepts),
+  conceptsPerDoc: Number(values["concepts-per-doc"]),
+  noise: Number(values.noise),
+  seed: 1,
+});
+const queries = corpus.queries(Number(values.queries), nDocs, 32, 7);
+const nTruth = Math.min(queries.length, Number(values.truth));
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+function indexOptions(config: string): MaxSimIndexOptions {
+  const common = { dim, minTrainTokens: Number(values["sample-tokens"]), centroids: Number(values.centroids), autoRetrain: false };
+  if (config === "tier") return { ...common, codec: values.codec as MaxSimIndexOptions["codec"], diskTier: "float16" };
+  return { ...common, codec: config as MaxSimIndexOptions["codec"] };
+}
+
+async function truthPhase(out: string): Promise<void> {
+  const t0 = performance.now();
+  const tops = queries.slice(0, nTruth).map(() => new TopK(k));
+  for (let i = 0; i < nDocs; i += batch) {
+    const b = corpus.batch(i, Math.min(nDocs, i + batch));
+    for (let q = 0; q < nTruth; q += 8) {
+      const scores = await scoreFlatOrt(queries.slice(q, Math.min(nTruth, q + 8)), { data: b.data, offsets: b.offsets, dim });
+      scores.forEach((sc, j) => b.ids.forEach((id, d) => tops[q + j]!.push(id, sc[d]!)));
+    }
+  }
+  writeFileSync(out, JSON.stringify({ seconds: (performance.now() - t0) / 1000, ids: tops.map((t) => t.result().map((h) => h.id)) }));
+}
+
+async function buildPhase(dir: string, config: string): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const index = await MaxSimIndex.create(dir, indexOptions(config));
+  await index.bulk(async () => {
+    for (let i = 0; i < nDocs; i += batch) {
+      const b = corpus.batch(i, Math.min(nDocs, i + batch));
+      await index.add(b.ids.map((id, j) => ({ id, embeddings: { data: b.data.subarray(b.offsets[j]! * dim, b.offsets[j + 1]! * dim), length: b.offsets[j + 1]! - b.offsets[j]!, dim } })));
+    }
+  });
+  await index.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const disk = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  return { seconds, docsPerSecond: nDocs / seconds, peakRss: peakRss(), disk };
+}
+
+async function searchPhase(dir: string, config: string, truthFile: string): Promise<Record<string, number>> {
+  const truth = (JSON.parse(readFileSync(truthFile, "utf8")) as { ids: string[][] }).ids;
+  await scoreFlatOrt([queries[0]!], { data: new Float32Array(dim), offsets: Int32Array.from([0, 1]), dim }); // load ORT before the bare RSS
+  const bare = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const index = await MaxSimIndex.open(dir, { readOnly: true });
+  const openSeconds = (performance.now() - t0) / 1000;
+  (globalThis as { gc?: () => void }).gc?.();
+  const afterOpen = process.memoryUsage().rss;
+  const ramTier = index.vectorBytesInMemory();
+  const run = async () => {
+    const lat: number[] = [];
+    let recall = 0;
+    for (const [i, q] of queries.entries()) {
+      const s = performance.now();
+      const hits = await index.search(q, { k });
+      lat.push(performance.now() - s);
+      if (i < nTruth) recall += hits.filter((h) => truth[i]!.includes(h.id)).length / k;
+    }
+    return { p50: pct(lat, 0.5), p95: pct(lat, 0.95), recall: recall / nTruth };
+  };
+  let cold = { p50: NaN, p95: NaN };
+  if (config === "tier") {
+    // Cold: the tier files dropped from the page cache (the RAM tier is in memory anyway).
+    for (const f of readdirSync(dir).filter((f) => /-tier-\d+\.bin$/.test(f))) {
+      execFileSync("dd", [`if=${join(dir, f)}`, "iflag=nocache", "count=0", "status=none"]);
+    }
+    cold = await run();
+  }
+  await run(); // warm the page cache and the JIT
+  const warm = await run();
+  const out = { openSeconds, bare, afterOpen, ramTier, p50: warm.p50, p95: warm.p95, recall: warm.recall, coldP50: cold.p50, coldP95: cold.p95, peakRss: peakRss() };
+  await index.close();
+  return out;
+}
+
+if (values.phase !== undefined) {
+  const dir = values.dir!;
+  const config = values.config ?? "tier";
+  if (values.phase === "truth") await truthPhase(join(dir, "truth.json"));
+  else {
+    const result = values.phase === "build" ? await buildPhase(join(dir, config), config) : await searchPhase(join(dir, config), config, join(dir, "truth.json"));
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  }
+  process.exit(0);
+}
+
+// The orchestrator: one child process per phase.
+const root = values.dir ?? mkdtempSync(join(tmpdir(), "maxsim-scale-"));
+const self = fileURLToPath(import.meta.url);
+const forwarded = process.argv.slice(2).filter((a) => a !== "--");
+function child(phase: string, config?: string): Record<string, number> {
+  const args = ["--conditions=@maxsim/source", "--import", "tsx", "--expose-gc", self, ...forwarded, "--phase", phase, "--dir", root, ...(config ? ["--config", config] : [])];
+  const res = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
+  if (res.status !== 0) throw new Error(`${phase} ${config ?? ""} failed (${res.status ?? res.signal})`);
+  const line = res.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  return line ? (JSON.parse(line.slice(7)) as Record<string, number>) : {};
+}
+
+const tokens = nDocs * len;
+console.log(`scale bench: ${nDocs} docs × ${len} tokens = ${tokens} tokens, dim ${dim}; noise ${values.noise}, ${values.concepts} concepts, ${values["concepts-per-doc"]} per doc`);
+console.log(`centroids ${values.centroids} trained on the first ${values["sample-tokens"]} tokens; batches of ${batch} docs; ${queries.length} queries (recall on ${nTruth})`);
+console.log(`machine: 2 cores shared with other jobs, load average at start ${loadavg()[0]!.toFixed(1)}\n`);
+const tTruth = performance.now();
+child("truth");
+console.log(`truth (float32 exact, streamed): ${((performance.now() - tTruth) / 1000).toFixed(0)} s`);
+const configs = ["tier", ...(values.baseline === "none" ? [] : [values.baseline!])];
+const rows: string[][] = [["index", "build s", "docs/s", "build peak RSS MB", "disk MB", "open s", "RSS bare→open MB", "RAM tier MB", "open/RAM", "p50 ms", "p95 ms", "cold p50/p95", "recall@10"]];
+for (const config of configs) {
+  const b = child("build", config);
+  const s = child("search", config);
+  const name = config === "tier" ? `two-tier ${values.codec} + float16 disk` : `${config} all in RAM`;
+  rows.push([
+    name,
+    b.seconds!.toFixed(0),
+    b.docsPerSecond!.toFixed(0),
+    mb(b.peakRss!),
+    mb(b.disk!),
+    s.openSeconds!.toFixed(2),
+    `${mb(s.bare!)}→${mb(s.afterOpen!)}`,
+    mb(s.ramTier!),
+    ((s.afterOpen! - s.bare!) / s.ramTier!).toFixed(2),
+    s.p50!.toFixed(1),
+    s.p95!.toFixed(1),
+    typeof s.coldP50 === "number" ? `${s.coldP50.toFixed(1)}/${s.coldP95!.toFixed(1)}` : "",
+    s.recall!.toFixed(3),
+  ]);
+  console.log(`${name}: ${JSON.stringify({ ...b, ...s })} (load ${loadavg()[0]!.toFixed(1)})`);
+}
+const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+console.log("");
+for (const r of rows) console.log(r.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join("  "));
+console.log(`\nRAM tier = vectorBytesInMemory (codes + residuals, or float16 rows): ${(Number(rows[1]![7]) * 2 ** 20 / tokens).toFixed(1)} B/token for the two-tier index.`);
+console.log("open/RAM = (RSS right after open − RSS of the same process before it) / RAM tier.");
+if (values.dir === undefined) rmSync(root, { recursive: true, force: true });

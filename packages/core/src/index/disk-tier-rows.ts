@@ -1,0 +1,147 @@
+/**
+ * The disk tier of a two-tier index (`diskTier: "float16"`): every token's float16 row lives in
+ * immutable blobs `tier-<n>` (the block-checksummed format of `storage/disk-tier.ts`, one blob per
+ * add), while memory holds the residual codes that generate and rank candidates. Rows are read
+ * with positional reads, verified per block, only for the documents that are rescored, so the
+ * final top-k is scored as exactly as a float16 index would score it. Tier blobs never change:
+ * retraining and compaction rewrite the (small) RAM segments and keep pointing at the same tier
+ * rows, so a reader on an older snapshot keeps reading the rows it was given.
+ *
+ * {@link TierFiles} (one per index) opens blobs lazily and keeps a bounded number of them open;
+ * {@link TierRows} (one per slot table) records each slot's blob and first row.
+ */
+import { IndexCorruptError, MaxsimError } from "../errors.js";
+import type { FlatTokens } from "../scoring/flat-tokens.js";
+import { fromFloat16 } from "../storage/codecs/float16.js";
+import { DiskTierFile } from "../storage/disk-tier.js";
+import type { IndexStore } from "../storage/index-store.js";
+
+/** Open tier files kept at most (file descriptors); idle ones beyond it are closed. */
+const MAX_OPEN = 64;
+
+/** The blob name of tier file `n`. */
+export function tierBlobName(n: number): string {
+  return `tier-${n}`;
+}
+
+/** Lazily opened tier blobs of one index, at most {@link MAX_OPEN} open while idle. */
+export class TierFiles {
+  private readonly open = new Map<number, { file: Promise<DiskTierFile>; users: number }>();
+
+  constructor(private readonly store: IndexStore) {}
+
+  /** Runs `fn` on tier file `n` (opened when needed; not closed while `fn` runs). */
+  async with<T>(n: number, fn: (file: DiskTierFile) => Promise<T>): Promise<T> {
+    let slot = this.open.get(n);
+    if (slot === undefined) {
+      slot = { file: this.openFile(n), users: 0 };
+      this.open.set(n, slot);
+      slot.file.catch(() => this.open.delete(n));
+    } else {
+      // Most recently used last (Map order), so eviction closes the oldest idle file.
+      this.open.delete(n);
+      this.open.set(n, slot);
+    }
+    slot.users++;
+    try {
+      return await fn(await slot.file);
+    } finally {
+      slot.users--;
+      this.evict();
+    }
+  }
+
+  private async openFile(n: number): Promise<DiskTierFile> {
+    const source = await this.store.openBlob(tierBlobName(n));
+    if (source === undefined) {
+      throw new MaxsimError(
+        "INDEX_STALE",
+        `Disk-tier blob ${tierBlobName(n)} is not in the snapshot ${this.store.dir ?? "in memory"} is on (a writer rewrote the index since this snapshot was loaded). Call refresh() and search again.`,
+      );
+    }
+    try {
+      return await DiskTierFile.open(source);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+  }
+
+  private evict(): void {
+    if (this.open.size <= MAX_OPEN) return;
+    for (const [n, slot] of this.open) {
+      if (this.open.size <= MAX_OPEN) break;
+      if (slot.users > 0) continue;
+      this.open.delete(n);
+      void slot.file.then((f) => f.close()).catch(() => undefined);
+    }
+  }
+
+  /** Closes every open file that is not in use (after a swap, or at close). */
+  async closeAll(): Promise<void> {
+    const idle = [...this.open].filter(([, s]) => s.users === 0);
+    for (const [n] of idle) this.open.delete(n);
+    await Promise.all(idle.map(([, s]) => s.file.then((f) => f.close()).catch(() => undefined)));
+  }
+}
+
+/** Per slot, the tier file and first row of its tokens; moved along when slots are compacted. */
+export class TierRows {
+  file = new Int32Array(1024);
+  row = new Int32Array(1024);
+
+  constructor(
+    readonly files: TierFiles,
+    readonly dim: number,
+  ) {}
+
+  /** Records that `slot`'s rows start at row `row` of tier file `file`. */
+  set(slot: number, file: number, row: number): void {
+    if (slot >= this.file.length) {
+      const n = Math.max(2 * this.file.length, slot + 1);
+      const f = new Int32Array(n);
+      f.set(this.file);
+      const r = new Int32Array(n);
+      r.set(this.row);
+      this.file = f;
+      this.row = r;
+    }
+    this.file[slot] = file;
+    this.row[slot] = row;
+  }
+
+  /** Moves slot `from`'s location to slot `to` (compaction). */
+  move(from: number, to: number): void {
+    this.file[to] = this.file[from]!;
+    this.row[to] = this.row[from]!;
+  }
+
+  /** The tier files slots `[0, slots)` read. */
+  referenced(slots: number): Set<number> {
+    return new Set(this.file.subarray(0, slots));
+  }
+
+  /** Decodes `n` float16 rows of `slot`, from its row `skip` on, into `out` from row `outRow`. */
+  async readSlot(slot: number, n: number, out: Float32Array, outRow: number, skip = 0): Promise<void> {
+    const dim = this.dim;
+    await this.files.with(this.file[slot]!, async (file) => {
+      const start = this.row[slot]! + skip;
+      if (start + n > file.rows || file.rowBytes !== 2 * dim) {
+        throw new IndexCorruptError(file.file, `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`);
+      }
+      const bytes = await file.readRows(start, start + n);
+      const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+      fromFloat16(new Uint16Array(aligned.buffer, aligned.byteOffset, n * dim), out.subarray(outRow * dim, (outRow + n) * dim));
+    });
+  }
+
+  /** The float16 rows of `slots` decoded back to back (reads run concurrently), as the kernels take them. */
+  async gather(slots: Int32Array, offsets: Int32Array): Promise<FlatTokens> {
+    const dim = this.dim;
+    const at = new Int32Array(slots.length + 1);
+    slots.forEach((s, i) => (at[i + 1] = at[i]! + offsets[s + 1]! - offsets[s]!));
+    const data = new Float32Array(at[slots.length]! * dim);
+    await Promise.all(Array.from(slots, (s, i) => this.readSlot(s, at[i + 1]! - at[i]!, data, at[i]!)));
+    return { data, offsets: at, dim };
+  }
+}

@@ -1,0 +1,67 @@
+/** `POST /search` (one query or many, filter, exact, explain) and `POST /explain` (the MaxSim matrix of one hit). */
+import { createRoute } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import { explainMatrix } from "../collection/explain-matrix.js";
+import { highlightSpans } from "../collection/highlight.js";
+import { isTextToken } from "../collection/spans.js";
+import type { QueryResult } from "../collection/types.js";
+import { queryTokenCount, round4 } from "./context.js";
+import type { ServeApp, ServeContext } from "./context.js";
+import { errorResponses, jsonBody, jsonResponse } from "./openapi.js";
+import { ExplainRequest, ExplainResponse, HitSchema, SearchResponse, searchRequest } from "./schemas.js";
+
+type Hit = z.infer<typeof HitSchema>;
+
+async function toHits(ctx: ServeContext, query: string, results: QueryResult[], explain: boolean): Promise<Hit[]> {
+  const n = queryTokenCount(ctx, query);
+  return Promise.all(
+    results.map(async (r) => {
+      const hit: Hit = { id: r.id, score: r.score, normalizedScore: r.score / n, text: r.text, metadata: r.metadata };
+      if (explain) {
+        const e = await ctx.collection.explain(query, r.id);
+        hit.highlights = highlightSpans(e);
+        hit.matches = e.matches;
+      }
+      return hit;
+    }),
+  );
+}
+
+/** Registers the search routes. */
+export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
+  const search = createRoute({
+    method: "post",
+    path: "/search",
+    summary: "Search the collection (MaxSim); `queries` searches several in one batch",
+    request: { body: jsonBody(searchRequest(ctx.limits)) },
+    responses: { 200: jsonResponse(SearchResponse, "hits, best first"), ...errorResponses(400, 401, 503) },
+  });
+  app.openapi(search, async (c) => {
+    const body = c.req.valid("json");
+    const texts = body.queries ?? [body.query!];
+    const hits = await ctx.reads.run(async () => {
+      const lists = await ctx.collection.queryBatch(texts, { k: body.k, filter: body.filter, exact: body.exact });
+      return Promise.all(lists.map((list, i) => toHits(ctx, texts[i]!, list, body.explain)));
+    });
+    return c.json({ results: body.queries === undefined ? hits[0]! : hits }, 200);
+  });
+
+  const explain = createRoute({
+    method: "post",
+    path: "/explain",
+    summary: "The MaxSim matrix (query tokens × document tokens) of one stored document, with each query token's best match",
+    request: { body: jsonBody(ExplainRequest) },
+    responses: { 200: jsonResponse(ExplainResponse, "matrix and matches"), ...errorResponses(400, 401, 404, 503) },
+  });
+  app.openapi(explain, async (c) => {
+    const { query, id } = c.req.valid("json");
+    const [m, e] = await ctx.reads.run(() => Promise.all([explainMatrix(ctx.collection, query, id), ctx.collection.explain(query, id)]));
+    const cols = m.docTokens.length;
+    const matrix: number[][] = [];
+    for (let i = 0; i < m.queryTokens.length; i++) matrix.push(Array.from(m.matrix.subarray(i * cols, (i + 1) * cols), round4));
+    return c.json(
+      { id, score: m.score, normalizedScore: m.score / m.queryTokens.length, queryTokens: m.queryTokens, docTokens: m.docTokens, docSpans: m.docSpans, queryIsText: m.queryTokens.map(isTextToken), docIsText: m.docTokens.map(isTextToken), matrix, matches: e.matches },
+      200,
+    );
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Token-level explanations from stored vectors, as core's `Collection.explain` gives them:
+ * scores from the vectors the collection stores (so they equal `query` scores), document token
+ * ids from the tokenizer alone, spans recovered in the text; the document is re-encoded only when
+ * the stored rows do not line up with the tokenizer's.
+ */
+import { alignTokens, maxsimExplain } from "@maxsim/core";
+import type { Encoder, Explanation, TokenVectors } from "@maxsim/core";
+
+/** Explains `query` against one stored document. */
+export async function explainStored(encoder: Encoder, query: string, id: string, text: string, stored: TokenVectors, pooled = false): Promise<Explanation> {
+  const [q] = await encoder.encodeQueries([query]);
+  const qv = { data: q!.data, length: q!.length, dim: q!.dim };
+  let docIds = encoder.outputTokenIds(text, "document");
+  let raw;
+  if (!pooled && stored.length === docIds.length) raw = maxsimExplain(qv, stored);
+  else {
+    const [d] = await encoder.encodeDocuments([text]);
+    docIds = d!.tokenIds;
+    raw = maxsimExplain(qv, { data: d!.data, length: d!.length, dim: d!.dim });
+  }
+  const qTokens = encoder.tokenStrings(q!.tokenIds);
+  const dTokens = encoder.tokenStrings(docIds);
+  const spans = alignTokens(text, dTokens);
+  let score = 0;
+  const matches = raw.map((m) => {
+    score += m.score;
+    return {
+      queryIndex: m.queryIndex,
+      queryToken: qTokens[m.queryIndex] ?? "",
+      docIndex: m.docIndex,
+      docToken: dTokens[m.docIndex] ?? "",
+      score: m.score,
+      span: spans[m.docIndex] ?? null,
+    };
+  });
+  return { id, score, matches };
+}
