@@ -173,12 +173,33 @@ export class SlotTable {
 
   /** Adopts new centroids, quantiser, ids and rows together (retraining; run it in `quiesce`). */
   adoptTraining(centroidIndex: CentroidIndex, quantizer: ResidualQuantizer | null, codes: CentroidIds, arena: TokenArena): void {
+    if (arena instanceof ResidualArena) arena.codesOf = () => this.codes;
     this.codes = codes;
     this.arena = arena;
     this.centroidIndex = centroidIndex;
     this.quantizer = quantizer;
     this.rebuildLists();
     this.flatCache = null;
+  }
+
+  /**
+   * A table over the same slots with new training (centroids, quantiser, ids, rows), for
+   * measuring it before it is adopted (calibration); this table is left as it is.
+   */
+  trainedView(centroidIndex: CentroidIndex, quantizer: ResidualQuantizer | null, codes: CentroidIds, arena: TokenArena): SlotTable {
+    const view = new SlotTable(this.dim, this.codec);
+    view.tokens = this.tokens;
+    view.offsets = this.offsets;
+    view.slots = this.slots;
+    view.slotIds = this.slotIds;
+    view.alive = this.alive;
+    view.payloads = this.payloads;
+    view.idToSlot = this.idToSlot;
+    view.liveTokens = this.liveTokens;
+    view.liveCount = this.liveCount;
+    view.tier = this.tier;
+    view.adoptTraining(centroidIndex, quantizer, codes, arena);
+    return view;
   }
 
   /** Forgets the cached kernel view (after the arena or offsets changed). */
