@@ -27,6 +27,8 @@ export function tierBlobName(n: number): string {
 /** Lazily opened tier blobs of one index, at most {@link MAX_OPEN} open while idle. */
 export class TierFiles {
   private readonly open = new Map<number, { file: Promise<DiskTierFile>; users: number }>();
+  /** Set by {@link TierFiles.closeAll}: files in use are closed when their last read ends. */
+  private closing = false;
 
   constructor(private readonly store: IndexStore) {}
 
@@ -47,6 +49,11 @@ export class TierFiles {
       return await fn(await slot.file);
     } finally {
       slot.users--;
+      // After closeAll(), a read that was still running (e.g. beside one that failed) closes its file.
+      if (this.closing && slot.users === 0 && this.open.get(n) === slot) {
+        this.open.delete(n);
+        void slot.file.then((f) => f.close()).catch(() => undefined);
+      }
       this.evict();
     }
   }
@@ -77,8 +84,9 @@ export class TierFiles {
     }
   }
 
-  /** Closes every open file that is not in use (after a swap, or at close). */
+  /** Closes every open file (at close): idle ones now, ones in use when their reads end. */
   async closeAll(): Promise<void> {
+    this.closing = true;
     const idle = [...this.open].filter(([, s]) => s.users === 0);
     for (const [n] of idle) this.open.delete(n);
     await Promise.all(idle.map(([, s]) => s.file.then((f) => f.close()).catch(() => undefined)));
