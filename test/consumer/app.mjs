@@ -11,6 +11,10 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { MaxSimReranker as LcReranker, MaxSimRetriever as LcRetriever } from "@maxsim/langchain";
 import { BaseLLM, Document as LiDocument, RetrieverQueryEngine, Settings } from "llamaindex";
 import { MaxSimReranker as LiReranker, MaxSimRetriever as LiRetriever } from "@maxsim/llamaindex";
+import { startServer } from "@maxsim/core/serve";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const MODEL = "fixture:multilingual";
 let failed = 0;
@@ -87,6 +91,28 @@ await check("LlamaIndex: MaxSimRetriever in a RetrieverQueryEngine", async () =>
   const response = await new RetrieverQueryEngine(retriever).query({ query: "Where does the cat sleep?" });
   const id = response.sourceNodes?.[0]?.node.sourceNode?.nodeId;
   return response.message.content === "From the sources above." && id === "zh-cat" ? true : `answer ${response.message.content} from ${id}`;
+});
+
+await check("maxsim serve: @maxsim/core/serve serves the playground page and answers /search", async () => {
+  const tmp = await mkdtemp(join(tmpdir(), "consumer-serve-"));
+  try {
+    const dir = join(tmp, "idx");
+    const c = await Collection.create(dir, { model: MODEL });
+    await c.addDocuments([{ id: "de-dog", text: "Der Hund trinkt Wasser im Garten." }]);
+    await c.close();
+    const server = await startServer({ dir, port: 0, log: () => {} });
+    try {
+      const page = await (await fetch(`${server.url}/`)).text();
+      const res = await fetch(`${server.url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "dog", k: 1 }) });
+      const body = await res.json();
+      if (!page.includes('id="results"')) return "the playground page is missing";
+      return body.results?.[0]?.id === "de-dog" ? true : `search gave ${JSON.stringify(body)}`;
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 });
 
 /** The code of the MaxsimError `fn` rejects with ("no error" / "raw …" otherwise). */

@@ -5,7 +5,9 @@
  */
 import type { ColumnArray } from "../storage/segment.js";
 import type { NewSegment } from "../storage/store-types.js";
+import { calibrate } from "./calibration.js";
 import { metaWith, type IndexContext } from "./index-context.js";
+import { DEFAULT_TARGET_RECALL } from "./planner.js";
 import { defaultCentroids, narrowCodes, residualBits } from "./index-state.js";
 import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
@@ -111,6 +113,11 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
       const m = /^tier-(\d+)$/.exec(name);
       if (m !== null && !used.has(Number(m[1]))) blobs[tierBlobName(Number(m[1]))] = null;
     }
+  }
+  if (train && centroidIndex !== null && table.liveCount > 0) {
+    // Calibrate the new training before it is committed, on a view (searches keep the old one).
+    const view = table.trainedView(centroidIndex, quantizer, codes, arena);
+    state.calibration = await calibrate(view, { targetRecall: state.targetRecall ?? DEFAULT_TARGET_RECALL });
   }
   await ctx.store.commit({
     addSegments: segmentsOf(ctx, arena.columns.bind(arena), codes, centroidIndex?.k ?? null),

@@ -90,6 +90,15 @@ const indexTuningShape = {
   seed: z.number({ error: "must be an integer seed" }).int({ error: "must be an integer seed" }).optional(),
   autoRetrain: bool.optional(),
   diskTier: z.literal("float16", { error: 'must be "float16" (with a residual codec) or omitted' }).optional(),
+  targetRecall: z.number({ error: "must be a recall target in (0, 1], such as 0.97" }).optional(),
+  latencyBudgetMs: z.number({ error: "must be a latency budget in ms ≥ 0, such as 10" }).optional(),
+};
+
+/** The planner options of a search or query (ranges are checked by the index). */
+const planShape = {
+  exact: bool.optional(),
+  targetRecall: z.number({ error: "must be a recall target in (0, 1], such as 0.97" }).optional(),
+  latencyBudgetMs: z.number({ error: "must be a latency budget in ms ≥ 0, such as 10" }).optional(),
 };
 
 /** {@link MaxSimIndexOptions}. */
@@ -105,7 +114,9 @@ export const indexOpenOptionsSchema = optionsObject(
 );
 
 /** An index directory path. */
-export const dirSchema = z.string({ error: "must be a directory path (a non-empty string)" }).min(1, { error: "must be a directory path (a non-empty string)" });
+export const dirSchema = z
+  .string({ error: "must be a directory path (a non-empty string)" })
+  .min(1, { error: "must be a directory path (a non-empty string)" });
 
 /** {@link CollectionOptions}. */
 export const collectionOptionsSchema = optionsObject(
@@ -165,7 +176,7 @@ export const filterSchema = z.custom<object>((v) => typeof v === "function" || p
 
 /** {@link QueryOptions}. */
 export const queryOptionsSchema = optionsObject(
-  { k: intAtLeast(0, "10").optional(), filter: filterSchema.optional(), exact: bool.optional(), signal: abortSignalSchema.optional() },
+  { k: intAtLeast(0, "10").optional(), filter: filterSchema.optional(), ...planShape, signal: abortSignalSchema.optional() },
   { error: "must be an options object such as { k: 10 }, or omitted" },
 );
 
@@ -184,6 +195,7 @@ export const exactSearchOptionsSchema = optionsObject(exactSearchShape, "must be
 export const searchOptionsSchema = optionsObject(
   {
     ...exactSearchShape,
+    ...planShape,
     nprobe: intAtLeast(1, "8").optional(),
     candidates: intAtLeast(1, "512").optional(),
     rescore: intAtLeast(1, "128").optional(),
@@ -204,7 +216,11 @@ export const tokenVectorsSchema = z.object(
 
 /** {@link EncodeOptions}. */
 export const encodeOptionsSchema = optionsObject(
-  { batchSize: intAtLeast(1, "32").optional(), onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(), signal: abortSignalSchema.optional() },
+  {
+    batchSize: intAtLeast(1, "32").optional(),
+    onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(),
+    signal: abortSignalSchema.optional(),
+  },
   { error: "must be an options object such as { batchSize: 32 }, or omitted" },
 );
 
