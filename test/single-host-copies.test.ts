@@ -3,7 +3,8 @@
 // warns "already imported"), and two onnxruntime-node builds would load two native runtimes into
 // one process. pnpm installs one folder per entry of the lockfile's `snapshots:` section (a peer
 // variant such as `@langchain/core@1.4.0(openai@…)` is a folder of its own), so counting the
-// entries there counts the copies a fresh install gets.
+// entries there counts the copies a fresh install gets. This covers the monorepo; the npm, pnpm and
+// yarn installs users get are checked on disk by the consumer test (test/consumer/run.mjs).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -21,7 +22,10 @@ describe("workspace dependency graph", () => {
     expect(snapshots.length).toBeGreaterThan(100);
   });
 
-  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node"])("installs exactly one copy of %s", (name) => {
+  // @lancedb/lancedb ≥ 0.31 would add @huggingface/transformers@3.0.2 (and its onnxruntime-node)
+  // as optional dependencies; @maxsim/lancedb pins 0.30.0, which has none. apache-arrow is
+  // LanceDB's peer: one copy, or LanceDB refuses the other copy's tables.
+  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node", "@huggingface/transformers", "apache-arrow", "@lancedb/lancedb"])("installs exactly one copy of %s", (name) => {
     expect(copiesOf(name)).toHaveLength(1);
   });
 

@@ -1,5 +1,5 @@
 // Public API of @maxsim/langchain: re-exports only.
-export { MaxSimRetriever, MAXSIM_SCORE_KEY, MAXSIM_MATCHES_KEY, MAXSIM_CONFIGURABLE_KEY } from "./retriever.js";
+export { MaxSimRetriever, MAXSIM_SCORE_KEY, MAXSIM_NORMALIZED_SCORE_KEY, MAXSIM_MATCHES_KEY, MAXSIM_CONFIGURABLE_KEY } from "./retriever.js";
 export type {
   MaxSimRetrieverInput,
   MaxSimSearchOptions,

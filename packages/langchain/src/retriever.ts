@@ -23,6 +23,12 @@ import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, 
 export const MAXSIM_SCORE_KEY = "maxsimScore";
 
 /**
+ * The `metadata` key of a returned `Document`'s normalised MaxSim score: the score divided by the
+ * number of query tokens, in [−1, 1], so one threshold means the same for every query length.
+ */
+export const MAXSIM_NORMALIZED_SCORE_KEY = "maxsimNormalizedScore";
+
+/**
  * The `metadata` key under which a returned `Document` carries its token matches (query token →
  * best document token, with `span` as character offsets into `pageContent`) when `explain` is on.
  */
@@ -41,8 +47,8 @@ export interface MaxSimSearchOptions {
   /** A core metadata filter (`{ lang: "fr" }`, `{ year: { $gte: 2020 } }`, `$and`/`$or`) or a predicate `(metadata, id) => boolean`. */
   filter?: Filter;
   /**
-   * Score every (filtered) document exactly instead of the approximate index search.
-   * @defaultValue the collection's choice
+   * `true` scores every (filtered) document exactly, `false` always searches approximately.
+   * @defaultValue the index's planner chooses per query (exact while the scan fits its latency budget)
    */
   exact?: boolean;
   /**
@@ -121,7 +127,8 @@ const callConfig = new AsyncLocalStorage<RunnableConfig | undefined>();
  * A LangChain.js retriever that ranks a maxsim collection by late-interaction MaxSim.
  *
  * Every returned `Document` is new (the stored text as `pageContent`, the stored metadata, the
- * document id as `id`) with its score in `metadata.maxsimScore` ({@link MAXSIM_SCORE_KEY}) and,
+ * document id as `id`) with its score in `metadata.maxsimScore` ({@link MAXSIM_SCORE_KEY}), the
+ * normalised score in `metadata.maxsimNormalizedScore` ({@link MAXSIM_NORMALIZED_SCORE_KEY}) and,
  * with `explain`, its token matches in `metadata.maxsimMatches` ({@link MAXSIM_MATCHES_KEY}).
  *
  * Per-call options: pass {@link MaxSimSearchOptions} as `configurable.maxsim` in the call config,
@@ -356,7 +363,7 @@ export class MaxSimRetriever extends BaseRetriever {
       ? await Promise.all(hits.map((hit) => this.collection.explain(query, hit.id)))
       : undefined;
     return hits.map((hit, i) => {
-      const metadata: Metadata = { ...hit.metadata, [MAXSIM_SCORE_KEY]: hit.score };
+      const metadata: Metadata = { ...hit.metadata, [MAXSIM_SCORE_KEY]: hit.score, [MAXSIM_NORMALIZED_SCORE_KEY]: hit.normalizedScore };
       if (explanations !== undefined) metadata[MAXSIM_MATCHES_KEY] = explanations[i]!.matches satisfies TokenMatch[];
       return new Document({ pageContent: hit.text, metadata, id: hit.id });
     });

@@ -13,7 +13,7 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ColBERT, MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAXSIM_MATCHES_KEY, MAXSIM_SCORE_KEY, MaxSimRetriever } from "../src/index.js";
+import { MAXSIM_MATCHES_KEY, MAXSIM_NORMALIZED_SCORE_KEY, MAXSIM_SCORE_KEY, MaxSimRetriever } from "../src/index.js";
 import { CROSS_LINGUAL_QUERIES, FR_DE_DOCS } from "./corpus.js";
 
 let encoder: ColBERT;
@@ -53,7 +53,15 @@ describe("MaxSimRetriever", () => {
     const source = FR_DE_DOCS.find((d) => d.id === "fr-cat")!;
     expect(docs[0]).toBeInstanceOf(Document);
     expect(docs[0]!.pageContent).toBe(source.pageContent);
-    expect(docs[0]!.metadata).toEqual({ ...source.metadata, [MAXSIM_SCORE_KEY]: docs[0]!.metadata[MAXSIM_SCORE_KEY] });
+    expect(docs[0]!.metadata).toEqual({
+      ...source.metadata,
+      [MAXSIM_SCORE_KEY]: docs[0]!.metadata[MAXSIM_SCORE_KEY],
+      [MAXSIM_NORMALIZED_SCORE_KEY]: docs[0]!.metadata[MAXSIM_NORMALIZED_SCORE_KEY],
+    });
+    // The normalised score is the core query's: raw score over the query's token count.
+    const core = await retriever.collection.query("the black cat sleeps in the house", { k: docs.length });
+    expect(docs.map((d) => d.metadata[MAXSIM_NORMALIZED_SCORE_KEY])).toEqual(core.map((c) => c.normalizedScore));
+    for (const d of docs) expect(Math.abs(d.metadata[MAXSIM_NORMALIZED_SCORE_KEY] as number)).toBeLessThanOrEqual(1);
     const scores = docs.map((d) => d.metadata[MAXSIM_SCORE_KEY] as number);
     expect(scores.every((s) => typeof s === "number" && Number.isFinite(s))).toBe(true);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);

@@ -1,5 +1,5 @@
 // Public API of @maxsim/llamaindex: re-exports only.
-export { MaxSimRetriever } from "./retriever.js";
+export { MaxSimRetriever, MAXSIM_NORMALIZED_SCORE_KEY } from "./retriever.js";
 export type { InsertOptions, MaxSimRetrieverBuildOptions, MaxSimRetrieverOpenOptions, MaxSimRetrieverOptions, NodeSplitter } from "./retriever.js";
 export { MaxSimReranker } from "./reranker.js";
 export type { MaxSimRerankerLoadOptions, MaxSimRerankerOptions } from "./reranker.js";

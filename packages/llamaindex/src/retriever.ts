@@ -55,8 +55,8 @@ export interface MaxSimRetrieverOptions {
    */
   splitter?: NodeSplitter;
   /**
-   * Score every (matching) node exactly instead of core's approximate index search.
-   * @defaultValue `false`
+   * `true` scores every (matching) node exactly, `false` always uses core's approximate search.
+   * @defaultValue core's planner chooses per query (exact while the scan fits its latency budget)
    */
   exact?: boolean;
 }
@@ -117,15 +117,26 @@ function toNodeWithScore(result: QueryResult): NodeWithScore {
       ? metadataDictToNode(result.metadata)
       : // A collection built outside LlamaIndex (e.g. `maxsim index`): a plain text node.
         new TextNode({ id_: result.id, text: result.text, metadata: { ...result.metadata } });
+  // The normalised score rides in the node's metadata, kept out of LLM and embedding text.
+  node.metadata[MAXSIM_NORMALIZED_SCORE_KEY] = result.normalizedScore;
+  node.excludedLlmMetadataKeys = [...new Set([...node.excludedLlmMetadataKeys, MAXSIM_NORMALIZED_SCORE_KEY])];
+  node.excludedEmbedMetadataKeys = [...new Set([...node.excludedEmbedMetadataKeys, MAXSIM_NORMALIZED_SCORE_KEY])];
   return { node, score: result.score };
 }
+
+/**
+ * The node `metadata` key of a retrieved node's normalised MaxSim score: `score` divided by the
+ * number of query tokens, in [−1, 1], so one threshold means the same for every query length.
+ */
+export const MAXSIM_NORMALIZED_SCORE_KEY = "maxsimNormalizedScore";
 
 /**
  * A LlamaIndex retriever that ranks nodes by late-interaction MaxSim (ColBERT) with `@maxsim/core`.
  * Use it wherever LlamaIndex takes a retriever: `RetrieverQueryEngine`, `ContextChatEngine`, agents.
  *
  * Results are new nodes rebuilt from the collection (ids, metadata and relationships as
- * inserted), best first, with the MaxSim score in `score`.
+ * inserted), best first, with the MaxSim score in `score` and the normalised score (score / query
+ * tokens) in `node.metadata.maxsimNormalizedScore` ({@link MAXSIM_NORMALIZED_SCORE_KEY}).
  *
  * @example
  * ```ts
@@ -148,7 +159,7 @@ export class MaxSimRetriever extends BaseRetriever {
   readonly filters: MetadataFilters | undefined;
   readonly metadataMode: MetadataMode;
   readonly splitter: NodeSplitter;
-  readonly exact: boolean;
+  readonly exact: boolean | undefined;
   /** `filters` in core's filter language. */
   private readonly coreFilter: Filter | undefined;
 
@@ -163,7 +174,7 @@ export class MaxSimRetriever extends BaseRetriever {
     this.filters = options.filters;
     this.metadataMode = options.metadataMode ?? MetadataMode.EMBED;
     this.splitter = options.splitter ?? new SentenceSplitter();
-    this.exact = options.exact ?? false;
+    this.exact = options.exact;
     this.coreFilter = toCoreFilter(options.filters);
   }
 

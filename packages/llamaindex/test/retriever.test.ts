@@ -3,7 +3,7 @@ import { ensureFixtures } from "@maxsim/core/fixtures";
 import { BaseEmbedding, Document, MetadataMode, SentenceSplitter, SimpleVectorStore, TextNode, VectorStoreQueryMode } from "llamaindex";
 import type { BaseNode, MetadataFilters } from "llamaindex";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MaxSimRetriever } from "../src/index.js";
+import { MAXSIM_NORMALIZED_SCORE_KEY, MaxSimRetriever } from "../src/index.js";
 import { mixedDocuments } from "./corpus.js";
 
 let encoder: ColBERT;
@@ -69,7 +69,13 @@ describe("MaxSimRetriever.retrieve", () => {
     expect(node).toBeInstanceOf(TextNode);
     expect(node.sourceNode?.nodeId).toBe("d-coffee");
     expect(node.getContent(MetadataMode.NONE)).toBe("El café caliente en la cocina");
-    expect(node.metadata).toEqual({ lang: "es", year: 2022, tags: ["food", "home"], title: "hot coffee" });
+    const { [MAXSIM_NORMALIZED_SCORE_KEY]: normalized, ...metadata } = node.metadata;
+    expect(metadata).toEqual({ lang: "es", year: 2022, tags: ["food", "home"], title: "hot coffee" });
+    // The normalised score: in node metadata, kept out of the text an LLM or embedder sees.
+    expect(typeof normalized).toBe("number");
+    expect(Math.abs(normalized as number)).toBeLessThanOrEqual(1);
+    expect(node.getContent(MetadataMode.LLM)).not.toContain("maxsimNormalizedScore");
+    expect(node.getContent(MetadataMode.EMBED)).not.toContain("maxsimNormalizedScore");
     expect((await retriever.collection.getDocuments([node.id_]))[0]?.id).toBe(node.id_);
   });
 
@@ -94,8 +100,13 @@ describe("a collection built without LlamaIndex", () => {
     try {
       const [hit] = await retriever.retrieve({ query: "the dog eats" });
       expect(hit!.node).toBeInstanceOf(TextNode);
-      expect([hit!.node.id_, hit!.node.getContent(MetadataMode.NONE), hit!.node.metadata]).toEqual(["cli-2", "El perro come", { lang: "es" }]);
-      expect(hit!.score).toBe((await collection.query("the dog eats", { k: 1 }))[0]!.score);
+      const [core] = await collection.query("the dog eats", { k: 1 });
+      expect([hit!.node.id_, hit!.node.getContent(MetadataMode.NONE), hit!.node.metadata]).toEqual([
+        "cli-2",
+        "El perro come",
+        { lang: "es", [MAXSIM_NORMALIZED_SCORE_KEY]: core!.normalizedScore },
+      ]);
+      expect(hit!.score).toBe(core!.score);
     } finally {
       await retriever.close();
     }

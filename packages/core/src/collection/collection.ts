@@ -16,7 +16,7 @@ import { checkPooling, poolTokens, type TokenPooling } from "../encoder/token-po
 import type { ColBERTOptions, Encoder } from "../encoder/types.js";
 import { MaxSimIndex } from "../index/maxsim-index.js";
 import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
-import type { IndexCodec, IndexSnapshot } from "../index/types.js";
+import type { IndexCodec, IndexSnapshot, SearchOptions, SearchPlan } from "../index/types.js";
 import { maxsimExplain } from "../scoring/maxsim.js";
 import type { TokenEmbeddings, TokenVectors } from "../types.js";
 import { z } from "zod";
@@ -146,6 +146,15 @@ function payloadProblem(p: unknown): string | undefined {
 
 function vectors(e: TokenEmbeddings): TokenVectors {
   return { data: e.data, length: e.length, dim: e.dim };
+}
+
+/** The planner options of a query, passed to the index as given. */
+function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targetRecall" | "latencyBudgetMs"> {
+  return {
+    ...(options.exact !== undefined ? { exact: options.exact } : {}),
+    ...(options.targetRecall !== undefined ? { targetRecall: options.targetRecall } : {}),
+    ...(options.latencyBudgetMs !== undefined ? { latencyBudgetMs: options.latencyBudgetMs } : {}),
+  };
 }
 
 const QUERY_FIX = "Pass { k?: number ≥ 0, filter?, exact?: boolean, signal?: AbortSignal } or omit it.";
@@ -600,16 +609,45 @@ export class Collection implements RetrievalCollection {
   }
 
   /** One query's hits, filter ids and payloads from one snapshot. */
-  async #search(snapshot: IndexSnapshot, query: TokenEmbeddings, k: number, pass: FilterPredicate | undefined, exact: boolean, signal: AbortSignal | undefined): Promise<QueryResult[]> {
+  async #search(snapshot: IndexSnapshot, query: TokenEmbeddings, k: number, pass: FilterPredicate | undefined, options: QueryOptions): Promise<QueryResult[]> {
     const filter = pass === undefined ? undefined : new Set(this.#matchingIds(snapshot, pass));
     if (k === 0 || snapshot.size === 0 || (filter !== undefined && filter.size === 0)) return [];
     const q = vectors(query);
+    const { signal } = options;
     const hits =
-      exact || (filter !== undefined && filter.size <= k) ? await snapshot.searchExact(q, { k, filter, signal }) : await snapshot.search(q, { k, filter, signal });
+      options.exact === true || (filter !== undefined && filter.size <= k)
+        ? await snapshot.searchExact(q, { k, filter, signal })
+        : await snapshot.search(q, { k, filter, signal, ...planOptions(options) });
     return hits.map((h) => {
       const p = payloadOf(snapshot.getPayload(h.id));
-      return { id: h.id, score: h.score, text: p?.text ?? "", metadata: p?.metadata ?? {} };
+      return { id: h.id, score: h.score, normalizedScore: h.normalizedScore, text: p?.text ?? "", metadata: p?.metadata ?? {} };
     });
+  }
+
+  /**
+   * The plan {@link Collection.query} runs for `text` (exact or approximate, why, the predicted
+   * exact latency, the PLAID settings and their calibrated recall), without searching.
+   *
+   * @param options - as {@link Collection.query}
+   * @throws as {@link Collection.query}
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort." }, { id: "de", text: "Der Hund bellt." }]);
+   * const plan = await c.explainSearch("cat", { k: 1 });
+   * console.log(plan.kind, plan.reason); // exact untrained
+   * await c.close();
+   * ```
+   */
+  async explainSearch(text: string, rawOptions?: QueryOptions): Promise<SearchPlan> {
+    this.#check();
+    const options = checkQueryOptions("Collection.explainSearch", rawOptions);
+    const k = options.k ?? 10;
+    const filter = options.filter === undefined ? undefined : new Set(this.#matchingIds(this.#index, compileFilter(options.filter)));
+    const [q] = await this.encoder.encodeQueries([text], { signal: options.signal });
+    return this.#index.explainSearch(vectors(q!), { k: Math.max(1, k), filter, ...planOptions(options) });
   }
 
   /**
@@ -675,7 +713,7 @@ export class Collection implements RetrievalCollection {
       const out: QueryResult[][] = [];
       for (const q of encoded) {
         throwIfAborted(options.signal);
-        out.push(await this.#search(snapshot, q, k, pass, options.exact ?? false, options.signal));
+        out.push(await this.#search(snapshot, q, k, pass, options));
       }
       return out;
     });

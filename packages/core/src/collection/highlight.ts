@@ -10,6 +10,8 @@ import type { Explanation } from "./types.js";
 export interface HighlightMatch {
   span: Span | null;
   score?: number;
+  /** The matching query token (as in `TokenMatch`); by default prefixes, specials and expansion tokens are not marked. */
+  queryToken?: string;
 }
 
 /** Options for {@link highlight}. */
@@ -21,10 +23,21 @@ export interface HighlightOptions {
   style?: "brackets" | "ansi";
   /**
    * Only spans whose match score is at least this are marked (matches without a score always are).
-   * @defaultValue `-Infinity`
+   * By default only strong matches are: a score of at least {@link STRONG_MATCH_SCORE} and at
+   * least {@link STRONG_MATCH_SHARE} of the best match's, never a single character cut out of a
+   * longer word (a sub-word piece such as the `i` of `lui`), and never a match of a query token
+   * that is not text (`[Q]`, `[MASK]` expansions). Pass `-Infinity` to mark every match.
+   * @defaultValue strong matches only (see above)
    */
   minScore?: number;
 }
+
+/** Default floor of a highlighted match's similarity (unit token vectors: 1 = identical). */
+export const STRONG_MATCH_SCORE = 0.5;
+/** Default share of the best match's score a highlighted match needs. */
+export const STRONG_MATCH_SHARE = 0.75;
+
+const LETTER = /[\p{L}\p{N}]/u;
 
 /**
  * Sorted, merged spans; spans that touch are joined so one word's sub-tokens read as one.
@@ -57,15 +70,23 @@ export function mergeSpans(spans: readonly Span[]): Span[] {
  * import { highlight } from "@maxsim/core";
  * console.log(highlight("Le chat dort.", [{ span: [3, 7] }])); // Le «chat» dort.
  * console.log(JSON.stringify(highlight("Le chat dort.", [{ span: [3, 7] }], { style: "ansi" }))); // "Le \u001b[1mchat\u001b[22m dort."
+ * // By default only strong matches: not the weak "et", not the "i" piece of "lui".
+ * const matches = [{ span: [0, 5], score: 0.9 }, { span: [6, 8], score: 0.4 }, { span: [11, 12], score: 0.8 }] as const;
+ * console.log(highlight("chien et lui", matches.map((m) => ({ span: [...m.span] as [number, number], score: m.score })))); // «chien» et lui
  * ```
  */
 export function highlight(text: string, matches: readonly HighlightMatch[], options: HighlightOptions = {}): string {
   const [open, close] = (options.style ?? "brackets") === "ansi" ? ["\x1b[1m", "\x1b[22m"] : ["«", "»"];
-  const min = options.minScore ?? -Infinity;
+  const strongOnly = options.minScore === undefined;
+  let best = -Infinity;
+  const counts = (m: HighlightMatch): boolean => m.span !== null && (!strongOnly || m.queryToken === undefined || isTextToken(m.queryToken));
+  for (const m of matches) if (counts(m) && m.score !== undefined) best = Math.max(best, m.score);
+  const min = options.minScore ?? Math.max(STRONG_MATCH_SCORE, STRONG_MATCH_SHARE * best);
   const spans: Span[] = [];
   for (const m of matches) {
-    if (m.span === null) continue;
+    if (m.span === null || !counts(m)) continue;
     if (m.score !== undefined && m.score < min) continue;
+    if (strongOnly && isWordFragment(text, m.span)) continue;
     const s = Math.max(0, Math.min(text.length, m.span[0]));
     const e = Math.max(s, Math.min(text.length, m.span[1]));
     spans.push([s, e]);
@@ -77,6 +98,12 @@ export function highlight(text: string, matches: readonly HighlightMatch[], opti
     at = e;
   }
   return out + text.slice(at);
+}
+
+/** A one-character span with letters right before or after it: a piece cut out of a longer word. */
+function isWordFragment(text: string, [s, e]: Span): boolean {
+  if ([...text.slice(s, e)].length !== 1) return false;
+  return LETTER.test(text.slice(Math.max(0, s - 1), s)) || LETTER.test(text.slice(e, e + 1));
 }
 
 /**

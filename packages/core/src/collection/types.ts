@@ -44,10 +44,16 @@ export interface QueryOptions {
   /** Only documents whose metadata (and id) pass this filter are returned. */
   filter?: Filter;
   /**
-   * Score every (matching) document exactly instead of the approximate index search.
-   * @defaultValue `false`
+   * `true` scores every (matching) document exactly, `false` always uses the approximate index
+   * search; by default the index's planner chooses per query (exact while the scan fits the
+   * latency budget, see `MaxSimIndex.search`).
+   * @defaultValue the planner's choice
    */
   exact?: boolean;
+  /** Recall@k vs exact this query asks of approximate search. @defaultValue the index's (0.97) */
+  targetRecall?: number;
+  /** Latency an exact scan may take before the planner goes approximate. @defaultValue the index's (10 ms) */
+  latencyBudgetMs?: number;
   /** Aborts with `ABORTED`. */
   signal?: AbortSignal;
 }
@@ -57,6 +63,11 @@ export interface QueryResult {
   id: string;
   /** MaxSim score: the sum over query tokens of the best dot product. */
   score: number;
+  /**
+   * `score` / number of query tokens (prefix and expansion tokens included): the mean best-match
+   * similarity, in [−1, 1], so one threshold means the same for every query length.
+   */
+  normalizedScore: number;
   text: string;
   metadata: Metadata;
 }

@@ -19,7 +19,7 @@ export interface EvalEncoder {
 export interface EvalIndex {
   add(items: { id: string; embeddings: TokenVectors }[]): Promise<void>;
   searchExact(query: TokenVectors, options: { k: number }): Promise<{ id: string; score: number }[]>;
-  search(query: TokenVectors, options: { k: number }): Promise<{ id: string; score: number }[]>;
+  search(query: TokenVectors, options: { k: number; exact?: boolean }): Promise<{ id: string; score: number }[]>;
   close(): Promise<void>;
 }
 
@@ -95,7 +95,8 @@ export async function searchEncoded(
     for (const q of queries) {
       throwIfAborted(options.signal);
       const t0 = performance.now();
-      const hits = mode === "exact" ? await corpus.index.searchExact(q.vectors, { k }) : await corpus.index.search(q.vectors, { k });
+      // "approximate" is the PLAID path itself (exact: false), not the planner's choice.
+      const hits = mode === "exact" ? await corpus.index.searchExact(q.vectors, { k }) : await corpus.index.search(q.vectors, { k, exact: false });
       times.push(performance.now() - t0);
       run.set(q.id, hits);
     }

@@ -35,13 +35,18 @@ const MAX_OWNER_META_BYTES = 16 * 1024 * 1024;
 /** Validates `MaxSimIndex.create` / `inMemory` arguments. */
 export function indexOptions(where: string, dir: string | null, options: unknown): void {
   if (dir !== null) validate(dirSchema, dir, { where, name: "dir", code: "INVALID_INPUT", fix: "Pass the directory of the new index." });
-  validate(indexOptionsSchema, options, { where, name: "options", code: "INVALID_OPTION", fix: 'Pass { dim, codec?: "float32" | "float16" | "residual-2" | "residual-4", … }.' });
+  validate(indexOptionsSchema, options, {
+    where,
+    name: "options",
+    code: "INVALID_OPTION",
+    fix: 'Pass { dim, codec?: "float32" | "float16" | "residual-2" | "residual-4", … }.',
+  });
 }
 
 /** Validates `MaxSimIndex.open` arguments. */
 export function indexOpenOptions(where: string, dir: unknown, options: unknown): void {
   validate(dirSchema, dir, { where, name: "dir", code: "INVALID_INPUT", fix: "Pass the index directory." });
-  validate(indexOpenOptionsSchema.extend({ checkPayload: z.custom((v) => typeof v === "function", { error: "must be a function" }).optional() }), options, {
+  validate(indexOpenOptionsSchema, options, {
     where,
     name: "options",
     code: "INVALID_OPTION",
@@ -51,13 +56,19 @@ export function indexOpenOptions(where: string, dir: unknown, options: unknown):
 
 /** Validates and copies the owner metadata of `setMeta` (a plain JSON object). */
 export function checkOwnerMeta(where: string, meta: unknown): Record<string, unknown> {
-  validate(plainObjectSchema, meta, { where, name: "meta", code: "INVALID_INPUT", fix: "Pass a plain object of JSON values (the whole owner metadata, e.g. { owner: 'me' })." });
+  validate(plainObjectSchema, meta, {
+    where,
+    name: "meta",
+    code: "INVALID_INPUT",
+    fix: "Pass a plain object of JSON values (the whole owner metadata, e.g. { owner: 'me' }).",
+  });
   return copyJsonValue(meta, { where, name: "meta", maxBytes: MAX_OWNER_META_BYTES }) as Record<string, unknown>;
 }
 
 /** Validates search options (`k`, `filter` a Set or predicate, tuning integers). */
 export function searchOptions(where: string, options: object): void {
-  validate("nprobe" in options || "candidates" in options || "rescore" in options || "exactBelow" in options ? searchOptionsSchema : exactSearchOptionsSchema, options, {
+  const tuned = typeof options === "object" && options !== null && ["nprobe", "candidates", "rescore", "exactBelow", "exact", "targetRecall", "latencyBudgetMs"].some((key) => key in options);
+  validate(tuned ? searchOptionsSchema : exactSearchOptionsSchema, options, {
     where,
     name: "options",
     code: "INVALID_OPTION",
@@ -69,9 +80,19 @@ const itemsSchema = z.array(z.object({ id: z.unknown(), embeddings: tokenVectors
   error: "must be an array of { id, embeddings, payload? } items",
 });
 
-/** Validates the items of `add` / `upsert` (ids and vector values are checked next, by the index). */
-export function checkWriteArgs(where: string, items: unknown): void {
+/** Largest payload of one document as JSON (its text and metadata, for a Collection). */
+const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Validates the items of `add` / `upsert` (ids and vector values are checked next, by the index)
+ * and returns JSON copies of their payloads (`undefined` where none): what is stored, so the live
+ * index and a reopened one hold the same payloads.
+ */
+export function checkWriteArgs(where: string, items: unknown): unknown[] {
   validate(itemsSchema, items, { where, name: "items", code: "INVALID_INPUT", fix: 'Pass [{ id: "a", embeddings: { data: Float32Array, length, dim } }].' });
+  return (items as { payload?: unknown }[]).map((item, i) =>
+    item.payload === undefined ? undefined : copyJsonValue(item.payload, { where, name: `items[${i}].payload`, maxBytes: MAX_PAYLOAD_BYTES, maxDepth: 64 }),
+  );
 }
 
 /** Validates an id list (a string is not iterated as ids). */
@@ -125,9 +146,21 @@ function firstNonFinite32(v: Float32Array): number {
   return -1;
 }
 
-/** Index of the first float16 NaN/±Inf in the bits `v`, or -1. */
+/** Index of the first float16 NaN/±Inf in the bits `v`, or -1 (two halves per 32-bit word when aligned). */
 function firstNonFinite16(v: Uint16Array): number {
-  for (let i = 0; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
+  let from = 0;
+  if (v.byteOffset % 4 === 0) {
+    const u = new Int32Array(v.buffer, v.byteOffset, v.length >> 1);
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      if ((x & 0x7c00) === 0x7c00 || (x & 0x7c000000) === 0x7c000000) {
+        from = 2 * i;
+        break;
+      }
+      from = 2 * (i + 1);
+    }
+  }
+  for (let i = from; i < v.length; i++) if ((v[i]! & 0x7c00) === 0x7c00) return i;
   return -1;
 }
 
@@ -146,7 +179,14 @@ export function checkCentroids(centroids: Float32Array, dim: number, file: strin
  *
  * @throws {@link IndexCorruptError} naming `file`
  */
-export function checkSegmentValues(file: string, columns: Readonly<Record<string, ColumnArray>>, tokens: number, dim: number, codec: IndexCodec, trained: boolean): void {
+export function checkSegmentValues(
+  file: string,
+  columns: Readonly<Record<string, ColumnArray>>,
+  tokens: number,
+  dim: number,
+  codec: IndexCodec,
+  trained: boolean,
+): void {
   const vectors = columns["vectors"];
   const residual = codec === "residual-2" || codec === "residual-4";
   if (vectors === undefined) {
@@ -159,7 +199,8 @@ export function checkSegmentValues(file: string, columns: Readonly<Record<string
   if (!expected.some((t) => vectors instanceof t)) {
     throw new IndexCorruptError(file, `its vectors column is ${vectors.constructor.name}, not what codec ${codec} stores`);
   }
-  if (vectors.length !== tokens * dim) throw new IndexCorruptError(file, `its vectors column holds ${vectors.length} values, not ${tokens} tokens of dim ${dim}`);
+  if (vectors.length !== tokens * dim)
+    throw new IndexCorruptError(file, `its vectors column holds ${vectors.length} values, not ${tokens} tokens of dim ${dim}`);
   const bad = vectors instanceof Float32Array ? firstNonFinite32(vectors) : firstNonFinite16(vectors as Uint16Array);
   if (bad >= 0) throw new IndexCorruptError(file, `token ${Math.floor(bad / dim)} of its vectors holds a non-finite value (NaN or infinity)`);
 }
@@ -169,9 +210,14 @@ export function checkSegmentValues(file: string, columns: Readonly<Record<string
  *
  * @throws {@link IndexCorruptError} naming `file`
  */
-export function checkUniqueId(file: string, id: string, seen: boolean, payload: unknown, checkPayload: ((payload: unknown, id: string) => string | undefined) | undefined): void {
+export function checkUniqueId(
+  file: string,
+  id: string,
+  seen: boolean,
+  payload: unknown,
+  checkPayload: ((payload: unknown, id: string) => string | undefined) | undefined,
+): void {
   if (seen) throw new IndexCorruptError(file, `document id ${JSON.stringify(id)} is live in two segments`);
   const problem = checkPayload?.(payload, id);
   if (problem !== undefined) throw new IndexCorruptError(file, `the payload of document ${JSON.stringify(id)} is invalid: ${problem}`);
 }
-

@@ -95,6 +95,17 @@ export class TierRows {
     readonly dim: number,
   ) {}
 
+  /** Makes room for `slots` slots. */
+  reserve(slots: number): void {
+    if (slots <= this.file.length) return;
+    const f = new Int32Array(slots);
+    f.set(this.file);
+    const r = new Int32Array(slots);
+    r.set(this.row);
+    this.file = f;
+    this.row = r;
+  }
+
   /** Records that `slot`'s rows start at row `row` of tier file `file`. */
   set(slot: number, file: number, row: number): void {
     if (slot >= this.file.length) {
@@ -121,11 +132,11 @@ export class TierRows {
     return new Set(this.file.subarray(0, slots));
   }
 
-  /** Decodes `n` float16 rows of `slot` into `out` from row `outRow`. */
-  async readSlot(slot: number, n: number, out: Float32Array, outRow: number): Promise<void> {
+  /** Decodes `n` float16 rows of `slot`, from its row `skip` on, into `out` from row `outRow`. */
+  async readSlot(slot: number, n: number, out: Float32Array, outRow: number, skip = 0): Promise<void> {
     const dim = this.dim;
     await this.files.with(this.file[slot]!, async (file) => {
-      const start = this.row[slot]!;
+      const start = this.row[slot]! + skip;
       if (start + n > file.rows || file.rowBytes !== 2 * dim) {
         throw new IndexCorruptError(file.file, `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`);
       }

@@ -12,9 +12,10 @@ import type { TokenVectors } from "../types.js";
 import { positiveInt } from "./index-state.js";
 import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
-import { TopK } from "./top-k.js";
-import { queryList, searchOptions } from "./boundary.js";
-import type { ExactSearchOptions, SearchHit, SearchOptions } from "./types.js";
+import { planSearch, type PlannerDefaults } from "./planner.js";
+import { TopK, withNormalizedScores } from "./top-k.js";
+import { idList, queryList, searchOptions } from "./boundary.js";
+import type { ExactSearchOptions, PlaidSettings, SearchHit, SearchOptions, SearchPlan } from "./types.js";
 
 const JS_KERNEL_TOKENS = 512; // below this many document tokens, the JS kernel beats a session call
 const EXACT_GROUP = 8; // queries per ONNX Runtime product in batched exact search
@@ -49,39 +50,92 @@ export async function exactTopK(table: SlotTable, queries: readonly TokenVectors
     for (const sc of scores) {
       const top = new TopK(options.k);
       for (let s = 0; s < sc.length; s++) if (accept(s)) top.push(ids[s]!, sc[s]!);
-      out.push(top.result());
+      out.push(withNormalizedScores(top.result(), queries[out.length]!.length));
     }
   }
   return out;
 }
 
-/** Approximate top-k (PLAID); exact where the table is untrained, k covers it, or a filter is selective. */
-export async function approximateTopK(table: SlotTable, query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-  checkSearch(query, options?.k, table.dim, options);
-  throwIfAborted(options.signal);
-  if (table.liveCount === 0) return [];
-  const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
-  const centroids = table.centroidIndex;
-  if (centroids === null) return exact();
+/** What a search scans under its filter: the matching slots (null without a filter), their tokens and count. */
+interface Scope {
+  accept: (slot: number) => boolean;
+  matching: Int32Array | null;
+  tokens: number;
+  documents: number;
+}
+
+function scopeOf(table: SlotTable, options: SearchOptions): Scope {
   const accept = table.acceptor(options.filter);
-  let matchCount = table.liveCount;
-  if (options.filter !== undefined) {
-    const matching = table.matchingSlots(accept);
+  if (options.filter === undefined) return { accept, matching: null, tokens: table.liveTokens, documents: table.liveCount };
+  const matching = table.matchingSlots(accept);
+  let tokens = 0;
+  for (const s of matching) tokens += table.offsets[s + 1]! - table.offsets[s]!;
+  return { accept, matching, tokens, documents: matching.length };
+}
+
+/** The plan of a search (see `planner.ts`), a selective filter's exact scoring of its matches included. */
+async function planFor(table: SlotTable, defaults: PlannerDefaults, query: TokenVectors, options: SearchOptions, scope: Scope): Promise<SearchPlan> {
+  const plan = await planSearch(table, defaults, query, options, scope.tokens, scope.documents);
+  if (plan.kind === "approximate" && plan.reason !== "forced" && scope.matching !== null) {
     const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(table.liveCount / 100));
-    if (matching.length <= threshold || matching.length <= options.k) return scoreSlots(table, query, matching, options.k);
-    matchCount = matching.length;
-  } else if (options.k >= table.liveCount) {
-    return exact(); // k ≥ size: every document, exactly
+    if (scope.documents <= threshold) return { kind: "exact", reason: "filter", tokens: plan.tokens, estimatedExactMs: plan.estimatedExactMs, latencyBudgetMs: plan.latencyBudgetMs, targetRecall: plan.targetRecall };
   }
-  const nprobe = positiveInt(options.nprobe ?? 8, "nprobe");
-  const want = positiveInt(options.candidates ?? Math.max(512, 32 * options.k), "candidates");
-  const rescore = positiveInt(options.rescore ?? Math.max(128, 8 * options.k), "rescore");
+  return plan;
+}
+
+/** The plan {@link plannedTopK} would run for `query`, without running it. */
+export async function explainPlan(table: SlotTable, defaults: PlannerDefaults, query: TokenVectors, options: SearchOptions): Promise<SearchPlan> {
+  checkSearch(query, options?.k, table.dim, options);
+  checkPlanOptions(options);
+  return planFor(table, defaults, query, options, scopeOf(table, options));
+}
+
+/** `INVALID_OPTION` for a bad `targetRecall`, `latencyBudgetMs` or PLAID setting. */
+function checkPlanOptions(options: SearchOptions): void {
+  const t = options.targetRecall;
+  if (t !== undefined && !(typeof t === "number" && t > 0 && t <= 1)) {
+    throw new MaxsimError("INVALID_OPTION", `targetRecall must be a number in (0, 1] (got ${String(t)}). Ask for e.g. 0.95, or exact: true for exact results.`);
+  }
+  const b = options.latencyBudgetMs;
+  if (b !== undefined && !(typeof b === "number" && b >= 0 && !Number.isNaN(b))) {
+    throw new MaxsimError("INVALID_OPTION", `latencyBudgetMs must be a number ≥ 0 (got ${String(b)}). Pass 0 to search approximately whenever the index is trained.`);
+  }
+  if (options.nprobe !== undefined) positiveInt(options.nprobe, "nprobe");
+  if (options.candidates !== undefined) positiveInt(options.candidates, "candidates");
+  if (options.rescore !== undefined) positiveInt(options.rescore, "rescore");
+}
+
+/** The search `search()` runs: planned (exact or approximate), with its plan. */
+export async function plannedTopK(table: SlotTable, defaults: PlannerDefaults, query: TokenVectors, options: SearchOptions): Promise<{ hits: SearchHit[]; plan: SearchPlan }> {
+  checkSearch(query, options?.k, table.dim, options);
+  checkPlanOptions(options);
+  throwIfAborted(options.signal);
+  const scope = scopeOf(table, options);
+  const plan = await planFor(table, defaults, query, options, scope);
+  if (table.liveCount === 0) return { hits: [], plan };
+  if (plan.kind === "exact" || table.centroidIndex === null) {
+    const hits = scope.matching !== null && plan.reason === "filter" ? await scoreSlots(table, query, scope.matching, options.k) : (await exactTopK(table, [query], options))[0]!;
+    return { hits, plan };
+  }
+  return { hits: await approximate(table, query, options, plan.settings!, scope), plan };
+}
+
+/** Approximate search of a trained table with fixed settings, no filter (what calibration measures). */
+export function plaidSearch(table: SlotTable, query: TokenVectors, k: number, settings: PlaidSettings): Promise<SearchHit[]> {
+  return approximate(table, query, { k }, settings, scopeOf(table, { k }));
+}
+
+/** PLAID: candidates from the inverted lists, full centroid interaction on them, exact on the best. */
+async function approximate(table: SlotTable, query: TokenVectors, options: SearchOptions, settings: PlaidSettings, scope: Scope): Promise<SearchHit[]> {
+  const centroids = table.centroidIndex!;
+  const { nprobe, candidates: want, rescore } = settings;
+  const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
   // The exact prober reads the query-centroid product, which stage 3 below reuses.
   const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
-  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), accept, probeSims);
+  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), scope.accept, probeSims);
   throwIfAborted(options.signal);
   // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
-  if (candidates.length < Math.min(options.k, matchCount)) return exact();
+  if (candidates.length < Math.min(options.k, scope.documents)) return exact();
   if (candidates.length <= Math.max(rescore, options.k)) return scoreSlots(table, query, candidates, options.k);
   // PLAID stage 3: full centroid interaction on the candidates; stage 4: exact on the best.
   const offsets = table.offsets;
@@ -133,7 +187,7 @@ async function exactFromTier(table: SlotTable, queries: readonly TokenVectors[],
     }
     throwIfAborted(signal);
   }
-  return tops.map((t) => t.result());
+  return tops.map((t, i) => withNormalizedScores(t.result(), queries[i]!.length));
 }
 
 /** Tokens read from the disk tier per block of exact search (16 MB of float16 at dim 128). */
@@ -153,11 +207,12 @@ export async function scoreSlots(table: SlotTable, query: TokenVectors, slots: I
   const top = new TopK(k);
   const ids = table.slotIds;
   slots.forEach((s, i) => top.push(ids[s]!, scores[i]!));
-  return top.result();
+  return withNormalizedScores(top.result(), query.length);
 }
 
 /** Exact scores of stored documents `ids`, best first, at most `k`; `NOT_FOUND` for an unknown id. */
 export async function rerankIds(table: SlotTable, query: TokenVectors, ids: readonly string[], k: number | undefined): Promise<SearchHit[]> {
+  idList("MaxSimIndex.rerank", ids);
   const unique = [...new Set(ids)];
   checkSearch(query, k ?? Math.max(1, unique.length), table.dim);
   const slots = unique.map((id) => {

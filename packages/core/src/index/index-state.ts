@@ -6,7 +6,8 @@
 import { MaxsimError } from "../errors.js";
 import type { TokenVectors } from "../types.js";
 import type { CentroidIds } from "./plaid.js";
-import type { IndexCodec } from "./types.js";
+import { DEFAULT_LATENCY_BUDGET_MS, DEFAULT_TARGET_RECALL } from "./planner.js";
+import type { Calibration, IndexCodec } from "./types.js";
 
 /** One document to add: its id, token vectors and an optional JSON payload. */
 export interface IndexItem {
@@ -37,6 +38,19 @@ export interface MaxSimIndexOptions {
    * @defaultValue true
    */
   autoRetrain?: boolean;
+  /**
+   * Recall@10 vs exact that approximate search is calibrated for: each (re)training measures a
+   * grid of PLAID settings on pseudo-queries drawn from the index's own documents and keeps the
+   * cheapest meeting it (see {@link MaxSimIndex.calibration}). Stored in the index.
+   * @defaultValue 0.97
+   */
+  targetRecall?: number;
+  /**
+   * Latency an exact scan may take before `search` goes approximate, predicted from the exact
+   * kernel's measured throughput on this machine. Stored in the index.
+   * @defaultValue 10
+   */
+  latencyBudgetMs?: number;
   /**
    * Two tiers: `"float16"` keeps every token's float16 row on disk (block-checksummed tier
    * blobs, read with positional reads) and only the residual codes in memory. Candidates are
@@ -80,6 +94,12 @@ export interface IndexState {
   postErrorSum: number;
   /** Absent in indexes written before the option existed: treated as `true`. */
   autoRetrain?: boolean;
+  /** Absent in indexes written before calibration: 0.97. */
+  targetRecall?: number;
+  /** Absent in indexes written before the planner: 10. */
+  latencyBudgetMs?: number;
+  /** The last calibration (null/absent: untrained, or trained before calibration existed). */
+  calibration?: Calibration | null;
   /** Two-tier indexes: the disk tier's form, and the number of the next tier blob. */
   diskTier?: "float16";
   nextTier?: number;
@@ -103,6 +123,14 @@ export function initialState(options: MaxSimIndexOptions): IndexState {
     throw new MaxsimError("INVALID_OPTION", `Index dim must be a positive integer (got ${options.dim}). Pass the encoder's output dimension.`);
   }
   if (options.centroids !== undefined) positiveInt(options.centroids, "centroids");
+  const t = options.targetRecall;
+  if (t !== undefined && !(typeof t === "number" && t > 0 && t <= 1)) {
+    throw new MaxsimError("INVALID_OPTION", `targetRecall must be a number in (0, 1] (got ${String(t)}). Use e.g. 0.97 (the default).`);
+  }
+  const b = options.latencyBudgetMs;
+  if (b !== undefined && !(typeof b === "number" && b >= 0 && !Number.isNaN(b))) {
+    throw new MaxsimError("INVALID_OPTION", `latencyBudgetMs must be a number ≥ 0 (got ${String(b)}). Use e.g. 10 (the default).`);
+  }
   if (options.diskTier !== undefined && (options.diskTier !== "float16" || residualBits(codec) === null)) {
     throw new MaxsimError(
       "INVALID_OPTION",
@@ -121,6 +149,9 @@ export function initialState(options: MaxSimIndexOptions): IndexState {
     postTokens: 0,
     postErrorSum: 0,
     autoRetrain: options.autoRetrain ?? true,
+    targetRecall: options.targetRecall ?? DEFAULT_TARGET_RECALL,
+    latencyBudgetMs: options.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS,
+    calibration: null,
     ...(options.diskTier !== undefined ? { diskTier: options.diskTier, nextTier: 0 } : {}),
   };
 }

@@ -5,7 +5,9 @@
  */
 import type { ColumnArray } from "../storage/segment.js";
 import type { NewSegment } from "../storage/store-types.js";
+import { calibrate } from "./calibration.js";
 import { metaWith, type IndexContext } from "./index-context.js";
+import { DEFAULT_TARGET_RECALL } from "./planner.js";
 import { defaultCentroids, narrowCodes, residualBits } from "./index-state.js";
 import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest, trainKMeans } from "./kmeans.js";
@@ -81,9 +83,12 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
       let fitRows: Float32Array;
       let fitCodes: Int32Array;
       if (sample !== null) {
-        const strided = sample.subarray(0, Math.min(sample.length / dim, 8192) * dim);
-        fitRows = strided;
-        fitCodes = (await assignNearest(strided, dim, centroids)).codes;
+        // Every stride-th sampled token (8192 tokens ≈ 1M values is plenty for quantiles).
+        const n = sample.length / dim;
+        const stride = Math.max(1, Math.floor(n / 8192));
+        fitRows = new Float32Array(Math.ceil(n / stride) * dim);
+        for (let i = 0, o = 0; i < n; i += stride, o++) fitRows.set(sample.subarray(i * dim, (i + 1) * dim), o * dim);
+        fitCodes = (await assignNearest(fitRows, dim, centroids)).codes;
       } else {
         // Fit on a strided sample of tokens (8192 tokens ≈ 1M values is plenty for quantiles).
         const stride = Math.max(1, Math.floor(table.tokens / 8192));
@@ -108,6 +113,11 @@ export async function rewrite(ctx: IndexContext, train: boolean): Promise<void> 
       const m = /^tier-(\d+)$/.exec(name);
       if (m !== null && !used.has(Number(m[1]))) blobs[tierBlobName(Number(m[1]))] = null;
     }
+  }
+  if (train && centroidIndex !== null && table.liveCount > 0) {
+    // Calibrate the new training before it is committed, on a view (searches keep the old one).
+    const view = table.trainedView(centroidIndex, quantizer, codes, arena);
+    state.calibration = await calibrate(view, { targetRecall: state.targetRecall ?? DEFAULT_TARGET_RECALL });
   }
   await ctx.store.commit({
     addSegments: segmentsOf(ctx, arena.columns.bind(arena), codes, centroidIndex?.k ?? null),

@@ -12,14 +12,15 @@ import { encodeDiskTier } from "../storage/disk-tier.js";
 import { tierBlobName } from "./disk-tier-rows.js";
 import { assignNearest } from "./kmeans.js";
 import { checkWriteArgs, idList } from "./boundary.js";
+import { describeValue } from "../validation/describe.js";
 
 /** `INVALID_INPUT`, `INVALID_ID`, `DUPLICATE_ID`, `DIM_MISMATCH`, `INVALID_VECTOR` for a bad batch. */
-export function validateItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): void {
-  checkWriteArgs(upsert ? "MaxSimIndex.upsert" : "MaxSimIndex.add", items);
+export function validateItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): unknown[] {
+  const payloads = checkWriteArgs(upsert ? "MaxSimIndex.upsert" : "MaxSimIndex.add", items);
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item?.id !== "string" || item.id.length === 0) {
-      throw new MaxsimError("INVALID_ID", `Document id ${JSON.stringify(item?.id)} is not a non-empty string. Give every document a string id.`);
+      throw new MaxsimError("INVALID_ID", `Document id ${describeValue(item?.id)} is not a non-empty string. Give every document a string id.`);
     }
     if (seen.has(item.id)) {
       throw new MaxsimError("DUPLICATE_ID", `Id ${JSON.stringify(item.id)} appears twice in one batch. Give each document one entry.`);
@@ -30,11 +31,12 @@ export function validateItems(ctx: IndexContext, items: readonly IndexItem[], up
     }
     checkVectors(item.embeddings, `Document ${JSON.stringify(item.id)}`, ctx.table.dim);
   }
+  return payloads;
 }
 
 /** Adds (or, with `upsert`, replaces) documents in one commit, then registers them in memory. */
 export async function writeItems(ctx: IndexContext, items: readonly IndexItem[], upsert: boolean): Promise<void> {
-  validateItems(ctx, items, upsert);
+  const copies = validateItems(ctx, items, upsert);
   if (items.length === 0) return;
   const table = ctx.table;
   const dim = table.dim;
@@ -46,7 +48,7 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
     vectors.set(item.embeddings.data.subarray(0, item.embeddings.length * dim), offsets[i]! * dim);
     offsets[i + 1] = offsets[i]! + item.embeddings.length;
   });
-  const payloads = items.some((i) => i.payload !== undefined) ? items.map((i) => i.payload ?? null) : undefined;
+  const payloads = copies.some((p) => p !== undefined) ? copies.map((p) => p ?? null) : undefined;
   let codes: Int32Array | null = null;
   const state = { ...ctx.state };
   if (table.centroidIndex !== null) {

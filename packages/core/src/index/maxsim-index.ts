@@ -30,13 +30,15 @@ import type { CentroidProber } from "./plaid.js";
 import { TierFiles, TierRows } from "./disk-tier-rows.js";
 import { ownerMeta, type IndexContext } from "./index-context.js";
 import { loadNewest } from "./index-persist.js";
-import { approximateTopK, exactTopK, rerankIds } from "./index-search.js";
+import { calibrate } from "./calibration.js";
+import { explainPlan, exactTopK, plannedTopK, rerankIds } from "./index-search.js";
+import { DEFAULT_LATENCY_BUDGET_MS, DEFAULT_TARGET_RECALL, type PlannerDefaults } from "./planner.js";
 import { initialState, STATE_KEY, type IndexItem, type IndexState, type MaxSimIndexOpenOptions, type MaxSimIndexOptions } from "./index-state.js";
 import { compactIndex, trainIfDue } from "./index-train.js";
 import { deleteIds, writeItems } from "./index-write.js";
 import { ReadWriteGate } from "./read-write-gate.js";
 import { SlotTable } from "./slot-table.js";
-import type { ExactSearchOptions, IndexCodec, IndexSnapshot, SearchHit, SearchOptions } from "./types.js";
+import type { Calibration, ExactSearchOptions, IndexCodec, IndexSnapshot, SearchHit, SearchOptions, SearchPlan } from "./types.js";
 import { checkOwnerMeta, indexOpenOptions, indexOptions } from "./boundary.js";
 import type { PayloadCheck } from "./index-state.js";
 
@@ -52,7 +54,7 @@ export type { IndexItem, MaxSimIndexOpenOptions, MaxSimIndexOptions } from "./in
  * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
  * const index = MaxSimIndex.inMemory({ dim: 2 });
  * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
- * console.log(JSON.stringify(await index.search(v([1, 0]), { k: 2 }))); // [{"id":"a","score":1},{"id":"b","score":0.5}]
+ * console.log(JSON.stringify(await index.search(v([1, 0]), { k: 2 }))); // [{"id":"a","score":1,"normalizedScore":1},{"id":"b","score":0.5,"normalizedScore":0.5}]
  * ```
  */
 export class MaxSimIndex {
@@ -176,7 +178,7 @@ export class MaxSimIndex {
    * const reader = await MaxSimIndex.open(dir, { readOnly: true });
    * await writer.add([{ id: "b", embeddings: v([0, 1]) }]);
    * console.log(reader.size, await reader.refresh(), reader.size, await reader.refresh()); // 1 true 2 false
-   * console.log(JSON.stringify(await reader.search(v([0, 1]), { k: 1 }))); // [{"id":"b","score":1}]
+   * console.log(JSON.stringify(await reader.search(v([0, 1]), { k: 1 }))); // [{"id":"b","score":1,"normalizedScore":1}]
    * await reader.close();
    * await writer.close();
    * ```
@@ -236,7 +238,7 @@ export class MaxSimIndex {
           const slot = table.idToSlot.get(id);
           return slot === undefined ? undefined : (table.payloads[slot] ?? undefined);
         },
-        search: (query, options) => approximateTopK(table, query, options),
+        search: async (query, options) => (await plannedTopK(table, this.plannerDefaults(), query, options)).hits,
         searchExact: async (query, options) => (await exactTopK(table, [query], options))[0]!,
         explain: (query, id) => {
           checkVectors(query, "The query", this.dim);
@@ -441,7 +443,7 @@ export class MaxSimIndex {
    * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
    * const index = MaxSimIndex.inMemory({ dim: 2 });
    * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
-   * console.log(JSON.stringify(await index.searchExact(v([1, 0]), { k: 10, filter: new Set(["b"]) }))); // [{"id":"b","score":0.5}]
+   * console.log(JSON.stringify(await index.searchExact(v([1, 0]), { k: 10, filter: new Set(["b"]) }))); // [{"id":"b","score":0.5,"normalizedScore":0.5}]
    * ```
    */
   searchExact(query: TokenVectors, options: ExactSearchOptions): Promise<SearchHit[]> {
@@ -469,22 +471,102 @@ export class MaxSimIndex {
   }
 
   /**
-   * Approximate MaxSim top-k (the default): PLAID-style candidates from centroid inverted lists,
-   * rescored exactly. Untrained (small) indexes and filters matching few documents are searched
-   * exactly, so results are the exact top-k among matching documents there.
+   * MaxSim top-k, planned per call: an exact scan when it fits the latency budget (predicted
+   * from the exact kernel's throughput measured on this index's rows, for the live tokens or the
+   * filter's matching ones), else PLAID-style approximate search (candidates from centroid
+   * inverted lists, rescored exactly) with the calibrated settings that meet the recall target
+   * (see {@link MaxSimIndex.calibration}); no calibrated setting meeting it → exact. Untrained
+   * (small) indexes and selective filters are scanned exactly. `exact: true/false` forces either;
+   * {@link MaxSimIndex.explainSearch} shows the plan.
    *
-   * @throws as {@link MaxSimIndex.searchExact}
+   * @throws MaxsimError `INVALID_OPTION` (k < 1, a bad `targetRecall`, `latencyBudgetMs` or PLAID
+   *   setting), `DIM_MISMATCH`, `INVALID_VECTOR`, `ABORTED`
    * @example
    * ```ts
    * import { MaxSimIndex } from "@maxsim/core";
    * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
    * const index = MaxSimIndex.inMemory({ dim: 2 });
    * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
-   * console.log(JSON.stringify(await index.search(v([1, 0], [0, 1]), { k: 10 }))); // [{"id":"a","score":2},{"id":"b","score":1}]
+   * console.log(JSON.stringify(await index.search(v([1, 0], [0, 1]), { k: 10 })));
+   * // [{"id":"a","score":2,"normalizedScore":1},{"id":"b","score":1,"normalizedScore":0.5}]
    * ```
    */
   search(query: TokenVectors, options: SearchOptions): Promise<SearchHit[]> {
-    return this.ctx.gate.read(() => approximateTopK(this.table, query, options));
+    return this.ctx.gate.read(async () => (await plannedTopK(this.table, this.plannerDefaults(), query, options)).hits);
+  }
+
+  /**
+   * The plan {@link MaxSimIndex.search} runs for `query` and `options`, without searching: exact
+   * or approximate, why, the predicted exact latency and, when approximate, the PLAID settings
+   * and the recall calibration measured for them.
+   *
+   * @throws as {@link MaxSimIndex.search}
+   * @example
+   * ```ts
+   * import { MaxSimIndex, syntheticCorpus } from "@maxsim/core";
+   * const corpus = syntheticCorpus({ docs: 300, dim: 16, seed: 1 });
+   * const index = MaxSimIndex.inMemory({ dim: 16, minTrainTokens: 1000 });
+   * await index.add(corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) })));
+   * const [q] = corpus.queries(1);
+   * const forced = await index.explainSearch(q!, { k: 10, exact: false });
+   * console.log(forced.kind, forced.reason, forced.settings !== undefined); // approximate forced true
+   * console.log((await index.explainSearch(q!, { k: 10, latencyBudgetMs: 1e9 })).reason); // within-budget
+   * console.log((await index.explainSearch(q!, { k: 10, exact: true })).kind); // exact
+   * ```
+   */
+  explainSearch(query: TokenVectors, options: SearchOptions): Promise<SearchPlan> {
+    return this.ctx.gate.read(() => explainPlan(this.table, this.plannerDefaults(), query, options));
+  }
+
+  /**
+   * The PLAID settings calibrated at the last (re)training: the target, the chosen settings,
+   * their measured recall@10 and latency, every grid point measured, when; `null` while
+   * untrained (or for an index trained before calibration existed: {@link MaxSimIndex.calibrate}).
+   *
+   * @example
+   * ```ts
+   * import { MaxSimIndex, syntheticCorpus } from "@maxsim/core";
+   * const corpus = syntheticCorpus({ docs: 300, dim: 16, seed: 1 });
+   * const index = MaxSimIndex.inMemory({ dim: 16, minTrainTokens: 1000, targetRecall: 0.9 });
+   * console.log(index.calibration); // null
+   * await index.add(corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) })));
+   * const c = index.calibration!;
+   * console.log(c.targetRecall, c.recall >= 0.9, c.queries, Object.keys(c.settings).join(",")); // 0.9 true 32 nprobe,candidates,rescore
+   * ```
+   */
+  get calibration(): Calibration | null {
+    return this.table.centroidIndex === null ? null : (this.ctx.state.calibration ?? null);
+  }
+
+  /** The recall@10 target approximate search is calibrated for (see {@link MaxSimIndexOptions.targetRecall}). */
+  get targetRecall(): number {
+    return this.ctx.state.targetRecall ?? DEFAULT_TARGET_RECALL;
+  }
+
+  /**
+   * Measures the PLAID settings again on the current documents (as each training does) and
+   * commits the result; optionally for a new index-wide target. A no-op while untrained.
+   *
+   * @param options - `targetRecall`: the new default target (stored in the index)
+   * @returns the new calibration, or `null` while untrained
+   * @throws MaxsimError `INVALID_OPTION`, `INDEX_READ_ONLY`, `INDEX_CLOSED`, `IO_ERROR`
+   */
+  calibrate(options: { targetRecall?: number } = {}): Promise<Calibration | null> {
+    return this.ctx.gate.exclusive(async () => {
+      const targetRecall = options.targetRecall ?? this.targetRecall;
+      initialState({ dim: this.dim, targetRecall }); // validates the target
+      if (this.table.centroidIndex === null || this.table.liveCount === 0) return null;
+      const calibration = await calibrate(this.table, { targetRecall });
+      const state = { ...this.ctx.state, targetRecall, calibration };
+      await this.ctx.store.commit({ meta: { ...this.meta, [STATE_KEY]: state } });
+      this.ctx.state = state;
+      return calibration;
+    });
+  }
+
+  private plannerDefaults(): PlannerDefaults {
+    const st = this.ctx.state;
+    return { targetRecall: st.targetRecall ?? DEFAULT_TARGET_RECALL, latencyBudgetMs: st.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, calibration: st.calibration ?? null };
   }
 
   /**
@@ -497,11 +579,11 @@ export class MaxSimIndex {
    * const v = (...rows: number[][]) => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: 2 });
    * const index = MaxSimIndex.inMemory({ dim: 2 });
    * await index.add([{ id: "a", embeddings: v([1, 0], [0, 1]) }, { id: "b", embeddings: v([0.5, 0.5]) }]);
-   * console.log(JSON.stringify(await index.rerank(v([1, 0]), ["b", "a"], { k: 1 }))); // [{"id":"a","score":1}]
+   * console.log(JSON.stringify(await index.rerank(v([1, 0]), ["b", "a"], { k: 1 }))); // [{"id":"a","score":1,"normalizedScore":1}]
    * ```
    */
   rerank(query: TokenVectors, ids: readonly string[], options: { k?: number } = {}): Promise<SearchHit[]> {
-    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, options.k));
+    return this.ctx.gate.read(() => rerankIds(this.table, query, ids, (options ?? {}).k));
   }
 
   /**

@@ -146,6 +146,13 @@ export class CentroidIndex {
     return res["y"]!.data as Float32Array;
   }
 
+  /** Mean inverted-list length (document slots per centroid): what one probe scans. */
+  meanListLength(): number {
+    let total = 0;
+    for (const list of this.lists) total += list.length;
+    return total / Math.max(1, this.k);
+  }
+
   /** Drops every inverted list (before re-adding the live documents). */
   clearLists(): void {
     this.lists = Array.from({ length: this.k }, () => new SlotList());

@@ -51,6 +51,31 @@ export class SlotTable {
     return this.codec === "float32" ? new Float32Arena(this.dim) : new Float16Arena(this.dim);
   }
 
+  /**
+   * Makes room for `tokens` tokens and `slots` slots in all (loading a snapshot whose size the
+   * manifest gives: one exact allocation each instead of doubling, which can leave up to half of
+   * each array unused but resident).
+   */
+  reserve(tokens: number, slots: number): void {
+    this.arena.reserve(tokens);
+    if (this.centroidIndex !== null && tokens > this.codes.length) {
+      const next = centroidIdArray(this.centroidIndex.k, tokens);
+      next.set(this.codes.subarray(0, this.tokens));
+      this.codes = next;
+    }
+    if (slots + 2 > this.offsets.length) {
+      const next = new Int32Array(slots + 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+    if (slots + 1 > this.alive.length) {
+      const next = new Uint8Array(slots + 1);
+      next.set(this.alive);
+      this.alive = next;
+    }
+    this.tier?.reserve(slots);
+  }
+
   /** A copy of a live document's token vectors (decoded by the codec), or `undefined`. */
   get(id: string): TokenVectors | undefined {
     const slot = this.idToSlot.get(id);
@@ -148,12 +173,33 @@ export class SlotTable {
 
   /** Adopts new centroids, quantiser, ids and rows together (retraining; run it in `quiesce`). */
   adoptTraining(centroidIndex: CentroidIndex, quantizer: ResidualQuantizer | null, codes: CentroidIds, arena: TokenArena): void {
+    if (arena instanceof ResidualArena) arena.codesOf = () => this.codes;
     this.codes = codes;
     this.arena = arena;
     this.centroidIndex = centroidIndex;
     this.quantizer = quantizer;
     this.rebuildLists();
     this.flatCache = null;
+  }
+
+  /**
+   * A table over the same slots with new training (centroids, quantiser, ids, rows), for
+   * measuring it before it is adopted (calibration); this table is left as it is.
+   */
+  trainedView(centroidIndex: CentroidIndex, quantizer: ResidualQuantizer | null, codes: CentroidIds, arena: TokenArena): SlotTable {
+    const view = new SlotTable(this.dim, this.codec);
+    view.tokens = this.tokens;
+    view.offsets = this.offsets;
+    view.slots = this.slots;
+    view.slotIds = this.slotIds;
+    view.alive = this.alive;
+    view.payloads = this.payloads;
+    view.idToSlot = this.idToSlot;
+    view.liveTokens = this.liveTokens;
+    view.liveCount = this.liveCount;
+    view.tier = this.tier;
+    view.adoptTraining(centroidIndex, quantizer, codes, arena);
+    return view;
   }
 
   /** Forgets the cached kernel view (after the arena or offsets changed). */

@@ -1,6 +1,9 @@
 /** Top-k selection with the index's ordering: score descending, ties by id ascending. */
 import type { SearchHit } from "./types.js";
 
+/** An id and its raw score (what top-k selection orders). */
+export type ScoredId = Pick<SearchHit, "id" | "score">;
+
 /**
  * Compares hits: best first, ties broken by id (code-unit order, as `<` on strings).
  *
@@ -11,7 +14,7 @@ import type { SearchHit } from "./types.js";
  * console.log(hits.map((h) => h.id).join(",")); // c,a,b
  * ```
  */
-export function compareHits(a: SearchHit, b: SearchHit): number {
+export function compareHits(a: ScoredId, b: ScoredId): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
@@ -20,7 +23,7 @@ export function compareHits(a: SearchHit, b: SearchHit): number {
  * linear in the input for the small `k` of retrieval and falls back to a full sort for large `k`.
  */
 export class TopK {
-  private readonly hits: SearchHit[] = [];
+  private readonly hits: ScoredId[] = [];
   constructor(private readonly k: number) {}
 
   push(id: string, score: number): void {
@@ -40,7 +43,13 @@ export class TopK {
     if (hits.length > this.k) hits.pop();
   }
 
-  result(): SearchHit[] {
+  result(): ScoredId[] {
     return this.hits;
   }
+}
+
+/** Hits with their {@link SearchHit.normalizedScore} for a query of `queryTokens` tokens. */
+export function withNormalizedScores(hits: readonly ScoredId[], queryTokens: number): SearchHit[] {
+  const m = Math.max(1, queryTokens);
+  return hits.map((h) => ({ id: h.id, score: h.score, normalizedScore: h.score / m }));
 }

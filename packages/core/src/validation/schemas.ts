@@ -18,6 +18,19 @@ export function intAtLeast(min: number, example: string): z.ZodNumber {
   return z.number({ error }).int({ error }).min(min, { error });
 }
 
+const isPlain = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/**
+ * `z.object(shape)` that also refuses non-plain objects (a typed array, Map or class instance
+ * passes a shape of optional keys, then breaks the code that reads it).
+ */
+export function optionsObject<S extends z.core.$ZodLooseShape>(shape: S, params: string | { error: string }) {
+  const error = typeof params === "string" ? params : params.error;
+  // Checked on the input (a refinement would see zod's output, always a fresh plain object).
+  return z.custom<unknown>(isPlain, { error }).pipe(z.object(shape, { error }));
+}
+
 const fn = <T extends (...args: never[]) => unknown>(what: string): z.ZodType<T> =>
   z.custom<T>((v) => typeof v === "function", { error: `must be a function ${what}` });
 
@@ -52,7 +65,7 @@ export const modelSchema = z.union([z.string().min(1), encoderSchema], {
 });
 
 /** {@link ColBERTOptions}. */
-export const colbertOptionsSchema = z.object(
+export const colbertOptionsSchema = optionsObject(
   {
     batchSize: intAtLeast(1, "32").optional(),
     intraOpThreads: intAtLeast(1, "4").optional(),
@@ -77,22 +90,36 @@ const indexTuningShape = {
   seed: z.number({ error: "must be an integer seed" }).int({ error: "must be an integer seed" }).optional(),
   autoRetrain: bool.optional(),
   diskTier: z.literal("float16", { error: 'must be "float16" (with a residual codec) or omitted' }).optional(),
+  targetRecall: z.number({ error: "must be a recall target in (0, 1], such as 0.97" }).optional(),
+  latencyBudgetMs: z.number({ error: "must be a latency budget in ms ≥ 0, such as 10" }).optional(),
+};
+
+/** The planner options of a search or query (ranges are checked by the index). */
+const planShape = {
+  exact: bool.optional(),
+  targetRecall: z.number({ error: "must be a recall target in (0, 1], such as 0.97" }).optional(),
+  latencyBudgetMs: z.number({ error: "must be a latency budget in ms ≥ 0, such as 10" }).optional(),
 };
 
 /** {@link MaxSimIndexOptions}. */
-export const indexOptionsSchema = z.object(
+export const indexOptionsSchema = optionsObject(
   { dim: intAtLeast(1, "128"), codec: codecSchema.optional(), meta: plainObjectSchema.optional(), ...indexTuningShape },
   { error: "must be an options object such as { dim: 128 }" },
 );
 
 /** {@link MaxSimIndexOpenOptions}. */
-export const indexOpenOptionsSchema = z.object({ readOnly: bool.optional() }, { error: "must be an options object such as { readOnly: true }" });
+export const indexOpenOptionsSchema = optionsObject(
+  { readOnly: bool.optional(), checkPayload: fn<(payload: unknown, id: string) => string | undefined>("(payload, id) => problem | undefined").optional() },
+  "must be an options object such as { readOnly: true }",
+);
 
 /** An index directory path. */
-export const dirSchema = z.string({ error: "must be a directory path (a non-empty string)" }).min(1, { error: "must be a directory path (a non-empty string)" });
+export const dirSchema = z
+  .string({ error: "must be a directory path (a non-empty string)" })
+  .min(1, { error: "must be a directory path (a non-empty string)" });
 
 /** {@link CollectionOptions}. */
-export const collectionOptionsSchema = z.object(
+export const collectionOptionsSchema = optionsObject(
   {
     model: modelSchema,
     modelOptions: colbertOptionsSchema.optional(),
@@ -104,7 +131,7 @@ export const collectionOptionsSchema = z.object(
 );
 
 /** {@link OpenCollectionOptions}. */
-export const openCollectionOptionsSchema = z.object(
+export const openCollectionOptionsSchema = optionsObject(
   { model: modelSchema.optional(), modelOptions: colbertOptionsSchema.optional(), readOnly: bool.optional() },
   { error: "must be an options object such as { readOnly: true }, or omitted" },
 );
@@ -123,7 +150,7 @@ export const documentInputSchema = z.object(
 export const documentsSchema = z.array(documentInputSchema, { error: "must be an array of documents [{ id?, text, metadata? }]" });
 
 /** {@link AddOptions}. */
-export const addOptionsSchema = z.object(
+export const addOptionsSchema = optionsObject(
   {
     onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(),
     onBatch: fn<(batch: { ids: string[]; tokens: number }) => void>("({ ids, tokens }) => void").optional(),
@@ -148,8 +175,8 @@ export const filterSchema = z.custom<object>((v) => typeof v === "function" || p
 });
 
 /** {@link QueryOptions}. */
-export const queryOptionsSchema = z.object(
-  { k: intAtLeast(0, "10").optional(), filter: filterSchema.optional(), exact: bool.optional(), signal: abortSignalSchema.optional() },
+export const queryOptionsSchema = optionsObject(
+  { k: intAtLeast(0, "10").optional(), filter: filterSchema.optional(), ...planShape, signal: abortSignalSchema.optional() },
   { error: "must be an options object such as { k: 10 }, or omitted" },
 );
 
@@ -159,19 +186,23 @@ export const idFilterSchema = z.custom<((id: string) => boolean) | ReadonlySet<s
   { error: "must be a Set of ids or a function (id) => boolean" },
 );
 
+const exactSearchShape = { k: intAtLeast(1, "10"), filter: idFilterSchema.optional(), signal: abortSignalSchema.optional() };
+
 /** {@link ExactSearchOptions}. */
-export const exactSearchOptionsSchema = z.object(
-  { k: intAtLeast(1, "10"), filter: idFilterSchema.optional(), signal: abortSignalSchema.optional() },
-  { error: "must be an options object such as { k: 10 }" },
-);
+export const exactSearchOptionsSchema = optionsObject(exactSearchShape, "must be an options object such as { k: 10 }");
 
 /** {@link SearchOptions}. */
-export const searchOptionsSchema = exactSearchOptionsSchema.extend({
-  nprobe: intAtLeast(1, "8").optional(),
-  candidates: intAtLeast(1, "512").optional(),
-  rescore: intAtLeast(1, "128").optional(),
-  exactBelow: intAtLeast(0, "2000").optional(),
-});
+export const searchOptionsSchema = optionsObject(
+  {
+    ...exactSearchShape,
+    ...planShape,
+    nprobe: intAtLeast(1, "8").optional(),
+    candidates: intAtLeast(1, "512").optional(),
+    rescore: intAtLeast(1, "128").optional(),
+    exactBelow: intAtLeast(0, "2000").optional(),
+  },
+  "must be an options object such as { k: 10 }",
+);
 
 /** Token vectors `{ data: Float32Array, length, dim }` (values are checked by `checkVectors`). */
 export const tokenVectorsSchema = z.object(
@@ -184,8 +215,12 @@ export const tokenVectorsSchema = z.object(
 );
 
 /** {@link EncodeOptions}. */
-export const encodeOptionsSchema = z.object(
-  { batchSize: intAtLeast(1, "32").optional(), onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(), signal: abortSignalSchema.optional() },
+export const encodeOptionsSchema = optionsObject(
+  {
+    batchSize: intAtLeast(1, "32").optional(),
+    onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(),
+    signal: abortSignalSchema.optional(),
+  },
   { error: "must be an options object such as { batchSize: 32 }, or omitted" },
 );
 

@@ -47,7 +47,7 @@ describe("MaxSimIndex.refresh", () => {
     expect(ids(await reader.search(unit(2), { k: 1 }))).toEqual(["a"]); // old snapshot
     expect(reader.has("c")).toBe(false);
     expect(await reader.refresh()).toBe(true);
-    expect(await reader.search(unit(2), { k: 1 })).toEqual([{ id: "c", score: 1 }]);
+    expect(await reader.search(unit(2), { k: 1 })).toEqual([{ id: "c", score: 1, normalizedScore: 1 }]);
     expect(reader.getPayload("c")).toEqual({ t: "c" });
     expect([...reader.ids()]).toEqual(["a", "b", "c"]);
     expect(await reader.refresh()).toBe(false);
@@ -60,8 +60,8 @@ describe("MaxSimIndex.refresh", () => {
     expect(reader.size).toBe(2);
     expect(reader.getPayload("b")).toEqual({ t: "b2" });
     expect(await reader.searchExact(unit(3), { k: 3 })).toEqual([
-      { id: "b", score: 1 },
-      { id: "c", score: 0 },
+      { id: "b", score: 1, normalizedScore: 1 },
+      { id: "c", score: 0, normalizedScore: 0 },
     ]);
     // Owner metadata follows the snapshot too.
     await writer.setMeta({ owner: "v2" });
@@ -145,7 +145,7 @@ describe("MaxSimIndex.refresh", () => {
     expect(await reader.refresh()).toBe(true); // 5 generations later: its snapshot was collected
     expect([...reader.ids()]).toEqual(["child-0", "child-1", "child-2", "child-3"]);
     expect(reader.getPayload("child-2")).toEqual({ i: 2 });
-    expect((await reader.search(unit(1), { k: 1 }))[0]).toEqual({ id: "child-0", score: 1 });
+    expect((await reader.search(unit(1), { k: 1 }))[0]).toEqual({ id: "child-0", score: 1, normalizedScore: 1 });
     expect(await reader.refresh()).toBe(false);
     await reader.close();
   });

@@ -42,7 +42,7 @@ export function registerSearch(program: Command): void {
     .argument("<query>", "the query text")
     .option("-k, --k <n>", "number of results", "10")
     .option("--filter <json>", 'metadata filter, e.g. \'{"lang":{"$in":["fr","de"]}}\'')
-    .option("--exact", "score every document exactly instead of the approximate search")
+    .option("--exact", "score every document exactly (default: exact while the scan fits the latency budget, else approximate)")
     .option("--json", "print JSON for scripts")
     .option("--width <chars>", "snippet width", "240")
     .option("--min-score <s>", "highlight matched tokens with at least this similarity (0–1)", "0.5")
@@ -54,10 +54,11 @@ export function registerSearch(program: Command): void {
       const filter = opts.filter === undefined ? undefined : parseFilterJson(opts.filter);
       const collection = await Collection.open(dir, { readOnly: true, modelOptions: { onProgress: modelProgress } });
       try {
-        const results = await collection.query(query, { k, filter, exact: opts.exact ?? false });
+        // Without --exact the index plans per query (exact while the scan fits its latency budget).
+        const results = await collection.query(query, { k, filter, ...(opts.exact === true ? { exact: true } : {}) });
         const explained = await Promise.all(results.map(async (r) => highlightSpans(await collection.explain(query, r.id), minScore)));
         if (opts.json) {
-          const out = results.map((r, i) => ({ rank: i + 1, id: r.id, score: r.score, text: r.text, metadata: r.metadata, highlights: explained[i] }));
+          const out = results.map((r, i) => ({ rank: i + 1, id: r.id, score: r.score, normalizedScore: r.normalizedScore, text: r.text, metadata: r.metadata, highlights: explained[i] }));
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
           return;
         }
