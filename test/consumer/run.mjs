@@ -250,9 +250,9 @@ try {
     mkdirSync(shimDir, { recursive: true });
     writeFileSync(join(shimDir, "yarn"), '#!/usr/bin/env bash\nexec npx --yes yarn@1.22.22 "$@"\n', { mode: 0o755 });
     INSTALL_ENV.PATH = `${shimDir}:${process.env.PATH}`;
-    // Yarn 1 caches file: tarballs by name and version, so a rebuilt @maxsim/*@0.1.0 would come
-    // from the cache of an earlier run: drop those entries first (registry packages stay cached).
-    run("bash", ["-c", "yarn cache clean @maxsim/core @maxsim/langchain @maxsim/llamaindex"], { cwd: yarnApp, env: INSTALL_ENV });
+    // A cache of this run's own: yarn 1 keeps file: tarballs by name and version, and served a
+    // rebuilt @maxsim/langchain@0.1.0 from an earlier run's entry.
+    INSTALL_ENV.YARN_CACHE_FOLDER = join(work, "yarn-cache");
     if (installAll(yarnApp, "yarn")) exercise(yarnApp, "yarn");
   }
 } catch (error) {

@@ -26,8 +26,11 @@ const WIDTHS: readonly [number, number][] = [
   [2048, 512],
   [4096, 1024],
 ];
-/** Stop widening once a point reaches this recall: no target asks for more. */
-const ENOUGH = 0.999;
+/**
+ * Stop widening (and probing more) once a point reaches the target plus this: the grid explores
+ * a little above the target for queries asking more, and stays cheap to measure at each training.
+ */
+const HEADROOM = 0.02;
 /** Expansion spreads of the two pseudo-query styles (tight and wide around the query mean); recall is the worse style's. */
 const SPREADS = [0.2, 0.5];
 
@@ -53,6 +56,7 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     // ns-scaled work of each stage: HNSW probes, scanning probed lists, full centroid
     // interaction of the candidates, decoding + exact scoring of the rescored ones.
     QUERY_LENGTH * s.nprobe * (200 + 2 * listLength) + Math.min(s.candidates, table.liveCount) * avgTokens * QUERY_LENGTH + Math.min(s.rescore, table.liveCount) * avgTokens * table.dim * (1 + 0.1 * QUERY_LENGTH);
+  const enough = Math.min(0.999, options.targetRecall + CALIBRATION_MARGIN + HEADROOM);
   const grid: (CalibrationPoint & { latencyMs: number })[] = [];
   for (const nprobe of NPROBES) {
     let best = 0;
@@ -69,9 +73,9 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
       const recall = Math.min(...hit.map((h, s) => h / Math.max(1, styles[s]!.length)));
       grid.push({ ...settings, recall, cost: Math.round(cost(settings)), latencyMs });
       best = Math.max(best, recall);
-      if (recall >= ENOUGH || rescore >= table.liveCount) break;
+      if (recall >= enough || rescore >= table.liveCount) break;
     }
-    if (best >= ENOUGH) break;
+    if (best >= enough) break;
   }
   grid.sort((a, b) => a.cost - b.cost);
   const exactCost = Math.round(table.liveTokens * table.dim * 0.1 * QUERY_LENGTH);
