@@ -3,7 +3,8 @@
 // warns "already imported"), and two onnxruntime-node builds would load two native runtimes into
 // one process. pnpm installs one folder per entry of the lockfile's `snapshots:` section (a peer
 // variant such as `@langchain/core@1.4.0(openai@…)` is a folder of its own), so counting the
-// entries there counts the copies a fresh install gets.
+// entries there counts the copies a fresh install gets. This covers the monorepo; the npm, pnpm and
+// yarn installs users get are checked on disk by the consumer test (test/consumer/run.mjs).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";

@@ -10,7 +10,11 @@ import { RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { MaxSimReranker as LcReranker, MaxSimRetriever as LcRetriever } from "@maxsim/langchain";
 import { BaseLLM, Document as LiDocument, RetrieverQueryEngine, Settings } from "llamaindex";
-import { MaxSimRetriever as LiRetriever } from "@maxsim/llamaindex";
+import { MaxSimReranker as LiReranker, MaxSimRetriever as LiRetriever } from "@maxsim/llamaindex";
+import { startServer } from "@maxsim/core/serve";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const MODEL = "fixture:multilingual";
 let failed = 0;
@@ -87,6 +91,61 @@ await check("LlamaIndex: MaxSimRetriever in a RetrieverQueryEngine", async () =>
   const response = await new RetrieverQueryEngine(retriever).query({ query: "Where does the cat sleep?" });
   const id = response.sourceNodes?.[0]?.node.sourceNode?.nodeId;
   return response.message.content === "From the sources above." && id === "zh-cat" ? true : `answer ${response.message.content} from ${id}`;
+});
+
+await check("maxsim serve: @maxsim/core/serve serves the playground page and answers /search", async () => {
+  const tmp = await mkdtemp(join(tmpdir(), "consumer-serve-"));
+  try {
+    const dir = join(tmp, "idx");
+    const c = await Collection.create(dir, { model: MODEL });
+    await c.addDocuments([{ id: "de-dog", text: "Der Hund trinkt Wasser im Garten." }]);
+    await c.close();
+    const server = await startServer({ dir, port: 0, log: () => {} });
+    try {
+      const page = await (await fetch(`${server.url}/`)).text();
+      const res = await fetch(`${server.url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "dog", k: 1 }) });
+      const body = await res.json();
+      if (!page.includes('id="results"')) return "the playground page is missing";
+      return body.results?.[0]?.id === "de-dog" ? true : `search gave ${JSON.stringify(body)}`;
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+/** The code of the MaxsimError `fn` rejects with ("no error" / "raw …" otherwise). */
+async function codeOf(fn) {
+  try {
+    await fn();
+    return "no error";
+  } catch (error) {
+    return MaxsimError.isInstance(error) ? error.code : `raw ${error?.constructor?.name}: ${error?.message}`;
+  }
+}
+
+await check("row 6/7: mistakes get typed errors (no model, a string for an array, a closed collection)", async () => {
+  const noModel = await codeOf(() => Collection.create(null, {}));
+  const c = await Collection.create(null, { model: MODEL });
+  const notArray = await codeOf(() => c.addDocuments("Le chat dort."));
+  await c.close();
+  const closed = await codeOf(() => c.query("cat", { k: 1 }));
+  const got = { noModel, notArray, closed };
+  return noModel === "INVALID_OPTION" && notArray === "INVALID_INPUT" && closed === "INDEX_CLOSED" ? true : JSON.stringify(got);
+});
+
+await check("row 6: wrapper constructors take { model } lazily or throw INVALID_OPTION", async () => {
+  const lc = new LcReranker({ model: MODEL, topN: 1 });
+  const docs = [new Document({ pageContent: "Le chat dort.", id: "fr" }), new Document({ pageContent: "Der Hund trinkt Wasser.", id: "de" })];
+  const [best] = await lc.compressDocuments(docs, "the dog drinks water");
+  await lc.close();
+  const li = new LiReranker({ model: MODEL, topN: 1 });
+  const [node] = await li.postprocessNodes([{ node: new LiDocument({ id_: "zh", text: "猫 在 床 上 睡觉" }), score: 0 }, { node: new LiDocument({ id_: "fr", text: "Le train va à la gare" }), score: 0 }], "cat");
+  const codes = [];
+  for (const make of [() => new LcRetriever({}), () => new LiRetriever({}), () => new LcReranker({}), () => new LiReranker({})]) codes.push(await codeOf(async () => make()));
+  if (best?.id !== "de" || node?.node.id_ !== "zh") return `lazy rerankers kept ${best?.id} / ${node?.node.id_}`;
+  return codes.every((c) => c === "INVALID_OPTION") ? true : JSON.stringify(codes);
 });
 
 console.log(failed === 0 ? "app: all checks passed" : `app: ${failed} checks failed`);

@@ -6,9 +6,10 @@
  *    must build them), then inspects each tarball's manifest (no `workspace:` ranges, no bare
  *    `source` condition, LICENSE/README/repository/publishConfig/engines present).
  * 2. Runs the release script's dry run.
- * 3. In fresh `"type": "module"` apps, runs the install blocks of the packages' READMEs line by
- *    line (`<!-- install:npm -->`, `<!-- install:pnpm -->`; the root README must carry the same
- *    blocks verbatim), with only the `@maxsim/*` names swapped for the tarballs. ONNX Runtime's
+ * 3. In fresh `"type": "module"` apps, runs the install blocks of the packages' READMEs, one
+ *    bash script per block (`<!-- install:npm -->`, `<!-- install:pnpm -->`, `<!-- install:yarn -->`;
+ *    the root README must carry the same blocks verbatim), with only the `@maxsim/*` names swapped
+ *    for the tarballs (and pinned to them with overrides/resolutions, as the registry would). ONNX Runtime's
  *    downloader is pointed at a closed port (GLOBAL_AGENT_HTTPS_PROXY), so an install line that
  *    lets it fetch CUDA binaries fails here as it would offline.
  * 4. In each app: one copy of every host package on disk, the consumer program (`app.mjs`: core
@@ -176,29 +177,33 @@ try {
 
   // 3. The READMEs' install blocks, root README carrying them verbatim.
   const rootReadme = readFileSync(join(root, "README.md"), "utf8");
-  const blocks = { npm: [], pnpm: [] };
+  const blocks = { npm: [], pnpm: [], yarn: [] };
   for (const pm of Object.keys(blocks)) {
     for (const name of PACKAGES) {
       const block = installBlock(join(root, "packages", name, "README.md"), pm);
       record(`README (${pm}): packages/${name}/README.md has an install block, repeated in the root README`, block !== null && rootReadme.includes(block.raw), block === null ? "no <!-- install:" + pm + " --> block" : "root README differs");
-      if (block !== null) blocks[pm].push(...block.lines);
+      if (block !== null) blocks[pm].push({ readme: `packages/${name}/README.md`, lines: block.lines });
     }
   }
+  /** Runs each README block as one bash script (so an `export` holds for the block), in order. */
+  const installAll = (app, pm) => {
+    for (const block of blocks[pm]) {
+      const script = ["set -euo pipefail", ...block.lines.map((l) => withTarballs(l, tarballs))].join("\n");
+      const r = run("bash", ["-c", script], { cwd: app, env: INSTALL_ENV });
+      if (r.status !== 0) {
+        record(`row 1/2 (${pm}): the install block of ${block.readme} succeeds with only the registry reachable`, false, r.out);
+        return false;
+      }
+    }
+    record(`row 1/2 (${pm}): every README install block succeeds with only the registry reachable`, true);
+    return true;
+  };
 
   if (Object.keys(tarballs).length === PACKAGES.length) {
     // 4a. npm.
     const npmApp = newApp("consumer-npm");
-    let npmOk = true;
-    for (const line of blocks.npm) {
-      const r = run("bash", ["-c", withTarballs(line, tarballs)], { cwd: npmApp, env: INSTALL_ENV });
-      if (r.status !== 0) {
-        npmOk = false;
-        record(`row 2 (npm): README line \`${line}\` succeeds with only the registry reachable`, false, r.out);
-        break;
-      }
-    }
+    const npmOk = installAll(npmApp, "npm");
     if (npmOk) {
-      record("row 2 (npm): every README install line succeeds with only the registry reachable", true);
       exercise(npmApp, "npm");
       // 4b. esbuild, with @maxsim/* bundled in (native and wasm runtimes stay external).
       const { build } = await import("esbuild");
@@ -231,21 +236,24 @@ try {
 
     // 4c. pnpm (10, defaults: no build script approved by hand).
     const pnpmApp = newApp("consumer-pnpm", { pnpm: { overrides: Object.fromEntries(PACKAGES.map((n) => [`@maxsim/${n}`, `file:${tarballs[n]}`])) } });
-    let pnpmOk = true;
-    for (const line of blocks.pnpm) {
-      const r = run("bash", ["-c", withTarballs(line, tarballs)], { cwd: pnpmApp, env: INSTALL_ENV });
-      if (r.status !== 0) {
-        pnpmOk = false;
-        record(`row 1/2 (pnpm): README line \`${line}\` succeeds with pnpm 10 defaults`, false, r.out);
-        break;
-      }
-    }
+    const pnpmOk = installAll(pnpmApp, "pnpm");
     if (pnpmOk) {
-      record("row 1/2 (pnpm): every README install line succeeds with pnpm 10 defaults", true);
       const manifest = JSON.parse(readFileSync(join(pnpmApp, "package.json"), "utf8"));
       record("row 2 (pnpm): the app records onnxruntime-node in ignoredBuiltDependencies", manifest.pnpm?.ignoredBuiltDependencies?.includes("onnxruntime-node") === true, JSON.stringify(manifest.pnpm));
       exercise(pnpmApp, "pnpm");
     }
+
+    // 4d. yarn 1 (classic, run through npx: only the npm registry is needed), @maxsim/* pinned to
+    // the tarballs with `resolutions`.
+    const yarnApp = newApp("consumer-yarn", { resolutions: Object.fromEntries(PACKAGES.map((n) => [`@maxsim/${n}`, `file:${tarballs[n]}`])) });
+    const shimDir = join(work, "yarn-shim");
+    mkdirSync(shimDir, { recursive: true });
+    writeFileSync(join(shimDir, "yarn"), '#!/usr/bin/env bash\nexec npx --yes yarn@1.22.22 "$@"\n', { mode: 0o755 });
+    INSTALL_ENV.PATH = `${shimDir}:${process.env.PATH}`;
+    // Yarn 1 caches file: tarballs by name and version, so a rebuilt @maxsim/*@0.1.0 would come
+    // from the cache of an earlier run: drop those entries first (registry packages stay cached).
+    run("bash", ["-c", "yarn cache clean @maxsim/core @maxsim/langchain @maxsim/llamaindex"], { cwd: yarnApp, env: INSTALL_ENV });
+    if (installAll(yarnApp, "yarn")) exercise(yarnApp, "yarn");
   }
 } catch (error) {
   record("the consumer test itself ran", false, String(error?.stack ?? error));

@@ -10,7 +10,8 @@
  * checkpoint in f32 and int8, alternated and repeated: documents/s, tokens/s and the share of
  * the time spent outside onnxruntime (tokenisation, batching, row selection, the index commit).
  * The full model runs ~1 passage/s on two shared cores, so the default is 48 passages per run;
- * `--passages N` for more. `--lfm2-only` skips the fixture part; `--no-lfm2` skips the row.
+ * `--passages N` for more, `--reps N` (2) alternations. `--lfm2-only` skips the fixture part;
+ * `--no-lfm2` skips the row.
  *
  * Run: `pnpm --filter @maxsim/core exec tsx --conditions=@maxsim/source bench/encode.ts [docs] [--lfm2 <checkpointDir>] [--passages N]`
  * Not a test: numbers depend on the machine and on what else runs on it.
@@ -41,6 +42,7 @@ const DOCS = Number(args[0] !== undefined && /^\d+$/.test(args[0]) ? args[0] : 9
 const LFM2_ONLY = args.includes("--lfm2-only");
 const NO_LFM2 = args.includes("--no-lfm2");
 const PASSAGES = Number(flag("--passages") ?? 48);
+const REPS = Number(flag("--reps") ?? 2);
 
 function fmt(n: number, digits = 1): string {
   return n.toFixed(digits);
@@ -209,7 +211,7 @@ async function lfm2Row(): Promise<void> {
   ];
   await Promise.all(modes.map((m) => m.encoder.encodeDocuments([passages[0]!.text]))); // warm-up
   const best = new Map<string, { ms: number; tokens: number; outside: number }>();
-  for (let rep = 0; rep < 2; rep++) {
+  for (let rep = 0; rep < REPS; rep++) {
     for (const m of modes) {
       const c = await Collection.create(null, { model: m.encoder });
       let tokens = 0;

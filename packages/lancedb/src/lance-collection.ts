@@ -13,7 +13,7 @@
  */
 import type { Connection, Table } from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
-import { ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
+import { type ColBERT, MaxsimError, compileFilter, poolTokens, throwIfAborted } from "@maxsim/core";
 import type {
   AddOptions,
   CollectionOptions,
@@ -29,15 +29,16 @@ import type {
   StoredDocument,
   TokenVectors,
 } from "@maxsim/core";
-import { withConflictRetry } from "./conflicts.js";
 import { DEFAULT_TABLE, checkK, checkPoolFactor, connectTo, loadEncoder, prepareDocuments, vectorTypeOf } from "./collection-options.js";
 import { existingIds, matchingIds, readDocuments } from "./table-reads.js";
+import { addFilterColumns, commitRows } from "./table-writes.js";
+import { withConflictRetry } from "./conflicts.js";
 import { explainStored } from "./explain.js";
 import { idsIn, toLanceWhere } from "./filter-sql.js";
-import { isMetaColumn, kindOf, metaColumnNullSql, metaValues } from "./meta-columns.js";
+import { isMetaColumn, metaValues } from "./meta-columns.js";
 import { rescoreCandidates } from "./rescore.js";
 import type { LanceSearchOptions } from "./rescore.js";
-import { cellToVectors, collectionSchema, readCollectionMeta, rowsToArrow } from "./table-schema.js";
+import { cellToVectors, collectionSchema, readCollectionMeta } from "./table-schema.js";
 import type { DocumentRow, LanceCollectionMeta, LanceVectorType } from "./table-schema.js";
 
 /** How a LanceDB collection connects to its table (LanceDB's own options, passed through). */
@@ -281,32 +282,19 @@ export class LanceCollection implements RetrievalCollection {
     return run;
   }
 
-  /** Adds the filter columns `rows` use that the table lacks (schema evolution, metadata only). */
-  async #ensureColumns(rows: readonly DocumentRow[]): Promise<void> {
-    const missing = new Set<string>();
-    for (const r of rows) for (const name of r.meta.keys()) if (!this.#has(name)) missing.add(name);
-    if (missing.size === 0) return;
-    try {
-      await withConflictRetry("Adding filter columns", () =>
-        this.#table.addColumns([...missing].map((name) => ({ name, valueSql: metaColumnNullSql(kindOf(name)) }))),
-      );
-    } catch (error) {
-      // Another writer may have added the same column first: take the table's schema as it is now.
-      await this.#table.checkoutLatest();
-      this.#schema = await this.#table.schema();
-      if ([...missing].some((name) => !this.#has(name))) throw error;
-    }
-    this.#schema = await this.#table.schema();
-  }
-
-  /** One LanceDB commit for `rows`: a batch is stored whole or not at all. */
+  /**
+   * One LanceDB commit for `rows` (new filter columns first). When another writer changed the
+   * schema meanwhile (added filter columns), the schema is re-read and the commit tried once more.
+   */
   async #commitRows(rows: readonly DocumentRow[], upsert: boolean): Promise<void> {
-    await this.#ensureColumns(rows);
-    const data = rowsToArrow(rows, this.#schema.fields.map((f) => f.name), this.meta.model.dim, this.meta.vectorType);
-    if (upsert) {
-      await withConflictRetry("upsertDocuments", () => this.#table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
-    } else {
-      await withConflictRetry("addDocuments", () => this.#table.add(data));
+    this.#schema = await addFilterColumns(this.#table, this.#schema, rows);
+    try {
+      await commitRows(this.#table, this.#schema, rows, upsert, this.meta);
+    } catch (error) {
+      if (!(error instanceof Error) || !/schema/i.test(error.message)) throw error;
+      await this.#table.checkoutLatest();
+      this.#schema = await addFilterColumns(this.#table, await this.#table.schema(), rows);
+      await commitRows(this.#table, this.#schema, rows, upsert, this.meta);
     }
   }
 

@@ -62,7 +62,8 @@ export async function rescoreCandidates(
   for (const r of rows) {
     const metadata = JSON.parse(r.metadata ?? "{}") as Metadata;
     if (options.pass && !options.pass(metadata, r.id)) continue;
-    scored.push({ id: r.id, score: maxsimScore(query, cellToVectors(r.vectors, query.dim)), text: r.text ?? "", metadata });
+    const score = maxsimScore(query, cellToVectors(r.vectors, query.dim));
+    scored.push({ id: r.id, score, normalizedScore: score / Math.max(1, query.length), text: r.text ?? "", metadata });
   }
   scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return scored.slice(0, k);

@@ -7,6 +7,8 @@
  * Credits: the rules follow PyLate (`pylate/models/colbert.py`); the ONNX feeding follows
  * next-plaid's `next-plaid-onnx` (feed exactly the declared inputs).
  */
+import { validate } from "../validation/parse.js";
+import { colbertOptionsSchema, dirSchema } from "../validation/schemas.js";
 import { MaxsimError, throwIfAborted } from "../errors.js";
 import { loadModel } from "../model/load.js";
 import type { LoadedModel } from "../model/types.js";
@@ -69,6 +71,18 @@ export class ColBERT implements Encoder {
    * ```
    */
   static async fromPretrained(idOrDir: string, options: ColBERTOptions = {}): Promise<ColBERT> {
+    validate(dirSchema, idOrDir, {
+      where: "ColBERT.fromPretrained",
+      name: "idOrDir",
+      code: "INVALID_INPUT",
+      fix: 'Pass a hub id such as "lightonai/colbertv2.0" or a model directory.',
+    });
+    validate(colbertOptionsSchema, options, {
+      where: "ColBERT.fromPretrained",
+      name: "options",
+      code: "INVALID_OPTION",
+      fix: "Pass { batchSize?, int8?, queryLength?, documentLength?, cacheDir?, … } or omit it.",
+    });
     checkPositive("batchSize", options.batchSize);
     checkPositive("intraOpThreads", options.intraOpThreads);
     checkPositive("queryLength", options.queryLength);
@@ -90,7 +104,8 @@ export class ColBERT implements Encoder {
       ["queryLength", config.queryLength, config.queryPrefix],
       ["documentLength", config.documentLength, config.documentPrefix],
     ] as const) {
-      if (prefix !== "" && value < 3) throw new MaxsimError("INVALID_OPTION", `${name} ${value} leaves no room for special tokens and the prefix; use at least 3.`);
+      if (prefix !== "" && value < 3)
+        throw new MaxsimError("INVALID_OPTION", `${name} ${value} leaves no room for special tokens and the prefix; use at least 3.`);
     }
     const tokenizer = await ColbertTokenizer.load(loaded.tokenizerDir, config);
     const dense = loaded.dense;
@@ -191,6 +206,8 @@ export class ColBERT implements Encoder {
    * ```
    */
   async encode(texts: string[], opts: EncodeOptions & { as: EncodeAs }): Promise<TokenEmbeddings[]> {
+    if (typeof opts !== "object" || opts === null)
+      throw new MaxsimError("INVALID_OPTION", 'encode(texts, opts) needs opts { as: "query" | "document", batchSize?, signal? }.');
     if (this.disposed) throw new MaxsimError("INVALID_OPTION", "This encoder was disposed. Load the model again with ColBERT.fromPretrained.");
     const as = opts.as;
     if (as !== "query" && as !== "document") throw new MaxsimError("INVALID_OPTION", `"as" must be "query" or "document", got ${JSON.stringify(as)}.`);
@@ -198,7 +215,10 @@ export class ColBERT implements Encoder {
     if (texts.length === 0) throw new MaxsimError("EMPTY_INPUT", "No texts to encode. Pass at least one string.");
     for (let i = 0; i < texts.length; i++) {
       if (typeof texts[i] !== "string") {
-        throw new MaxsimError("INVALID_INPUT", `Text ${i} is ${texts[i] === null ? "null" : typeof texts[i]}, not a string. Convert every input to a string before encoding.`);
+        throw new MaxsimError(
+          "INVALID_INPUT",
+          `Text ${i} is ${texts[i] === null ? "null" : typeof texts[i]}, not a string. Convert every input to a string before encoding.`,
+        );
       }
     }
     checkPositive("batchSize", opts.batchSize);
@@ -206,7 +226,10 @@ export class ColBERT implements Encoder {
     const protectedTokens = opts.protectedTokens ?? 1;
     checkPooling(poolFactor, protectedTokens);
     if (as === "query" && poolFactor > 1) {
-      throw new MaxsimError("INVALID_OPTION", `poolFactor ${poolFactor} was passed to a query encode; token pooling is for documents only. Drop poolFactor from the query call.`);
+      throw new MaxsimError(
+        "INVALID_OPTION",
+        `poolFactor ${poolFactor} was passed to a query encode; token pooling is for documents only. Drop poolFactor from the query call.`,
+      );
     }
     const batchSize = opts.batchSize ?? this.batchSize;
     throwIfAborted(opts.signal);

@@ -35,7 +35,12 @@ const MAX_OWNER_META_BYTES = 16 * 1024 * 1024;
 /** Validates `MaxSimIndex.create` / `inMemory` arguments. */
 export function indexOptions(where: string, dir: string | null, options: unknown): void {
   if (dir !== null) validate(dirSchema, dir, { where, name: "dir", code: "INVALID_INPUT", fix: "Pass the directory of the new index." });
-  validate(indexOptionsSchema, options, { where, name: "options", code: "INVALID_OPTION", fix: 'Pass { dim, codec?: "float32" | "float16" | "residual-2" | "residual-4", … }.' });
+  validate(indexOptionsSchema, options, {
+    where,
+    name: "options",
+    code: "INVALID_OPTION",
+    fix: 'Pass { dim, codec?: "float32" | "float16" | "residual-2" | "residual-4", … }.',
+  });
 }
 
 /** Validates `MaxSimIndex.open` arguments. */
@@ -51,7 +56,12 @@ export function indexOpenOptions(where: string, dir: unknown, options: unknown):
 
 /** Validates and copies the owner metadata of `setMeta` (a plain JSON object). */
 export function checkOwnerMeta(where: string, meta: unknown): Record<string, unknown> {
-  validate(plainObjectSchema, meta, { where, name: "meta", code: "INVALID_INPUT", fix: "Pass a plain object of JSON values (the whole owner metadata, e.g. { owner: 'me' })." });
+  validate(plainObjectSchema, meta, {
+    where,
+    name: "meta",
+    code: "INVALID_INPUT",
+    fix: "Pass a plain object of JSON values (the whole owner metadata, e.g. { owner: 'me' }).",
+  });
   return copyJsonValue(meta, { where, name: "meta", maxBytes: MAX_OWNER_META_BYTES }) as Record<string, unknown>;
 }
 
@@ -169,7 +179,14 @@ export function checkCentroids(centroids: Float32Array, dim: number, file: strin
  *
  * @throws {@link IndexCorruptError} naming `file`
  */
-export function checkSegmentValues(file: string, columns: Readonly<Record<string, ColumnArray>>, tokens: number, dim: number, codec: IndexCodec, trained: boolean): void {
+export function checkSegmentValues(
+  file: string,
+  columns: Readonly<Record<string, ColumnArray>>,
+  tokens: number,
+  dim: number,
+  codec: IndexCodec,
+  trained: boolean,
+): void {
   const vectors = columns["vectors"];
   const residual = codec === "residual-2" || codec === "residual-4";
   if (vectors === undefined) {
@@ -182,7 +199,8 @@ export function checkSegmentValues(file: string, columns: Readonly<Record<string
   if (!expected.some((t) => vectors instanceof t)) {
     throw new IndexCorruptError(file, `its vectors column is ${vectors.constructor.name}, not what codec ${codec} stores`);
   }
-  if (vectors.length !== tokens * dim) throw new IndexCorruptError(file, `its vectors column holds ${vectors.length} values, not ${tokens} tokens of dim ${dim}`);
+  if (vectors.length !== tokens * dim)
+    throw new IndexCorruptError(file, `its vectors column holds ${vectors.length} values, not ${tokens} tokens of dim ${dim}`);
   const bad = vectors instanceof Float32Array ? firstNonFinite32(vectors) : firstNonFinite16(vectors as Uint16Array);
   if (bad >= 0) throw new IndexCorruptError(file, `token ${Math.floor(bad / dim)} of its vectors holds a non-finite value (NaN or infinity)`);
 }
@@ -192,9 +210,14 @@ export function checkSegmentValues(file: string, columns: Readonly<Record<string
  *
  * @throws {@link IndexCorruptError} naming `file`
  */
-export function checkUniqueId(file: string, id: string, seen: boolean, payload: unknown, checkPayload: ((payload: unknown, id: string) => string | undefined) | undefined): void {
+export function checkUniqueId(
+  file: string,
+  id: string,
+  seen: boolean,
+  payload: unknown,
+  checkPayload: ((payload: unknown, id: string) => string | undefined) | undefined,
+): void {
   if (seen) throw new IndexCorruptError(file, `document id ${JSON.stringify(id)} is live in two segments`);
   const problem = checkPayload?.(payload, id);
   if (problem !== undefined) throw new IndexCorruptError(file, `the payload of document ${JSON.stringify(id)} is invalid: ${problem}`);
 }
-

@@ -95,6 +95,17 @@ export class TierRows {
     readonly dim: number,
   ) {}
 
+  /** Makes room for `slots` slots. */
+  reserve(slots: number): void {
+    if (slots <= this.file.length) return;
+    const f = new Int32Array(slots);
+    f.set(this.file);
+    const r = new Int32Array(slots);
+    r.set(this.row);
+    this.file = f;
+    this.row = r;
+  }
+
   /** Records that `slot`'s rows start at row `row` of tier file `file`. */
   set(slot: number, file: number, row: number): void {
     if (slot >= this.file.length) {

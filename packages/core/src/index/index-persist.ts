@@ -93,6 +93,9 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
   }
   table.arena = table.newArena(table.centroidIndex, table.quantizer);
   const residual = table.arena instanceof ResidualArena;
+  // Segments record their token counts: size every array once (a wrong count only costs a regrowth).
+  const counted = store.manifest.segments.reduce((sum, e) => sum + (typeof e.meta["tokens"] === "number" ? e.meta["tokens"] : 0), 0);
+  table.reserve(counted, store.manifest.segments.reduce((sum, e) => sum + e.rows, 0));
   for (const entry of store.manifest.segments) {
     const seg = await store.readSegment(entry.name);
     const offsets = seg.columns["offsets"];

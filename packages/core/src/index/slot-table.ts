@@ -51,6 +51,31 @@ export class SlotTable {
     return this.codec === "float32" ? new Float32Arena(this.dim) : new Float16Arena(this.dim);
   }
 
+  /**
+   * Makes room for `tokens` tokens and `slots` slots in all (loading a snapshot whose size the
+   * manifest gives: one exact allocation each instead of doubling, which can leave up to half of
+   * each array unused but resident).
+   */
+  reserve(tokens: number, slots: number): void {
+    this.arena.reserve(tokens);
+    if (this.centroidIndex !== null && tokens > this.codes.length) {
+      const next = centroidIdArray(this.centroidIndex.k, tokens);
+      next.set(this.codes.subarray(0, this.tokens));
+      this.codes = next;
+    }
+    if (slots + 2 > this.offsets.length) {
+      const next = new Int32Array(slots + 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+    if (slots + 1 > this.alive.length) {
+      const next = new Uint8Array(slots + 1);
+      next.set(this.alive);
+      this.alive = next;
+    }
+    this.tier?.reserve(slots);
+  }
+
   /** A copy of a live document's token vectors (decoded by the codec), or `undefined`. */
   get(id: string): TokenVectors | undefined {
     const slot = this.idToSlot.get(id);

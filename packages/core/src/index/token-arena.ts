@@ -47,6 +47,9 @@ export abstract class TokenArena implements RowReader {
   /** Moves rows `[start, end)` to row `target` (≤ start), as `copyWithin`. */
   abstract copyWithin(target: number, start: number, end: number): void;
 
+  /** Makes room for `rows` rows in all (loading: one exact allocation instead of doublings). */
+  abstract reserve(rows: number): void;
+
   /** Forgets rows from `rows` on (a failed commit, or the tail left by compaction). */
   truncate(rows: number): void {
     this.rows = Math.min(this.rows, rows);
@@ -60,6 +63,14 @@ export abstract class TokenArena implements RowReader {
   copyRow(row: number, out: Float32Array, outRow: number): void {
     this.decode(row, row + 1, out, outRow);
   }
+}
+
+/** `a` with capacity for exactly `n` elements when it holds fewer (keeps its first `used`). */
+function reserved<T extends Float32Array | Uint16Array | Uint8Array>(a: T, n: number, used: number, make: (n: number) => T): T {
+  if (n <= a.length) return a;
+  const next = make(n);
+  next.set(a.subarray(0, used));
+  return next;
 }
 
 /** Grows `a` (by doubling) to hold at least `n` elements, keeping its first `used`. */
@@ -81,6 +92,9 @@ export class Float32Arena extends TokenArena {
     this.data = grown(this.data, (this.rows + n) * this.dim, this.rows * this.dim, (m) => new Float32Array(m));
     this.data.set(vectors, this.rows * this.dim);
     this.rows += n;
+  }
+  reserve(rows: number): void {
+    this.data = reserved(this.data, rows * this.dim, this.rows * this.dim, (m) => new Float32Array(m));
   }
   appendColumns(columns: Readonly<Record<string, ColumnArray>>, rows: number): boolean {
     const v = columns["vectors"];
@@ -114,6 +128,9 @@ export class Float16Arena extends TokenArena {
     this.bits = grown(this.bits, (this.rows + n) * this.dim, this.rows * this.dim, (m) => new Uint16Array(m));
     toFloat16(vectors, this.bits.subarray(this.rows * this.dim, (this.rows + n) * this.dim));
     this.rows += n;
+  }
+  reserve(rows: number): void {
+    this.bits = reserved(this.bits, rows * this.dim, this.rows * this.dim, (m) => new Uint16Array(m));
   }
   appendColumns(columns: Readonly<Record<string, ColumnArray>>, rows: number): boolean {
     const v = columns["vectors"];
@@ -171,6 +188,9 @@ export class ResidualArena extends TokenArena {
     out.fill(0); // encoding ORs bits in; compaction may have left old rows here
     encodeResiduals(this.quantizer, vectors, codes, this.centroids, out);
     this.rows += n;
+  }
+  reserve(rows: number): void {
+    this.packed = reserved(this.packed, rows * this.rowBytes, this.rows * this.rowBytes, (m) => new Uint8Array(m));
   }
   appendColumns(columns: Readonly<Record<string, ColumnArray>>, rows: number): boolean {
     const v = columns["residuals"];

@@ -5,7 +5,7 @@ import { explainMatrix } from "../collection/explain-matrix.js";
 import { highlightSpans } from "../collection/highlight.js";
 import { isTextToken } from "../collection/spans.js";
 import type { QueryResult } from "../collection/types.js";
-import { queryTokenCount, round4 } from "./context.js";
+import { round4 } from "./context.js";
 import type { ServeApp, ServeContext } from "./context.js";
 import { errorResponses, jsonBody, jsonResponse } from "./openapi.js";
 import { ExplainRequest, ExplainResponse, HitSchema, SearchResponse, searchRequest } from "./schemas.js";
@@ -13,10 +13,9 @@ import { ExplainRequest, ExplainResponse, HitSchema, SearchResponse, searchReque
 type Hit = z.infer<typeof HitSchema>;
 
 async function toHits(ctx: ServeContext, query: string, results: QueryResult[], explain: boolean): Promise<Hit[]> {
-  const n = queryTokenCount(ctx, query);
   return Promise.all(
     results.map(async (r) => {
-      const hit: Hit = { id: r.id, score: r.score, normalizedScore: r.score / n, text: r.text, metadata: r.metadata };
+      const hit: Hit = { id: r.id, score: r.score, normalizedScore: r.normalizedScore, text: r.text, metadata: r.metadata };
       if (explain) {
         const e = await ctx.collection.explain(query, r.id);
         hit.highlights = highlightSpans(e);

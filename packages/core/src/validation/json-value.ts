@@ -40,8 +40,7 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-const FIX =
-  "Metadata must be JSON: plain objects, arrays, strings, finite numbers, booleans and null (store dates as ISO strings, big integers as strings)";
+const FIX = "Metadata must be JSON: plain objects, arrays, strings, finite numbers, booleans and null (store dates as ISO strings, big integers as strings)";
 
 /**
  * Checks that `value` is a JSON value within the limits and returns a deep copy of it (with
@@ -68,7 +67,10 @@ export function copyJsonValue(value: unknown, options: JsonCopyOptions): unknown
   const maxBytes = options.maxBytes ?? MAX_METADATA_BYTES;
   const code = options.code ?? "INVALID_INPUT";
   const fail = (path: PropertyKey[], problem: string): MaxsimError =>
-    new MaxsimError(code, `${options.where}: ${formatPath(options.name, path)} ${problem}. ${FIX}; at most ${maxDepth} levels deep and ${maxBytes} bytes as JSON.`);
+    new MaxsimError(
+      code,
+      `${options.where}: ${formatPath(options.name, path)} ${problem}. ${FIX}; at most ${maxDepth} levels deep and ${maxBytes} bytes as JSON.`,
+    );
   // Each frame copies one container. `bytes` is a lower bound of the JSON text (a huge value is
   // refused before it is fully walked), `upper` an upper bound (below the limit: no exact count).
   let bytes = 0;

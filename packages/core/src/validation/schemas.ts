@@ -114,7 +114,9 @@ export const indexOpenOptionsSchema = optionsObject(
 );
 
 /** An index directory path. */
-export const dirSchema = z.string({ error: "must be a directory path (a non-empty string)" }).min(1, { error: "must be a directory path (a non-empty string)" });
+export const dirSchema = z
+  .string({ error: "must be a directory path (a non-empty string)" })
+  .min(1, { error: "must be a directory path (a non-empty string)" });
 
 /** {@link CollectionOptions}. */
 export const collectionOptionsSchema = optionsObject(
@@ -214,7 +216,11 @@ export const tokenVectorsSchema = z.object(
 
 /** {@link EncodeOptions}. */
 export const encodeOptionsSchema = optionsObject(
-  { batchSize: intAtLeast(1, "32").optional(), onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(), signal: abortSignalSchema.optional() },
+  {
+    batchSize: intAtLeast(1, "32").optional(),
+    onProgress: fn<(done: number, total: number) => void>("(done, total) => void").optional(),
+    signal: abortSignalSchema.optional(),
+  },
   { error: "must be an options object such as { batchSize: 32 }, or omitted" },
 );
 

@@ -30,7 +30,8 @@ export type RerankerSource = { kind: "encoder" } | { kind: "model"; model: strin
  */
 export function checkRerankerFields(where: string, fields: unknown): RerankerSource {
   const fix = `Pass { encoder } (e.g. retriever.collection.encoder), { model: "<hub id or directory>" } (loaded on first use), or use await ${where}.fromPretrained("<hub id or directory>").`;
-  if (typeof fields !== "object" || fields === null) throw new MaxsimError("INVALID_OPTION", `new ${where}(…): the options must be an object, got ${describeValue(fields)}. ${fix}`);
+  if (typeof fields !== "object" || fields === null)
+    throw new MaxsimError("INVALID_OPTION", `new ${where}(…): the options must be an object, got ${describeValue(fields)}. ${fix}`);
   const f = fields as Record<string, unknown>;
   if (f["encoder"] !== undefined) {
     if (!encoderSchema.safeParse(f["encoder"]).success) {
@@ -63,11 +64,17 @@ export function checkRerankerFields(where: string, fields: unknown): RerankerSou
  */
 export function checkRetrieverFields(where: string, fields: unknown, builders: string): void {
   const fix = `Build one with await ${where}.${builders.split(" / ").join(` or ${where}.`)}, or pass { collection } (a Collection).`;
-  if (typeof fields !== "object" || fields === null) throw new MaxsimError("INVALID_OPTION", `new ${where}(…): the options must be an object, got ${describeValue(fields)}. ${fix}`);
+  if (typeof fields !== "object" || fields === null)
+    throw new MaxsimError("INVALID_OPTION", `new ${where}(…): the options must be an object, got ${describeValue(fields)}. ${fix}`);
   const f = fields as Record<string, unknown>;
   const c = f["collection"] as { query?: unknown } | undefined;
   if (typeof c !== "object" || c === null || typeof c.query !== "function") {
-    const why = c === undefined ? (f["model"] !== undefined ? "a model alone has no documents to search" : "no collection was given") : `collection is ${describeValue(c)}`;
+    const why =
+      c === undefined
+        ? f["model"] !== undefined
+          ? "a model alone has no documents to search"
+          : "no collection was given"
+        : `collection is ${describeValue(c)}`;
     throw new MaxsimError("INVALID_OPTION", `new ${where}(…) needs a collection to search: ${why}. ${fix}`);
   }
 }

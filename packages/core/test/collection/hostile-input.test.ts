@@ -80,7 +80,17 @@ describe("hostile arguments give typed errors", () => {
     circular["self"] = circular;
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 100_000; i++) deep = { d: deep };
-    const bad = [{ n: 10n }, circular, deep, { x: NaN }, { x: Infinity }, { when: new Date(0) }, { m: new Map() }, { a: [undefined] }, { big: "x".repeat(70_000) }];
+    const bad = [
+      { n: 10n },
+      circular,
+      deep,
+      { x: NaN },
+      { x: Infinity },
+      { when: new Date(0) },
+      { m: new Map() },
+      { a: [undefined] },
+      { big: "x".repeat(70_000) },
+    ];
     for (const metadata of bad) {
       const docs = [...Array.from({ length: 70 }, (_, i) => ({ id: `ok${i}`, text: "Le chat dort." })), { id: "bad", text: "Il pleut.", metadata }];
       // 71 documents = two batches of 64: the bad one is in the second, nothing of the first commits.

@@ -85,7 +85,10 @@ const odd = fc.anything({
   withSparseArray: true,
   withBoxedValues: true,
 });
-const key = fc.oneof(fc.constantFrom("lang", "n", "tags", "nested.a.b", "__proto__", "constructor", "toString", "", "$and", "$or", "$eq", "$in", "a.b."), fc.string({ maxLength: 6 }));
+const key = fc.oneof(
+  fc.constantFrom("lang", "n", "tags", "nested.a.b", "__proto__", "constructor", "toString", "", "$and", "$or", "$eq", "$in", "a.b."),
+  fc.string({ maxLength: 6 }),
+);
 const scalar = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
 const operator = fc.constantFrom("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$and", "$or", "$regex", "$gtt");
 /** Filters: mostly well-formed trees with odd leaves and operators, nested up to 6 levels. */
@@ -102,7 +105,10 @@ const filter = fc.letrec<{ f: unknown }>((tie) => ({
 const text = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("Le chat", "chien", "", " ", "\u0000", "🐈‍⬛", "a".repeat(2000)));
 const metadata = fc.oneof(fc.dictionary(key, fc.oneof(scalar, fc.jsonValue({ maxDepth: 3 })), { maxKeys: 4 }), odd);
 const doc = fc.oneof(
-  fc.record({ id: fc.option(fc.oneof(fc.string({ maxLength: 8 }), odd), { nil: undefined }), text, metadata: fc.option(metadata, { nil: undefined }) }, { requiredKeys: ["text"] }),
+  fc.record(
+    { id: fc.option(fc.oneof(fc.string({ maxLength: 8 }), odd), { nil: undefined }), text, metadata: fc.option(metadata, { nil: undefined }) },
+    { requiredKeys: ["text"] },
+  ),
   odd,
 );
 const docs = fc.oneof(fc.array(doc, { maxLength: 4 }), odd, text);
@@ -122,14 +128,26 @@ const INPUT = ["INVALID_INPUT", "INVALID_OPTION", "INVALID_ID", "DUPLICATE_ID", 
 
 describe("fuzz: hostile arguments to the public API", () => {
   it("Collection.findIds / query / queryBatch with generated filters and options", async () => {
-    await run("findIds", filter, async (f) => expectTyped("findIds", ["INVALID_FILTER"], () => collection.findIds(f), (r) => expect(Array.isArray(r)).toBe(true)));
+    await run("findIds", filter, async (f) =>
+      expectTyped(
+        "findIds",
+        ["INVALID_FILTER"],
+        () => collection.findIds(f),
+        (r) => expect(Array.isArray(r)).toBe(true),
+      ),
+    );
     await run("query", fc.tuple(fc.oneof(text, odd), queryOptions), async ([q, o]: [unknown, unknown]) =>
-      expectTyped("query", INPUT, () => collection.query(q as string, o as never), (r) => {
-        for (const hit of r as { id: string; text: string }[]) {
-          expect(collection.has(hit.id)).toBe(true);
-          expect(typeof hit.text).toBe("string");
-        }
-      }),
+      expectTyped(
+        "query",
+        INPUT,
+        () => collection.query(q as string, o as never),
+        (r) => {
+          for (const hit of r as { id: string; text: string }[]) {
+            expect(collection.has(hit.id)).toBe(true);
+            expect(typeof hit.text).toBe("string");
+          }
+        },
+      ),
     );
     await run("queryBatch", fc.tuple(fc.oneof(fc.array(text, { maxLength: 3 }), odd, text), queryOptions), async ([q, o]: [unknown, unknown]) =>
       expectTyped("queryBatch", INPUT, () => collection.queryBatch(q as string[], o as never)),
@@ -138,11 +156,20 @@ describe("fuzz: hostile arguments to the public API", () => {
 
   it("Collection writes, deletes, reads and explain with generated documents and ids", async () => {
     const before = collection.size;
-    await run("addDocuments", fc.tuple(docs, fc.oneof(fc.constant(undefined), fc.record({ batchSize: fc.oneof(fc.integer({ min: -1, max: 3 }), odd) }), odd)), async ([d, o]: [unknown, unknown]) => {
-      const sizeBefore = collection.size;
-      await expectTyped("addDocuments", INPUT, () => collection.addDocuments(d as never, o as never), (r) => expect(collection.size).toBe(sizeBefore + (r as string[]).length));
-      // A failing call commits nothing (validation happens before the first batch).
-    });
+    await run(
+      "addDocuments",
+      fc.tuple(docs, fc.oneof(fc.constant(undefined), fc.record({ batchSize: fc.oneof(fc.integer({ min: -1, max: 3 }), odd) }), odd)),
+      async ([d, o]: [unknown, unknown]) => {
+        const sizeBefore = collection.size;
+        await expectTyped(
+          "addDocuments",
+          INPUT,
+          () => collection.addDocuments(d as never, o as never),
+          (r) => expect(collection.size).toBe(sizeBefore + (r as string[]).length),
+        );
+        // A failing call commits nothing (validation happens before the first batch).
+      },
+    );
     await run("upsertDocuments", docs, async (d) => expectTyped("upsertDocuments", INPUT, () => collection.upsertDocuments(d)));
     await run("getDocuments", ids, async (i) => expectTyped("getDocuments", INPUT, () => collection.getDocuments(i)));
     await run("explain", fc.tuple(fc.oneof(text, odd), fc.oneof(fc.constantFrom("fr", "de", "nope"), odd)), async ([q, id]: [unknown, unknown]) =>
@@ -157,29 +184,65 @@ describe("fuzz: hostile arguments to the public API", () => {
   it("Collection.create / open with generated options, and MaxSimIndex ops", async () => {
     const model = fc.oneof(fc.integer(), fc.constant(null), fc.array(odd, { maxLength: 2 }), fc.object({ maxDepth: 1 }), fc.constant(encoder));
     let n = 0;
-    await run("Collection.create", fc.oneof(fc.record({ model, codec: fc.oneof(fc.constantFrom("float32", "float16", "residual-2", "int3"), odd) }, { requiredKeys: [] }), odd), async (o) =>
-      expectTyped("Collection.create", [...INPUT, "INDEX_EXISTS"], async () => {
-        const c = await Collection.create(join(sandbox, `created-${n++}`), o as never);
-        await c.close();
-      }),
+    await run(
+      "Collection.create",
+      fc.oneof(fc.record({ model, codec: fc.oneof(fc.constantFrom("float32", "float16", "residual-2", "int3"), odd) }, { requiredKeys: [] }), odd),
+      async (o) =>
+        expectTyped("Collection.create", [...INPUT, "INDEX_EXISTS"], async () => {
+          const c = await Collection.create(join(sandbox, `created-${n++}`), o as never);
+          await c.close();
+        }),
     );
-    await run("Collection.open", fc.tuple(fc.oneof(fc.constantFrom(join(sandbox, "collection"), join(sandbox, "missing")), odd), fc.oneof(fc.constant(undefined), fc.record({ model: fc.constant(encoder), readOnly: fc.oneof(fc.constant(true), odd) }, { requiredKeys: ["model"] }), odd)), async ([d, o]: [unknown, unknown]) =>
-      expectTyped("Collection.open", [...INPUT, "INDEX_NOT_FOUND", "INDEX_LOCKED", "MODEL_NOT_FOUND"], async () => {
-        const c = await Collection.open(d as string, o as never);
-        await c.close();
-      }),
+    await run(
+      "Collection.open",
+      fc.tuple(
+        fc.oneof(fc.constantFrom(join(sandbox, "collection"), join(sandbox, "missing")), odd),
+        fc.oneof(
+          fc.constant(undefined),
+          fc.record({ model: fc.constant(encoder), readOnly: fc.oneof(fc.constant(true), odd) }, { requiredKeys: ["model"] }),
+          odd,
+        ),
+      ),
+      async ([d, o]: [unknown, unknown]) =>
+        expectTyped("Collection.open", [...INPUT, "INDEX_NOT_FOUND", "INDEX_LOCKED", "MODEL_NOT_FOUND"], async () => {
+          const c = await Collection.open(d as string, o as never);
+          await c.close();
+        }),
     );
     const vectors = fc.oneof(
       fc.record({ data: fc.float32Array({ minLength: 0, maxLength: 12 }), length: fc.integer({ min: -1, max: 4 }), dim: fc.constantFrom(4, 3, 0) }),
       odd,
     );
-    const items = fc.oneof(fc.array(fc.record({ id: fc.oneof(fc.string({ maxLength: 4 }), odd), embeddings: vectors, payload: fc.option(fc.jsonValue({ maxDepth: 2 })) }), { maxLength: 3 }), odd);
+    const items = fc.oneof(
+      fc.array(fc.record({ id: fc.oneof(fc.string({ maxLength: 4 }), odd), embeddings: vectors, payload: fc.option(fc.jsonValue({ maxDepth: 2 })) }), {
+        maxLength: 3,
+      }),
+      odd,
+    );
     const vectorCodes = [...INPUT, "DIM_MISMATCH", "INVALID_VECTOR"];
     await run("MaxSimIndex.add", items, async (i) => expectTyped("MaxSimIndex.add", vectorCodes, () => index.add(i)));
     await run("MaxSimIndex.upsert", items, async (i) => expectTyped("MaxSimIndex.upsert", vectorCodes, () => index.upsert(i)));
-    const searchOptions = fc.oneof(fc.record({ k: fc.oneof(fc.integer({ min: -1, max: 5 }), odd), filter: fc.oneof(fc.constant(new Set(["x"])), fc.constant((id: string) => id === "x"), odd), nprobe: fc.oneof(fc.integer({ min: 0, max: 9 }), odd) }, { requiredKeys: ["k"] }), odd);
-    await run("MaxSimIndex.search", fc.tuple(vectors, searchOptions), async ([q, o]: [unknown, unknown]) => expectTyped("MaxSimIndex.search", vectorCodes, () => index.search(q as never, o as never)));
-    await run("MaxSimIndex.searchExact", fc.tuple(vectors, searchOptions), async ([q, o]: [unknown, unknown]) => expectTyped("MaxSimIndex.searchExact", vectorCodes, () => index.searchExact(q as never, o as never)));
+    const searchOptions = fc.oneof(
+      fc.record(
+        {
+          k: fc.oneof(fc.integer({ min: -1, max: 5 }), odd),
+          filter: fc.oneof(
+            fc.constant(new Set(["x"])),
+            fc.constant((id: string) => id === "x"),
+            odd,
+          ),
+          nprobe: fc.oneof(fc.integer({ min: 0, max: 9 }), odd),
+        },
+        { requiredKeys: ["k"] },
+      ),
+      odd,
+    );
+    await run("MaxSimIndex.search", fc.tuple(vectors, searchOptions), async ([q, o]: [unknown, unknown]) =>
+      expectTyped("MaxSimIndex.search", vectorCodes, () => index.search(q as never, o as never)),
+    );
+    await run("MaxSimIndex.searchExact", fc.tuple(vectors, searchOptions), async ([q, o]: [unknown, unknown]) =>
+      expectTyped("MaxSimIndex.searchExact", vectorCodes, () => index.searchExact(q as never, o as never)),
+    );
     await run("MaxSimIndex.delete", ids, async (i) => expectTyped("MaxSimIndex.delete", INPUT, () => index.delete(i)));
     await run("MaxSimIndex.setMeta", fc.oneof(metadata, odd), async (m) => expectTyped("MaxSimIndex.setMeta", INPUT, () => index.setMeta(m)));
     // Still a valid index: reopening gives the same ids.

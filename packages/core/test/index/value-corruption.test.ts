@@ -25,7 +25,9 @@ const probes = corpus.queries(18, 4, 11);
 const baseline = new Map<IndexCodec, SearchHit[][]>();
 const tally = { typed: 0, identical: 0 };
 afterAll(() => {
-  console.log(`value corruption: ${CODECS.length} codecs × ${Object.keys(DAMAGE).length} damage classes × reader/writer: ${tally.typed} IndexCorruptError, ${tally.identical} identical answers`);
+  console.log(
+    `value corruption: ${CODECS.length} codecs × ${Object.keys(DAMAGE).length} damage classes × reader/writer: ${tally.typed} IndexCorruptError, ${tally.identical} identical answers`,
+  );
 });
 
 async function answers(index: MaxSimIndex): Promise<SearchHit[][]> {
@@ -57,7 +59,10 @@ const DAMAGE: Record<string, Damage> = {
     const first = await store.readSegment(store.manifest.segments[0]!.name);
     const tokens = (first.columns["offsets"] as Int32Array)[first.ids.length]!;
     const columns = { ...first.columns, vectors: nanColumn(first.columns["vectors"], tokens * 16) };
-    await store.commit({ addSegments: [{ ids: first.ids.map((id) => `nan-${id}`), columns, payloads: first.payloads ? [...first.payloads] : undefined }], meta: store.manifest.meta });
+    await store.commit({
+      addSegments: [{ ids: first.ids.map((id) => `nan-${id}`), columns, payloads: first.payloads ? [...first.payloads] : undefined }],
+      meta: store.manifest.meta,
+    });
   },
   "NaN centroids": async (store) => {
     const blob = await store.readBlob("centroids.f32");
@@ -65,7 +70,10 @@ const DAMAGE: Record<string, Damage> = {
   },
   "a duplicate id across two segments": async (store) => {
     const first = await store.readSegment(store.manifest.segments[0]!.name);
-    await store.commit({ addSegments: [{ ids: [...first.ids], columns: { ...first.columns }, payloads: first.payloads ? [...first.payloads] : undefined }], meta: store.manifest.meta });
+    await store.commit({
+      addSegments: [{ ids: [...first.ids], columns: { ...first.columns }, payloads: first.payloads ? [...first.payloads] : undefined }],
+      meta: store.manifest.meta,
+    });
   },
   "the codec field of the state changed": async (store, codec) => {
     const state = store.manifest.meta["maxsimIndex"] as Record<string, unknown>;
