@@ -11,9 +11,8 @@ import { spawnSync } from "node:child_process";
 const args = process.argv.slice(2);
 const dryRun = args.includes("--dry-run");
 const rest = args.filter((a) => a !== "--dry-run");
-const r = spawnSync(
-  "pnpm",
-  ["-r", "--filter", "./packages/*", "publish", "--access", "public", ...(dryRun ? ["--dry-run", "--no-git-checks"] : []), ...rest],
-  { cwd: new URL("..", import.meta.url).pathname, stdio: "inherit" },
-);
+const r = spawnSync("pnpm", ["-r", "--filter", "./packages/*", "publish", "--access", "public", ...(dryRun ? ["--dry-run", "--no-git-checks"] : []), ...rest], {
+  cwd: new URL("..", import.meta.url).pathname,
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

@@ -90,13 +90,11 @@ export function readmeSnippets(readme: string): Snippet[] {
 
 /** Static imports → dynamic ones (type-only imports dropped), so a snippet runs in a block scope. */
 function inBlock({ code, file }: Snippet): string {
-  return code
-    .replace(/^import type \{[^}]*\} from "[^"]+";$/gm, "")
-    .replace(/^import \{([^}]*)\} from "([^"]+)";$/gm, (_m, names: string, from: string) => {
-      const bindings = names.replace(/\btype\s+\w+\s*,?/g, "").replace(/\s+as\s+/g, ": ");
-      const target = from.startsWith(".") ? pathToFileURL(resolve(dirname(file), from.replace(/\.js$/, ".ts"))).href : from;
-      return `const {${bindings}} = await import(${JSON.stringify(target)});`;
-    });
+  return code.replace(/^import type \{[^}]*\} from "[^"]+";$/gm, "").replace(/^import \{([^}]*)\} from "([^"]+)";$/gm, (_m, names: string, from: string) => {
+    const bindings = names.replace(/\btype\s+\w+\s*,?/g, "").replace(/\s+as\s+/g, ": ");
+    const target = from.startsWith(".") ? pathToFileURL(resolve(dirname(file), from.replace(/\.js$/, ".ts"))).href : from;
+    return `const {${bindings}} = await import(${JSON.stringify(target)});`;
+  });
 }
 
 /** Whitespace and quotes do not count when comparing printed and expected lines. */
@@ -135,7 +133,12 @@ export async function runSnippets(snippets: Snippet[], packageDir: string): Prom
       printed: stdout
         .split(marker)
         .slice(1)
-        .map((chunk) => chunk.split("\n").slice(1).filter((l) => l.length > 0)),
+        .map((chunk) =>
+          chunk
+            .split("\n")
+            .slice(1)
+            .filter((l) => l.length > 0),
+        ),
       stderr: stderr.replace(/.*W:onnxruntime.*\n?/g, ""),
     };
   } finally {

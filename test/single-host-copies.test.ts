@@ -13,7 +13,10 @@ const lock = readFileSync(fileURLToPath(new URL("../pnpm-lock.yaml", import.meta
 const snapshots = lock.slice(lock.indexOf("\nsnapshots:\n"));
 
 function copiesOf(name: string): string[] {
-  const keys = snapshots.split("\n").filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim().replace(/^'|':?$|:$/g, ""));
+  const keys = snapshots
+    .split("\n")
+    .filter((line) => /^ {2}\S/.test(line))
+    .map((line) => line.trim().replace(/^'|':?$|:$/g, ""));
   return keys.filter((key) => key.startsWith(`${name}@`));
 }
 
@@ -25,9 +28,12 @@ describe("workspace dependency graph", () => {
   // @lancedb/lancedb ≥ 0.31 would add @huggingface/transformers@3.0.2 (and its onnxruntime-node)
   // as optional dependencies; @maxsim/lancedb pins 0.30.0, which has none. apache-arrow is
   // LanceDB's peer: one copy, or LanceDB refuses the other copy's tables.
-  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node", "@huggingface/transformers", "apache-arrow", "@lancedb/lancedb"])("installs exactly one copy of %s", (name) => {
-    expect(copiesOf(name)).toHaveLength(1);
-  });
+  it.each(["@langchain/core", "@llamaindex/core", "onnxruntime-node", "@huggingface/transformers", "apache-arrow", "@lancedb/lancedb"])(
+    "installs exactly one copy of %s",
+    (name) => {
+      expect(copiesOf(name)).toHaveLength(1);
+    },
+  );
 
   it("pins onnxruntime-node to the exact version @huggingface/transformers pins", () => {
     const transformers = /\n {2}'@huggingface\/transformers@[^\n]*\n((?: {4}.*\n)+)/.exec(snapshots)?.[1] ?? "";

@@ -62,7 +62,13 @@ await check("LangChain: MaxSimRetriever in an LCEL chain, and MaxSimReranker", a
   const retriever = await LcRetriever.fromDocuments(docs, { model: MODEL, k: 1 });
   const seen = [];
   const chain = RunnableSequence.from([
-    { context: retriever.pipe((found) => { seen.push(...found.map((d) => d.id)); return found.map((d) => d.pageContent).join("\n"); }), question: new RunnablePassthrough() },
+    {
+      context: retriever.pipe((found) => {
+        seen.push(...found.map((d) => d.id));
+        return found.map((d) => d.pageContent).join("\n");
+      }),
+      question: new RunnablePassthrough(),
+    },
     ChatPromptTemplate.fromTemplate("Context:\n{context}\n\nQuestion: {question}"),
     new FakeListChatModel({ responses: ["The black cat sleeps in the house."] }),
     new StringOutputParser(),
@@ -81,7 +87,10 @@ await check("LlamaIndex: MaxSimRetriever in a RetrieverQueryEngine", async () =>
     metadata = { model: "stand-in", temperature: 0, topP: 1, contextWindow: 4096, tokenizer: undefined, structuredOutput: false };
     async chat(params) {
       const content = "From the sources above.";
-      if (params.stream) return (async function* () { yield { raw: null, delta: content }; })();
+      if (params.stream)
+        return (async function* () {
+          yield { raw: null, delta: content };
+        })();
       return { message: { role: "assistant", content }, raw: null };
     }
   }
@@ -103,7 +112,11 @@ await check("maxsim serve: @maxsim/core/serve serves the playground page and ans
     const server = await startServer({ dir, port: 0, log: () => {} });
     try {
       const page = await (await fetch(`${server.url}/`)).text();
-      const res = await fetch(`${server.url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "dog", k: 1 }) });
+      const res = await fetch(`${server.url}/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "dog", k: 1 }),
+      });
       const body = await res.json();
       if (!page.includes('id="results"')) return "the playground page is missing";
       return body.results?.[0]?.id === "de-dog" ? true : `search gave ${JSON.stringify(body)}`;
@@ -141,9 +154,16 @@ await check("row 6: wrapper constructors take { model } lazily or throw INVALID_
   const [best] = await lc.compressDocuments(docs, "the dog drinks water");
   await lc.close();
   const li = new LiReranker({ model: MODEL, topN: 1 });
-  const [node] = await li.postprocessNodes([{ node: new LiDocument({ id_: "zh", text: "猫 在 床 上 睡觉" }), score: 0 }, { node: new LiDocument({ id_: "fr", text: "Le train va à la gare" }), score: 0 }], "cat");
+  const [node] = await li.postprocessNodes(
+    [
+      { node: new LiDocument({ id_: "zh", text: "猫 在 床 上 睡觉" }), score: 0 },
+      { node: new LiDocument({ id_: "fr", text: "Le train va à la gare" }), score: 0 },
+    ],
+    "cat",
+  );
   const codes = [];
-  for (const make of [() => new LcRetriever({}), () => new LiRetriever({}), () => new LcReranker({}), () => new LiReranker({})]) codes.push(await codeOf(async () => make()));
+  for (const make of [() => new LcRetriever({}), () => new LiRetriever({}), () => new LcReranker({}), () => new LiReranker({})])
+    codes.push(await codeOf(async () => make()));
   if (best?.id !== "de" || node?.node.id_ !== "zh") return `lazy rerankers kept ${best?.id} / ${node?.node.id_}`;
   return codes.every((c) => c === "INVALID_OPTION") ? true : JSON.stringify(codes);
 });

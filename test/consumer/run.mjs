@@ -36,7 +36,15 @@ const PACKAGES = ["core", "langchain", "llamaindex"];
 const HOSTS = ["@langchain/core", "@llamaindex/core", "@llamaindex/env", "onnxruntime-node", "@huggingface/transformers"];
 // ONNX Runtime's install script downloads through global-agent, which honours this: any download
 // attempt fails, as on a machine where only the npm registry is reachable.
-const INSTALL_ENV = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9", GLOBAL_AGENT_HTTP_PROXY: "http://127.0.0.1:9", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", FORCE_COLOR: "0" };
+const INSTALL_ENV = {
+  ...process.env,
+  GLOBAL_AGENT_HTTPS_PROXY: "http://127.0.0.1:9",
+  GLOBAL_AGENT_HTTP_PROXY: "http://127.0.0.1:9",
+  npm_config_audit: "false",
+  npm_config_fund: "false",
+  npm_config_update_notifier: "false",
+  FORCE_COLOR: "0",
+};
 
 const checks = [];
 function record(name, ok, detail = "") {
@@ -47,7 +55,8 @@ function run(command, commandArgs, options = {}) {
   const started = Date.now();
   const r = spawnSync(command, commandArgs, { encoding: "utf8", maxBuffer: 64 << 20, ...options });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  if (options.quiet !== true) console.log(`  $ ${[command, ...commandArgs].join(" ").slice(0, 160)}  (${((Date.now() - started) / 1000).toFixed(0)} s, exit ${r.status})`);
+  if (options.quiet !== true)
+    console.log(`  $ ${[command, ...commandArgs].join(" ").slice(0, 160)}  (${((Date.now() - started) / 1000).toFixed(0)} s, exit ${r.status})`);
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", out };
 }
 
@@ -56,7 +65,13 @@ function installBlock(readme, pm) {
   const text = readFileSync(readme, "utf8");
   const m = new RegExp(`<!-- install:${pm} -->\\s*\`\`\`(?:bash|sh)\\n([\\s\\S]*?)\`\`\``).exec(text);
   if (m === null) return null;
-  return { raw: m[1], lines: m[1].split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l !== "" && !l.startsWith("#")) };
+  return {
+    raw: m[1],
+    lines: m[1]
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, "").trim())
+      .filter((l) => l !== "" && !l.startsWith("#")),
+  };
 }
 
 /** A README line with each `@maxsim/<pkg>` argument replaced by its tarball. */
@@ -110,8 +125,14 @@ function exercise(app, pm) {
     const copies = copiesOf(app, pkg);
     record(`row 5 (${pm}): exactly one ${pkg}`, copies.length === 1, `found ${copies.length}: ${copies.join(", ")}`);
   }
-  const hnsw = run(process.execPath, ["--input-type=module", "-e", "const m = await import('@maxsim/core'); console.log(JSON.stringify(m.hnswStatus()))"], { cwd: app });
-  record(`row 1 (${pm}): importing @maxsim/core needs no compiled addon (hnswlib-node not installed by default)`, hnsw.status === 0 && hnsw.stdout.includes('"available":false'), hnsw.out);
+  const hnsw = run(process.execPath, ["--input-type=module", "-e", "const m = await import('@maxsim/core'); console.log(JSON.stringify(m.hnswStatus()))"], {
+    cwd: app,
+  });
+  record(
+    `row 1 (${pm}): importing @maxsim/core needs no compiled addon (hnswlib-node not installed by default)`,
+    hnsw.status === 0 && hnsw.stdout.includes('"available":false'),
+    hnsw.out,
+  );
   const program = run(process.execPath, ["app.mjs"], { cwd: app });
   for (const line of program.stdout.split("\n")) {
     const m = /^(ok|FAIL) (.*)$/.exec(line);
@@ -123,9 +144,17 @@ function exercise(app, pm) {
   const help = npx(["--help"]);
   record(`row 1 (${pm}): npx maxsim --help`, help.status === 0 && help.stdout.includes("Usage: maxsim"), help.out);
   const version = npx(["--version"]);
-  record(`row 8 (${pm}): maxsim --version`, version.status === 0 && version.stdout.trim() === JSON.parse(readFileSync(join(root, "packages/core/package.json"), "utf8")).version, version.out);
+  record(
+    `row 8 (${pm}): maxsim --version`,
+    version.status === 0 && version.stdout.trim() === JSON.parse(readFileSync(join(root, "packages/core/package.json"), "utf8")).version,
+    version.out,
+  );
   const info = npx(["info"]);
-  record(`row 1 (${pm}): maxsim info says exact probing is active and how to enable hnswlib-node`, info.status === 0 && /"active": "exact/.test(info.stdout) && /approve-builds/.test(info.stdout), info.out);
+  record(
+    `row 1 (${pm}): maxsim info says exact probing is active and how to enable hnswlib-node`,
+    info.status === 0 && /"active": "exact/.test(info.stdout) && /approve-builds/.test(info.stdout),
+    info.out,
+  );
   const index = npx(["index", "idx", "--model", "fixture:multilingual", "docs"]);
   record(`row 8 (${pm}): maxsim index --model fixture:multilingual`, index.status === 0, index.out);
   const search = npx(["search", "idx", "dog", "--json", "-k", "1"]);
@@ -161,7 +190,8 @@ try {
     if (/"source"\s*:/.test(manifestText)) problems.push('a bare "source" export condition');
     if (!existsSync(join(dir, "dist/index.js"))) problems.push("no dist/index.js (prepack did not build)");
     for (const file of ["LICENSE", "README.md"]) if (!existsSync(join(dir, file))) problems.push(`no ${file}`);
-    if (existsSync(join(dir, "LICENSE")) && !readFileSync(join(dir, "LICENSE"), "utf8").includes("Apache License\n                           Version 2.0")) problems.push("LICENSE is not the Apache-2.0 text");
+    if (existsSync(join(dir, "LICENSE")) && !readFileSync(join(dir, "LICENSE"), "utf8").includes("Apache License\n                           Version 2.0"))
+      problems.push("LICENSE is not the Apache-2.0 text");
     if (manifest.publishConfig?.access !== "public") problems.push("publishConfig.access is not public");
     for (const field of ["repository", "homepage", "bugs", "keywords", "license", "engines"]) if (manifest[field] === undefined) problems.push(`no ${field}`);
     if (manifest.engines?.node !== ">=20.19") problems.push(`engines.node ${manifest.engines?.node}, want >=20.19 (require(esm))`);
@@ -173,7 +203,11 @@ try {
   // 2. The release script's dry run (publishes with pnpm, which rewrites workspace:^).
   // --ignore-scripts: the packs above already proved prepack builds; this checks what pnpm publishes.
   const release = run("pnpm", ["-s", "release", "--dry-run", "--ignore-scripts"], { cwd: root });
-  record("row 4 (release): pnpm release --dry-run publishes all three packages", release.status === 0 && PACKAGES.every((n) => release.out.includes(`@maxsim/${n}`)), release.out);
+  record(
+    "row 4 (release): pnpm release --dry-run publishes all three packages",
+    release.status === 0 && PACKAGES.every((n) => release.out.includes(`@maxsim/${n}`)),
+    release.out,
+  );
 
   // 3. The READMEs' install blocks, root README carrying them verbatim.
   const rootReadme = readFileSync(join(root, "README.md"), "utf8");
@@ -181,7 +215,11 @@ try {
   for (const pm of Object.keys(blocks)) {
     for (const name of PACKAGES) {
       const block = installBlock(join(root, "packages", name, "README.md"), pm);
-      record(`README (${pm}): packages/${name}/README.md has an install block, repeated in the root README`, block !== null && rootReadme.includes(block.raw), block === null ? "no <!-- install:" + pm + " --> block" : "root README differs");
+      record(
+        `README (${pm}): packages/${name}/README.md has an install block, repeated in the root README`,
+        block !== null && rootReadme.includes(block.raw),
+        block === null ? "no <!-- install:" + pm + " --> block" : "root README differs",
+      );
       if (block !== null) blocks[pm].push({ readme: `packages/${name}/README.md`, lines: block.lines });
     }
   }
@@ -230,7 +268,11 @@ try {
         const text = readFileSync(outfile, "utf8");
         record("row 3 (bundler): esbuild bundles the app with @maxsim/* inside", text.includes("lfm2-checkpoint") && text.includes("pylate-onnx"));
         const r = run(process.execPath, [outfile], { cwd: npmApp });
-        record("row 3 (bundler): the bundled app finds the built-in layouts and passes every check", r.status === 0 && r.stdout.includes("app: all checks passed") && !r.out.includes("UNKNOWN_LAYOUT"), r.out);
+        record(
+          "row 3 (bundler): the bundled app finds the built-in layouts and passes every check",
+          r.status === 0 && r.stdout.includes("app: all checks passed") && !r.out.includes("UNKNOWN_LAYOUT"),
+          r.out,
+        );
       }
     }
 
@@ -239,7 +281,11 @@ try {
     const pnpmOk = installAll(pnpmApp, "pnpm");
     if (pnpmOk) {
       const manifest = JSON.parse(readFileSync(join(pnpmApp, "package.json"), "utf8"));
-      record("row 2 (pnpm): the app records onnxruntime-node in ignoredBuiltDependencies", manifest.pnpm?.ignoredBuiltDependencies?.includes("onnxruntime-node") === true, JSON.stringify(manifest.pnpm));
+      record(
+        "row 2 (pnpm): the app records onnxruntime-node in ignoredBuiltDependencies",
+        manifest.pnpm?.ignoredBuiltDependencies?.includes("onnxruntime-node") === true,
+        JSON.stringify(manifest.pnpm),
+      );
       exercise(pnpmApp, "pnpm");
     }
 

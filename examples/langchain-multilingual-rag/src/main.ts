@@ -61,10 +61,7 @@ const retriever = await MaxSimRetriever.fromDocuments(
 const { label, runnable: answer } = await answerer();
 
 // The RAG chain: retrieve, then answer from the retrieved passages.
-const chain = RunnableSequence.from([
-  { docs: retriever, question: new RunnablePassthrough<string>() },
-  RunnablePassthrough.assign({ answer }),
-]);
+const chain = RunnableSequence.from([{ docs: retriever, question: new RunnablePassthrough<string>() }, RunnablePassthrough.assign({ answer })]);
 
 console.log(`Indexed ${PASSAGES.length} passages (${[...new Set(PASSAGES.map((p) => p.lang))].join(", ")}) with ${encoder.modelId}. Answers: ${label}.`);
 for (const question of QUESTIONS) {

@@ -32,7 +32,10 @@ describe("examples/langchain-multilingual-rag", () => {
       const at = lines.indexOf(`Q [${question.lang}] ${question.text}`);
       expect(at, `question ${question.text} printed`).toBeGreaterThan(-1);
       const ranked = lines.slice(at + 1, at + 4).map((line) => /^ {2}(\d)\. (\S+) \[(\w+)\] score=(-?[\d.]+) {2}(.*)$/.exec(line));
-      expect(ranked.every((m) => m !== null), `three ranked passages after ${question.text}`).toBe(true);
+      expect(
+        ranked.every((m) => m !== null),
+        `three ranked passages after ${question.text}`,
+      ).toBe(true);
       const rows = ranked.map((m) => ({ rank: Number(m![1]), id: m![2]!, lang: m![3]!, score: Number(m![4]), text: m![5]! }));
       expect(rows.map((r) => r.rank)).toEqual([1, 2, 3]);
       expect(rows[0]!.id, `best passage for ${question.text}`).toBe(question.answer);
@@ -59,11 +62,16 @@ describe("examples/langchain-multilingual-rag", () => {
         requests.push(request);
         const cited = /\[([a-z]{2}-[a-z]+)\]/.exec(request.messages[0]?.content ?? "")?.[1] ?? "none";
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({
-          id: `chatcmpl-${requests.length}`, object: "chat.completion", created: 0, model: request.model,
-          choices: [{ index: 0, message: { role: "assistant", content: `answered from ${cited}` }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-        }));
+        res.end(
+          JSON.stringify({
+            id: `chatcmpl-${requests.length}`,
+            object: "chat.completion",
+            created: 0,
+            model: request.model,
+            choices: [{ index: 0, message: { role: "assistant", content: `answered from ${cited}` }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

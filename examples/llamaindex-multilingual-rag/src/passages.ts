@@ -36,7 +36,5 @@ export const CHAT_TURNS = [
 
 /** The passages as LlamaIndex documents; `lang` is metadata the LLM sees but the encoder does not. */
 export function passageDocuments(): Document[] {
-  return PASSAGES.map(
-    (p) => new Document({ id_: p.id, text: p.text, metadata: { lang: p.lang }, excludedEmbedMetadataKeys: ["lang"] }),
-  );
+  return PASSAGES.map((p) => new Document({ id_: p.id, text: p.text, metadata: { lang: p.lang }, excludedEmbedMetadataKeys: ["lang"] }));
 }

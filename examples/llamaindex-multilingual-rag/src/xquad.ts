@@ -28,10 +28,16 @@ export async function runXquad(
 ): Promise<void> {
   const [zh, ar, en, de] = await Promise.all(["zh", "ar", "en", "de"].map((l) => firstParagraphs(dir, l)));
   const docs = [
-    ...zh!.slice(0, ARTICLES / 2).map((p, i) => new Document({ id_: `xquad-a${i}-zh`, text: p.context, metadata: { lang: "zh" }, excludedEmbedMetadataKeys: ["lang"] })),
-    ...ar!.slice(ARTICLES / 2).map((p, i) => new Document({ id_: `xquad-a${i + ARTICLES / 2}-ar`, text: p.context, metadata: { lang: "ar" }, excludedEmbedMetadataKeys: ["lang"] })),
+    ...zh!
+      .slice(0, ARTICLES / 2)
+      .map((p, i) => new Document({ id_: `xquad-a${i}-zh`, text: p.context, metadata: { lang: "zh" }, excludedEmbedMetadataKeys: ["lang"] })),
+    ...ar!
+      .slice(ARTICLES / 2)
+      .map((p, i) => new Document({ id_: `xquad-a${i + ARTICLES / 2}-ar`, text: p.context, metadata: { lang: "ar" }, excludedEmbedMetadataKeys: ["lang"] })),
   ];
-  console.log(`indexed ${docs.length} XQuAD paragraphs (articles 0-3 in zh, 4-7 in ar)${options.fixture ? "; the fixture model only knows a toy lexicon, so expect poor ranks on real text" : ""}`);
+  console.log(
+    `indexed ${docs.length} XQuAD paragraphs (articles 0-3 in zh, 4-7 in ar)${options.fixture ? "; the fixture model only knows a toy lexicon, so expect poor ranks on real text" : ""}`,
+  );
   const retriever = await MaxSimRetriever.fromDocuments(docs, { model: encoder, similarityTopK: 2 });
   try {
     const engine = new RetrieverQueryEngine(retriever);

@@ -51,7 +51,13 @@ describe("examples/llamaindex-multilingual-rag", () => {
       expect(first).toContain(` ${q.expected}  ${textOf(q.expected)}`);
       expect(second).toMatch(/^ {2}2\. /);
       expect(third).toMatch(/^ {2}3\. /);
-      const score = (l: string | undefined): number => Number(l!.slice(l!.indexOf("]") + 1).trim().split(/\s+/)[0]);
+      const score = (l: string | undefined): number =>
+        Number(
+          l!
+            .slice(l!.indexOf("]") + 1)
+            .trim()
+            .split(/\s+/)[0],
+        );
       expect(score(first)).toBeGreaterThan(score(second));
       expect(score(second)).toBeGreaterThanOrEqual(score(third));
       expect(answer).toBe(`A: The best source says: "${textOf(q.expected)}"`);
@@ -109,7 +115,9 @@ describe("examples/llamaindex-multilingual-rag", () => {
         expect(r.auth).toBe("Bearer sk-test");
         expect(r.body.model).toBe("local-test-model");
       }
-      [...QUESTIONS, ...CHAT_TURNS].forEach((q, i) => expect(JSON.stringify(requests[i]!.body.messages)).toContain(JSON.stringify(textOf(q.expected)).slice(1, -1)));
+      [...QUESTIONS, ...CHAT_TURNS].forEach((q, i) =>
+        expect(JSON.stringify(requests[i]!.body.messages)).toContain(JSON.stringify(textOf(q.expected)).slice(1, -1)),
+      );
       expect(stdout).toContain("A: endpoint answer 1");
       expect(stdout).toContain(`assistant: endpoint answer ${QUESTIONS.length + CHAT_TURNS.length}`);
     } finally {

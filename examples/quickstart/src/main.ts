@@ -36,9 +36,7 @@ console.log(`"${PASSAGES[0]!.text}" → ${sample!.length} token vectors × ${sam
 
 const collection = await Collection.create(saveDir, { model: encoder });
 const started = performance.now();
-await collection.addDocuments(
-  PASSAGES.map((p) => ({ id: p.id, text: p.text, metadata: { lang: p.lang, topic: p.topic } })),
-);
+await collection.addDocuments(PASSAGES.map((p) => ({ id: p.id, text: p.text, metadata: { lang: p.lang, topic: p.topic } })));
 const languages = new Set(PASSAGES.map((p) => p.lang));
 console.log(
   `indexed ${collection.size} passages in ${languages.size} languages (${[...languages].join(", ")}) in ${(performance.now() - started).toFixed(0)} ms\n`,

@@ -58,7 +58,12 @@ describe("pnpm demo --save <dir>", () => {
   it("leaves the demo collection on disk for `maxsim serve`", async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), "maxsim-demo-"));
     try {
-      const run = spawnSync("pnpm", ["exec", "tsx", "--conditions=@maxsim/source", "src/main.ts", "--save", path.join(tmp, "demo-index")], { cwd: dir, encoding: "utf8", timeout: 240_000, env });
+      const run = spawnSync("pnpm", ["exec", "tsx", "--conditions=@maxsim/source", "src/main.ts", "--save", path.join(tmp, "demo-index")], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 240_000,
+        env,
+      });
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toContain(`browse it with: pnpm -s maxsim serve ${path.join(tmp, "demo-index")}`);
       const c = await Collection.open(path.join(tmp, "demo-index"), { readOnly: true });

@@ -53,7 +53,11 @@ const corpus = syntheticCorpus({ docs: nDocs, docLength, seed: 1 });
 const tokens = corpus.offsets[nDocs]!;
 const queries = corpus.queries(nQueries, 32, 7);
 console.log(`data: ${nDocs} docs × ${docLength.join("–")} tokens = ${tokens} tokens, dim 128; ${nQueries} queries × 32 tokens; k = ${k}`);
-console.log("(2-core machine shared with other engineers' jobs: latencies are noisy; load at start:", (await import("node:os")).loadavg()[0]!.toFixed(1), ")\n");
+console.log(
+  "(2-core machine shared with other engineers' jobs: latencies are noisy; load at start:",
+  (await import("node:os")).loadavg()[0]!.toFixed(1),
+  ")\n",
+);
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const rows: string[][] = [["method", "build s", "RSS GB", "bytes/token disk", "memory", "p50 ms", "p95 ms", "exact p50", "recall@10"]];
@@ -77,7 +81,13 @@ async function measure(search: (q: TokenVectors) => Promise<SearchHit[]>, truth:
   return { p50: pct(lat, 0.5), p95: pct(lat, 0.95), recall: recall / queries.length };
 }
 
-async function buildIndex(c: SyntheticCorpus, codec: IndexCodec, from = 0, to = c.ids.length, index = MaxSimIndex.inMemory({ dim: 128, codec, ...centroidOption })) {
+async function buildIndex(
+  c: SyntheticCorpus,
+  codec: IndexCodec,
+  from = 0,
+  to = c.ids.length,
+  index = MaxSimIndex.inMemory({ dim: 128, codec, ...centroidOption }),
+) {
   const batch = Number(values.batch);
   const load = async () => {
     for (let i = from; i < to; i += batch) {
@@ -113,9 +123,22 @@ for (const codec of values.codecs.split(",") as IndexCodec[]) {
   // searchExact on the same index: the codec's exact path (float16 cast in-graph, residuals decoded per block).
   const ex = await measure((q) => index.searchExact(q, { k }), truth);
   const memory = (index.vectorBytesInMemory() / tokens).toFixed(0);
-  rows.push([`PLAID ${codec} (${label(tuning)})`, build.toFixed(1), rss(), String(index.bytesPerToken()), memory, r.p50.toFixed(1), r.p95.toFixed(1), ex.p50.toFixed(1), r.recall.toFixed(3)]);
+  rows.push([
+    `PLAID ${codec} (${label(tuning)})`,
+    build.toFixed(1),
+    rss(),
+    String(index.bytesPerToken()),
+    memory,
+    r.p50.toFixed(1),
+    r.p95.toFixed(1),
+    ex.p50.toFixed(1),
+    r.recall.toFixed(3),
+  ]);
   if (codec === "float32") {
-    for (const t of [{ nprobe: 4, candidates: 256, rescore: 64 }, { nprobe: 16, candidates: 1024, rescore: 256 }]) {
+    for (const t of [
+      { nprobe: 4, candidates: 256, rescore: 64 },
+      { nprobe: 16, candidates: 1024, rescore: 256 },
+    ]) {
       const rr = await measure((q) => index.search(q, { k, ...t }), truth);
       rows.push([`PLAID ${codec} (${label(t)})`, "", "", "", "", rr.p50.toFixed(1), rr.p95.toFixed(1), "", rr.recall.toFixed(3)]);
     }
@@ -145,7 +168,17 @@ if (!values["no-muvera"]) {
         .slice(0, k);
     }, truth);
     const perToken = `512+${((muvera.bytesPerDocument * nDocs) / tokens).toFixed(0)}`;
-    rows.push([`MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`, count === 256 ? build.toFixed(1) : "", count === 256 ? rss() : "", perToken, perToken, r.p50.toFixed(1), r.p95.toFixed(1), "", r.recall.toFixed(3)]);
+    rows.push([
+      `MUVERA FDE ${muvera.fdeDim}d + HNSW (${count} cand.)`,
+      count === 256 ? build.toFixed(1) : "",
+      count === 256 ? rss() : "",
+      perToken,
+      perToken,
+      r.p50.toFixed(1),
+      r.p95.toFixed(1),
+      "",
+      r.recall.toFixed(3),
+    ]);
   }
 }
 print();
@@ -162,5 +195,7 @@ if (!values["no-drift"]) {
   await index.compact();
   const retrain = (performance.now() - t0) / 1000;
   const after = await measure((q) => index.search(q, { k, ...tuning }), truth);
-  console.log(`recall@10 after adding 50% post-training: ${before.recall.toFixed(3)}; after compact() retrain (${retrain.toFixed(1)} s): ${after.recall.toFixed(3)}`);
+  console.log(
+    `recall@10 after adding 50% post-training: ${before.recall.toFixed(3)}; after compact() retrain (${retrain.toFixed(1)} s): ${after.recall.toFixed(3)}`,
+  );
 }

@@ -31,8 +31,24 @@ const k = 10;
 const nQueries = Number(values.queries);
 const codec = values.codec as IndexCodec;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-console.log(`bench corpora × sizes, dim 128, codec ${codec}, ${nQueries} queries × 32 tokens, k = ${k}; load average at start ${loadavg()[0]!.toFixed(1)} on a shared 2-core box`);
-const header = ["family", "docs", "tokens", "build s", "exact p50", "p95", "search p50", "p95", "speed-up", "recall@10", "plan", "calibrated (nprobe cand→resc, recall)", "stage 2 µs/cand"];
+console.log(
+  `bench corpora × sizes, dim 128, codec ${codec}, ${nQueries} queries × 32 tokens, k = ${k}; load average at start ${loadavg()[0]!.toFixed(1)} on a shared 2-core box`,
+);
+const header = [
+  "family",
+  "docs",
+  "tokens",
+  "build s",
+  "exact p50",
+  "p95",
+  "search p50",
+  "p95",
+  "speed-up",
+  "recall@10",
+  "plan",
+  "calibrated (nprobe cand→resc, recall)",
+  "stage 2 µs/cand",
+];
 console.log(header.join(" | "));
 
 async function timed(fn: (q: TokenVectors) => Promise<SearchHit[]>, queries: TokenVectors[]): Promise<{ lat: number[]; hits: SearchHit[][] }> {

@@ -103,5 +103,7 @@ for (const k of values.ks.split(",").map(Number)) {
   }
   const [f, s, g] = [median(full), median(scan), median(graph)];
   const recall = hits / (nQueries * m * nprobe);
-  console.log(`${k}\t${f.toFixed(2)}\t${s.toFixed(2)}\t${g.toFixed(2)}\t${(g / f).toFixed(2)}\t${(g / s).toFixed(2)}\t${recall.toFixed(3)}\t${build.toFixed(1)}`);
+  console.log(
+    `${k}\t${f.toFixed(2)}\t${s.toFixed(2)}\t${g.toFixed(2)}\t${(g / f).toFixed(2)}\t${(g / s).toFixed(2)}\t${recall.toFixed(3)}\t${build.toFixed(1)}`,
+  );
 }

@@ -50,7 +50,9 @@ const os = await import("node:os");
 const corpus = syntheticCorpus({ docs: nDocs, seed: 1, noise });
 const tokens = corpus.offsets[nDocs]!;
 const nCentroids = Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(tokens)))); // as MaxSimIndex's defaultCentroids
-console.log(`data: ${nDocs} docs, ${tokens} tokens, dim ${dim}, noise ${noise}; ${nCentroids} centroids; ${nQueries} queries × 32 tokens; load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+console.log(
+  `data: ${nDocs} docs, ${tokens} tokens, dim ${dim}, noise ${noise}; ${nCentroids} centroids; ${nQueries} queries × 32 tokens; load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+);
 let t0 = performance.now();
 const centroids = await trainKMeans(corpus.data, dim, { k: nCentroids, seed: 1234 });
 const { codes, sims } = await assignNearest(corpus.data, dim, centroids);
@@ -199,7 +201,12 @@ async function residualScheme(name: string, nbits: 2 | 4 | 8, options: ResidualF
   const again = encodeResiduals(q, decoded, codes, centroids);
   let changed = 0;
   for (let i = 0; i < packed.length; i++) if (again[i] !== packed[i]) changed++;
-  await evaluate(`${name}${changed > 0 ? ` (re-encode changes ${((100 * changed) / packed.length).toFixed(2)}% bytes)` : ""}`, residualBytes(q) + 2, speed, encodeSpeed);
+  await evaluate(
+    `${name}${changed > 0 ? ` (re-encode changes ${((100 * changed) / packed.length).toFixed(2)}% bytes)` : ""}`,
+    residualBytes(q) + 2,
+    speed,
+    encodeSpeed,
+  );
   return q;
 }
 
@@ -246,7 +253,18 @@ const header = ["scheme", "B/token", "MSE/coord", "RD bound", "mean cos", "err s
 const widths = [58, 7, 9, 9, 8, 8, 8, 9, 8, 8];
 console.log(`\n${header.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : h.padStart(widths[i]!))).join("  ")}`);
 function printRow(r: Row): void {
-  const cells = [r.name, String(r.bytes), r.mse.toExponential(2), r.rd > 0 ? r.rd.toExponential(2) : "-", r.cos.toFixed(4), r.errStd.toFixed(4), r.errTop.toFixed(4), r.recall.toFixed(3), r.decode, r.encode];
+  const cells = [
+    r.name,
+    String(r.bytes),
+    r.mse.toExponential(2),
+    r.rd > 0 ? r.rd.toExponential(2) : "-",
+    r.cos.toFixed(4),
+    r.errStd.toFixed(4),
+    r.errTop.toFixed(4),
+    r.recall.toFixed(3),
+    r.decode,
+    r.encode,
+  ];
   console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
 }
 

@@ -91,7 +91,13 @@ async function fixtureBench(): Promise<void> {
     const order = docs.map((_, i) => i);
     if (sorted) order.sort((a, b) => tokenized[b]!.ids.length - tokenized[a]!.ids.length || a - b);
     const out: TokenizedBatch[] = [];
-    for (let i = 0; i < order.length; i += batchSize) out.push(tokenizer.buildBatch(order.slice(i, i + batchSize).map((j) => tokenized[j]!), "document"));
+    for (let i = 0; i < order.length; i += batchSize)
+      out.push(
+        tokenizer.buildBatch(
+          order.slice(i, i + batchSize).map((j) => tokenized[j]!),
+          "document",
+        ),
+      );
     return out;
   }
 
@@ -204,7 +210,9 @@ async function lfm2Row(): Promise<void> {
     passages.push({ id: `${XQUAD_LANGUAGES[i % langs.length]}-${p.id}`, text: p.text });
   }
   const cacheDir = join(work, "cache");
-  console.log(`\nLFM2 row: Collection.addDocuments on ${passages.length} XQuAD paragraphs (${XQUAD_LANGUAGES.join(" ")} interleaved), full-size random checkpoint, 2 intra-op threads`);
+  console.log(
+    `\nLFM2 row: Collection.addDocuments on ${passages.length} XQuAD paragraphs (${XQUAD_LANGUAGES.join(" ")} interleaved), full-size random checkpoint, 2 intra-op threads`,
+  );
   const modes = [
     { name: "f32", encoder: await ColBERT.fromPretrained(ckpt, { cacheDir, intraOpThreads: 2, onProgress: (m) => console.log(`  ${m}`) }) },
     { name: "int8", encoder: await ColBERT.fromPretrained(ckpt, { cacheDir, intraOpThreads: 2, int8: true, onProgress: (m) => console.log(`  ${m}`) }) },
@@ -230,7 +238,9 @@ async function lfm2Row(): Promise<void> {
   console.log("mode | docs/s | tokens/s | × f32 | time outside onnxruntime");
   for (const m of modes) {
     const r = best.get(m.name)!;
-    console.log(`${m.name.padEnd(4)} | ${((passages.length / r.ms) * 1000).toFixed(2).padStart(6)} | ${((r.tokens / r.ms) * 1000).toFixed(0).padStart(8)} | ${(f32.ms / r.ms).toFixed(2).padStart(5)} | ${(100 * r.outside).toFixed(1)}%`);
+    console.log(
+      `${m.name.padEnd(4)} | ${((passages.length / r.ms) * 1000).toFixed(2).padStart(6)} | ${((r.tokens / r.ms) * 1000).toFixed(0).padStart(8)} | ${(f32.ms / r.ms).toFixed(2).padStart(5)} | ${(100 * r.outside).toFixed(1)}%`,
+    );
     await m.encoder.dispose();
   }
 }

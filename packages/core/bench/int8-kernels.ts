@@ -68,11 +68,19 @@ function graphFor(kernel: Kernel, w: Float32Array, inF: number, outF: number): U
     }
     g.initializer("ws", floatTensor(q.scales, [outF]));
     const rowMax = g.op("ReduceMax", [g.op("Abs", ["x"])], { axes: [1], keepdims: 0 }); // [rows]
-    const rowScale = g.op("Max", [g.op("Div", [rowMax, g.initializer("c127", floatTensor(Float32Array.of(127), []))]), g.initializer("tiny", floatTensor(Float32Array.of(1e-30), []))]);
+    const rowScale = g.op("Max", [
+      g.op("Div", [rowMax, g.initializer("c127", floatTensor(Float32Array.of(127), []))]),
+      g.initializer("tiny", floatTensor(Float32Array.of(1e-30), [])),
+    ]);
     // u8 codes around 128 (MLAS's fast path is u8 × s8; s8 × s8 runs a slow generic kernel here).
     const zp = g.op("ConstantOfShape", [g.op("Shape", [rowScale])], { value: { dataType: DataType.UINT8, dims: [1], raw: Uint8Array.of(128) } });
     const xq = g.op("QuantizeLinear", ["x", rowScale, zp], { axis: 0 });
-    const acc = g.op("MatMulInteger", [xq, "wq", g.initializer("zp128", { dataType: DataType.UINT8, dims: [], raw: Uint8Array.of(128) }), ...(kernel === "rowuu" ? ["wz"] : [])]);
+    const acc = g.op("MatMulInteger", [
+      xq,
+      "wq",
+      g.initializer("zp128", { dataType: DataType.UINT8, dims: [], raw: Uint8Array.of(128) }),
+      ...(kernel === "rowuu" ? ["wz"] : []),
+    ]);
     const rs = g.op("Unsqueeze", [rowScale, g.initializer("ax1", { dataType: DataType.INT64, dims: [1], raw: bytesOf(BigInt64Array.of(1n)) })]);
     y = g.op("Mul", [g.op("Mul", [g.op("Cast", [acc], { to: DataType.FLOAT }), rs]), "ws"]);
   } else if (kernel === "mmint" || kernel === "dqmm" || kernel === "dqmm7") {
@@ -114,7 +122,11 @@ function relErr(a: Float32Array, b: Float32Array): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-console.log(`${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}; rows ${ROWS}, ${REPS} interleaved reps, shared machine`);
+console.log(
+  `${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}; rows ${ROWS}, ${REPS} interleaved reps, shared machine`,
+);
 const rng = new Prng("int8-kernels");
 const totals = new Map<string, number>();
 for (const threads of THREADS) {
@@ -128,7 +140,11 @@ for (const threads of THREADS) {
     const sessions = new Map<Kernel, ort.InferenceSession>();
     const outs = new Map<Kernel, Float32Array>();
     for (const k of KERNELS) {
-      const s = await ort.InferenceSession.create(graphFor(k, w, inF, outF), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+      const s = await ort.InferenceSession.create(graphFor(k, w, inF, outF), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+      });
       sessions.set(k, s);
       outs.set(k, (await s.run(feeds)).y!.data as Float32Array);
     }
@@ -152,4 +168,8 @@ for (const threads of THREADS) {
   const f = totals.get(`${threads}:f32`)!;
   console.log(`  all MatMuls of one forward (×count): ${KERNELS.map((k) => `${k} ${(f / totals.get(`${threads}:${k}`)!).toFixed(2)}x`).join(", ")}`);
 }
-console.log(`\nload average now ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+console.log(
+  `\nload average now ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}`,
+);

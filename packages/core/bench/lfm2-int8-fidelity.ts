@@ -72,7 +72,8 @@ if (mixes.length > 0) {
   }
   process.exit(0);
 }
-const only = (kind: Lfm2MatMulKind | null, k: Lfm2Int8Kernel) => Object.fromEntries(kinds.map((x) => [x, kind === null || x === kind ? k : "float"])) as Record<Lfm2MatMulKind, Lfm2Int8Kernel>;
+const only = (kind: Lfm2MatMulKind | null, k: Lfm2Int8Kernel) =>
+  Object.fromEntries(kinds.map((x) => [x, kind === null || x === kind ? k : "float"])) as Record<Lfm2MatMulKind, Lfm2Int8Kernel>;
 console.log(`${B} documents × ${S} tokens, per-token cosine to the f32 graph`);
 for (const k of kernels) console.log(`all kinds ${k}: ${score(await run({ int8: true, int8Kernels: only(null, k) }))}`);
 console.log(`default LFM2_INT8_KERNELS ${JSON.stringify(LFM2_INT8_KERNELS)}: ${score(await run({ int8: true }))}`);

@@ -42,7 +42,10 @@ function lfm2FlopsPerToken(c: Lfm2Config, S: number, dim: number): number {
   let f = 0;
   for (const kind of c.layerTypes) {
     if (kind === "conv") f += 2 * (3 * H * H + H * H) + 2 * H * c.convLCache;
-    else f += 2 * (H * (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim + c.numAttentionHeads * c.headDim * H) + 2 * 2 * S * c.numAttentionHeads * c.headDim;
+    else
+      f +=
+        2 * (H * (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim + c.numAttentionHeads * c.headDim * H) +
+        2 * 2 * S * c.numAttentionHeads * c.headDim;
     f += 2 * 3 * H * c.ffnDim;
   }
   return f + 2 * H * dim;
@@ -121,7 +124,12 @@ const DOC_BATCH = Number(process.env.DOC_BATCH ?? 8);
 const docs = (vocab: number) => batch("documents", DOC_BATCH, S_DOC, (b) => S_DOC - ((b * 13) % 40), vocab, false);
 const queries = (vocab: number) => batch("queries", 32, S_Q, (b) => 6 + (b % 10), vocab, true);
 
-console.log(`machine: ${(await import("node:os")).cpus().length} logical CPUs, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+console.log(
+  `machine: ${(await import("node:os")).cpus().length} logical CPUs, load average ${(await import("node:os"))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}`,
+);
 const peaks = [await matmulPeak(1), await matmulPeak(2)];
 console.log(`MatMul peak (512×1024·1024×4096, best of 8): ${peaks[0]!.toFixed(1)} GFLOP/s at 1 thread, ${peaks[1]!.toFixed(1)} at 2`);
 
@@ -137,7 +145,10 @@ for (const v of variants) {
   const kinds = Object.keys(LFM2_INT8_KERNELS) as Lfm2MatMulKind[];
   const kernels = Object.fromEntries(kinds.map((k) => [k, v.includes(":") ? "float" : v])) as Record<Lfm2MatMulKind, Lfm2Int8Kernel>;
   if (v.includes(":")) for (const part of v.split(",")) kernels[part.split(":")[0] as Lfm2MatMulKind] = part.split(":")[1] as Lfm2Int8Kernel;
-  extra.push({ name: `int8 ${v}`, path: (await ensureLfm2Onnx(dir, { cacheDir, int8: true, int8Kernels: kernels, onProgress: (m) => console.log(`  ${m}`) })).path });
+  extra.push({
+    name: `int8 ${v}`,
+    path: (await ensureLfm2Onnx(dir, { cacheDir, int8: true, int8Kernels: kernels, onProgress: (m) => console.log(`  ${m}`) })).path,
+  });
 }
 console.log(`graphs ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; int8 kernels ${JSON.stringify(LFM2_INT8_KERNELS)}`);
 const lfmDocFlops = lfm2FlopsPerToken(f32.config, S_DOC, f32.dim);
@@ -146,7 +157,8 @@ console.log(`LFM2 forward: ${(lfmDocFlops / 1e9).toFixed(3)} GFLOP/token at S=${
 
 const bertPath = join(work, "bert-base-like.onnx");
 const withBert = process.env.BERT !== "0";
-if (withBert && !existsSync(bertPath)) await bertLikeGraph({ layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 30522, tokenTypeIds: true, seed: "bert-base" }).save(bertPath);
+if (withBert && !existsSync(bertPath))
+  await bertLikeGraph({ layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 30522, tokenTypeIds: true, seed: "bert-base" }).save(bertPath);
 const bertDocFlops = bertFlopsPerToken(12, 768, 3072, S_DOC, 128);
 const bertQFlops = bertFlopsPerToken(12, 768, 3072, S_Q, 128);
 
@@ -196,7 +208,9 @@ for (const threads of THREAD_LIST) {
     for (const s of sessions.slice(1)) {
       if (s.m.name.startsWith("BERT")) continue;
       const out = (await s.session.run(d.feeds(s.session.inputNames))).token_embeddings!.data as Float32Array;
-      console.log(`${s.m.name}: worst per-token cosine vs f32 over ${d.tokens} document tokens: ${worstCosine(ref, out, f32.dim, (r) => mask[r] === 1n).toFixed(4)}`);
+      console.log(
+        `${s.m.name}: worst per-token cosine vs f32 over ${d.tokens} document tokens: ${worstCosine(ref, out, f32.dim, (r) => mask[r] === 1n).toFixed(4)}`,
+      );
     }
   }
   for (let round = 0; round < ROUNDS; round++) {
@@ -216,4 +230,9 @@ for (const threads of THREAD_LIST) {
     await s.session.release();
   }
 }
-console.log(`\nsummary (load average now ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}; shared machine, ratios are from the same interleaved run):\n${rows.join("\n")}`);
+console.log(
+  `\nsummary (load average now ${(await import("node:os"))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}; shared machine, ratios are from the same interleaved run):\n${rows.join("\n")}`,
+);

@@ -74,7 +74,9 @@ const jsTokens = corpus.offsets[jsDocs]!;
 void ours;
 
 const row = (name: string, secondsPerQuery: number, tok: number) =>
-  console.log(`${name.padEnd(34)} ${(secondsPerQuery * 1000).toFixed(1).padStart(8)} ms/query ${(tok / secondsPerQuery / 1e6).toFixed(2).padStart(7)} M doc tokens/s`);
+  console.log(
+    `${name.padEnd(34)} ${(secondsPerQuery * 1000).toFixed(1).padStart(8)} ms/query ${(tok / secondsPerQuery / 1e6).toFixed(2).padStart(7)} M doc tokens/s`,
+  );
 
 console.log("");
 row("maxsim ORT kernel, 1 query/call", single / nQueries, tokens);
@@ -106,7 +108,9 @@ if (!existsSync(script)) {
       out.results.forEach((r, i) => (agree += r.ids.filter((id) => oursTop[i]!.includes(id)).length));
       const exactSame = out.results.filter((r, i) => r.ids.join() === oursTop[i]!.join()).length;
       console.log("");
-      console.log(`speed vs numpy: 1 query/call ${(out.seconds_per_query / (single / nQueries)).toFixed(2)}×, batched ${(out.seconds_per_query / (batched / nQueries)).toFixed(2)}×`);
+      console.log(
+        `speed vs numpy: 1 query/call ${(out.seconds_per_query / (single / nQueries)).toFixed(2)}×, batched ${(out.seconds_per_query / (batched / nQueries)).toFixed(2)}×`,
+      );
       console.log(`top-${k} agreement with numpy: ${agree}/${nQueries * k} ids; identical ordered lists ${exactSame}/${nQueries}`);
     }
   } finally {

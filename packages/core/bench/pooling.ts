@@ -47,33 +47,41 @@ async function exactTopK(docs: TokenVectors[], ids: string[], queries: TokenVect
 if (!XQUAD_ONLY) await syntheticFamilies();
 
 async function syntheticFamilies(): Promise<void> {
-console.log(`token pooling on the bench families: ${DOCS} documents (long: ${Math.min(DOCS, 300)}), ${QUERIES} queries, dim ${DIM}, recall@${K} vs unpooled exact MaxSim`);
-console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (shared 2-core machine)\n`);
-console.log("family           factor | vectors/token | B/token f32  f16 | recall@10 | pool ms/doc");
-const summary = new Map<number, { recall: number; kept: number; n: number }>();
-for (const family of BENCH_FAMILY_NAMES) {
-  const docs = family === "long" ? Math.min(DOCS, 300) : DOCS;
-  const corpus = benchCorpus(family, { docs, dim: DIM, seed: 7 });
-  const plain = corpus.ids.map((_, i) => corpus.doc(i));
-  const tokens = plain.reduce((s, d) => s + d.length, 0);
-  const queries = corpus.queries(QUERIES, 32, 11);
-  const truth = await exactTopK(plain, corpus.ids, queries);
-  for (const factor of [1, 2, 3]) {
-    const t0 = performance.now();
-    const pooled = plain.map((d) => poolTokens({ ...d, tokenIds: new Int32Array(d.length) }, factor));
-    const ms = (performance.now() - t0) / docs;
-    const kept = pooled.reduce((s, d) => s + d.length, 0) / tokens;
-    const got = factor === 1 ? truth : await exactTopK(pooled, corpus.ids, queries);
-    let hits = 0;
-    got.forEach((ids, q) => (hits += ids.filter((id) => truth[q]!.includes(id)).length));
-    const recall = hits / (K * queries.length);
-    const s = summary.get(factor) ?? { recall: 0, kept: 0, n: 0 };
-    summary.set(factor, { recall: s.recall + recall, kept: s.kept + kept, n: s.n + 1 });
-    console.log(`${family.padEnd(16)} ${String(factor).padStart(6)} | ${kept.toFixed(3).padStart(13)} | ${(kept * DIM * 4).toFixed(0).padStart(12)} ${(kept * DIM * 2).toFixed(0).padStart(4)} | ${recall.toFixed(3).padStart(9)} | ${ms.toFixed(2).padStart(11)}`);
+  console.log(
+    `token pooling on the bench families: ${DOCS} documents (long: ${Math.min(DOCS, 300)}), ${QUERIES} queries, dim ${DIM}, recall@${K} vs unpooled exact MaxSim`,
+  );
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")} (shared 2-core machine)\n`,
+  );
+  console.log("family           factor | vectors/token | B/token f32  f16 | recall@10 | pool ms/doc");
+  const summary = new Map<number, { recall: number; kept: number; n: number }>();
+  for (const family of BENCH_FAMILY_NAMES) {
+    const docs = family === "long" ? Math.min(DOCS, 300) : DOCS;
+    const corpus = benchCorpus(family, { docs, dim: DIM, seed: 7 });
+    const plain = corpus.ids.map((_, i) => corpus.doc(i));
+    const tokens = plain.reduce((s, d) => s + d.length, 0);
+    const queries = corpus.queries(QUERIES, 32, 11);
+    const truth = await exactTopK(plain, corpus.ids, queries);
+    for (const factor of [1, 2, 3]) {
+      const t0 = performance.now();
+      const pooled = plain.map((d) => poolTokens({ ...d, tokenIds: new Int32Array(d.length) }, factor));
+      const ms = (performance.now() - t0) / docs;
+      const kept = pooled.reduce((s, d) => s + d.length, 0) / tokens;
+      const got = factor === 1 ? truth : await exactTopK(pooled, corpus.ids, queries);
+      let hits = 0;
+      got.forEach((ids, q) => (hits += ids.filter((id) => truth[q]!.includes(id)).length));
+      const recall = hits / (K * queries.length);
+      const s = summary.get(factor) ?? { recall: 0, kept: 0, n: 0 };
+      summary.set(factor, { recall: s.recall + recall, kept: s.kept + kept, n: s.n + 1 });
+      console.log(
+        `${family.padEnd(16)} ${String(factor).padStart(6)} | ${kept.toFixed(3).padStart(13)} | ${(kept * DIM * 4).toFixed(0).padStart(12)} ${(kept * DIM * 2).toFixed(0).padStart(4)} | ${recall.toFixed(3).padStart(9)} | ${ms.toFixed(2).padStart(11)}`,
+      );
+    }
   }
-}
-console.log("\nmean over families:");
-for (const [factor, s] of summary) console.log(`  factor ${factor}: vectors/token ${(s.kept / s.n).toFixed(3)}, recall@10 ${(s.recall / s.n).toFixed(3)}`);
+  console.log("\nmean over families:");
+  for (const [factor, s] of summary) console.log(`  factor ${factor}: vectors/token ${(s.kept / s.n).toFixed(3)}, recall@10 ${(s.recall / s.n).toFixed(3)}`);
 }
 
 // ---- real text through the multilingual fixture model
@@ -85,7 +93,11 @@ if (!existsSync(join(xquadDir, "xquad.en.json"))) {
   const encoder = await ColBERT.fromPretrained((await ensureFixtures()).multilingual);
   console.log(`\nXQuAD through the multilingual fixture model (${xquadDir}), exact search, 200 questions per pair`);
   console.log("q→d    factor | vectors/token | NDCG@10 | recall@10 vs unpooled");
-  for (const [queryLang, docLang] of [["en", "en"], ["en", "de"], ["zh", "es"]] as const) {
+  for (const [queryLang, docLang] of [
+    ["en", "en"],
+    ["en", "de"],
+    ["zh", "es"],
+  ] as const) {
     const full = await loadXquad(xquadDir, { queryLang, docLang });
     const dataset = { ...full, queries: full.queries.slice(0, 200) };
     const qv = await encoder.encodeQueries(dataset.queries.map((q) => q.text));
@@ -109,7 +121,9 @@ if (!existsSync(join(xquadDir, "xquad.en.json"))) {
       let hits = 0;
       top.forEach((ids, q) => (hits += ids.filter((id) => truth[q]!.includes(id)).length));
       const ndcg = (await evaluateDataset(pooled, dataset, create, { modes: ["exact"], k: K })).modes.exact!.scores["ndcg@10"];
-      console.log(`${queryLang}→${docLang} ${String(factor).padStart(6)} | ${(kept / plainTokens).toFixed(3).padStart(13)} | ${ndcg.toFixed(3).padStart(7)} | ${(hits / (K * top.length)).toFixed(3)}`);
+      console.log(
+        `${queryLang}→${docLang} ${String(factor).padStart(6)} | ${(kept / plainTokens).toFixed(3).padStart(13)} | ${ndcg.toFixed(3).padStart(7)} | ${(hits / (K * top.length)).toFixed(3)}`,
+      );
     }
   }
   await encoder.dispose();

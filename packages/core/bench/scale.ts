@@ -93,7 +93,12 @@ async function buildPhase(dir: string, config: string): Promise<Record<string, n
   await index.bulk(async () => {
     for (let i = 0; i < nDocs; i += batch) {
       const b = corpus.batch(i, Math.min(nDocs, i + batch));
-      await index.add(b.ids.map((id, j) => ({ id, embeddings: { data: b.data.subarray(b.offsets[j]! * dim, b.offsets[j + 1]! * dim), length: b.offsets[j + 1]! - b.offsets[j]!, dim } })));
+      await index.add(
+        b.ids.map((id, j) => ({
+          id,
+          embeddings: { data: b.data.subarray(b.offsets[j]! * dim, b.offsets[j + 1]! * dim), length: b.offsets[j + 1]! - b.offsets[j]!, dim },
+        })),
+      );
     }
   });
   await index.close();
@@ -133,7 +138,18 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
   }
   await run(); // warm the page cache and the JIT
   const warm = await run();
-  const out = { openSeconds, bare, afterOpen, ramTier, p50: warm.p50, p95: warm.p95, recall: warm.recall, coldP50: cold.p50, coldP95: cold.p95, peakRss: peakRss() };
+  const out = {
+    openSeconds,
+    bare,
+    afterOpen,
+    ramTier,
+    p50: warm.p50,
+    p95: warm.p95,
+    recall: warm.recall,
+    coldP50: cold.p50,
+    coldP95: cold.p95,
+    peakRss: peakRss(),
+  };
   await index.close();
   return out;
 }
@@ -143,7 +159,8 @@ if (values.phase !== undefined) {
   const config = values.config ?? "tier";
   if (values.phase === "truth") await truthPhase(join(dir, "truth.json"));
   else {
-    const result = values.phase === "build" ? await buildPhase(join(dir, config), config) : await searchPhase(join(dir, config), config, join(dir, "truth.json"));
+    const result =
+      values.phase === "build" ? await buildPhase(join(dir, config), config) : await searchPhase(join(dir, config), config, join(dir, "truth.json"));
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   }
   process.exit(0);
@@ -154,7 +171,19 @@ const root = values.dir ?? mkdtempSync(join(tmpdir(), "maxsim-scale-"));
 const self = fileURLToPath(import.meta.url);
 const forwarded = process.argv.slice(2).filter((a) => a !== "--");
 function child(phase: string, config?: string): Record<string, number> {
-  const args = ["--conditions=@maxsim/source", "--import", "tsx", "--expose-gc", self, ...forwarded, "--phase", phase, "--dir", root, ...(config ? ["--config", config] : [])];
+  const args = [
+    "--conditions=@maxsim/source",
+    "--import",
+    "tsx",
+    "--expose-gc",
+    self,
+    ...forwarded,
+    "--phase",
+    phase,
+    "--dir",
+    root,
+    ...(config ? ["--config", config] : []),
+  ];
   const res = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`${phase} ${config ?? ""} failed (${res.status ?? res.signal})`);
   const line = res.stdout.split("\n").find((l) => l.startsWith("RESULT "));
@@ -162,14 +191,34 @@ function child(phase: string, config?: string): Record<string, number> {
 }
 
 const tokens = nDocs * len;
-console.log(`scale bench: ${nDocs} docs × ${len} tokens = ${tokens} tokens, dim ${dim}; noise ${values.noise}, ${values.concepts} concepts, ${values["concepts-per-doc"]} per doc`);
-console.log(`centroids ${values.centroids} trained on the first ${values["sample-tokens"]} tokens; batches of ${batch} docs; ${queries.length} queries (recall on ${nTruth})`);
+console.log(
+  `scale bench: ${nDocs} docs × ${len} tokens = ${tokens} tokens, dim ${dim}; noise ${values.noise}, ${values.concepts} concepts, ${values["concepts-per-doc"]} per doc`,
+);
+console.log(
+  `centroids ${values.centroids} trained on the first ${values["sample-tokens"]} tokens; batches of ${batch} docs; ${queries.length} queries (recall on ${nTruth})`,
+);
 console.log(`machine: 2 cores shared with other jobs, load average at start ${loadavg()[0]!.toFixed(1)}\n`);
 const tTruth = performance.now();
 child("truth");
 console.log(`truth (float32 exact, streamed): ${((performance.now() - tTruth) / 1000).toFixed(0)} s`);
 const configs = ["tier", ...(values.baseline === "none" ? [] : [values.baseline!])];
-const rows: string[][] = [["index", "build s", "docs/s", "build peak RSS MB", "disk MB", "open s", "RSS bare→open MB", "RAM tier MB", "open/RAM", "p50 ms", "p95 ms", "cold p50/p95", "recall@10"]];
+const rows: string[][] = [
+  [
+    "index",
+    "build s",
+    "docs/s",
+    "build peak RSS MB",
+    "disk MB",
+    "open s",
+    "RSS bare→open MB",
+    "RAM tier MB",
+    "open/RAM",
+    "p50 ms",
+    "p95 ms",
+    "cold p50/p95",
+    "recall@10",
+  ],
+];
 for (const config of configs) {
   const b = child("build", config);
   const s = child("search", config);
@@ -194,6 +243,8 @@ for (const config of configs) {
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log("");
 for (const r of rows) console.log(r.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join("  "));
-console.log(`\nRAM tier = vectorBytesInMemory (codes + residuals, or float16 rows): ${(Number(rows[1]![7]) * 2 ** 20 / tokens).toFixed(1)} B/token for the two-tier index.`);
+console.log(
+  `\nRAM tier = vectorBytesInMemory (codes + residuals, or float16 rows): ${((Number(rows[1]![7]) * 2 ** 20) / tokens).toFixed(1)} B/token for the two-tier index.`,
+);
 console.log("open/RAM = (RSS right after open − RSS of the same process before it) / RAM tier.");
 if (values.dir === undefined) rmSync(root, { recursive: true, force: true });

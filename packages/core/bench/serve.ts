@@ -43,7 +43,8 @@ const WORDS = (
   "maison Haus casa train Zug gare airport aéroport Berg montagne snow Schnee winter hiver summer " +
   "Sommer Garten jardin cocina kitchen sleep dort schläft duerme run corre läuft cold froid kalt"
 ).split(" ");
-const QUERY_WORDS = "cat dog bird fish horse cow pig sheep bread milk water river table house train station airport mountain snow winter summer garden kitchen".split(" ");
+const QUERY_WORDS =
+  "cat dog bird fish horse cow pig sheep bread milk water river table house train station airport mountain snow winter summer garden kitchen".split(" ");
 
 const rng = new Prng("serve-bench");
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.uniform() * xs.length)]!;
@@ -70,26 +71,34 @@ async function searchLoad(url: string, seconds: number): Promise<{ reqPerSec: nu
   const queryRng = new Prng(`queries-${seconds}`);
   let instance!: autocannon.Instance;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [
+    instance = autocannon(
       {
-        method: "POST",
-        path: "/search",
-        headers: { "content-type": "application/json" },
-        setupRequest: (req) => {
-          const q = Array.from({ length: 3 }, () => QUERY_WORDS[Math.floor(queryRng.uniform() * QUERY_WORDS.length)]).join(" ");
-          return { ...req, body: JSON.stringify({ query: q, k: 10 }) };
-        },
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [
+          {
+            method: "POST",
+            path: "/search",
+            headers: { "content-type": "application/json" },
+            setupRequest: (req) => {
+              const q = Array.from({ length: 3 }, () => QUERY_WORDS[Math.floor(queryRng.uniform() * QUERY_WORDS.length)]).join(" ");
+              return { ...req, body: JSON.stringify({ query: q, k: 10 }) };
+            },
+          },
+        ],
       },
-    ],
-    }, (error, result) => (error ? reject(error) : resolve(result)));
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await finished;
-  return { reqPerSec: result.requests.average, latencies: latencies.sort((a, b) => a - b), errors: result.errors + result.timeouts + result.non2xx, total: result.requests.total };
+  return {
+    reqPerSec: result.requests.average,
+    latencies: latencies.sort((a, b) => a - b),
+    errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
 }
 
 async function writer(url: string, stop: { done: boolean }, acked: string[]): Promise<{ requests: number; latencies: number[]; errors: number }> {
@@ -118,7 +127,9 @@ const tmp = await mkdtemp(path.join(tmpdir(), "maxsim-serve-bench-"));
 const dir = path.join(tmp, "idx");
 {
   const c = await Collection.create(dir, { model: fx.multilingual });
-  await c.addDocuments(Array.from({ length: DOCS }, (_, i) => ({ id: `d-${i}`, text: sentence(8 + (i % 20)), metadata: { lang: pick(["fr", "de", "es", "en"]) } })));
+  await c.addDocuments(
+    Array.from({ length: DOCS }, (_, i) => ({ id: `d-${i}`, text: sentence(8 + (i % 20)), metadata: { lang: pick(["fr", "de", "es", "en"]) } })),
+  );
   await c.close();
 }
 
@@ -138,7 +149,21 @@ const inProcess: number[] = [];
   inProcess.sort((a, b) => a - b);
 }
 
-const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0", ...(args["max-searches"] === undefined ? [] : ["--max-searches", args["max-searches"]])], { stdio: ["ignore", "pipe", "pipe"] });
+const child = spawn(
+  process.execPath,
+  [
+    "--conditions=@maxsim/source",
+    "--import",
+    TSX,
+    MAIN,
+    "serve",
+    dir,
+    "--port",
+    "0",
+    ...(args["max-searches"] === undefined ? [] : ["--max-searches", args["max-searches"]]),
+  ],
+  { stdio: ["ignore", "pipe", "pipe"] },
+);
 let stderr = "";
 child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
 const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -153,13 +178,23 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 
 const machine = machineInfo();
-console.log(`maxsim serve load bench: ${DOCS} documents (multilingual fixture model), ${CONNECTIONS} concurrent searchers, k=10, phases of ${DURATION} s, server --max-searches ${args["max-searches"] ?? "default (cores, at least 2)"}`);
+console.log(
+  `maxsim serve load bench: ${DOCS} documents (multilingual fixture model), ${CONNECTIONS} concurrent searchers, k=10, phases of ${DURATION} s, server --max-searches ${args["max-searches"] ?? "default (cores, at least 2)"}`,
+);
 console.log(`machine: ${JSON.stringify(machine)}\n`);
 
 const phases: Phase[] = [];
 {
   const s = await searchLoad(url, Math.max(5, Math.round(DURATION / 3)));
-  phases.push({ name: "searchers only (baseline)", searches: s.total, reqPerSec: s.reqPerSec, p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), p99: percentile(s.latencies, 99), errors: s.errors });
+  phases.push({
+    name: "searchers only (baseline)",
+    searches: s.total,
+    reqPerSec: s.reqPerSec,
+    p50: percentile(s.latencies, 50),
+    p95: percentile(s.latencies, 95),
+    p99: percentile(s.latencies, 99),
+    errors: s.errors,
+  });
 }
 const acked: string[] = [];
 {
@@ -192,10 +227,16 @@ const f = (x: number) => x.toFixed(1);
 console.log("| phase | searches | req/s | p50 ms | p95 ms | p99 ms | errors |");
 console.log("|---|---|---|---|---|---|---|");
 for (const p of phases) console.log(`| ${p.name} | ${p.searches} | ${f(p.reqPerSec)} | ${f(p.p50)} | ${f(p.p95)} | ${f(p.p99)} | ${p.errors} |`);
-console.log(`| in-process Collection.query, 1 at a time (no HTTP) | ${inProcess.length} | ${f(inProcess.length / (inProcess.reduce((a, b) => a + b, 0) / 1000))} | ${f(percentile(inProcess, 50))} | ${f(percentile(inProcess, 95))} | ${f(percentile(inProcess, 99))} | 0 |`);
+console.log(
+  `| in-process Collection.query, 1 at a time (no HTTP) | ${inProcess.length} | ${f(inProcess.length / (inProcess.reduce((a, b) => a + b, 0) / 1000))} | ${f(percentile(inProcess, 50))} | ${f(percentile(inProcess, 95))} | ${f(percentile(inProcess, 99))} | 0 |`,
+);
 const [base, load] = phases as [Phase, Phase];
-console.log(`\nsearch req/s with the writer / without: ${(load.reqPerSec / base.reqPerSec).toFixed(2)}×; p50 ${(load.p50 / base.p50).toFixed(2)}×, p99 ${(load.p99 / base.p99).toFixed(2)}×`);
+console.log(
+  `\nsearch req/s with the writer / without: ${(load.reqPerSec / base.reqPerSec).toFixed(2)}×; p50 ${(load.p50 / base.p50).toFixed(2)}×, p99 ${(load.p99 / base.p99).toFixed(2)}×`,
+);
 const w = load.writes!;
-console.log(`writer: ${w.requests} requests of 8 documents, ${w.docs} acknowledged (${f(w.docs / DURATION)} docs/s), p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms, ${w.errors} errors`);
+console.log(
+  `writer: ${w.requests} requests of 8 documents, ${w.docs} acknowledged (${f(w.docs / DURATION)} docs/s), p50 ${f(w.p50)} ms, p99 ${f(w.p99)} ms, ${w.errors} errors`,
+);
 console.log(`SIGTERM: exit ${code}; reopened: ${size} documents (${DOCS} + ${w.docs} acknowledged expected), lost acknowledged writes: ${lost}`);
 if (code !== 0 || lost > 0 || base.errors + load.errors + w.errors > 0) process.exitCode = 1;

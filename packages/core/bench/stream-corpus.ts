@@ -33,7 +33,7 @@ export function streamCorpus(options: StreamCorpusOptions): StreamCorpus {
   const [minLen, maxLen] = options.docLength;
   const normal = gaussian(seededRandom(seed));
   const concepts = new Float32Array(nConcepts * dim);
-  for (let c = 0; c < nConcepts; c++) unitInto(concepts, c * dim, dim, (d) => concepts[c * dim + d] = normal());
+  for (let c = 0; c < nConcepts; c++) unitInto(concepts, c * dim, dim, (d) => (concepts[c * dim + d] = normal()));
   const cumulative = new Float64Array(nConcepts);
   let total = 0;
   for (let c = 0; c < nConcepts; c++) total += 1 / Math.pow(c + 1, 0.7);

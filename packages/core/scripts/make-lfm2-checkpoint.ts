@@ -35,8 +35,32 @@ export interface MakeLfm2CheckpointOptions {
 
 /** The tiny checkpoint's vocabulary words (each one token, bare and with a leading space). */
 export const LFM2_TINY_WORDS = [
-  "the", "cat", "dog", "sat", "on", "mat", "paris", "is", "capital", "of", "france", "berlin", "germany",
-  "what", "where", "who", "a", "an", "and", "in", "river", "city", "late", "interaction", "retrieval", "model",
+  "the",
+  "cat",
+  "dog",
+  "sat",
+  "on",
+  "mat",
+  "paris",
+  "is",
+  "capital",
+  "of",
+  "france",
+  "berlin",
+  "germany",
+  "what",
+  "where",
+  "who",
+  "a",
+  "an",
+  "and",
+  "in",
+  "river",
+  "city",
+  "late",
+  "interaction",
+  "retrieval",
+  "model",
 ];
 
 /** The real LFM2-350M schedule: attention at layers 2, 5, 8, 10, 12, 14. */
@@ -133,7 +157,8 @@ export async function makeLfm2Checkpoint(dir: string, options: MakeLfm2Checkpoin
     for (let i = 0; i < n; i++) out[i] = mean + rng.normal() * std;
     return out;
   };
-  const add = (name: string, shape: number[], std: number, mean = 0) => tensors.push({ name: pre + name, dtype: "BF16", shape, data: normal(shape, std, mean) });
+  const add = (name: string, shape: number[], std: number, mean = 0) =>
+    tensors.push({ name: pre + name, dtype: "BF16", shape, data: normal(shape, std, mean) });
   add("embed_tokens.weight", [vocab, H], 1);
   layerTypes.forEach((kind, i) => {
     const p = `layers.${i}`;
@@ -163,7 +188,13 @@ export async function makeLfm2Checkpoint(dir: string, options: MakeLfm2Checkpoin
   await writeFile(join(dir, "1_Dense", "model.safetensors"), dense);
   const json = (name: string, value: unknown) => writeFile(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
   await json("config.json", config);
-  await json("1_Dense/config.json", { in_features: H, out_features: dim, bias: false, activation_function: "torch.nn.modules.linear.Identity", use_residual: false });
+  await json("1_Dense/config.json", {
+    in_features: H,
+    out_features: dim,
+    bias: false,
+    activation_function: "torch.nn.modules.linear.Identity",
+    use_residual: false,
+  });
   await json("modules.json", [
     { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
     { idx: 1, name: "1", path: "1_Dense", type: "pylate.models.Dense.Dense" },

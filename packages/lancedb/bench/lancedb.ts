@@ -57,7 +57,11 @@ const stage = (what: string): void => console.error(`[${((performance.now() - t0
 const rss = (): string => (process.memoryUsage().rss / 1e9).toFixed(2);
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-async function measure(search: (q: TokenVectors) => Promise<{ id: string }[]>, truth: SearchHit[][], count = queries.length): Promise<{ p50: number; p95: number; recall: number }> {
+async function measure(
+  search: (q: TokenVectors) => Promise<{ id: string }[]>,
+  truth: SearchHit[][],
+  count = queries.length,
+): Promise<{ p50: number; p95: number; recall: number }> {
   const lat: number[] = [];
   let recall = 0;
   await search(queries[0]!); // warm-up
@@ -73,7 +77,15 @@ async function measure(search: (q: TokenVectors) => Promise<{ id: string }[]>, t
 
 const rows: string[][] = [["method", "build s", "disk MB", "RSS GB", "p50 ms", "p95 ms", "recall@10"]];
 const row = (name: string, build: number | undefined, disk: number | undefined, r: { p50: number; p95: number; recall: number }) =>
-  rows.push([name, build === undefined ? "" : build.toFixed(1), disk === undefined ? "" : (disk / 1e6).toFixed(0), build === undefined ? "" : rss(), r.p50.toFixed(1), r.p95.toFixed(1), r.recall.toFixed(3)]);
+  rows.push([
+    name,
+    build === undefined ? "" : build.toFixed(1),
+    disk === undefined ? "" : (disk / 1e6).toFixed(0),
+    build === undefined ? "" : rss(),
+    r.p50.toFixed(1),
+    r.p95.toFixed(1),
+    r.recall.toFixed(3),
+  ]);
 
 stage("maxsim index: build");
 // 1. maxsim's own index (PLAID-style, float32) — and its exact search as the truth.
@@ -126,7 +138,16 @@ const plain = (extra: (q: ReturnType<typeof lance.table.vectorSearch>) => void) 
 };
 const flatNote = flatQueries < nQueries ? ` (${flatQueries} queries)` : "";
 row(`LanceDB engine, flat scan + maxsim rescore${flatNote}`, lanceBuild, lanceDisk, await measure((q) => lance.searchVectors(q, { k }), truth, flatQueries));
-row(`plain LanceDB multivector, flat${flatNote}`, undefined, undefined, await measure(plain(() => {}), truth, flatQueries));
+row(
+  `plain LanceDB multivector, flat${flatNote}`,
+  undefined,
+  undefined,
+  await measure(
+    plain(() => {}),
+    truth,
+    flatQueries,
+  ),
+);
 
 // 3. with LanceDB's vector index on the multivector column (IVF-PQ, cosine).
 if (withIvf) {
@@ -138,10 +159,31 @@ if (withIvf) {
   const ivfDisk = await du(lanceDir);
   console.log(`IVF-PQ: ${partitions} partitions, ${dim / 8} sub-vectors, trained in ${ivfBuild.toFixed(1)} s`);
   for (const nprobes of [20, 80]) {
-    row(`LanceDB engine, IVF-PQ nprobes ${nprobes} + maxsim rescore`, nprobes === 20 ? lanceBuild + ivfBuild : undefined, nprobes === 20 ? ivfDisk : undefined, await measure((q) => lance.searchVectors(q, { k, nprobes }), truth));
-    row(`plain LanceDB multivector, IVF-PQ nprobes ${nprobes}`, undefined, undefined, await measure(plain((s) => s.nprobes(nprobes)), truth));
+    row(
+      `LanceDB engine, IVF-PQ nprobes ${nprobes} + maxsim rescore`,
+      nprobes === 20 ? lanceBuild + ivfBuild : undefined,
+      nprobes === 20 ? ivfDisk : undefined,
+      await measure((q) => lance.searchVectors(q, { k, nprobes }), truth),
+    );
+    row(
+      `plain LanceDB multivector, IVF-PQ nprobes ${nprobes}`,
+      undefined,
+      undefined,
+      await measure(
+        plain((s) => s.nprobes(nprobes)),
+        truth,
+      ),
+    );
   }
-  row("plain LanceDB multivector, IVF-PQ nprobes 20, refineFactor 4", undefined, undefined, await measure(plain((s) => s.nprobes(20).refineFactor(4)), truth));
+  row(
+    "plain LanceDB multivector, IVF-PQ nprobes 20, refineFactor 4",
+    undefined,
+    undefined,
+    await measure(
+      plain((s) => s.nprobes(20).refineFactor(4)),
+      truth,
+    ),
+  );
 }
 await lance.close();
 

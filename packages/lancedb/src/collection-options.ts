@@ -20,7 +20,10 @@ export async function loadEncoder(model: string | Encoder, options: CollectionOp
 export function vectorTypeOf(options: LanceCollectionOptions): LanceVectorType {
   const t = options.vectorType ?? options.codec ?? "float32";
   if (t !== "float32" && t !== "float16") {
-    throw new MaxsimError("INVALID_OPTION", `A LanceDB collection stores vectors as "float32" or "float16", not ${JSON.stringify(t)}. Pass vectorType "float32" or "float16" (residual codecs are for core's own index).`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `A LanceDB collection stores vectors as "float32" or "float16", not ${JSON.stringify(t)}. Pass vectorType "float32" or "float16" (residual codecs are for core's own index).`,
+    );
   }
   return t;
 }
@@ -52,10 +55,10 @@ export function prepareDocuments(docs: readonly DocumentInput[]): { id: string; 
       throw new MaxsimError("INVALID_INPUT", `Document ${i} has metadata that is not an object. Pass a plain object of JSON values.`);
     }
     const id = d.id ?? randomUUID();
-    if (typeof id !== "string" || id.length === 0) throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
+    if (typeof id !== "string" || id.length === 0)
+      throw new MaxsimError("INVALID_ID", `Document ${i} has an empty or non-string id. Use a non-empty string or omit it.`);
     if (seen.has(id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(id)} appears twice in one call. Give every document its own id.`);
     seen.add(id);
-    return { id, text: d.text, metadata: (JSON.parse(JSON.stringify(d.metadata ?? {})) as Metadata) };
+    return { id, text: d.text, metadata: JSON.parse(JSON.stringify(d.metadata ?? {})) as Metadata };
   });
 }
-

@@ -16,7 +16,8 @@ import { metaColumn } from "./meta-columns.js";
 
 /** A SQL string literal: single quotes doubled (standard SQL; LanceDB reads backslashes literally). */
 export function sqlString(value: string): string {
-  if (value.includes("\u0000")) throw new MaxsimError("INVALID_FILTER", "A filter value contains a NUL character, which LanceDB SQL cannot hold. Remove it from the value.");
+  if (value.includes("\u0000"))
+    throw new MaxsimError("INVALID_FILTER", "A filter value contains a NUL character, which LanceDB SQL cannot hold. Remove it from the value.");
   return `'${value.replaceAll("'", "''")}'`;
 }
 
@@ -98,7 +99,10 @@ function field(has: HasColumn, path: string, spec: unknown): string {
         parts.push(contains(has, path, v as string | number | boolean));
         break;
       default:
-        throw new MaxsimError("INVALID_FILTER", `Invalid filter: unknown operator "${op}" on field "${path}". Use $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin or $contains.`);
+        throw new MaxsimError(
+          "INVALID_FILTER",
+          `Invalid filter: unknown operator "${op}" on field "${path}". Use $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin or $contains.`,
+        );
     }
   }
   return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`;

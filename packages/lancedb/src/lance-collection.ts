@@ -158,7 +158,10 @@ export class LanceCollection implements RetrievalCollection {
     let loaded: { encoder: Encoder; owned: boolean } | undefined;
     try {
       if ((await db.tableNames()).includes(name)) {
-        throw new MaxsimError("INDEX_EXISTS", `${uri} already holds a table "${name}". Open it with LanceCollection.open (or fromExistingIndex), or pick another tableName.`);
+        throw new MaxsimError(
+          "INDEX_EXISTS",
+          `${uri} already holds a table "${name}". Open it with LanceCollection.open (or fromExistingIndex), or pick another tableName.`,
+        );
       }
       loaded = await loadEncoder(options.model, options.modelOptions);
       const table = await db.createEmptyTable(name, collectionSchema(loaded.encoder, vectorType, poolFactor));
@@ -200,7 +203,10 @@ export class LanceCollection implements RetrievalCollection {
     let table: Table | undefined;
     try {
       if (!(await db.tableNames()).includes(name)) {
-        throw new MaxsimError("INDEX_NOT_FOUND", `No maxsim collection table "${name}" at ${uri}. Check the URI and tableName, or create one with LanceCollection.create.`);
+        throw new MaxsimError(
+          "INDEX_NOT_FOUND",
+          `No maxsim collection table "${name}" at ${uri}. Check the URI and tableName, or create one with LanceCollection.create.`,
+        );
       }
       table = await db.openTable(name);
       const schema = await table.schema();
@@ -322,22 +328,34 @@ export class LanceCollection implements RetrievalCollection {
    * await c.close();
    * ```
    */
-  async addVectors(docs: readonly { id: string; text?: string; metadata?: Metadata; vectors: TokenVectors }[], options: { upsert?: boolean } = {}): Promise<void> {
+  async addVectors(
+    docs: readonly { id: string; text?: string; metadata?: Metadata; vectors: TokenVectors }[],
+    options: { upsert?: boolean } = {},
+  ): Promise<void> {
     this.#check(true);
     const dim = this.meta.model.dim;
     const prepared = prepareDocuments(docs.map((d) => ({ id: d.id, text: d.text ?? "", metadata: d.metadata })));
     const rows: DocumentRow[] = prepared.map((d, i) => {
       const v = docs[i]!.vectors;
-      if (v.dim !== dim) throw new MaxsimError("DIM_MISMATCH", `Document ${JSON.stringify(d.id)} has ${v.dim}-dimensional vectors; this collection's model has ${dim}. Encode with the collection's model.`);
+      if (v.dim !== dim)
+        throw new MaxsimError(
+          "DIM_MISMATCH",
+          `Document ${JSON.stringify(d.id)} has ${v.dim}-dimensional vectors; this collection's model has ${dim}. Encode with the collection's model.`,
+        );
       for (let j = 0; j < v.length * dim; j++) {
-        if (!Number.isFinite(v.data[j]!)) throw new MaxsimError("INVALID_VECTOR", `Document ${JSON.stringify(d.id)} has a NaN or infinite value. Check the encoder output.`);
+        if (!Number.isFinite(v.data[j]!))
+          throw new MaxsimError("INVALID_VECTOR", `Document ${JSON.stringify(d.id)} has a NaN or infinite value. Check the encoder output.`);
       }
       return { ...d, vectors: { data: v.data, length: v.length, dim }, meta: metaValues(d.metadata) };
     });
     await this.#serial(async () => {
       if (!options.upsert) {
-        const dup = await existingIds(this.#table, rows.map((r) => r.id));
-        if (dup.length > 0) throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Pass { upsert: true } to replace it.`);
+        const dup = await existingIds(
+          this.#table,
+          rows.map((r) => r.id),
+        );
+        if (dup.length > 0)
+          throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Pass { upsert: true } to replace it.`);
       }
       if (rows.length > 0) await this.#commitRows(rows, options.upsert ?? false);
       await this.#sync();
@@ -350,9 +368,15 @@ export class LanceCollection implements RetrievalCollection {
     const prepared = prepareDocuments(docs);
     return this.#serial(async () => {
       if (!upsert) {
-        const dup = await existingIds(this.#table, prepared.map((d) => d.id));
+        const dup = await existingIds(
+          this.#table,
+          prepared.map((d) => d.id),
+        );
         if (dup.length > 0) {
-          throw new MaxsimError("DUPLICATE_ID", `A document with id ${JSON.stringify(dup[0])} already exists. Use upsertDocuments to replace it, or delete it first.`);
+          throw new MaxsimError(
+            "DUPLICATE_ID",
+            `A document with id ${JSON.stringify(dup[0])} already exists. Use upsertDocuments to replace it, or delete it first.`,
+          );
         }
       }
       const batchSize = options.batchSize ?? 64;
@@ -360,7 +384,10 @@ export class LanceCollection implements RetrievalCollection {
       for (let start = 0; start < prepared.length; start += batchSize) {
         throwIfAborted(options.signal);
         const batch = prepared.slice(start, start + batchSize);
-        const encoded = await this.encoder.encodeDocuments(batch.map((d) => d.text), { signal: options.signal });
+        const encoded = await this.encoder.encodeDocuments(
+          batch.map((d) => d.text),
+          { signal: options.signal },
+        );
         const pooling = this.meta.pooling;
         const embeddings = pooling === undefined ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
         throwIfAborted(options.signal);
@@ -472,7 +499,10 @@ export class LanceCollection implements RetrievalCollection {
   async deleteWhere(filter: Filter): Promise<number> {
     this.#check(true);
     if (typeof filter === "object" && filter !== null && Object.values(filter).every((v) => v === undefined)) {
-      throw new MaxsimError("INVALID_FILTER", "deleteWhere({}) would delete every document. Pass a filter that names a field, or delete all explicitly with deleteDocuments(ids).");
+      throw new MaxsimError(
+        "INVALID_FILTER",
+        "deleteWhere({}) would delete every document. Pass a filter that names a field, or delete all explicitly with deleteDocuments(ids).",
+      );
     }
     return this.#deleteWhere(await this.#where(filter));
   }
@@ -556,7 +586,11 @@ export class LanceCollection implements RetrievalCollection {
     this.#check();
     const k = options.k ?? 10;
     checkK(k);
-    if (query.dim !== this.meta.model.dim) throw new MaxsimError("DIM_MISMATCH", `The query has ${query.dim}-dimensional vectors; this collection's model has ${this.meta.model.dim}. Encode with the collection's model.`);
+    if (query.dim !== this.meta.model.dim)
+      throw new MaxsimError(
+        "DIM_MISMATCH",
+        `The query has ${query.dim}-dimensional vectors; this collection's model has ${this.meta.model.dim}. Encode with the collection's model.`,
+      );
     if (k === 0 || query.length === 0) return [];
     const where = options.filter === undefined ? undefined : await this.#where(options.filter);
     const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
@@ -570,7 +604,12 @@ export class LanceCollection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
-    const rows = (await this.#table.query().where(idsIn([id])).select(["text", "vectors"]).limit(1).toArray()) as { text: string | null; vectors: unknown }[];
+    const rows = (await this.#table
+      .query()
+      .where(idsIn([id]))
+      .select(["text", "vectors"])
+      .limit(1)
+      .toArray()) as { text: string | null; vectors: unknown }[];
     const row = rows[0];
     if (!row) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
     // A pooled row stands for several tokens: explain the unpooled document, as core does.

@@ -52,7 +52,11 @@ export async function rescoreCandidates(
   options: LanceSearchOptions & { k: number; where?: string; pass?: FilterPredicate },
 ): Promise<QueryResult[]> {
   const { k } = options;
-  const search = table.vectorSearch(queryTokens(query)).distanceType("cosine").select(["id", "text", "metadata", "vectors", "_distance"]).limit(options.candidates ?? Math.max(64, 4 * k));
+  const search = table
+    .vectorSearch(queryTokens(query))
+    .distanceType("cosine")
+    .select(["id", "text", "metadata", "vectors", "_distance"])
+    .limit(options.candidates ?? Math.max(64, 4 * k));
   if (options.where !== undefined) search.where(options.where);
   if (options.exact) search.bypassVectorIndex();
   if (options.nprobes !== undefined) search.nprobes(options.nprobes);

@@ -10,7 +10,11 @@ import { idsIn } from "./filter-sql.js";
 export async function existingIds(table: Table, ids: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await table.query().where(idsIn(ids.slice(i, i + 500))).select(["id"]).toArray();
+    const rows = await table
+      .query()
+      .where(idsIn(ids.slice(i, i + 500)))
+      .select(["id"])
+      .toArray();
     for (const r of rows as { id: string }[]) out.push(r.id);
   }
   return out;
@@ -20,7 +24,11 @@ export async function existingIds(table: Table, ids: readonly string[]): Promise
 export async function readDocuments(table: Table, ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
   const found = new Map<string, StoredDocument>();
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = (await table.query().where(idsIn(ids.slice(i, i + 500))).select(["id", "text", "metadata"]).toArray()) as {
+    const rows = (await table
+      .query()
+      .where(idsIn(ids.slice(i, i + 500)))
+      .select(["id", "text", "metadata"])
+      .toArray()) as {
       id: string;
       text: string | null;
       metadata: string | null;

@@ -14,7 +14,20 @@ import { kindOf, metaColumnType } from "./meta-columns.js";
 // apache-arrow; an ESM import would load a second copy whose tables it re-creates field by field
 // (and then refuses as "schemas must be equivalent"). Build everything with the copy it uses.
 const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("apache-arrow");
-const { Field, FixedSizeList: FixedSizeListType, Float16, Float32: Float32Type, List: ListType, RecordBatch, Schema: SchemaType, Struct, Table: TableType, Utf8, makeData, vectorFromArray } = arrow;
+const {
+  Field,
+  FixedSizeList: FixedSizeListType,
+  Float16,
+  Float32: Float32Type,
+  List: ListType,
+  RecordBatch,
+  Schema: SchemaType,
+  Struct,
+  Table: TableType,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} = arrow;
 
 /** Vector types a LanceDB collection stores. */
 export type LanceVectorType = "float32" | "float16";
@@ -70,16 +83,34 @@ export function readCollectionMeta(schema: Schema, where: string): LanceCollecti
     meta = undefined;
   }
   if (!meta || typeof meta.model?.id !== "string" || typeof meta.model.dim !== "number") {
-    throw new MaxsimError("INVALID_OPTION", `The LanceDB table ${where} is not a maxsim collection (its schema metadata has no "${LANCE_META_KEY}" record). Open a table created by LanceCollection.create, or create one.`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `The LanceDB table ${where} is not a maxsim collection (its schema metadata has no "${LANCE_META_KEY}" record). Open a table created by LanceCollection.create, or create one.`,
+    );
   }
   if (typeof meta.collectionFormat === "number" && meta.collectionFormat > LANCE_COLLECTION_FORMAT) {
-    throw new MaxsimError("INDEX_VERSION", `The LanceDB table ${where} was written by a newer @maxsim/lancedb (format ${meta.collectionFormat}, this one reads ≤ ${LANCE_COLLECTION_FORMAT}). Upgrade @maxsim/lancedb.`);
+    throw new MaxsimError(
+      "INDEX_VERSION",
+      `The LanceDB table ${where} was written by a newer @maxsim/lancedb (format ${meta.collectionFormat}, this one reads ≤ ${LANCE_COLLECTION_FORMAT}). Upgrade @maxsim/lancedb.`,
+    );
   }
   const pooling = meta.pooling;
-  if (pooling !== undefined && (!Number.isInteger(pooling.poolFactor) || pooling.poolFactor < 1 || !Number.isInteger(pooling.protectedTokens) || pooling.protectedTokens < 0)) {
-    throw new MaxsimError("INDEX_CORRUPT", `The LanceDB table ${where} records invalid token pooling ${JSON.stringify(pooling)}. Restore the table from an earlier version (LanceDB checkout/restore) or rebuild it.`);
+  if (
+    pooling !== undefined &&
+    (!Number.isInteger(pooling.poolFactor) || pooling.poolFactor < 1 || !Number.isInteger(pooling.protectedTokens) || pooling.protectedTokens < 0)
+  ) {
+    throw new MaxsimError(
+      "INDEX_CORRUPT",
+      `The LanceDB table ${where} records invalid token pooling ${JSON.stringify(pooling)}. Restore the table from an earlier version (LanceDB checkout/restore) or rebuild it.`,
+    );
   }
-  return { collectionFormat: meta.collectionFormat ?? 1, engine: "lancedb", vectorType: meta.vectorType ?? "float32", model: meta.model, ...(pooling ? { pooling } : {}) };
+  return {
+    collectionFormat: meta.collectionFormat ?? 1,
+    engine: "lancedb",
+    vectorType: meta.vectorType ?? "float32",
+    model: meta.model,
+    ...(pooling ? { pooling } : {}),
+  };
 }
 
 /** One document as written. */
@@ -127,15 +158,27 @@ export function rowsToArrow(rows: readonly DocumentRow[], columns: readonly stri
   const children = schema.fields.map((f): Data => {
     switch (f.name) {
       case "id":
-        return vectorFromArray(rows.map((r) => r.id), new Utf8()).data[0]!;
+        return vectorFromArray(
+          rows.map((r) => r.id),
+          new Utf8(),
+        ).data[0]!;
       case "text":
-        return vectorFromArray(rows.map((r) => r.text), new Utf8()).data[0]!;
+        return vectorFromArray(
+          rows.map((r) => r.text),
+          new Utf8(),
+        ).data[0]!;
       case "metadata":
-        return vectorFromArray(rows.map((r) => JSON.stringify(r.metadata)), new Utf8()).data[0]!;
+        return vectorFromArray(
+          rows.map((r) => JSON.stringify(r.metadata)),
+          new Utf8(),
+        ).data[0]!;
       case "vectors":
         return vectorsData(rows, f.type as List<FixedSizeList>);
       default:
-        return vectorFromArray(rows.map((r) => r.meta.get(f.name) ?? null), f.type).data[0]!;
+        return vectorFromArray(
+          rows.map((r) => r.meta.get(f.name) ?? null),
+          f.type,
+        ).data[0]!;
     }
   });
   const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children }));

@@ -31,7 +31,12 @@ export async function addFilterColumns(table: Table, schema: Schema, rows: reado
 
 /** One commit of `rows` with the table's columns: a batch is stored whole or not at all. */
 export async function commitRows(table: Table, schema: Schema, rows: readonly DocumentRow[], upsert: boolean, meta: LanceCollectionMeta): Promise<void> {
-  const data = rowsToArrow(rows, schema.fields.map((f) => f.name), meta.model.dim, meta.vectorType);
+  const data = rowsToArrow(
+    rows,
+    schema.fields.map((f) => f.name),
+    meta.model.dim,
+    meta.vectorType,
+  );
   if (upsert) await withConflictRetry("upsertDocuments", () => table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
   else await withConflictRetry("addDocuments", () => table.add(data));
 }

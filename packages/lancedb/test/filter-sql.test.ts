@@ -15,9 +15,7 @@ describe("toLanceWhere", () => {
     expect(sqlString("it's")).toBe("'it''s'");
     expect(metaColumn("s", "lang")).toBe("m_s_6c616e67");
     expect(toLanceWhere({ lang: "fr" }, all)).toBe("COALESCE(array_has(`m_s_6c616e67`, 'fr'), FALSE)");
-    expect(toLanceWhere({ "x`; DROP": "a' OR '1'='1" }, all)).toBe(
-      `COALESCE(array_has(\`${metaColumn("s", "x`; DROP")}\`, 'a'' OR ''1''=''1'), FALSE)`,
-    );
+    expect(toLanceWhere({ "x`; DROP": "a' OR '1'='1" }, all)).toBe(`COALESCE(array_has(\`${metaColumn("s", "x`; DROP")}\`, 'a'' OR ''1''=''1'), FALSE)`);
   });
   it("writes numbers, booleans, ranges, negations and logic", () => {
     expect(toLanceWhere({ n: { $gte: 2.5 } }, all)).toBe("COALESCE(array_max(`m_n_6e`) >= 2.5, FALSE)");

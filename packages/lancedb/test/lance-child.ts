@@ -11,7 +11,12 @@ import { MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
 import { LanceCollection } from "../src/index.js";
 
-const TEXTS = ["Le chat noir dort dans la maison.", "Der Hund trinkt Wasser im Garten.", "Der Zug fährt schnell zum Flughafen.", "Mon père achète du pain au marché."];
+const TEXTS = [
+  "Le chat noir dort dans la maison.",
+  "Der Hund trinkt Wasser im Garten.",
+  "Der Zug fährt schnell zum Flughafen.",
+  "Mon père achète du pain au marché.",
+];
 const [mode, uri, prefix, count, how] = process.argv.slice(2) as [string, string, string?, string?, string?];
 const model = (await ensureFixtures()).multilingual;
 

@@ -91,7 +91,10 @@ describe("LanceCollection", () => {
       expect((await lance.findIds(filter)).sort(), JSON.stringify(filter)).toEqual(want);
       const hits = await lance.query("the black cat", { k: 10, filter });
       const ref = await core.query("the black cat", { k: 10, filter, exact: true });
-      expect(hits.map((h) => h.id), JSON.stringify(filter)).toEqual(ref.map((h) => h.id));
+      expect(
+        hits.map((h) => h.id),
+        JSON.stringify(filter),
+      ).toEqual(ref.map((h) => h.id));
     }
   });
 
@@ -124,8 +127,16 @@ describe("LanceCollection writes", () => {
     const c = await LanceCollection.create(join(root, "writes"), { model: encoder, vectorType: "float16" });
     await c.addDocuments(DOCS);
     await expect(c.addDocuments([{ id: "fr-cat", text: "x" }])).rejects.toMatchObject({ code: "DUPLICATE_ID" });
-    await expect(c.addDocuments([{ id: "a", text: "x" }, { id: "a", text: "y" }])).rejects.toMatchObject({ code: "DUPLICATE_ID" });
-    await c.upsertDocuments([{ id: "fr-cat", text: "Der Hund bellt.", metadata: { lang: "de", v: 2 } }, { id: "new", text: "Il pleut." }]);
+    await expect(
+      c.addDocuments([
+        { id: "a", text: "x" },
+        { id: "a", text: "y" },
+      ]),
+    ).rejects.toMatchObject({ code: "DUPLICATE_ID" });
+    await c.upsertDocuments([
+      { id: "fr-cat", text: "Der Hund bellt.", metadata: { lang: "de", v: 2 } },
+      { id: "new", text: "Il pleut." },
+    ]);
     expect(c.size).toBe(7);
     const [cat] = await c.getDocuments(["fr-cat"]);
     expect(cat).toEqual({ id: "fr-cat", text: "Der Hund bellt.", metadata: { lang: "de", v: 2 } });

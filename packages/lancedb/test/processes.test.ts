@@ -16,7 +16,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, "..");
 
 function child(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ["--conditions=@maxsim/source", "--import", "tsx", join(here, "lance-child.ts"), ...args], { cwd: packageRoot, stdio: ["pipe", "pipe", "pipe"] });
+  return spawn(process.execPath, ["--conditions=@maxsim/source", "--import", "tsx", join(here, "lance-child.ts"), ...args], {
+    cwd: packageRoot,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
 /** Collects a child's stdout lines; `next(prefix)` waits for the next line starting with it. */

@@ -36,7 +36,10 @@ class RecordingLLM extends BaseLLM {
   async chat(params: LLMChatParamsStreaming | LLMChatParamsNonStreaming): Promise<ChatResponse | AsyncIterable<ChatResponseChunk>> {
     this.calls.push(params.messages.map((m) => ({ ...m })));
     const answer = this.answer;
-    if (params.stream) return (async function* () { yield { raw: null, delta: answer }; })();
+    if (params.stream)
+      return (async function* () {
+        yield { raw: null, delta: answer };
+      })();
     return { message: { role: "assistant", content: answer }, raw: null };
   }
 }

@@ -88,7 +88,10 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    */
   get encoder(): Encoder {
     if (this.#encoder === undefined) {
-      throw new MaxsimError("INVALID_OPTION", `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or compressDocuments) before reading reranker.encoder.`);
+      throw new MaxsimError(
+        "INVALID_OPTION",
+        `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or compressDocuments) before reading reranker.encoder.`,
+      );
     }
     return this.#encoder;
   }
@@ -126,7 +129,9 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    * ```
    */
   static async fromPretrained<T extends MaxSimReranker>(
-    this: new (fields: MaxSimRerankerInput) => T,
+    this: new (
+      fields: MaxSimRerankerInput,
+    ) => T,
     model: string,
     options: MaxSimRerankerFromPretrainedOptions = {},
   ): Promise<T> {

@@ -208,11 +208,13 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromDocuments<T extends MaxSimRetriever>(
-    this: new (fields: MaxSimRetrieverInput) => T,
+    this: new (
+      fields: MaxSimRetrieverInput,
+    ) => T,
     docs: DocumentInterface[],
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
-    requireArray("MaxSimRetriever.fromDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+    requireArray("MaxSimRetriever.fromDocuments", "docs", docs, '[new Document({ pageContent: "…" })]');
     const { model, directory, modelOptions, engine = Collection, ...fields } = options;
     const collection = await engine.create(directory ?? null, { model, modelOptions });
     try {
@@ -246,9 +248,7 @@ export class MaxSimRetriever extends BaseRetriever {
     options: MaxSimRetrieverFromDocumentsOptions,
   ): Promise<T> {
     requireArray("MaxSimRetriever.fromTexts", "texts", texts, '["Le chat dort."]');
-    const docs = texts.map(
-      (pageContent, i) => new Document({ pageContent, metadata: { ...(Array.isArray(metadatas) ? (metadatas[i] ?? {}) : metadatas) } }),
-    );
+    const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: { ...(Array.isArray(metadatas) ? (metadatas[i] ?? {}) : metadatas) } }));
     return (await this.fromDocuments(docs, options)) as T;
   }
 
@@ -272,7 +272,9 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromExistingIndex<T extends MaxSimRetriever>(
-    this: new (fields: MaxSimRetrieverInput) => T,
+    this: new (
+      fields: MaxSimRetrieverInput,
+    ) => T,
     directory: string,
     options: MaxSimRetrieverFromExistingIndexOptions = {},
   ): Promise<T> {
@@ -301,13 +303,10 @@ export class MaxSimRetriever extends BaseRetriever {
    */
   async addDocuments(docs: DocumentInterface[], options: MaxSimAddDocumentsOptions = {}): Promise<string[]> {
     const { ids } = options;
-    requireArray("MaxSimRetriever.addDocuments", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+    requireArray("MaxSimRetriever.addDocuments", "docs", docs, '[new Document({ pageContent: "…" })]');
     if (ids !== undefined) requireArray("MaxSimRetriever.addDocuments", "options.ids", ids, '["id-1"]');
     if (ids !== undefined && ids.length !== docs.length) {
-      throw new MaxsimError(
-        "INVALID_INPUT",
-        `addDocuments got ${docs.length} documents but ${ids.length} ids. Pass one id per document, or none.`,
-      );
+      throw new MaxsimError("INVALID_INPUT", `addDocuments got ${docs.length} documents but ${ids.length} ids. Pass one id per document, or none.`);
     }
     return this.collection.addDocuments(toInputs(docs, ids));
   }
@@ -359,9 +358,7 @@ export class MaxSimRetriever extends BaseRetriever {
       exact: perCall.exact ?? this.exact,
       signal: config?.signal,
     });
-    const explanations = (perCall.explain ?? this.explain)
-      ? await Promise.all(hits.map((hit) => this.collection.explain(query, hit.id)))
-      : undefined;
+    const explanations = (perCall.explain ?? this.explain) ? await Promise.all(hits.map((hit) => this.collection.explain(query, hit.id))) : undefined;
     return hits.map((hit, i) => {
       const metadata: Metadata = { ...hit.metadata, [MAXSIM_SCORE_KEY]: hit.score, [MAXSIM_NORMALIZED_SCORE_KEY]: hit.normalizedScore };
       if (explanations !== undefined) metadata[MAXSIM_MATCHES_KEY] = explanations[i]!.matches satisfies TokenMatch[];
@@ -372,7 +369,7 @@ export class MaxSimRetriever extends BaseRetriever {
 
 /** LangChain documents → core inputs, copying metadata so later edits by the caller do not leak in. */
 function toInputs(docs: DocumentInterface[], ids?: string[]): DocumentInput[] {
-  requireArray("MaxSimRetriever", "docs", docs, "[new Document({ pageContent: \"…\" })]");
+  requireArray("MaxSimRetriever", "docs", docs, '[new Document({ pageContent: "…" })]');
   return docs.map((doc, i) => {
     const id = ids?.[i] ?? doc.id;
     return { ...(id === undefined ? {} : { id }), text: doc.pageContent, metadata: { ...doc.metadata } };

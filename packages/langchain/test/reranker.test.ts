@@ -46,7 +46,10 @@ describe("MaxSimReranker", () => {
   });
 
   it("returns new documents, never mutating the candidates, and handles empty input and topN 0", async () => {
-    const candidates = [new Document({ pageContent: "Der Hund trinkt Wasser.", metadata: { n: 1 }, id: "a" }), new Document({ pageContent: "Le chat dort.", metadata: { n: 2 }, id: "b" })];
+    const candidates = [
+      new Document({ pageContent: "Der Hund trinkt Wasser.", metadata: { n: 1 }, id: "a" }),
+      new Document({ pageContent: "Le chat dort.", metadata: { n: 2 }, id: "b" }),
+    ];
     const reranker = new MaxSimReranker({ encoder });
     expect(reranker.topN).toBe(3);
     const out = await reranker.compressDocuments(candidates, "the cat sleeps");

@@ -77,12 +77,7 @@ describe("MaxSimRetriever", () => {
       ["human", "{question}"],
     ]);
     const llm = new FakeListChatModel({ responses: ["Le chat dort."] });
-    const chain = RunnableSequence.from([
-      { context: retriever.pipe(format), question: new RunnablePassthrough() },
-      prompt,
-      llm,
-      new StringOutputParser(),
-    ]);
+    const chain = RunnableSequence.from([{ context: retriever.pipe(format), question: new RunnablePassthrough() }, prompt, llm, new StringOutputParser()]);
     const seen: BaseMessage[][] = [];
     const spy = BaseCallbackHandler.fromMethods({
       handleChatModelStart(_llm, messages) {

@@ -130,7 +130,10 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    */
   get encoder(): Encoder {
     if (this.#encoder === undefined) {
-      throw new MaxsimError("INVALID_OPTION", `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or postprocessNodes) before reading reranker.encoder.`);
+      throw new MaxsimError(
+        "INVALID_OPTION",
+        `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or postprocessNodes) before reading reranker.encoder.`,
+      );
     }
     return this.#encoder;
   }
@@ -170,7 +173,10 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    */
   async postprocessNodes(nodes: NodeWithScore[], query?: MessageContent): Promise<NodeWithScore[]> {
     if (query === undefined) {
-      throw new MaxsimError("INVALID_INPUT", "MaxSimReranker.postprocessNodes needs the query. Pass it as the second argument (query engines and chat engines do).");
+      throw new MaxsimError(
+        "INVALID_INPUT",
+        "MaxSimReranker.postprocessNodes needs the query. Pass it as the second argument (query engines and chat engines do).",
+      );
     }
     if (nodes.length === 0) return [];
     const texts = nodes.map((n) => n.node.getContent(this.metadataMode));

@@ -200,7 +200,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromDocuments(documents: TextNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
-    requireArray("MaxSimRetriever.fromDocuments", "documents", documents, "[new Document({ text: \"…\" })]");
+    requireArray("MaxSimRetriever.fromDocuments", "documents", documents, '[new Document({ text: "…" })]');
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insert(documents));
   }
@@ -223,7 +223,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   static async fromNodes(nodes: BaseNode[], options: MaxSimRetrieverBuildOptions): Promise<MaxSimRetriever> {
-    requireArray("MaxSimRetriever.fromNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
+    requireArray("MaxSimRetriever.fromNodes", "nodes", nodes, '[new TextNode({ text: "…" })]');
     const retriever = await this.build(options);
     return this.filled(retriever, () => retriever.insertNodes(nodes));
   }
@@ -307,7 +307,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insert(documentsOrNodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
-    requireArray("MaxSimRetriever.insert", "documents", documentsOrNodes, "[new Document({ text: \"…\" })]");
+    requireArray("MaxSimRetriever.insert", "documents", documentsOrNodes, '[new Document({ text: "…" })]');
     const nodes: BaseNode[] = [];
     for (const node of documentsOrNodes) {
       if (node.type === ObjectType.DOCUMENT && node instanceof TextNode) {
@@ -336,7 +336,7 @@ export class MaxSimRetriever extends BaseRetriever {
    * ```
    */
   async insertNodes(nodes: BaseNode[], options: InsertOptions = {}): Promise<string[]> {
-    requireArray("MaxSimRetriever.insertNodes", "nodes", nodes, "[new TextNode({ text: \"…\" })]");
+    requireArray("MaxSimRetriever.insertNodes", "nodes", nodes, '[new TextNode({ text: "…" })]');
     if (nodes.length === 0) return [];
     return this.collection.addDocuments(
       nodes.map((n) => toDocumentInput(n, this.metadataMode)),

@@ -6,7 +6,11 @@ import { Document } from "llamaindex";
 export function mixedDocuments(): Document[] {
   return [
     new Document({ id_: "d-cat", text: "The cat sleeps on the bed", metadata: { lang: "en", year: 2019, tags: ["animal", "home"], title: "cat nap" } }),
-    new Document({ id_: "d-dog", text: "Der Hund trinkt Wasser im Garten", metadata: { lang: "de", year: 2021, tags: ["animal", "garden"], title: "thirsty dog", rating: 4 } }),
+    new Document({
+      id_: "d-dog",
+      text: "Der Hund trinkt Wasser im Garten",
+      metadata: { lang: "de", year: 2021, tags: ["animal", "garden"], title: "thirsty dog", rating: 4 },
+    }),
     new Document({ id_: "d-train", text: "Le train va à la gare", metadata: { lang: "fr", year: 2020, tags: ["travel"], title: "train trip", rating: 5 } }),
     new Document({ id_: "d-coffee", text: "El café caliente en la cocina", metadata: { lang: "es", year: 2022, tags: ["food", "home"], title: "hot coffee" } }),
     new Document({ id_: "d-doctor", text: "医生 在 医院 工作", metadata: { lang: "zh", year: 2018, tags: ["health"], title: "hospital work", rating: 3 } }),

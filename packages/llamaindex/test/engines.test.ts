@@ -84,7 +84,11 @@ class ReversedRetriever extends BaseRetriever {
     super();
   }
   override async _retrieve(params: QueryBundle): Promise<NodeWithScore[]> {
-    const all = await new MaxSimRetriever({ collection: this.inner.collection, similarityTopK: this.inner.collection.size, metadataMode: MetadataMode.NONE }).retrieve(params);
+    const all = await new MaxSimRetriever({
+      collection: this.inner.collection,
+      similarityTopK: this.inner.collection.size,
+      metadataMode: MetadataMode.NONE,
+    }).retrieve(params);
     return all.reverse().map((n) => ({ node: n.node, score: 0 }));
   }
 }

@@ -26,10 +26,14 @@ describe("persistence", () => {
   it("a directory written by another process reopens with fromExistingIndex, same results, and takes inserts and deletes", async () => {
     const query = "the cat sleeps on the bed";
     const indexDir = join(dir, "index");
-    const child = spawnSync(process.execPath, ["--import", "tsx", "--conditions=@maxsim/source", fileURLToPath(new URL("./build-index.child.ts", import.meta.url)), indexDir, model, query], {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      encoding: "utf8",
-    });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@maxsim/source", fileURLToPath(new URL("./build-index.child.ts", import.meta.url)), indexDir, model, query],
+      {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        encoding: "utf8",
+      },
+    );
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
     const written = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as { id: string; ref: string; score: number; metadata: unknown }[];

@@ -1,14 +1,7 @@
 // A fake LLM for the engine tests: a real LlamaIndex `BaseLLM` that records every prompt it is
 // sent and answers with a fixed text, so tests can check what the engines put in front of a model.
 import { BaseLLM, extractText } from "llamaindex";
-import type {
-  ChatMessage,
-  ChatResponse,
-  ChatResponseChunk,
-  LLMChatParamsNonStreaming,
-  LLMChatParamsStreaming,
-  LLMMetadata,
-} from "llamaindex";
+import type { ChatMessage, ChatResponse, ChatResponseChunk, LLMChatParamsNonStreaming, LLMChatParamsStreaming, LLMMetadata } from "llamaindex";
 
 export class RecordingLLM extends BaseLLM {
   /** Every chat call's messages, in call order. */

@@ -64,7 +64,12 @@ export function globToRegExp(glob: string): RegExp {
         re += `(?:${glob
           .slice(i + 1, close)
           .split(",")
-          .map((a) => a.replace(/[.+^$()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
+          .map((a) =>
+            a
+              .replace(/[.+^$()|\\]/g, "\\$&")
+              .replace(/\*/g, "[^/]*")
+              .replace(/\?/g, "[^/]"),
+          )
           .join("|")})`;
         i = close;
       }
@@ -262,11 +267,16 @@ function parseRecord(line: string, where: string, fallbackId: string): DocumentI
   try {
     rec = JSON.parse(line);
   } catch (error) {
-    throw new MaxsimError("INVALID_INPUT", `${where} is not valid JSON (${(error as Error).message}). Each line must be an object {"id", "text", "metadata"}.`, {
-      cause: error,
-    });
+    throw new MaxsimError(
+      "INVALID_INPUT",
+      `${where} is not valid JSON (${(error as Error).message}). Each line must be an object {"id", "text", "metadata"}.`,
+      {
+        cause: error,
+      },
+    );
   }
-  if (typeof rec !== "object" || rec === null || Array.isArray(rec)) throw new MaxsimError("INVALID_INPUT", `${where} is not a JSON object. Each line must be {"id", "text", "metadata"}.`);
+  if (typeof rec !== "object" || rec === null || Array.isArray(rec))
+    throw new MaxsimError("INVALID_INPUT", `${where} is not a JSON object. Each line must be {"id", "text", "metadata"}.`);
   const r = rec as Record<string, unknown>;
   // BEIR corpora call the id `_id` and sometimes carry a `title`: accept both.
   const rawId = r.id ?? r._id;

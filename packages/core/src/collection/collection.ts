@@ -160,11 +160,18 @@ function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targ
 const QUERY_FIX = "Pass { k?: number ≥ 0, filter?, exact?: boolean, signal?: AbortSignal } or omit it.";
 
 function checkQueryOptions(where: string, options: unknown): QueryOptions {
-  return (validate(queryOptionsSchema.optional(), options, { where, name: "options", code: "INVALID_OPTION", fix: QUERY_FIX }) as QueryOptions | undefined) ?? {};
+  return (
+    (validate(queryOptionsSchema.optional(), options, { where, name: "options", code: "INVALID_OPTION", fix: QUERY_FIX }) as QueryOptions | undefined) ?? {}
+  );
 }
 
 function checkIds(where: string, ids: unknown): readonly string[] {
-  return validate(idsSchema, ids, { where, name: "ids", code: "INVALID_INPUT", fix: 'Pass an array of ids such as ["a", "b"] (a single id goes in an array too).' });
+  return validate(idsSchema, ids, {
+    where,
+    name: "ids",
+    code: "INVALID_INPUT",
+    fix: 'Pass an array of ids such as ["a", "b"] (a single id goes in an array too).',
+  });
 }
 
 async function loadEncoder(model: string | Encoder, options: ColBERTOptions | undefined): Promise<{ encoder: Encoder; owned: boolean }> {
@@ -187,13 +194,20 @@ function readMeta(raw: unknown, dir: string): CollectionMeta {
     );
   }
   if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_READ) {
-    throw new MaxsimError("INDEX_VERSION", `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_READ}). Upgrade @maxsim/core.`);
+    throw new MaxsimError(
+      "INDEX_VERSION",
+      `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_READ}). Upgrade @maxsim/core.`,
+    );
   }
   if (m.pooling !== undefined) {
     try {
       checkPooling(m.pooling.poolFactor, m.pooling.protectedTokens);
     } catch (cause) {
-      throw new MaxsimError("INDEX_CORRUPT", `The manifest of the collection in ${dir} records invalid token pooling ${JSON.stringify(m.pooling)}. Restore the directory from a backup or rebuild the collection.`, { cause });
+      throw new MaxsimError(
+        "INDEX_CORRUPT",
+        `The manifest of the collection in ${dir} records invalid token pooling ${JSON.stringify(m.pooling)}. Restore the directory from a backup or rebuild the collection.`,
+        { cause },
+      );
     }
   }
   return m as CollectionMeta;
@@ -271,7 +285,12 @@ export class Collection implements RetrievalCollection {
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
     if (dir !== null) {
-      validate(dirSchema, dir, { where: "Collection.create", name: "dir", code: "INVALID_INPUT", fix: "Pass a directory path, or null for an in-memory collection." });
+      validate(dirSchema, dir, {
+        where: "Collection.create",
+        name: "dir",
+        code: "INVALID_INPUT",
+        fix: "Pass a directory path, or null for an in-memory collection.",
+      });
     }
     validate(collectionOptionsSchema, options, {
       where: "Collection.create",
@@ -694,7 +713,12 @@ export class Collection implements RetrievalCollection {
    */
   async queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]> {
     this.#check();
-    validate(queryTextsSchema, texts, { where: "Collection.queryBatch", name: "texts", code: "INVALID_INPUT", fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).' });
+    validate(queryTextsSchema, texts, {
+      where: "Collection.queryBatch",
+      name: "texts",
+      code: "INVALID_INPUT",
+      fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).',
+    });
     return this.#queryBatch("Collection.queryBatch", texts, options);
   }
 
@@ -741,8 +765,18 @@ export class Collection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
-    validate(queryTextSchema, query, { where: "Collection.explain", name: "query", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
-    validate(z.string({ error: "must be a document id (a string)" }), id, { where: "Collection.explain", name: "id", code: "INVALID_INPUT", fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").' });
+    validate(queryTextSchema, query, {
+      where: "Collection.explain",
+      name: "query",
+      code: "INVALID_INPUT",
+      fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").',
+    });
+    validate(z.string({ error: "must be a document id (a string)" }), id, {
+      where: "Collection.explain",
+      name: "id",
+      code: "INVALID_INPUT",
+      fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").',
+    });
     if (!this.#payload(id)) throw notFound(id);
     const q = await this.#explainQuery(query);
     // The payload, the stored rows and the match scores from one snapshot (after the encoding).

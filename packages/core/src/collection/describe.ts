@@ -75,7 +75,11 @@ async function liveBytesOnce(dir: string): Promise<number> {
 
 function ioError(dir: string, error: unknown): unknown {
   if (MaxsimError.isInstance(error)) return error;
-  return new MaxsimError("IO_ERROR", `Could not measure ${dir}: ${(error as Error).message}. Check the directory's permissions, then run \`maxsim info\` again.`, { cause: error });
+  return new MaxsimError(
+    "IO_ERROR",
+    `Could not measure ${dir}: ${(error as Error).message}. Check the directory's permissions, then run \`maxsim info\` again.`,
+    { cause: error },
+  );
 }
 
 /** Bytes of the regular files under `dir`; files a writer deletes between listing and stat are skipped. */
@@ -91,7 +95,11 @@ async function du(dir: string): Promise<number> {
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += await du(p);
-    else if (e.isFile()) total += await lstat(p).then((st) => st.size, (error: unknown) => (isEnoent(error) ? 0 : Promise.reject(error)));
+    else if (e.isFile())
+      total += await lstat(p).then(
+        (st) => st.size,
+        (error: unknown) => (isEnoent(error) ? 0 : Promise.reject(error)),
+      );
   }
   return total;
 }

@@ -106,7 +106,12 @@ function readings(token: string): string[] {
   const out: string[] = [];
   const push = (s: string | null): void => {
     if (s === null) return;
-    const n = normaliseChar(s.replace(/^##/, "").replace(/^[\u0120\u2581]+/, "").trim());
+    const n = normaliseChar(
+      s
+        .replace(/^##/, "")
+        .replace(/^[\u0120\u2581]+/, "")
+        .trim(),
+    );
     if (n.length > 0 && !out.includes(n)) out.push(n);
   };
   push(token);

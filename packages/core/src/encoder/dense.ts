@@ -27,11 +27,17 @@ export class DenseHead {
     let x = g.input("x", DataType.FLOAT, ["rows", first.inFeatures]);
     dense.forEach((d, i) => {
       const input = x;
-      x = g.op("MatMul", [input, g.initializer(`dense${i}.weight`, floatTensor(transpose(d.weight, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures]))]);
+      x = g.op("MatMul", [
+        input,
+        g.initializer(`dense${i}.weight`, floatTensor(transpose(d.weight, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures])),
+      ]);
       if (d.bias !== null) x = g.op("Add", [x, g.initializer(`dense${i}.bias`, floatTensor(d.bias, [d.outFeatures]))]);
       if (d.residual === "identity") x = g.op("Add", [x, input]);
       else if (d.residual !== undefined) {
-        const r = g.op("MatMul", [input, g.initializer(`dense${i}.residual`, floatTensor(transpose(d.residual, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures]))]);
+        const r = g.op("MatMul", [
+          input,
+          g.initializer(`dense${i}.residual`, floatTensor(transpose(d.residual, d.outFeatures, d.inFeatures), [d.inFeatures, d.outFeatures])),
+        ]);
         x = g.op("Add", [x, r]);
       }
     });

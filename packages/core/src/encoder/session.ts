@@ -38,7 +38,11 @@ export class ColbertSession {
     try {
       session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
     } catch (cause) {
-      throw new MaxsimError("MODEL_NOT_FOUND", `onnxruntime could not load ${options.label}: ${cause instanceof Error ? cause.message : String(cause)}. Re-download or re-export the model.`, { cause });
+      throw new MaxsimError(
+        "MODEL_NOT_FOUND",
+        `onnxruntime could not load ${options.label}: ${cause instanceof Error ? cause.message : String(cause)}. Re-download or re-export the model.`,
+        { cause },
+      );
     }
     try {
       return ColbertSession.validate(session, options.expectedWidth, options.label);
@@ -50,22 +54,30 @@ export class ColbertSession {
 
   private static validate(session: ort.InferenceSession, expectedWidth: number, label: string): ColbertSession {
     const mismatch = (problem: string): MaxsimError =>
-      new MaxsimError("MODEL_IO_MISMATCH", `${label}: ${problem}. Use a ColBERT export (pylate-onnx-export) or an ONNX backbone whose inputs are input_ids/attention_mask[/token_type_ids] and whose first output is [batch, seq, hidden].`);
+      new MaxsimError(
+        "MODEL_IO_MISMATCH",
+        `${label}: ${problem}. Use a ColBERT export (pylate-onnx-export) or an ONNX backbone whose inputs are input_ids/attention_mask[/token_type_ids] and whose first output is [batch, seq, hidden].`,
+      );
     const inputs: { name: string; type: "int64" | "int32" }[] = [];
     for (const meta of session.inputMetadata) {
-      if (!KNOWN_INPUTS.has(meta.name)) throw mismatch(`it declares input "${meta.name}", which a ColBERT encoder does not feed (known: ${[...KNOWN_INPUTS].join(", ")})`);
+      if (!KNOWN_INPUTS.has(meta.name))
+        throw mismatch(`it declares input "${meta.name}", which a ColBERT encoder does not feed (known: ${[...KNOWN_INPUTS].join(", ")})`);
       if (!meta.isTensor || (meta.type !== "int64" && meta.type !== "int32")) throw mismatch(`input "${meta.name}" must be an int64 or int32 tensor`);
-      if (meta.shape.length !== 0 && meta.shape.length !== 2) throw mismatch(`input "${meta.name}" must have rank 2 [batch, seq], has rank ${meta.shape.length}`);
+      if (meta.shape.length !== 0 && meta.shape.length !== 2)
+        throw mismatch(`input "${meta.name}" must have rank 2 [batch, seq], has rank ${meta.shape.length}`);
       inputs.push({ name: meta.name, type: meta.type });
     }
     if (!inputs.some((i) => i.name === "input_ids")) throw mismatch("it has no input_ids input");
     const first = session.outputMetadata[0];
     if (!first || !first.isTensor) throw mismatch("it has no tensor output");
-    if (first.shape.length !== 0 && first.shape.length !== 3) throw mismatch(`its first output "${first.name}" must have rank 3 [batch, seq, dim], has rank ${first.shape.length}`);
+    if (first.shape.length !== 0 && first.shape.length !== 3)
+      throw mismatch(`its first output "${first.name}" must have rank 3 [batch, seq, dim], has rank ${first.shape.length}`);
     const last = first.shape.length === 3 ? first.shape[2] : undefined;
     const staticWidth = typeof last === "number" && last > 0 ? last : null;
     if (staticWidth !== null && staticWidth !== expectedWidth) {
-      throw mismatch(`its first output "${first.name}" has ${staticWidth} columns but the configuration expects ${expectedWidth} (embedding_dim, or the Dense head's in_features)`);
+      throw mismatch(
+        `its first output "${first.name}" has ${staticWidth} columns but the configuration expects ${expectedWidth} (embedding_dim, or the Dense head's in_features)`,
+      );
     }
     return new ColbertSession(session, inputs, first.name, staticWidth);
   }

@@ -24,7 +24,10 @@ export interface TokenPooling {
 /** Throws `INVALID_OPTION` unless `poolFactor` is a positive integer and `protectedTokens` a non-negative one. */
 export function checkPooling(poolFactor: unknown, protectedTokens: unknown): void {
   if (typeof poolFactor !== "number" || !Number.isInteger(poolFactor) || poolFactor < 1) {
-    throw new MaxsimError("INVALID_OPTION", `poolFactor must be a positive integer (1 = no pooling, 2 halves the document vectors), got ${String(poolFactor)}.`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `poolFactor must be a positive integer (1 = no pooling, 2 halves the document vectors), got ${String(poolFactor)}.`,
+    );
   }
   if (typeof protectedTokens !== "number" || !Number.isInteger(protectedTokens) || protectedTokens < 0) {
     throw new MaxsimError("INVALID_OPTION", `protectedTokens must be a non-negative integer (the leading rows kept unpooled), got ${String(protectedTokens)}.`);

@@ -87,7 +87,11 @@ export class ColbertTokenizer {
     try {
       tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
     } catch (cause) {
-      throw new MaxsimError("CONFIG_MISSING", `Cannot load the tokenizer from ${dir} (tokenizer.json and tokenizer_config.json are needed). Re-download or re-export the model.`, { cause });
+      throw new MaxsimError(
+        "CONFIG_MISSING",
+        `Cannot load the tokenizer from ${dir} (tokenizer.json and tokenizer_config.json are needed). Re-download or re-export the model.`,
+        { cause },
+      );
     }
     return new ColbertTokenizer(tokenizer, config);
   }
@@ -218,7 +222,8 @@ function expansionTokenId(tokenizer: PreTrainedTokenizer, config: ColbertConfig)
 
 function tokenToString(value: unknown): string | null {
   if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null && typeof (value as { content?: unknown }).content === "string") return (value as { content: string }).content;
+  if (typeof value === "object" && value !== null && typeof (value as { content?: unknown }).content === "string")
+    return (value as { content: string }).content;
   return null;
 }
 

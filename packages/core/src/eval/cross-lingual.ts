@@ -61,8 +61,14 @@ export async function crossLingualMatrix(
   for (const lang of languages) {
     throwIfAborted(options.signal);
     const qs = data.get(lang)!.questions;
-    const vectors = await encoder.encodeQueries(qs.map((q) => q.text), { batchSize: options.batchSize, signal: options.signal });
-    queryVectors.set(lang, qs.map((q, i) => ({ id: q.id, vectors: vectors[i] as TokenVectors })));
+    const vectors = await encoder.encodeQueries(
+      qs.map((q) => q.text),
+      { batchSize: options.batchSize, signal: options.signal },
+    );
+    queryVectors.set(
+      lang,
+      qs.map((q, i) => ({ id: q.id, vectors: vectors[i] as TokenVectors })),
+    );
     options.onProgress?.(`encoded ${qs.length} ${lang} queries`);
   }
   const cells: MatrixCell[] = [];
@@ -126,7 +132,12 @@ export function modeSummary(matrix: CrossLingualMatrix): string {
     const cells = matrix.cells.map((c) => c.modes[mode]).filter((m): m is ModeResult => m !== undefined);
     if (cells.length === 0) continue;
     const mean = (f: (m: ModeResult) => number) => cells.reduce((a, m) => a + f(m), 0) / cells.length;
-    rows.push([mode, ...METRIC_NAMES.map((n) => mean((m) => m.scores[n]).toFixed(3)), mean((m) => m.latencyMs.p50).toFixed(2), mean((m) => m.latencyMs.p95).toFixed(2)]);
+    rows.push([
+      mode,
+      ...METRIC_NAMES.map((n) => mean((m) => m.scores[n]).toFixed(3)),
+      mean((m) => m.latencyMs.p50).toFixed(2),
+      mean((m) => m.latencyMs.p95).toFixed(2),
+    ]);
   }
   return formatTable(["mode", ...METRIC_NAMES, "p50 ms", "p95 ms"], rows);
 }

@@ -50,7 +50,9 @@ export function heatmapSvg(input: HeatmapInput): string {
       const x = LEFT + c * CELL;
       const y = TOP + r * CELL;
       const fill = Number.isFinite(value) ? colour(value) : "#eeeeee";
-      parts.push(`<rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${fill}" stroke="#ffffff" stroke-width="2"><title>${escapeXml(`${label} → ${input.columns[c] ?? ""}: ${format(value)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${fill}" stroke="#ffffff" stroke-width="2"><title>${escapeXml(`${label} → ${input.columns[c] ?? ""}: ${format(value)}`)}</title></rect>`,
+      );
       const ink = Number.isFinite(value) && value > 0.55 ? "#ffffff" : "#111111";
       parts.push(`<text x="${x + CELL / 2}" y="${y + CELL / 2 + 5}" font-size="13" text-anchor="middle" fill="${ink}">${format(value)}</text>`);
     });

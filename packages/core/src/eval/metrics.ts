@@ -30,9 +30,7 @@ export const METRIC_NAMES: readonly (keyof MetricScores)[] = ["ndcg@10", "recall
 
 /** Ranks hits as trec_eval does: score descending, then document id descending. */
 export function trecRank(hits: readonly { id: string; score: number }[]): string[] {
-  return [...hits]
-    .sort((a, b) => (b.score !== a.score ? b.score - a.score : a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    .map((h) => h.id);
+  return [...hits].sort((a, b) => (b.score !== a.score ? b.score - a.score : a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((h) => h.id);
 }
 
 /** NDCG@k of one ranked list. */

@@ -67,7 +67,10 @@ export function checkOwnerMeta(where: string, meta: unknown): Record<string, unk
 
 /** Validates search options (`k`, `filter` a Set or predicate, tuning integers). */
 export function searchOptions(where: string, options: object): void {
-  const tuned = typeof options === "object" && options !== null && ["nprobe", "candidates", "rescore", "exactBelow", "exact", "targetRecall", "latencyBudgetMs"].some((key) => key in options);
+  const tuned =
+    typeof options === "object" &&
+    options !== null &&
+    ["nprobe", "candidates", "rescore", "exactBelow", "exact", "targetRecall", "latencyBudgetMs"].some((key) => key in options);
   validate(tuned ? searchOptionsSchema : exactSearchOptionsSchema, options, {
     where,
     name: "options",

@@ -55,7 +55,9 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
   const cost = (s: PlaidSettings): number =>
     // ns-scaled work of each stage: HNSW probes, scanning probed lists, full centroid
     // interaction of the candidates, decoding + exact scoring of the rescored ones.
-    QUERY_LENGTH * s.nprobe * (200 + 2 * listLength) + Math.min(s.candidates, table.liveCount) * avgTokens * QUERY_LENGTH + Math.min(s.rescore, table.liveCount) * avgTokens * table.dim * (1 + 0.1 * QUERY_LENGTH);
+    QUERY_LENGTH * s.nprobe * (200 + 2 * listLength) +
+    Math.min(s.candidates, table.liveCount) * avgTokens * QUERY_LENGTH +
+    Math.min(s.rescore, table.liveCount) * avgTokens * table.dim * (1 + 0.1 * QUERY_LENGTH);
   const enough = Math.min(0.999, options.targetRecall + CALIBRATION_MARGIN + HEADROOM);
   const grid: (CalibrationPoint & { latencyMs: number })[] = [];
   for (const nprobe of NPROBES) {

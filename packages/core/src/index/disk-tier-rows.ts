@@ -146,7 +146,10 @@ export class TierRows {
     await this.files.with(this.file[slot]!, async (file) => {
       const start = this.row[slot]! + skip;
       if (start + n > file.rows || file.rowBytes !== 2 * dim) {
-        throw new IndexCorruptError(file.file, `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`);
+        throw new IndexCorruptError(
+          file.file,
+          `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`,
+        );
       }
       const bytes = await file.readRows(start, start + n);
       const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();

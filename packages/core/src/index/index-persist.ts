@@ -33,7 +33,10 @@ export interface LoadedSnapshot {
 export function stateOf(store: IndexStore): IndexState {
   const state = store.manifest.meta[STATE_KEY] as IndexState | undefined;
   if (state?.format !== 1 || !CODECS.includes(state.codec)) {
-    throw new MaxsimError("INVALID_OPTION", `${store.dir ?? "The store"} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `${store.dir ?? "The store"} is an index store but not a MaxSimIndex (no ${STATE_KEY} state in its manifest). Open it with the API that created it.`,
+    );
   }
   return { ...state };
 }
@@ -75,7 +78,10 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
   if (state.trained) {
     const blob = await store.readBlob("centroids.f32");
     if (blob === undefined || blob.length === 0 || blob.length % (4 * dim) !== 0) {
-      throw new IndexCorruptError("centroids.f32", `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`);
+      throw new IndexCorruptError(
+        "centroids.f32",
+        `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`,
+      );
     }
     const centroids = new Float32Array(blob.slice().buffer);
     checkCentroids(centroids, dim, store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
@@ -95,7 +101,10 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
   const residual = table.arena instanceof ResidualArena;
   // Segments record their token counts: size every array once (a wrong count only costs a regrowth).
   const counted = store.manifest.segments.reduce((sum, e) => sum + (typeof e.meta["tokens"] === "number" ? e.meta["tokens"] : 0), 0);
-  table.reserve(counted, store.manifest.segments.reduce((sum, e) => sum + e.rows, 0));
+  table.reserve(
+    counted,
+    store.manifest.segments.reduce((sum, e) => sum + e.rows, 0),
+  );
   for (const entry of store.manifest.segments) {
     const seg = await store.readSegment(entry.name);
     const offsets = seg.columns["offsets"];
@@ -107,13 +116,19 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     const rawCodes = seg.columns["codes"];
     const k = table.centroidIndex?.k ?? 0;
     if (rawCodes !== undefined && (rawCodes.length !== tokens || rawCodes.some((c) => c < 0 || c >= k))) {
-      throw new IndexCorruptError(entry.file, k === 0 ? "it holds centroid ids but the index is untrained" : "its centroid ids do not match its tokens or the centroid count");
+      throw new IndexCorruptError(
+        entry.file,
+        k === 0 ? "it holds centroid ids but the index is untrained" : "its centroid ids do not match its tokens or the centroid count",
+      );
     }
     let codes: CentroidIds | null = null;
     if (rawCodes !== undefined) (codes = centroidIdArray(k, tokens)).set(rawCodes);
     const residuals = seg.columns["residuals"];
     if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(table.quantizer!))) {
-      throw new IndexCorruptError(entry.file, codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`);
+      throw new IndexCorruptError(
+        entry.file,
+        codes === null ? "it holds residuals but no centroid ids" : `its residuals column does not hold ${tokens} tokens`,
+      );
     }
     checkSegmentValues(entry.file, seg.columns, tokens, dim, state.codec, state.trained);
     const base = table.arena.rows;
@@ -148,7 +163,10 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
   if (table.tier !== null) {
     for (const n of table.tier.referenced(table.slots)) {
       if (store.manifest.blobs[tierBlobName(n)] === undefined) {
-        throw new IndexCorruptError(manifestFileName(store.manifest.generation), `segments point at disk-tier blob ${tierBlobName(n)}, which the manifest does not list`);
+        throw new IndexCorruptError(
+          manifestFileName(store.manifest.generation),
+          `segments point at disk-tier blob ${tierBlobName(n)}, which the manifest does not list`,
+        );
       }
     }
   }

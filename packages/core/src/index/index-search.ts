@@ -78,7 +78,15 @@ async function planFor(table: SlotTable, defaults: PlannerDefaults, query: Token
   const plan = await planSearch(table, defaults, query, options, scope.tokens, scope.documents);
   if (plan.kind === "approximate" && plan.reason !== "forced" && scope.matching !== null) {
     const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(table.liveCount / 100));
-    if (scope.documents <= threshold) return { kind: "exact", reason: "filter", tokens: plan.tokens, estimatedExactMs: plan.estimatedExactMs, latencyBudgetMs: plan.latencyBudgetMs, targetRecall: plan.targetRecall };
+    if (scope.documents <= threshold)
+      return {
+        kind: "exact",
+        reason: "filter",
+        tokens: plan.tokens,
+        estimatedExactMs: plan.estimatedExactMs,
+        latencyBudgetMs: plan.latencyBudgetMs,
+        targetRecall: plan.targetRecall,
+      };
   }
   return plan;
 }
@@ -98,7 +106,10 @@ function checkPlanOptions(options: SearchOptions): void {
   }
   const b = options.latencyBudgetMs;
   if (b !== undefined && !(typeof b === "number" && b >= 0 && !Number.isNaN(b))) {
-    throw new MaxsimError("INVALID_OPTION", `latencyBudgetMs must be a number ≥ 0 (got ${String(b)}). Pass 0 to search approximately whenever the index is trained.`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `latencyBudgetMs must be a number ≥ 0 (got ${String(b)}). Pass 0 to search approximately whenever the index is trained.`,
+    );
   }
   if (options.nprobe !== undefined) positiveInt(options.nprobe, "nprobe");
   if (options.candidates !== undefined) positiveInt(options.candidates, "candidates");
@@ -106,7 +117,12 @@ function checkPlanOptions(options: SearchOptions): void {
 }
 
 /** The search `search()` runs: planned (exact or approximate), with its plan. */
-export async function plannedTopK(table: SlotTable, defaults: PlannerDefaults, query: TokenVectors, options: SearchOptions): Promise<{ hits: SearchHit[]; plan: SearchPlan }> {
+export async function plannedTopK(
+  table: SlotTable,
+  defaults: PlannerDefaults,
+  query: TokenVectors,
+  options: SearchOptions,
+): Promise<{ hits: SearchHit[]; plan: SearchPlan }> {
   checkSearch(query, options?.k, table.dim, options);
   checkPlanOptions(options);
   throwIfAborted(options.signal);
@@ -114,7 +130,10 @@ export async function plannedTopK(table: SlotTable, defaults: PlannerDefaults, q
   const plan = await planFor(table, defaults, query, options, scope);
   if (table.liveCount === 0) return { hits: [], plan };
   if (plan.kind === "exact" || table.centroidIndex === null) {
-    const hits = scope.matching !== null && plan.reason === "filter" ? await scoreSlots(table, query, scope.matching, options.k) : (await exactTopK(table, [query], options))[0]!;
+    const hits =
+      scope.matching !== null && plan.reason === "filter"
+        ? await scoreSlots(table, query, scope.matching, options.k)
+        : (await exactTopK(table, [query], options))[0]!;
     return { hits, plan };
   }
   return { hits: await approximate(table, query, options, plan.settings!, scope), plan };
@@ -166,7 +185,13 @@ function bestSlots(slots: Int32Array, scores: Float32Array, keep: number): Int32
  * Exact top-k of a two-tier table: every accepted slot's float16 rows read from the disk tier,
  * a block of documents at a time (memory stays one block), scored on the ONNX Runtime kernel.
  */
-async function exactFromTier(table: SlotTable, queries: readonly TokenVectors[], k: number, accept: (slot: number) => boolean, signal: AbortSignal | undefined): Promise<SearchHit[][]> {
+async function exactFromTier(
+  table: SlotTable,
+  queries: readonly TokenVectors[],
+  k: number,
+  accept: (slot: number) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<SearchHit[][]> {
   const tops = queries.map(() => new TopK(k));
   const ids = table.slotIds;
   const slots = table.slots; // slots added while this runs are not scored
@@ -217,7 +242,8 @@ export async function rerankIds(table: SlotTable, query: TokenVectors, ids: read
   checkSearch(query, k ?? Math.max(1, unique.length), table.dim);
   const slots = unique.map((id) => {
     const slot = table.idToSlot.get(id);
-    if (slot === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Rerank only stored ids (check index.has(id)).`);
+    if (slot === undefined)
+      throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Rerank only stored ids (check index.has(id)).`);
     return slot;
   });
   if (slots.length === 0) return [];

@@ -33,8 +33,7 @@ export async function trainIfDue(ctx: IndexContext): Promise<void> {
 /** `compact()`: rewrite, retraining on drift (≥ 50% new tokens, or their error 20% above training) or when big and untrained. */
 export async function compactIndex(ctx: IndexContext): Promise<void> {
   const st = ctx.state;
-  const drift =
-    st.trained && (st.postTokens >= 0.5 * st.trainedTokens || (st.postTokens > 0 && st.postErrorSum / st.postTokens > 1.2 * st.trainError));
+  const drift = st.trained && (st.postTokens >= 0.5 * st.trainedTokens || (st.postTokens > 0 && st.postErrorSum / st.postTokens > 1.2 * st.trainError));
   const untrainedBig = !st.trained && ctx.table.liveTokens >= st.minTrainTokens;
   await rewrite(ctx, drift || untrainedBig);
 }

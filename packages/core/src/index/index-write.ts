@@ -75,7 +75,11 @@ export async function writeItems(ctx: IndexContext, items: readonly IndexItem[],
     tierColumns["tierRow"] = offsets.slice(0, items.length);
   }
   try {
-    const columns = { ...table.arena.columns(base, base + total), ...(codes !== null ? { codes: narrowCodes(codes, table.centroidIndex!.k) } : {}), ...tierColumns };
+    const columns = {
+      ...table.arena.columns(base, base + total),
+      ...(codes !== null ? { codes: narrowCodes(codes, table.centroidIndex!.k) } : {}),
+      ...tierColumns,
+    };
     await ctx.store.commit({
       addSegments: [{ ids: items.map((i) => i.id), columns: { ...columns, offsets }, payloads, meta: { tokens: total } }],
       ...(replaced.length > 0 ? { deleteIds: replaced } : {}),

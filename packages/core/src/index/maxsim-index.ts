@@ -243,7 +243,8 @@ export class MaxSimIndex {
         explain: (query, id) => {
           checkVectors(query, "The query", this.dim);
           const doc = table.get(id);
-          if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
+          if (doc === undefined)
+            throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
           return maxsimExplain(query, doc);
         },
       };
@@ -566,7 +567,11 @@ export class MaxSimIndex {
 
   private plannerDefaults(): PlannerDefaults {
     const st = this.ctx.state;
-    return { targetRecall: st.targetRecall ?? DEFAULT_TARGET_RECALL, latencyBudgetMs: st.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, calibration: st.calibration ?? null };
+    return {
+      targetRecall: st.targetRecall ?? DEFAULT_TARGET_RECALL,
+      latencyBudgetMs: st.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS,
+      calibration: st.calibration ?? null,
+    };
   }
 
   /**
@@ -603,7 +608,8 @@ export class MaxSimIndex {
   explain(query: TokenVectors, id: string): TokenMatchScore[] {
     checkVectors(query, "The query", this.dim);
     const doc = this.get(id);
-    if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
+    if (doc === undefined)
+      throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)} in the index. Explain only stored ids (check index.has(id)).`);
     return maxsimExplain(query, doc);
   }
 

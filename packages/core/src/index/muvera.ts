@@ -128,7 +128,8 @@ export class MuveraIndex {
     const n = flat.offsets.length - 1;
     const p = await this.project(flat.data.subarray(0, flat.offsets[n]! * this.dim));
     const status = hnswStatus();
-    if (!status.available) throw new MaxsimError("DEPENDENCY_MISSING", `MUVERA needs hnswlib-node's addon, which does not load (${status.reason}). ${HNSW_ENABLE_HINT}`);
+    if (!status.available)
+      throw new MaxsimError("DEPENDENCY_MISSING", `MUVERA needs hnswlib-node's addon, which does not load (${status.reason}). ${HNSW_ENABLE_HINT}`);
     this.hnsw = new status.module.HierarchicalNSW("ip", this.fdeDim);
     this.hnsw.initIndex({ maxElements: n, m: options.m ?? 16, efConstruction: options.efConstruction ?? 100, randomSeed: 100 });
     const fde = new Float32Array(this.fdeDim);

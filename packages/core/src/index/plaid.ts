@@ -183,7 +183,14 @@ export class CentroidIndex {
    * `slots` is the number of document slots (an upper bound on slot numbers). `sims` is
    * {@link centroidSimilarities} of `query`, required by the exact prober (HNSW ignores it).
    */
-  candidates(query: TokenVectors, slots: number, nprobe: number, candidates: number, accept: (slot: number) => boolean, sims: Float32Array | null = null): Int32Array {
+  candidates(
+    query: TokenVectors,
+    slots: number,
+    nprobe: number,
+    candidates: number,
+    accept: (slot: number) => boolean,
+    sims: Float32Array | null = null,
+  ): Int32Array {
     if (this.stamp.length < slots) {
       this.stamp = new Int32Array(slots);
       this.acc = new Float32Array(slots);

@@ -78,7 +78,11 @@ export interface PlannerDefaults {
  * scaled for `k` above 10; `"unreachable"` when a calibration exists and none of its points meets
  * it, `"exact-cheaper"` when the point meeting it costs as much as the exact scan.
  */
-export function settingsFor(calibration: Calibration | null, target: number, k: number): { settings: PlaidSettings; recall?: number } | "unreachable" | "exact-cheaper" {
+export function settingsFor(
+  calibration: Calibration | null,
+  target: number,
+  k: number,
+): { settings: PlaidSettings; recall?: number } | "unreachable" | "exact-cheaper" {
   let base: PlaidSettings = LEGACY_SETTINGS;
   let recall: number | undefined;
   if (calibration !== null) {

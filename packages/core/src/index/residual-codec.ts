@@ -88,7 +88,16 @@ export type { ResidualFitOptions, ResidualQuantizer, ResidualScheme } from "./re
 interface SchemeImpl {
   fit(vectors: Float32Array, codes: CentroidIds, centroids: Float32Array, dim: number, nbits: 2 | 4 | 8, options: ResidualFitOptions): ResidualQuantizer;
   encode(q: ResidualQuantizer, data: Float32Array, codes: CentroidIds, centroids: Float32Array, out?: Uint8Array): Uint8Array;
-  decode(q: ResidualQuantizer, packed: Uint8Array, codes: CentroidIds, centroids: Float32Array, from: number, to: number, out: Float32Array, outRow: number): Float32Array;
+  decode(
+    q: ResidualQuantizer,
+    packed: Uint8Array,
+    codes: CentroidIds,
+    centroids: Float32Array,
+    from: number,
+    to: number,
+    out: Float32Array,
+    outRow: number,
+  ): Float32Array;
   stateJson(q: ResidualQuantizer): Record<string, unknown>;
 }
 
@@ -131,7 +140,8 @@ export function fitResidualQuantizer(
     throw new MaxsimError("INVALID_OPTION", `Residual codec nbits must be 2, 4 or 8 (got ${nbits}). Use nbits: 2 for the smallest index, 4 for higher recall.`);
   }
   const scheme = SCHEMES[options.scheme ?? "anisotropic"];
-  if (scheme === undefined) throw new MaxsimError("INVALID_OPTION", `Unknown residual scheme ${JSON.stringify(options.scheme)}. Use "anisotropic" (or "scalar").`);
+  if (scheme === undefined)
+    throw new MaxsimError("INVALID_OPTION", `Unknown residual scheme ${JSON.stringify(options.scheme)}. Use "anisotropic" (or "scalar").`);
   return scheme.fit(vectors, codes, centroids, dim, nbits, options);
 }
 
@@ -173,7 +183,12 @@ export function encodeResidualState(q: ResidualQuantizer): Uint8Array {
  * @throws MaxsimError `INDEX_VERSION` for a state from a newer version, `INDEX_CORRUPT` for a malformed one
  */
 export function decodeResidualState(bytes: Uint8Array): ResidualQuantizer {
-  const o = JSON.parse(new TextDecoder().decode(bytes)) as Partial<AnisotropicStateJson> & { nbits: 2 | 4 | 8; dim: number; cutoffs?: number[]; weights: number[] };
+  const o = JSON.parse(new TextDecoder().decode(bytes)) as Partial<AnisotropicStateJson> & {
+    nbits: 2 | 4 | 8;
+    dim: number;
+    cutoffs?: number[];
+    weights: number[];
+  };
   if (o.version === undefined) {
     return { nbits: o.nbits, dim: o.dim, cutoffs: Float32Array.from(o.cutoffs ?? []), weights: Float32Array.from(o.weights) };
   }

@@ -149,15 +149,7 @@ function randomUnit(out: Float32Array, at: number, dim: number, normal: () => nu
   for (let d = 0; d < dim; d++) out[at + d]! *= inv;
 }
 
-function noisyToken(
-  out: Float32Array,
-  at: number,
-  concepts: Float32Array,
-  c: number,
-  dim: number,
-  noise: number,
-  normal: () => number,
-): void {
+function noisyToken(out: Float32Array, at: number, concepts: Float32Array, c: number, dim: number, noise: number, normal: () => number): void {
   const scale = noise / Math.sqrt(dim);
   let norm = 0;
   for (let d = 0; d < dim; d++) {

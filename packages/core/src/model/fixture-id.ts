@@ -31,7 +31,10 @@ export async function resolveFixtureId(id: string): Promise<string> {
   const name = id.slice(FIXTURE_PREFIX.length);
   const names = Object.keys(fixturePaths("")).filter((n) => n !== "root");
   if (!names.includes(name)) {
-    throw new MaxsimError("MODEL_NOT_FOUND", `Unknown fixture model ${JSON.stringify(id)}. Fixture ids are ${names.map((n) => `${FIXTURE_PREFIX}${n}`).join(", ")}.`);
+    throw new MaxsimError(
+      "MODEL_NOT_FOUND",
+      `Unknown fixture model ${JSON.stringify(id)}. Fixture ids are ${names.map((n) => `${FIXTURE_PREFIX}${n}`).join(", ")}.`,
+    );
   }
   if (name === "bench") return ensureBenchFixture();
   const paths = await ensureFixtures();

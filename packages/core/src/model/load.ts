@@ -58,7 +58,10 @@ export async function loadModel(idOrDir: string, options: LoadModelOptions = {})
     return { modelId: asPath, dir: asPath, loaded: await loadDir(asPath, options) };
   }
   if (!isHubId(idOrDir)) {
-    throw new MaxsimError("MODEL_NOT_FOUND", `Model directory ${asPath} does not exist. Check the path, or pass a hub id such as lightonai/GTE-ModernColBERT-v1.`);
+    throw new MaxsimError(
+      "MODEL_NOT_FOUND",
+      `Model directory ${asPath} does not exist. Check the path, or pass a hub id such as lightonai/GTE-ModernColBERT-v1.`,
+    );
   }
   const dir = await downloadHubModel(idOrDir, options);
   return { modelId: idOrDir, dir, loaded: await loadDir(dir, options) };
@@ -96,7 +99,10 @@ async function noLayoutError(dir: string, label: string): Promise<MaxsimError> {
     // Say exactly why the LFM2 layout refused it: the files it lacks, or the model type.
     const lfm2 = getLayout("lfm2-checkpoint");
     const reasons: string[] = [];
-    if (!LFM2_MODEL_TYPES.includes(modelType)) reasons.push(`config.json says model_type ${JSON.stringify(modelType)}, and only ${LFM2_MODEL_TYPES.map((t) => JSON.stringify(t)).join(" and ")} are built natively`);
+    if (!LFM2_MODEL_TYPES.includes(modelType))
+      reasons.push(
+        `config.json says model_type ${JSON.stringify(modelType)}, and only ${LFM2_MODEL_TYPES.map((t) => JSON.stringify(t)).join(" and ")} are built natively`,
+      );
     if (lfm2 !== undefined) {
       const missing: string[] = [];
       for (const file of lfm2.hubFiles.markers) if (!(await exists(join(dir, file)))) missing.push(file);
@@ -172,7 +178,8 @@ export async function downloadHubModel(id: string, options: HubOptions = {}): Pr
       for (const file of await layout.hubFiles.discover(hub.dir)) {
         const outcome = await hub.fetch(file);
         if (outcome === "unreachable") missing.push(file);
-        else if (outcome === "absent") throw new MaxsimError("MODEL_NOT_FOUND", `${id} names ${file} but the hub does not have it. Check the repository's files.`);
+        else if (outcome === "absent")
+          throw new MaxsimError("MODEL_NOT_FOUND", `${id} names ${file} but the hub does not have it. Check the repository's files.`);
       }
     }
     return missing;
@@ -180,7 +187,10 @@ export async function downloadHubModel(id: string, options: HubOptions = {}): Pr
 
   if (markerFiles.every(unreachable)) {
     // Nothing is known about the repository: name every layout's files.
-    throw hub.offlineError(layouts.map((l) => `${l.name} (${[...l.hubFiles.markers, ...l.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")})`), "layouts");
+    throw hub.offlineError(
+      layouts.map((l) => `${l.name} (${[...l.hubFiles.markers, ...l.hubFiles.required.map((alts) => alts.join(" or "))].join(", ")})`),
+      "layouts",
+    );
   }
   let offlineMissing: string[] | null = null;
   for (const layout of layouts) {

@@ -78,12 +78,7 @@ export class SafetensorsFile {
           continue;
         }
         const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-        if (
-          typeof e.dtype !== "string" ||
-          !Array.isArray(e.shape) ||
-          !Array.isArray(e.data_offsets) ||
-          e.data_offsets.length !== 2
-        ) {
+        if (typeof e.dtype !== "string" || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
           throw invalid(path, `tensor "${name}" has no dtype/shape/data_offsets`);
         }
         const [begin, end] = e.data_offsets as [number, number];
@@ -188,9 +183,7 @@ export function halfToFloat(h: number): number {
 }
 
 function invalid(path: string, problem: string, cause?: unknown): MaxsimError {
-  return new MaxsimError(
-    "CHECKPOINT_INVALID",
-    `Safetensors file ${path} is invalid: ${problem}. Re-download the model or re-save it with safetensors.`,
-    { cause },
-  );
+  return new MaxsimError("CHECKPOINT_INVALID", `Safetensors file ${path} is invalid: ${problem}. Re-download the model or re-save it with safetensors.`, {
+    cause,
+  });
 }

@@ -89,7 +89,10 @@ export class GraphBuilder {
   private readonly opsets = new Map<string, number>([["", 17]]);
   private counter = 0;
 
-  constructor(readonly name: string, opset = 17) {
+  constructor(
+    readonly name: string,
+    opset = 17,
+  ) {
     this.opsets.set("", opset);
   }
 
@@ -121,13 +124,7 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its first output name. */
-  node(
-    opType: string,
-    inputs: string[],
-    outputs: string[],
-    attributes: Record<string, AttributeValue> = {},
-    domain = "",
-  ): string {
+  node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}, domain = ""): string {
     const attribute = Object.entries(attributes).map(([key, value]) => attributeProto(key, value));
     this.nodes.push(
       onnx.NodeProto.create({

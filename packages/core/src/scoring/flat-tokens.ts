@@ -50,7 +50,10 @@ export function flatCount(flat: FlatTokens): number {
  */
 export function checkVectors(v: TokenVectors, what: string, dim?: number): void {
   if (typeof v !== "object" || v === null || !(v.data instanceof Float32Array)) {
-    throw new MaxsimError("INVALID_VECTOR", `${what} must be token vectors { data: Float32Array, length, dim } (got ${v === null ? "null" : typeof v}). Pass what the encoder returned.`);
+    throw new MaxsimError(
+      "INVALID_VECTOR",
+      `${what} must be token vectors { data: Float32Array, length, dim } (got ${v === null ? "null" : typeof v}). Pass what the encoder returned.`,
+    );
   }
   if (dim !== undefined && v.dim !== dim) {
     throw new MaxsimError(

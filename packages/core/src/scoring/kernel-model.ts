@@ -46,9 +46,7 @@ class Writer {
 
 function valueInfo(w: Writer, field: number, name: string, elemType: number, dims: string[]): void {
   w.msg(field, (v) =>
-    v.str(1, name).msg(2, (t) =>
-      t.msg(1, (tt) => tt.int(1, elemType).msg(2, (shape) => dims.forEach((d) => shape.msg(1, (dim) => dim.str(2, d))))),
-    ),
+    v.str(1, name).msg(2, (t) => t.msg(1, (tt) => tt.int(1, elemType).msg(2, (shape) => dims.forEach((d) => shape.msg(1, (dim) => dim.str(2, d)))))),
   );
 }
 

@@ -135,7 +135,8 @@ export async function scoreFlatOrt(queries: TokenVectors[], flat: FlatTokens | T
     return scratch.subarray(0, rows * dim);
   };
   for (const b of blocks) {
-    const rows = "data" in flat ? flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim) : flat.rows(b.tokenLo, b.tokenHi, () => scratchOf(b.tokenHi - b.tokenLo));
+    const rows =
+      "data" in flat ? flat.data.subarray(b.tokenLo * dim, b.tokenHi * dim) : flat.rows(b.tokenLo, b.tokenHi, () => scratchOf(b.tokenHi - b.tokenLo));
     const half = rows instanceof Uint16Array;
     const s = await session(half ? "float16" : "float32", options);
     const dT = new ort.Tensor(half ? "float16" : "float32", rows, [b.tokenHi - b.tokenLo, dim]);

@@ -66,7 +66,10 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
     if (error instanceof HTTPException && !MaxsimError.isInstance(error.cause)) {
       // Hono's own 400s (malformed JSON) carry a plain message: give them a code and a fix.
       const code = error.status === 413 ? "PAYLOAD_TOO_LARGE" : error.status === 400 ? "INVALID_INPUT" : "INTERNAL";
-      return c.json({ error: { code, message: `${error.message}. Send a JSON body matching the route's schema (see /openapi.json).` } }, error.status === 413 ? 413 : error.status === 400 ? 400 : 500);
+      return c.json(
+        { error: { code, message: `${error.message}. Send a JSON body matching the route's schema (see /openapi.json).` } },
+        error.status === 413 ? 413 : error.status === 400 ? 400 : 500,
+      );
     }
     const { status, body } = errorResponse(error);
     return c.json(body, status);
@@ -93,7 +96,10 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
     bodyLimit({
       maxSize: ctx.limits.maxBodyBytes,
       onError: () => {
-        throw new MaxsimError("PAYLOAD_TOO_LARGE", `The request body is larger than ${ctx.limits.maxBodyBytes} bytes. Send smaller batches, or restart the server with a larger --max-body.`);
+        throw new MaxsimError(
+          "PAYLOAD_TOO_LARGE",
+          `The request body is larger than ${ctx.limits.maxBodyBytes} bytes. Send smaller batches, or restart the server with a larger --max-body.`,
+        );
       },
     }),
   );
@@ -103,14 +109,19 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
   registerModelRoutes(app, ctx);
   registerInfoRoutes(app, ctx);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "the --token / MAXSIM_TOKEN the server was started with" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "the --token / MAXSIM_TOKEN the server was started with",
+  });
   app.doc("/openapi.json", {
     openapi: "3.0.0",
     security: check === undefined ? [] : [{ bearer: [] }],
     info: {
       title: "maxsim serve",
       version: "1",
-      description: "Late-interaction (ColBERT / MaxSim) search over one collection. Errors are { error: { code, message } } with the maxsim error code and the fix.",
+      description:
+        "Late-interaction (ColBERT / MaxSim) search over one collection. Errors are { error: { code, message } } with the maxsim error code and the fix.",
     },
   });
   app.get("/", (c) => c.html(PLAYGROUND_HTML));

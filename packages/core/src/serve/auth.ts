@@ -18,7 +18,8 @@ function digest(value: string): Buffer {
  * @throws MaxsimError `INVALID_OPTION` for an empty token
  */
 export function bearerChecker(token: string): (header: string | undefined) => void {
-  if (token.length === 0) throw new MaxsimError("INVALID_OPTION", "The server token is empty. Pass a non-empty --token (or MAXSIM_TOKEN), or none to serve without authentication.");
+  if (token.length === 0)
+    throw new MaxsimError("INVALID_OPTION", "The server token is empty. Pass a non-empty --token (or MAXSIM_TOKEN), or none to serve without authentication.");
   const expected = digest(token);
   return (header) => {
     const match = /^Bearer[ ]+(.+)$/i.exec(header ?? "");

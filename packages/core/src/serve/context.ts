@@ -25,7 +25,10 @@ export type ServeApp = OpenAPIHono;
 /** Throws `INDEX_READ_ONLY` on a read-only server. */
 export function assertWritable(ctx: ServeContext): void {
   if (ctx.readOnly) {
-    throw new MaxsimError("INDEX_READ_ONLY", "This server was started with --read-only and does not accept writes. Restart it without --read-only (one writer per collection), or write with `maxsim add`.");
+    throw new MaxsimError(
+      "INDEX_READ_ONLY",
+      "This server was started with --read-only and does not accept writes. Restart it without --read-only (one writer per collection), or write with `maxsim add`.",
+    );
   }
 }
 

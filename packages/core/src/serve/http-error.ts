@@ -55,5 +55,8 @@ export function statusOf(code: MaxsimErrorCode): ContentfulStatusCode {
 export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorResponseBody } {
   if (MaxsimError.isInstance(error)) return { status: statusOf(error.code), body: { error: { code: error.code, message: error.message } } };
   const message = error instanceof Error ? error.message : String(error);
-  return { status: 500, body: { error: { code: "INTERNAL", message: `${message}. This is a bug in maxsim serve: please report it with the request that caused it.` } } };
+  return {
+    status: 500,
+    body: { error: { code: "INTERNAL", message: `${message}. This is a bug in maxsim serve: please report it with the request that caused it.` } },
+  };
 }

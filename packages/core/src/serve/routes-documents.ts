@@ -55,7 +55,8 @@ export function registerDocumentRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(get, async (c) => {
     const { id } = c.req.valid("param");
     const [doc] = await ctx.collection.getDocuments([id]);
-    if (doc === undefined) throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive; URL-encode it).`);
+    if (doc === undefined)
+      throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive; URL-encode it).`);
     return c.json(doc, 200);
   });
 }

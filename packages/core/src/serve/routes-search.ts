@@ -59,7 +59,18 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
     const matrix: number[][] = [];
     for (let i = 0; i < m.queryTokens.length; i++) matrix.push(Array.from(m.matrix.subarray(i * cols, (i + 1) * cols), round4));
     return c.json(
-      { id, score: m.score, normalizedScore: m.score / m.queryTokens.length, queryTokens: m.queryTokens, docTokens: m.docTokens, docSpans: m.docSpans, queryIsText: m.queryTokens.map(isTextToken), docIsText: m.docTokens.map(isTextToken), matrix, matches: e.matches },
+      {
+        id,
+        score: m.score,
+        normalizedScore: m.score / m.queryTokens.length,
+        queryTokens: m.queryTokens,
+        docTokens: m.docTokens,
+        docSpans: m.docSpans,
+        queryIsText: m.queryTokens.map(isTextToken),
+        docIsText: m.docTokens.map(isTextToken),
+        matrix,
+        matches: e.matches,
+      },
       200,
     );
   });

@@ -20,14 +20,24 @@ export interface ServeLimits {
 }
 
 /** The defaults: 16 MiB bodies, 1,000 items per batch, k ≤ 1,000, concurrent searches = cores (at least 2). */
-export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 16 * 1024 * 1024, maxBatch: 1000, maxK: 1000, maxConcurrentSearches: Math.max(2, availableParallelism()) };
+export const DEFAULT_LIMITS: ServeLimits = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxBatch: 1000,
+  maxK: 1000,
+  maxConcurrentSearches: Math.max(2, availableParallelism()),
+};
 
 const metadata = z.record(z.string(), z.unknown()).openapi({ description: "JSON metadata object", example: { lang: "fr" } });
 // The shape is checked by the core (compileFilter → INVALID_FILTER naming the operator), so the
 // schema only says "an object" and types it as the core's filter.
 const filter = z
   .custom<MetadataFilter>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "a filter must be a JSON object" })
-  .openapi({ type: "object", additionalProperties: true, description: 'Metadata filter: { field: value } or operators $eq $ne $gt $gte $lt $lte $in $nin $contains $and $or', example: { lang: { $in: ["fr", "de"] } } });
+  .openapi({
+    type: "object",
+    additionalProperties: true,
+    description: "Metadata filter: { field: value } or operators $eq $ne $gt $gte $lt $lte $in $nin $contains $and $or",
+    example: { lang: { $in: ["fr", "de"] } },
+  });
 const span = z.tuple([z.number().int(), z.number().int()]).openapi({ description: "[start, end) character offsets in the document text" });
 
 export const ErrorBody = z
@@ -72,7 +82,9 @@ export function searchRequest(limits: ServeLimits) {
       exact: z.boolean().default(false),
       explain: z.boolean().default(false).openapi({ description: "add highlights and per-token matches to every hit" }),
     })
-    .refine((b) => (b.query === undefined) !== (b.queries === undefined), { message: "must have exactly one of query (a string) or queries (an array of strings)" })
+    .refine((b) => (b.query === undefined) !== (b.queries === undefined), {
+      message: "must have exactly one of query (a string) or queries (an array of strings)",
+    })
     .openapi("SearchRequest");
 }
 
@@ -136,14 +148,14 @@ export function rerankRequest(limits: ServeLimits) {
 
 export const RerankResponse = z
   .object({
-    results: z.array(z.object({ index: z.number().int(), score: z.number(), normalizedScore: z.number(), text: z.string() })).openapi({ description: "best first, ties by index" }),
+    results: z
+      .array(z.object({ index: z.number().int(), score: z.number(), normalizedScore: z.number(), text: z.string() }))
+      .openapi({ description: "best first, ties by index" }),
   })
   .openapi("RerankResponse");
 
 export function encodeRequest(limits: ServeLimits) {
-  return z
-    .object({ texts: z.array(z.string()).min(1).max(limits.maxBatch), as: z.enum(["query", "document"]).default("document") })
-    .openapi("EncodeRequest");
+  return z.object({ texts: z.array(z.string()).min(1).max(limits.maxBatch), as: z.enum(["query", "document"]).default("document") }).openapi("EncodeRequest");
 }
 
 export const EncodeResponse = z

@@ -35,7 +35,8 @@ export class SearchLimiter {
       return await fn();
     } finally {
       const next = this.#waiting.shift();
-      if (next) next(); // hands the slot over: #active stays the same
+      if (next)
+        next(); // hands the slot over: #active stays the same
       else this.#active--;
     }
   }

@@ -72,7 +72,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       reject(
         new MaxsimError(
           error.code === "EADDRINUSE" ? "INVALID_OPTION" : "IO_ERROR",
-          error.code === "EADDRINUSE" ? `Port ${port} on ${host} is already in use. Pick another --port (0 picks a free one).` : `Cannot listen on ${host}:${port}: ${error.message}. Check --host and --port.`,
+          error.code === "EADDRINUSE"
+            ? `Port ${port} on ${host} is already in use. Pick another --port (0 picks a free one).`
+            : `Cannot listen on ${host}:${port}: ${error.message}. Check --host and --port.`,
           { cause: error },
         ),
       );
@@ -124,7 +126,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (!Number.isInteger(value) || value < 1) throw new MaxsimError("INVALID_OPTION", `The server limit ${name} must be a positive integer, got ${value}.`);
   }
   if (!LOOPBACK.has(host) && options.token === undefined) {
-    log(`maxsim serve: warning: listening on ${host} without a token: anyone who can reach this address can read and change the collection. Pass --token (or MAXSIM_TOKEN).`);
+    log(
+      `maxsim serve: warning: listening on ${host} without a token: anyone who can reach this address can read and change the collection. Pass --token (or MAXSIM_TOKEN).`,
+    );
   }
   const collection = await Collection.open(options.dir, { readOnly, modelOptions: options.modelOptions });
   const ctx: ServeContext = { collection, readOnly, queue: new WriteQueue(), reads: new SearchLimiter(limits.maxConcurrentSearches), limits, closing: false };
@@ -153,7 +157,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       refreshing = true;
       collection
         .refresh()
-        .catch((error: unknown) => log(`maxsim serve: refresh failed (the previous snapshot stays served): ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) =>
+          log(`maxsim serve: refresh failed (the previous snapshot stays served): ${error instanceof Error ? error.message : String(error)}`),
+        )
         .finally(() => (refreshing = false));
     }, options.refreshMs ?? 2000);
     refresher.unref();

@@ -91,7 +91,13 @@ export async function planCommit(current: Manifest, request: CommitRequest, sink
     const segment = adds[n]!;
     const name = segmentName(generation, n);
     const written = await sink.writeSegment(name, segment);
-    segments.push({ name, ...written, rows: segment.ids.length, deleted: [], meta: segment.meta === undefined ? {} : jsonObject(segment.meta, "Segment meta") });
+    segments.push({
+      name,
+      ...written,
+      rows: segment.ids.length,
+      deleted: [],
+      meta: segment.meta === undefined ? {} : jsonObject(segment.meta, "Segment meta"),
+    });
   }
   const blobs: Record<string, BlobEntry> = { ...current.blobs };
   for (const [name, bytes] of Object.entries(request.blobs ?? {})) {

@@ -63,7 +63,10 @@ export interface PositionalSource {
  */
 export function encodeDiskTier(data: Uint8Array, rowBytes: number): Uint8Array {
   if (!Number.isSafeInteger(rowBytes) || rowBytes < 1 || data.length % rowBytes !== 0) {
-    throw new MaxsimError("INVALID_INPUT", `Disk-tier rows must be ${rowBytes} bytes each, but ${data.length} bytes are not a whole number of rows. Pass complete rows.`);
+    throw new MaxsimError(
+      "INVALID_INPUT",
+      `Disk-tier rows must be ${rowBytes} bytes each, but ${data.length} bytes are not a whole number of rows. Pass complete rows.`,
+    );
   }
   const rows = data.length / rowBytes;
   const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
@@ -128,9 +131,17 @@ export class DiskTierFile {
     }
     if (typeof h !== "object" || h === null || !isUint(h.version)) throw new IndexCorruptError(file, "header has no format version");
     if (h.version > DISK_TIER_VERSION) {
-      throw new MaxsimError("INDEX_VERSION", `Disk-tier file ${file} has format version ${h.version}, but this @maxsim/core reads versions up to ${DISK_TIER_VERSION}. Upgrade @maxsim/core to open this index.`);
+      throw new MaxsimError(
+        "INDEX_VERSION",
+        `Disk-tier file ${file} has format version ${h.version}, but this @maxsim/core reads versions up to ${DISK_TIER_VERSION}. Upgrade @maxsim/core to open this index.`,
+      );
     }
-    if (![h.rows, h.rowBytes, h.blockRows, h.blocks, h.tableCrc].every(isUint) || h.rowBytes < 1 || h.blockRows < 1 || h.blocks !== Math.ceil(h.rows / h.blockRows)) {
+    if (
+      ![h.rows, h.rowBytes, h.blockRows, h.blocks, h.tableCrc].every(isUint) ||
+      h.rowBytes < 1 ||
+      h.blockRows < 1 ||
+      h.blocks !== Math.ceil(h.rows / h.blockRows)
+    ) {
       throw new IndexCorruptError(file, "header fields are missing or inconsistent");
     }
     const tableStart = align8(PREFIX + length);
@@ -151,7 +162,10 @@ export class DiskTierFile {
    */
   async readRows(from: number, to: number): Promise<Uint8Array> {
     if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from >= 0 && from <= to && to <= this.rows)) {
-      throw new MaxsimError("INVALID_INPUT", `Rows [${from}, ${to}) are outside disk-tier file ${this.file} (${this.rows} rows). Read rows the index recorded for it.`);
+      throw new MaxsimError(
+        "INVALID_INPUT",
+        `Rows [${from}, ${to}) are outside disk-tier file ${this.file} (${this.rows} rows). Read rows the index recorded for it.`,
+      );
     }
     if (from === to) return new Uint8Array(0);
     const { blockRows, rowBytes } = this;

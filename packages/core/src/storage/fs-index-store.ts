@@ -20,26 +20,16 @@ import { initialManifest, planCommit, validateCreateOptions, validateRetain } fr
 import { crc32 } from "./crc32.js";
 import type { PositionalSource } from "./disk-tier.js";
 import { LOCK_FILE, acquireWriterLock, isAbandonedLockFile, type WriterLock } from "./lock.js";
-import {
-  decodeManifest,
-  encodeManifest,
-  manifestFileName,
-  parseManifestFileName,
-  type BlobEntry,
-  type Manifest,
-  type SegmentEntry,
-} from "./manifest.js";
+import { decodeManifest, encodeManifest, manifestFileName, parseManifestFileName, type BlobEntry, type Manifest, type SegmentEntry } from "./manifest.js";
 import { decodeSegmentIds, decodeSegmentLayout, decodeSegmentWithLayout, encodeSegment } from "./segment.js";
 import type { CommitRequest, IndexStore, IndexStoreCreateOptions, IndexStoreOpenOptions, SegmentContents } from "./store-types.js";
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
 function ioError(action: string, path: string, cause: unknown): MaxsimError {
-  return new MaxsimError(
-    "IO_ERROR",
-    `Could not ${action} ${path}: ${(cause as Error).message}. Check the disk space and permissions of the index directory.`,
-    { cause },
-  );
+  return new MaxsimError("IO_ERROR", `Could not ${action} ${path}: ${(cause as Error).message}. Check the disk space and permissions of the index directory.`, {
+    cause,
+  });
 }
 
 /** Generations of the manifest files in `dir`, newest first (`undefined` if `dir` is missing). */
@@ -51,7 +41,10 @@ async function manifestGenerations(dir: string): Promise<number[] | undefined> {
     if (errno(error) === "ENOENT" || errno(error) === "ENOTDIR") return undefined;
     throw ioError("list", dir, error);
   }
-  return names.map(parseManifestFileName).filter((g): g is number => g !== undefined).sort((a, b) => b - a);
+  return names
+    .map(parseManifestFileName)
+    .filter((g): g is number => g !== undefined)
+    .sort((a, b) => b - a);
 }
 
 /** Largest manifest file read (a manifest lists segments and tombstoned ids: far below this). */
@@ -189,7 +182,10 @@ export class FsIndexStore implements IndexStore {
   #entry(name: string): SegmentEntry {
     const entry = this.#manifest.segments.find((s) => s.name === name);
     if (entry === undefined) {
-      throw new MaxsimError("NOT_FOUND", `No segment ${JSON.stringify(name)} in ${this.dir} at generation ${this.#manifest.generation}. Use a name from store.manifest.segments.`);
+      throw new MaxsimError(
+        "NOT_FOUND",
+        `No segment ${JSON.stringify(name)} in ${this.dir} at generation ${this.#manifest.generation}. Use a name from store.manifest.segments.`,
+      );
     }
     return entry;
   }
@@ -385,10 +381,7 @@ export class FsIndexStore implements IndexStore {
     let changed = false;
     for (const name of await readdir(this.dir)) {
       const generation = parseManifestFileName(name);
-      let ours =
-        (segment.test(name) && !keep.has(name)) ||
-        (blob.test(name) && !keep.has(name)) ||
-        (generation !== undefined && generation < oldest);
+      let ours = (segment.test(name) && !keep.has(name)) || (blob.test(name) && !keep.has(name)) || (generation !== undefined && generation < oldest);
       const temp = name.startsWith(TEMP_PREFIX) ? /^\.tmp-[0-9a-f]+-(.*)$/.exec(name)?.[1] : undefined;
       if (temp !== undefined) {
         if (segment.test(temp) || blob.test(temp) || parseManifestFileName(temp) !== undefined) {
@@ -397,7 +390,10 @@ export class FsIndexStore implements IndexStore {
           // Lock temps belong to processes trying to lock right now; leftovers are those of a
           // process that died (checked by pid, as the lock itself is), or old unreadable ones.
           const path = join(this.dir, name);
-          const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
+          const age = await stat(path).then(
+            (st) => Date.now() - st.mtimeMs,
+            () => 0,
+          );
           ours = age > 60_000 || (await isAbandonedLockFile(path));
         }
         // Other temp files are not the index's (another component writing into the directory).
@@ -432,4 +428,3 @@ export class FsIndexStore implements IndexStore {
 function existsError(dir: string): MaxsimError {
   return new MaxsimError("INDEX_EXISTS", `An index already exists in ${dir}. Open it with open(), or choose another directory.`);
 }
-

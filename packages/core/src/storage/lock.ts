@@ -114,9 +114,7 @@ function lockIoError(dir: string, error: unknown): MaxsimError {
 
 function lockedError(dir: string, info: LockInfo | undefined): MaxsimError {
   const path = join(dir, LOCK_FILE);
-  const who = info
-    ? `process ${info.pid} on host ${info.hostname} (since ${info.acquiredAt})`
-    : "an unknown process (the lock file is unreadable)";
+  const who = info ? `process ${info.pid} on host ${info.hostname} (since ${info.acquiredAt})` : "an unknown process (the lock file is unreadable)";
   return new MaxsimError(
     "INDEX_LOCKED",
     `Index ${dir} is locked for writing by ${who}. Only one writer may open an index at a time: close that writer, ` +

@@ -37,7 +37,10 @@ export class MemoryIndexStore implements IndexStore {
   #entry(name: string): SegmentEntry {
     const entry = this.#manifest.segments.find((s) => s.name === name);
     if (entry === undefined) {
-      throw new MaxsimError("NOT_FOUND", `No segment ${JSON.stringify(name)} at generation ${this.#manifest.generation}. Use a name from store.manifest.segments.`);
+      throw new MaxsimError(
+        "NOT_FOUND",
+        `No segment ${JSON.stringify(name)} at generation ${this.#manifest.generation}. Use a name from store.manifest.segments.`,
+      );
     }
     return entry;
   }

@@ -30,9 +30,6 @@ export function isValidName(name: unknown): name is string {
  */
 export function assertValidName(name: unknown, what: string): asserts name is string {
   if (!isValidName(name)) {
-    throw new MaxsimError(
-      "INVALID_ID",
-      `Invalid ${what} name ${JSON.stringify(name)}. Use 1–100 characters from [a-z0-9._-], not starting with ".".`,
-    );
+    throw new MaxsimError("INVALID_ID", `Invalid ${what} name ${JSON.stringify(name)}. Use 1–100 characters from [a-z0-9._-], not starting with ".".`);
   }
 }

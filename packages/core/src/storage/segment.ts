@@ -20,15 +20,7 @@ import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { crc32 } from "./crc32.js";
 
 /** The typed arrays a segment column can hold. `Uint16Array` also carries float16 bits. */
-export type ColumnArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array;
+export type ColumnArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /** The element type names stored in segment headers, one per {@link ColumnArray} kind. */
 export type ColumnDtype = "float32" | "float64" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32";

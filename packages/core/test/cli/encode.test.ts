@@ -47,7 +47,10 @@ describe("maxsim encode", () => {
     const { code, stdout, stderr } = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", file, "--batch-size", "2"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { index: number; shape: [number, number]; data: number[] });
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { index: number; shape: [number, number]; data: number[] });
     expect(lines.map((l) => l.index)).toEqual([0, 1, 2]);
     const model = await ColBERT.fromPretrained(fx.lexical);
     const expected = await model.encodeDocuments(texts);
@@ -61,12 +64,18 @@ describe("maxsim encode", () => {
 
   it("resolves relative paths where `pnpm maxsim` was typed (pnpm runs the root script from the root, with INIT_CWD)", async () => {
     await writeFile(join(tmp, "relative.txt"), "The cat sleeps.\n");
-    const viaPnpm = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, { npm_lifecycle_event: "maxsim", INIT_CWD: tmp });
+    const viaPnpm = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, {
+      npm_lifecycle_event: "maxsim",
+      INIT_CWD: tmp,
+    });
     expect(viaPnpm.stderr).toBe("");
     expect(viaPnpm.code).toBe(0);
     expect(JSON.parse(viaPnpm.stdout.trim()).index).toBe(0);
     // Without pnpm's variables the process's own working directory counts (here the package).
-    const plain = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, { npm_lifecycle_event: "", INIT_CWD: "" });
+    const plain = await run(["encode", "--model", fx.lexical, "--as", "document", "--input", "relative.txt"], undefined, {
+      npm_lifecycle_event: "",
+      INIT_CWD: "",
+    });
     expect(plain.code).toBe(1);
     expect(plain.stderr).toMatch(/^maxsim: IO_ERROR: Cannot read relative\.txt/);
   });
@@ -74,7 +83,10 @@ describe("maxsim encode", () => {
   it("reads standard input and pads queries to the query length", async () => {
     const { code, stdout } = await run(["encode", "--model", fx.lexical, "--as", "query"], "cats\ndogs\n");
     expect(code).toBe(0);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { shape: [number, number] });
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { shape: [number, number] });
     expect(lines).toHaveLength(2);
     for (const l of lines) expect(l.shape[0]).toBe(DEFAULT_QUERY_LENGTH);
   });

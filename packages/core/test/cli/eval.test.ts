@@ -103,12 +103,32 @@ describe.skipIf(!existsSync(join(besideCheckout, "xquad.en.json")))("maxsim eval
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.MAXSIM_SHARED;
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const run = spawnSync(process.execPath, ["--import", tsx, "--conditions=@maxsim/source", join(root, "packages/core/src/cli/main.ts"), "eval", "--model", "fixture:multilingual", "--langs", "en", "--max-queries", "1", "--modes", "exact", "--out", join(dir, "out-default")], {
-      cwd: elsewhere,
-      env,
-      encoding: "utf8",
-      timeout: 300_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        tsx,
+        "--conditions=@maxsim/source",
+        join(root, "packages/core/src/cli/main.ts"),
+        "eval",
+        "--model",
+        "fixture:multilingual",
+        "--langs",
+        "en",
+        "--max-queries",
+        "1",
+        "--modes",
+        "exact",
+        "--out",
+        join(dir, "out-default"),
+      ],
+      {
+        cwd: elsewhere,
+        env,
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("XQuAD (240 paragraphs, 1 questions per language)");
   });

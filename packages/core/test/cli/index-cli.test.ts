@@ -85,7 +85,8 @@ describe("maxsim index / search / add / delete / info", () => {
 
     // `add` reads JSONL from stdin; an id already stored is skipped.
     const add = await maxsim(["add", "idx", "-", "--jsonl"], {
-      stdin: '{"id":"docs/fr.txt","text":"x"}\n{"id":"m1","text":"La casa tiene un jardín con un perro.","metadata":{"lang":"es"}}\n{"id":"s1","text":"Der Fluss ist kalt.","metadata":{"lang":"de"}}\n',
+      stdin:
+        '{"id":"docs/fr.txt","text":"x"}\n{"id":"m1","text":"La casa tiene un jardín con un perro.","metadata":{"lang":"es"}}\n{"id":"s1","text":"Der Fluss ist kalt.","metadata":{"lang":"de"}}\n',
     });
     expect(add.code).toBe(0);
     expect(add.stdout).toMatch(/^added 2 documents \(1 skipped: already indexed\) · \d+ tokens/);
@@ -101,7 +102,14 @@ describe("maxsim index / search / add / delete / info", () => {
 
     const info = await maxsim(["info", "idx"]);
     expect(info.code).toBe(0);
-    expect(JSON.parse(info.stdout)).toMatchObject({ dir: "idx", model: fx.multilingual, documents: 5, codec: "float32", formatVersion: 1, collectionFormat: 1 });
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      dir: "idx",
+      model: fx.multilingual,
+      documents: 5,
+      codec: "float32",
+      formatVersion: 1,
+      collectionFormat: 1,
+    });
   });
 
   it("--disk-tier builds a two-tier collection (residual-2 in memory, float16 on disk) that answers like the float32 one", async () => {
@@ -128,7 +136,13 @@ describe("maxsim index / search / add / delete / info", () => {
     expect(r.stdout).toMatch(/^indexed 5 documents/);
     const s = JSON.parse((await maxsim(["search", "chunked", "five", "--json", "-k", "10"])).stdout) as { id: string; text: string; metadata: unknown }[];
     const byId = Object.fromEntries(s.map((h) => [h.id, h.text]));
-    expect(byId).toEqual({ "long.txt#0": "un deux trois", "long.txt#1": "trois quatre cinq", "long.txt#2": "cinq si", "long.txt#3": "ix se", "long.txt#4": "sept" });
+    expect(byId).toEqual({
+      "long.txt#0": "un deux trois",
+      "long.txt#1": "trois quatre cinq",
+      "long.txt#2": "cinq si",
+      "long.txt#3": "ix se",
+      "long.txt#4": "sept",
+    });
     expect(s.find((h) => h.id === "long.txt#1")!.metadata).toEqual({ source: "long.txt", chunk: 1 });
     // A window longer than the model's document length is truncated by the encoder: say so.
     const big = await maxsim(["index", "chunked-big", "--model", fx.multilingual, "long.txt", "--chunk-tokens", "100000"]);

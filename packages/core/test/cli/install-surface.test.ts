@@ -21,7 +21,10 @@ let tmp: string;
 
 async function maxsim(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, ...args], { cwd: tmp, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, ...args], {
+      cwd: tmp,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -85,7 +88,10 @@ describe("fixture ids in the library", () => {
     expect(model.info.dir).toBe((await ensureFixtures()).lexical);
     await model.dispose();
     const c = await Collection.create(null, { model: "fixture:multilingual" });
-    await c.addDocuments([{ id: "a", text: "Le chat dort." }, { id: "b", text: "Der Hund bellt." }]);
+    await c.addDocuments([
+      { id: "a", text: "Le chat dort." },
+      { id: "b", text: "Der Hund bellt." },
+    ]);
     expect((await c.query("cat", { k: 1 }))[0]!.id).toBe("a");
     await c.close();
   });

@@ -75,7 +75,14 @@ describe("Collection in memory", () => {
 
     expect(await c.getDocuments(["es", "missing"])).toEqual([{ id: "es", text: small[2]!.text, metadata: small[2]!.metadata }, undefined]);
     expect(await codeOf(c.addDocuments([{ id: "fr", text: "x" }]))).toMatch(/^DUPLICATE_ID: .*"fr" already exists.*upsertDocuments/);
-    expect(await codeOf(c.addDocuments([{ id: "n", text: "a" }, { id: "n", text: "b" }]))).toMatch(/^DUPLICATE_ID: .*twice/);
+    expect(
+      await codeOf(
+        c.addDocuments([
+          { id: "n", text: "a" },
+          { id: "n", text: "b" },
+        ]),
+      ),
+    ).toMatch(/^DUPLICATE_ID: .*twice/);
     expect(c.size).toBe(4);
 
     await c.upsertDocuments([{ id: "fr", text: "Der Hund schläft.", metadata: { lang: "de" } }]);
@@ -92,7 +99,10 @@ describe("Collection in memory", () => {
 
   it("addDocuments calls retrain the index centroids as the collection doubles (autoRetrain: false keeps them); one call trains once, after its last batch", async () => {
     const rng = new Prng(17);
-    const docs = Array.from({ length: 48 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 6 }, () => LEXICON[Math.floor(rng.uniform() * LEXICON.length)]!.key).join(" ") }));
+    const docs = Array.from({ length: 48 }, (_, i) => ({
+      id: `d${i}`,
+      text: Array.from({ length: 6 }, () => LEXICON[Math.floor(rng.uniform() * LEXICON.length)]!.key).join(" "),
+    }));
     for (const autoRetrain of [true, false]) {
       const c = await Collection.create(null, { model: encoder, indexOptions: { minTrainTokens: 40, centroids: 8, autoRetrain } });
       const trained: number[] = [];
@@ -115,7 +125,13 @@ describe("Collection in memory", () => {
     const c = await Collection.create(null, { model: encoder, indexOptions: { minTrainTokens: 40, centroids: 8 } });
     const during: number[] = [];
     let tokens = 0;
-    await c.addDocuments(docs, { batchSize: 4, onBatch: (b) => { during.push(c.index.trainedTokens); tokens += b.tokens; } });
+    await c.addDocuments(docs, {
+      batchSize: 4,
+      onBatch: (b) => {
+        during.push(c.index.trainedTokens);
+        tokens += b.tokens;
+      },
+    });
     expect(during).toEqual(Array(12).fill(0));
     expect(c.index.trainedTokens).toBe(tokens);
     await c.close();
@@ -123,10 +139,7 @@ describe("Collection in memory", () => {
 
   it("deleteWhere deletes exactly the matching documents (and refuses {}); findIds sees writes", async () => {
     const c = await Collection.create(null, { model: encoder });
-    await c.addDocuments([
-      ...small,
-      { id: "fr2", text: "Il pleut sur la ville.", metadata: { lang: "fr", year: 2023, tags: ["weather"] } },
-    ]);
+    await c.addDocuments([...small, { id: "fr2", text: "Il pleut sur la ville.", metadata: { lang: "fr", year: 2023, tags: ["weather"] } }]);
     expect(c.findIds({ lang: "fr" })).toEqual(["fr", "fr2"]);
     expect(c.findIds((_m, id) => id.startsWith("d"))).toEqual(["de"]);
     expect(await codeOf(c.deleteWhere({}))).toMatch(/^INVALID_FILTER: deleteWhere\(\{\}\) would delete every document/);
@@ -293,7 +306,11 @@ describe("filters equal brute force with the filter", () => {
     ["0.07% selectivity (one document), approximate search", { group: 42, lang: "pt" }, false],
     ["0.07% selectivity via $in on ids, approximate search", (_m, id) => id === "d0007", false],
     ["1% selectivity ($and, $lt), approximate search", { $and: [{ lang: "fr" }, { i: { $lt: 135 } }] }, false],
-    ["11% selectivity, $or / $in / $nin, exact", { $or: [{ lang: { $in: ["de"] } }, { tags: "x", lang: { $nin: ["en", "fr", "de", "es", "pt", "zh", "ar", "ja"] } }] }, true],
+    [
+      "11% selectivity, $or / $in / $nin, exact",
+      { $or: [{ lang: { $in: ["de"] } }, { tags: "x", lang: { $nin: ["en", "fr", "de", "es", "pt", "zh", "ar", "ja"] } }] },
+      true,
+    ],
     ["67% selectivity ($ne on an array field), exact", { tags: { $ne: "x" } }, true],
   ];
   for (const [name, filter, exact] of cases) {
@@ -378,12 +395,16 @@ describe("Collection on disk", () => {
     expect(child.hits).toEqual(before.filter((h) => h.id !== "es"));
 
     expect(await codeOf(Collection.open(dir, { model: fx.lexical }))).toMatch(
-      new RegExp(`^MODEL_MISMATCH: .*built with model ${fx.multilingual.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*opened with ${fx.lexical.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+      new RegExp(
+        `^MODEL_MISMATCH: .*built with model ${fx.multilingual.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*opened with ${fx.lexical.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`,
+      ),
     );
     expect(await codeOf(Collection.open(path.join(tmp, "nothing-here")))).toMatch(/^INDEX_NOT_FOUND/);
     expect(await codeOf(Collection.create(dir, { model: encoder }))).toMatch(/^INDEX_EXISTS/);
     const bare = await MaxSimIndex.create(path.join(tmp, "bare"), { dim: encoder.dim });
     await bare.close();
-    expect(await codeOf(Collection.open(path.join(tmp, "bare"), { model: encoder }))).toMatch(/^INVALID_OPTION: .*bare.* is a MaxSim index but not a collection/);
+    expect(await codeOf(Collection.open(path.join(tmp, "bare"), { model: encoder }))).toMatch(
+      /^INVALID_OPTION: .*bare.* is a MaxSim index but not a collection/,
+    );
   });
 });

@@ -60,7 +60,9 @@ describe("compileFilter", () => {
     expect(pass({ "author.name": { $contains: "An" } })).toEqual(["a"]);
     expect(compileFilter({ n: { $contains: 2 } })({ n: [1, 2] }, "x")).toBe(true);
     expect(compileFilter({ n: { $contains: 2 } })({ n: ["2"] }, "x")).toBe(false);
-    expect(code(() => compileFilter({ tags: { $contains: ["eu"] } } as unknown as Filter))).toMatch(/^INVALID_FILTER: .*\$contains on "tags" needs a string, number or boolean/);
+    expect(code(() => compileFilter({ tags: { $contains: ["eu"] } } as unknown as Filter))).toMatch(
+      /^INVALID_FILTER: .*\$contains on "tags" needs a string, number or boolean/,
+    );
     expect(code(() => compileFilter({ tags: { $contains: null } } as unknown as Filter))).toMatch(/\$contains on "tags"/);
   });
 

@@ -98,7 +98,9 @@ describe("document token pooling in the encoder and the collection", () => {
     const dir = path.join(tmp, "bad-manifest");
     const index = await MaxSimIndex.create(dir, {
       dim: encoder.dim,
-      meta: { [META_KEY]: { collectionFormat: 2, model: { id: encoder.modelId, dim: encoder.dim, info: {} }, pooling: { poolFactor: -2, protectedTokens: 1 } } },
+      meta: {
+        [META_KEY]: { collectionFormat: 2, model: { id: encoder.modelId, dim: encoder.dim, info: {} }, pooling: { poolFactor: -2, protectedTokens: 1 } },
+      },
     });
     await index.close();
     await expectRefusal(Collection.open(dir, { model: encoder }), "INDEX_CORRUPT", "invalid token pooling");

@@ -47,7 +47,10 @@ describe("Collection.refresh", () => {
     expect(reader.findIds({ lang: "de" })).toEqual(["dog"]);
     expect(reader.findIds({ v: 2 })).toEqual(["cat"]);
     expect(reader.findIds({ lang: "es" })).toEqual([]);
-    expect(await reader.getDocuments(["bread", "cat"])).toEqual([undefined, { id: "cat", text: "Le chat noir dort sur le canapé.", metadata: { lang: "fr", v: 2 } }]);
+    expect(await reader.getDocuments(["bread", "cat"])).toEqual([
+      undefined,
+      { id: "cat", text: "Le chat noir dort sur le canapé.", metadata: { lang: "fr", v: 2 } },
+    ]);
     expect(await reader.refresh()).toBe(false);
     expect(await writer.refresh()).toBe(false);
     await reader.close();

@@ -30,7 +30,11 @@ describe("alignTokens", () => {
 
   it("CJK characters one token each", () => {
     const text = "猫は寝ている";
-    expect(alignTokens(text, ["猫", "は", "寝"])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(alignTokens(text, ["猫", "は", "寝"])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
   });
 
   it("isTextToken", () => {
@@ -41,10 +45,29 @@ describe("alignTokens", () => {
 
 describe("highlight", () => {
   it("merges touching spans and wraps them", () => {
-    expect(mergeSpans([[10, 12], [8, 10], [0, 2], [1, 3]])).toEqual([[0, 3], [8, 12]]);
+    expect(
+      mergeSpans([
+        [10, 12],
+        [8, 10],
+        [0, 2],
+        [1, 3],
+      ]),
+    ).toEqual([
+      [0, 3],
+      [8, 12],
+    ]);
     expect(highlight("Le chat dort.", [{ span: [8, 10] }, { span: [10, 12] }, { span: null }, { span: [3, 7] }])).toBe("Le «chat» «dort».");
     expect(highlight("Le chat dort.", [{ span: [3, 7] }], { style: "ansi" })).toBe("Le \x1b[1mchat\x1b[22m dort.");
-    expect(highlight("abc", [{ span: [0, 1], score: 0.1 }, { span: [2, 3], score: 0.9 }], { minScore: 0.5 })).toBe("ab«c»");
+    expect(
+      highlight(
+        "abc",
+        [
+          { span: [0, 1], score: 0.1 },
+          { span: [2, 3], score: 0.9 },
+        ],
+        { minScore: 0.5 },
+      ),
+    ).toBe("ab«c»");
     expect(highlight("", [])).toBe("");
   });
 });

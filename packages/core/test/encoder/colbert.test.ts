@@ -38,7 +38,6 @@ function maxDiff(a: TokenEmbeddings, b: TokenEmbeddings): number {
   return m;
 }
 
-
 const DOCS = [
   "The cat sleeps on the warm mat.",
   "A dog runs in the park",
@@ -79,7 +78,9 @@ describe("ColBERT on the fixtures", () => {
   it("batch size 1 and 32 give the same vectors within 1e-5 on a real attention model", async () => {
     const dir = await buildBertLikeModel({ dir: join(tmp, "tiny-bert"), layers: 2, hidden: 32, heads: 2, ffn: 64, vocab: 600, dim: 16, seed: "invariance" });
     const m = await load(dir);
-    const texts = Array.from({ length: 40 }, (_, i) => m.tokenStrings(Int32Array.from({ length: 1 + ((i * 7) % 23) }, (_, j) => 10 + ((i * 31 + j * 17) % 500))).join(" "));
+    const texts = Array.from({ length: 40 }, (_, i) =>
+      m.tokenStrings(Int32Array.from({ length: 1 + ((i * 7) % 23) }, (_, j) => 10 + ((i * 31 + j * 17) % 500))).join(" "),
+    );
     for (const as of ["query", "document"] as const) {
       const one = await m.encode(texts, { as, batchSize: 1 });
       const big = await m.encode(texts, { as, batchSize: 32 });

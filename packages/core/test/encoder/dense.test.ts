@@ -27,7 +27,17 @@ describe("Dense head", () => {
     expect(await head.run(new Float32Array(0), 0)).toHaveLength(0);
     await head.release();
     // exact toy values: [[1, 2], [3, 4]] · [1, 1] + [0.5, -0.5]
-    expect(Array.from(applyDense(new Float32Array([1, 1]), 1, { weight: new Float32Array([1, 2, 3, 4]), bias: new Float32Array([0.5, -0.5]), inFeatures: 2, outFeatures: 2, activation: "identity" }))).toEqual([3.5, 6.5]);
+    expect(
+      Array.from(
+        applyDense(new Float32Array([1, 1]), 1, {
+          weight: new Float32Array([1, 2, 3, 4]),
+          bias: new Float32Array([0.5, -0.5]),
+          inFeatures: 2,
+          outFeatures: 2,
+          activation: "identity",
+        }),
+      ),
+    ).toEqual([3.5, 6.5]);
   });
 
   it("applies PyLate's use_residual (identity when in = out, a projection otherwise) the same way in both paths", async () => {

@@ -16,7 +16,11 @@ let n = 0;
 async function probeDir(config: Record<string, unknown> = {}, probe: ProbeOptions = {}): Promise<string> {
   const dir = join(root, `m${n++}`);
   const tok = await writeWordPieceTokenizer(dir, { vocab: ["cat", "dog"] });
-  await writeProbeOnnxDir(dir, { query_prefix_id: tok.prefixIds[0], document_prefix_id: tok.prefixIds[1], query_length: 6, document_length: 8, ...config }, probe);
+  await writeProbeOnnxDir(
+    dir,
+    { query_prefix_id: tok.prefixIds[0], document_prefix_id: tok.prefixIds[1], query_length: 6, document_length: 8, ...config },
+    probe,
+  );
   return dir;
 }
 

@@ -86,7 +86,12 @@ describe("PyLate rules on a BERT-style tokenizer", () => {
     const [q] = await model.encodeQueries(["the cat sat on the mat a big dog"]);
     const r = rows(q!);
     expect(r).toHaveLength(8);
-    expect(r.map((x) => x.id)).toEqual([2, tok.prefixIds[0], ...["the", "cat", "sat", "on", "the"].map((t) => tok.tokenToId.get(t)!), tok.tokenToId.get("[SEP]")]);
+    expect(r.map((x) => x.id)).toEqual([
+      2,
+      tok.prefixIds[0],
+      ...["the", "cat", "sat", "on", "the"].map((t) => tok.tokenToId.get(t)!),
+      tok.tokenToId.get("[SEP]"),
+    ]);
   });
 
   it("truncates from the start when tokenizer_config says truncation_side left, still keeping [CLS] and [SEP]", async () => {
@@ -101,7 +106,14 @@ describe("PyLate rules on a BERT-style tokenizer", () => {
   });
 
   it("uses no prefix and no −1 when the prefix is empty", async () => {
-    const { model, tok } = await bertProbe({ query_prefix: "", query_prefix_id: null, document_prefix: "", document_prefix_id: null, query_length: 6, document_length: 5 });
+    const { model, tok } = await bertProbe({
+      query_prefix: "",
+      query_prefix_id: null,
+      document_prefix: "",
+      document_prefix_id: null,
+      query_length: 6,
+      document_length: 5,
+    });
     const [q] = await model.encodeQueries(["the cat sat on the mat"]);
     expect(rows(q!).map((x) => x.id)).toEqual([2, ...["the", "cat", "sat", "on"].map((t) => tok.tokenToId.get(t)!), 3]);
     const [d] = await model.encodeDocuments(["the cat sat on the mat"]);

@@ -97,8 +97,21 @@ describe("poolTokens (PyLate's hierarchical pooling)", () => {
   });
 
   it("a small example: three near directions and one far one", () => {
-    const pooled = poolTokens(doc([[1, 0], [0, 1], [0.6, 0.8], [0.8, 0.6], [1, 0]]), 2);
-    expect(rowsOf(pooled).map((r) => r.map((v) => Number(v.toFixed(6))))).toEqual([[1, 0], [0.466667, 0.8], [1, 0]]);
+    const pooled = poolTokens(
+      doc([
+        [1, 0],
+        [0, 1],
+        [0.6, 0.8],
+        [0.8, 0.6],
+        [1, 0],
+      ]),
+      2,
+    );
+    expect(rowsOf(pooled).map((r) => r.map((v) => Number(v.toFixed(6))))).toEqual([
+      [1, 0],
+      [0.466667, 0.8],
+      [1, 0],
+    ]);
   });
 
   it("returns the document unchanged when pooling would not reduce it, and for factor 1", () => {

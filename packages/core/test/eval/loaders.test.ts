@@ -15,15 +15,44 @@ afterAll(async () => {
 });
 
 const squad = (contexts: [string, [string, string][]][]) =>
-  JSON.stringify({ data: [{ paragraphs: contexts.map(([context, qas]) => ({ context, qas: qas.map(([id, question]) => ({ id, question, answers: [] })) })) }] });
+  JSON.stringify({
+    data: [{ paragraphs: contexts.map(([context, qas]) => ({ context, qas: qas.map(([id, question]) => ({ id, question, answers: [] })) })) }],
+  });
 
 describe("XQuAD loader", () => {
   it("pairs questions of one language with the paragraphs of another by shared ids", async () => {
-    await writeFile(join(dir, "xquad.en.json"), squad([["The cat sleeps.", [["q1", "Who sleeps?"]]], ["Rain falls.", [["q2", "What falls?"], ["q3", "When?"]]]]));
-    await writeFile(join(dir, "xquad.de.json"), squad([["Die Katze schläft.", [["q1", "Wer schläft?"]]], ["Regen fällt.", [["q2", "Was fällt?"], ["q3", "Wann?"]]]]));
+    await writeFile(
+      join(dir, "xquad.en.json"),
+      squad([
+        ["The cat sleeps.", [["q1", "Who sleeps?"]]],
+        [
+          "Rain falls.",
+          [
+            ["q2", "What falls?"],
+            ["q3", "When?"],
+          ],
+        ],
+      ]),
+    );
+    await writeFile(
+      join(dir, "xquad.de.json"),
+      squad([
+        ["Die Katze schläft.", [["q1", "Wer schläft?"]]],
+        [
+          "Regen fällt.",
+          [
+            ["q2", "Was fällt?"],
+            ["q3", "Wann?"],
+          ],
+        ],
+      ]),
+    );
     const ds = await loadXquad(dir, { queryLang: "en", docLang: "de" });
     expect(ds.name).toBe("xquad[q=en,d=de]");
-    expect(ds.corpus).toEqual([{ id: "p0", text: "Die Katze schläft." }, { id: "p1", text: "Regen fällt." }]);
+    expect(ds.corpus).toEqual([
+      { id: "p0", text: "Die Katze schläft." },
+      { id: "p1", text: "Regen fällt." },
+    ]);
     expect(ds.queries.map((q) => q.text)).toEqual(["Who sleeps?", "What falls?", "When?"]);
     expect([...ds.qrels.get("q3")!]).toEqual([["p1", 1]]);
   });
@@ -43,7 +72,10 @@ describe("BEIR loader", () => {
     await writeFile(join(beir, "queries.jsonl"), '{"_id":"q1","text":"first"}\n{"_id":"q2","text":"unjudged"}\n');
     await writeFile(join(beir, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\td2\t2\nq1\td1\t0\n");
     const ds = await loadBeir(beir);
-    expect(ds.corpus).toEqual([{ id: "d1", text: "one", title: "T" }, { id: "d2", text: "two" }]);
+    expect(ds.corpus).toEqual([
+      { id: "d1", text: "one", title: "T" },
+      { id: "d2", text: "two" },
+    ]);
     expect(ds.queries).toEqual([{ id: "q1", text: "first" }]);
     expect(ds.qrels.get("q1")!.get("d2")).toBe(2);
   });
@@ -65,11 +97,32 @@ describe("NanoBEIR loader", () => {
     const nano = join(dir, "nano");
     for (const sub of ["corpus", "queries", "qrels"]) await mkdir(join(nano, sub), { recursive: true });
     const file = (sub: string) => join(nano, sub, "train-00000-of-00001.parquet");
-    parquetWriteFile({ filename: file("corpus"), columnData: [{ name: "_id", data: ["d1", "d2"], type: "STRING" }, { name: "text", data: ["alpha", "beta"], type: "STRING" }] });
-    parquetWriteFile({ filename: file("queries"), columnData: [{ name: "_id", data: ["q1", "q2"], type: "STRING" }, { name: "text", data: ["a?", "unjudged"], type: "STRING" }] });
-    parquetWriteFile({ filename: file("qrels"), columnData: [{ name: "query-id", data: ["q1"], type: "STRING" }, { name: "corpus-id", data: ["d2"], type: "STRING" }] });
+    parquetWriteFile({
+      filename: file("corpus"),
+      columnData: [
+        { name: "_id", data: ["d1", "d2"], type: "STRING" },
+        { name: "text", data: ["alpha", "beta"], type: "STRING" },
+      ],
+    });
+    parquetWriteFile({
+      filename: file("queries"),
+      columnData: [
+        { name: "_id", data: ["q1", "q2"], type: "STRING" },
+        { name: "text", data: ["a?", "unjudged"], type: "STRING" },
+      ],
+    });
+    parquetWriteFile({
+      filename: file("qrels"),
+      columnData: [
+        { name: "query-id", data: ["q1"], type: "STRING" },
+        { name: "corpus-id", data: ["d2"], type: "STRING" },
+      ],
+    });
     const ds = await loadNanoBeir(nano);
-    expect(ds.corpus).toEqual([{ id: "d1", text: "alpha" }, { id: "d2", text: "beta" }]);
+    expect(ds.corpus).toEqual([
+      { id: "d1", text: "alpha" },
+      { id: "d2", text: "beta" },
+    ]);
     expect(ds.queries).toEqual([{ id: "q1", text: "a?" }]);
     expect(ds.qrels.get("q1")!.get("d2")).toBe(1);
   });

@@ -5,20 +5,49 @@ const judged = (entries: [string, number][]) => new Map(entries);
 
 describe("trec_eval metric definitions", () => {
   it("ranks by score descending and breaks ties by document id descending", () => {
-    expect(trecRank([{ id: "a", score: 1 }, { id: "c", score: 1 }, { id: "b", score: 2 }])).toEqual(["b", "c", "a"]);
+    expect(
+      trecRank([
+        { id: "a", score: 1 },
+        { id: "c", score: 1 },
+        { id: "b", score: 2 },
+      ]),
+    ).toEqual(["b", "c", "a"]);
   });
 
   it("computes graded NDCG@k by hand", () => {
     // ranked: d1 (grade 0), d2 (grade 2), d3 (grade 1); ideal: 2, 1
     const dcg = 2 / Math.log2(3) + 1 / Math.log2(4);
     const idcg = 2 / Math.log2(2) + 1 / Math.log2(3);
-    expect(ndcgAt(["d1", "d2", "d3"], judged([["d2", 2], ["d3", 1], ["d1", 0]]), 10)).toBeCloseTo(dcg / idcg, 12);
+    expect(
+      ndcgAt(
+        ["d1", "d2", "d3"],
+        judged([
+          ["d2", 2],
+          ["d3", 1],
+          ["d1", 0],
+        ]),
+        10,
+      ),
+    ).toBeCloseTo(dcg / idcg, 12);
     // Cut at 2 drops d3 from the DCG but not from the ideal.
-    expect(ndcgAt(["d1", "d2", "d3"], judged([["d2", 2], ["d3", 1]]), 2)).toBeCloseTo(2 / Math.log2(3) / idcg, 12);
+    expect(
+      ndcgAt(
+        ["d1", "d2", "d3"],
+        judged([
+          ["d2", 2],
+          ["d3", 1],
+        ]),
+        2,
+      ),
+    ).toBeCloseTo(2 / Math.log2(3) / idcg, 12);
   });
 
   it("computes recall@k and MRR@k", () => {
-    const j = judged([["x", 1], ["y", 1], ["z", 0]]);
+    const j = judged([
+      ["x", 1],
+      ["y", 1],
+      ["z", 0],
+    ]);
     expect(recallAt(["z", "x", "q"], j, 1)).toBe(0);
     expect(recallAt(["z", "x", "q"], j, 2)).toBe(0.5);
     expect(mrrAt(["z", "q", "y"], j, 10)).toBeCloseTo(1 / 3, 12);
@@ -44,7 +73,15 @@ describe("trec_eval metric definitions", () => {
 
   it("applies the tie rule inside evaluation", () => {
     // Equal scores: "b" ranks before "a", so the relevant "a" is second.
-    const run = new Map([["q", [{ id: "a", score: 1 }, { id: "b", score: 1 }]]]);
+    const run = new Map([
+      [
+        "q",
+        [
+          { id: "a", score: 1 },
+          { id: "b", score: 1 },
+        ],
+      ],
+    ]);
     const { scores } = evaluateRun(run, new Map([["q", judged([["a", 1]])]]));
     expect(scores["mrr@10"]).toBe(0.5);
     expect(scores["recall@1"]).toBe(0);

@@ -20,7 +20,6 @@ async function tempDir(): Promise<string> {
   return join(d, "idx");
 }
 
-
 /** Brute-force top-k over `docs` with the index's ordering (score desc, id asc). */
 function bruteForce(q: TokenVectors, docs: Map<string, TokenVectors>, k: number, keep: (id: string) => boolean = () => true): SearchHit[] {
   return [...docs]
@@ -52,7 +51,10 @@ describe("MaxSimIndex exact search", () => {
     const batch = await index.searchExactBatch(queries, { k: 10 });
     for (const [i, q] of queries.entries()) expectSameHits(batch[i]!, bruteForce(q, subset, 10));
     // Equal scores: two copies of one document are ordered by id.
-    await index.add([{ id: "zz-copy", embeddings: corpus.doc(0) }, { id: "aa-copy", embeddings: corpus.doc(0) }]);
+    await index.add([
+      { id: "zz-copy", embeddings: corpus.doc(0) },
+      { id: "aa-copy", embeddings: corpus.doc(0) },
+    ]);
     const hits = await index.searchExact(corpus.doc(0), { k: 3 });
     expect(hits.slice(0, 3).map((h) => h.id)).toEqual(["aa-copy", corpus.ids[0], "zz-copy"]);
     expect(hits[0]!.score).toBe(hits[2]!.score);
@@ -255,7 +257,10 @@ describe("MaxSimIndex persistence", () => {
       expect(reopened.get(corpus.ids[8]!)).toEqual(vectors);
       for (const [qi, q] of queries.entries()) expect(await reopened.search(q, { k: 10 })).toEqual(snapshot[qi]);
       // Memory holds live rows only: the deleted document's rows were dropped on load.
-      expect({ disk: reopened.bytesPerToken(), memory: reopened.vectorBytesInMemory() }).toEqual({ ...bytes, memory: bytes.memory - reopened.bytesPerToken() * corpus.doc(7).length });
+      expect({ disk: reopened.bytesPerToken(), memory: reopened.vectorBytesInMemory() }).toEqual({
+        ...bytes,
+        memory: bytes.memory - reopened.bytesPerToken() * corpus.doc(7).length,
+      });
       if (codec === "residual-2") {
         await reopened.compact(); // retrains: 150 of 400 documents came after training
         const retrained = reopened.get(corpus.ids[8]!)!;
@@ -350,7 +355,19 @@ describe("MaxSimIndex older formats", () => {
   it("opens a residual index written when untrained rows were float32: rows become float16, and it trains and reopens", async () => {
     const dir = await tempDir();
     // The layout the previous version wrote: residual-2 state, untrained, float32 `vectors` segments.
-    const state = { format: 1, codec: "residual-2", minTrainTokens: 2000, centroids: null, seed: 1234, trained: false, trainedTokens: 0, trainError: 0, postTokens: 0, postErrorSum: 0, autoRetrain: true };
+    const state = {
+      format: 1,
+      codec: "residual-2",
+      minTrainTokens: 2000,
+      centroids: null,
+      seed: 1234,
+      trained: false,
+      trainedTokens: 0,
+      trainError: 0,
+      postTokens: 0,
+      postErrorSum: 0,
+      autoRetrain: true,
+    };
     const store = await IndexStore.create(dir, { dim: 32, codec: "residual-2", meta: { maxsimIndex: state } });
     const old = items.slice(0, 100);
     const offsets = new Int32Array(old.length + 1);

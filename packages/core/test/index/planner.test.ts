@@ -13,9 +13,17 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-const code = async (p: Promise<unknown>): Promise<string> => p.then(() => "resolved", (e: { code?: string }) => e.code ?? String(e));
+const code = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => "resolved",
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 
-async function recallAt10(index: MaxSimIndex, queries: ReturnType<typeof syntheticCorpus>["queries"] extends (...a: never[]) => infer R ? R : never, options: { latencyBudgetMs?: number; targetRecall?: number } = {}): Promise<number> {
+async function recallAt10(
+  index: MaxSimIndex,
+  queries: ReturnType<typeof syntheticCorpus>["queries"] extends (...a: never[]) => infer R ? R : never,
+  options: { latencyBudgetMs?: number; targetRecall?: number } = {},
+): Promise<number> {
   let r = 0;
   for (const q of queries) {
     const truth = new Set((await index.searchExact(q, { k: 10 })).map((h) => h.id));
@@ -114,7 +122,9 @@ describe("recall calibration", () => {
     expect(c.grid.length).toBeGreaterThan(3);
     // The chosen point is the cheapest of those meeting the target.
     const meeting = c.grid.filter((p) => p.recall >= 0.9 + CALIBRATION_MARGIN);
-    expect(Math.min(...meeting.map((p) => p.cost))).toBe(c.grid.find((p) => p.nprobe === c.settings.nprobe && p.candidates === c.settings.candidates && p.rescore === c.settings.rescore)!.cost);
+    expect(Math.min(...meeting.map((p) => p.cost))).toBe(
+      c.grid.find((p) => p.nprobe === c.settings.nprobe && p.candidates === c.settings.candidates && p.rescore === c.settings.rescore)!.cost,
+    );
     expect(Number.isNaN(Date.parse(c.calibratedAt))).toBe(false);
     await index.close();
     const reopened = await MaxSimIndex.open(dir);
@@ -124,7 +134,8 @@ describe("recall calibration", () => {
     const q = corpus.queries(1, 32, 2)[0]!;
     const low = await reopened.explainSearch(q, { k: 10, latencyBudgetMs: 0, targetRecall: 0.5 });
     const high = await reopened.explainSearch(q, { k: 10, latencyBudgetMs: 0, targetRecall: 0.99 });
-    const costOf = (s: { nprobe: number; candidates: number; rescore: number }) => c.grid.find((p) => p.nprobe === s.nprobe && p.candidates === s.candidates && p.rescore === s.rescore)?.cost ?? Infinity;
+    const costOf = (s: { nprobe: number; candidates: number; rescore: number }) =>
+      c.grid.find((p) => p.nprobe === s.nprobe && p.candidates === s.candidates && p.rescore === s.rescore)?.cost ?? Infinity;
     if (high.kind === "approximate") expect(costOf(low.settings!)).toBeLessThanOrEqual(costOf(high.settings!));
     else expect(["target-unreachable", "exact-cheaper"]).toContain(high.reason);
     // Recalibrating for a new index-wide target commits it.

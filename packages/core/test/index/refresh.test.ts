@@ -121,7 +121,10 @@ describe("MaxSimIndex.refresh", () => {
     const newHits = await fresh.searchExact(query, { k: 10 });
     expect(newHits).not.toEqual(oldHits);
     // A long batch (many ONNX Runtime calls, awaited one after another) spans the reload and swap.
-    const before = reader.searchExactBatch(Array.from({ length: 2000 }, () => query), { k: 10 });
+    const before = reader.searchExactBatch(
+      Array.from({ length: 2000 }, () => query),
+      { k: 10 },
+    );
     const refreshed = reader.refresh();
     const during = Array.from({ length: 4 }, () => reader.search(query, { k: 10 }));
     expect(await refreshed).toBe(true);
@@ -137,9 +140,13 @@ describe("MaxSimIndex.refresh", () => {
     await writer.add([{ id: "seed", embeddings: unit(0) }]);
     await writer.close(); // the child takes the writer lock
     const reader = await MaxSimIndex.open(dir, { readOnly: true });
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(here, "refresh-writer.ts"), dir, "child-", "4", "1", "--delete", "seed"], {
-      cwd: packageRoot,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", join(here, "refresh-writer.ts"), dir, "child-", "4", "1", "--delete", "seed"],
+      {
+        cwd: packageRoot,
+      },
+    );
     expect(stdout).toBe("done 4\n");
     expect([...reader.ids()]).toEqual(["seed"]);
     expect(await reader.refresh()).toBe(true); // 5 generations later: its snapshot was collected

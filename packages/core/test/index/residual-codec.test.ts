@@ -216,14 +216,20 @@ describe("residual codec (scalar states written before v2)", () => {
 
 describe("residual codec errors", () => {
   it("rejects unsupported nbits and options", () => {
-    expect(() => fitResidualQuantizer(new Float32Array(8), new Int32Array(2), new Float32Array(4), 4, 3)).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
-    expect(() => fitResidualQuantizer(new Float32Array(8), new Int32Array(2), new Float32Array(4), 4, 2, { alphaBits: 9 })).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => fitResidualQuantizer(new Float32Array(8), new Int32Array(2), new Float32Array(4), 4, 3)).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
+    expect(() => fitResidualQuantizer(new Float32Array(8), new Int32Array(2), new Float32Array(4), 4, 2, { alphaBits: 9 })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
   });
 
   it("rejects states from a newer version and malformed states", () => {
     const future = new TextEncoder().encode(JSON.stringify({ version: 3, scheme: "anisotropic", nbits: 2, dim: 4, weights: [] }));
     expect(() => decodeResidualState(future)).toThrow(expect.objectContaining({ code: "INDEX_VERSION" }));
-    const bad = new TextEncoder().encode(JSON.stringify({ version: 2, scheme: "anisotropic", nbits: 2, dim: 4, levels: 5, alphaBits: 8, weights: [0, 1], alphaWeights: [] }));
+    const bad = new TextEncoder().encode(
+      JSON.stringify({ version: 2, scheme: "anisotropic", nbits: 2, dim: 4, levels: 5, alphaBits: 8, weights: [0, 1], alphaWeights: [] }),
+    );
     expect(() => decodeResidualState(bad)).toThrow(expect.objectContaining({ code: "INDEX_CORRUPT" }));
   });
 });

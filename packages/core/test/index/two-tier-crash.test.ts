@@ -26,7 +26,10 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 /** Runs the writer, SIGKILLs it `delayMs` after its first reported add; returns the batches it reported. */
 function runAndKill(dir: string, delayMs: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(here, "two-tier-crash-writer.ts"), dir], { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join(here, "two-tier-crash-writer.ts"), dir], {
+      cwd: packageRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let stderr = "";
     let timer: NodeJS.Timeout | undefined;
@@ -41,12 +44,20 @@ function runAndKill(dir: string, delayMs: number): Promise<number[]> {
       clearTimeout(guard);
       if (timer) clearTimeout(timer);
       if (signal !== "SIGKILL") return reject(new Error(`writer exited with ${code ?? signal}: ${stderr}`));
-      resolve(out.split("\n").filter((l) => /^\d+$/.test(l)).map(Number));
+      resolve(
+        out
+          .split("\n")
+          .filter((l) => /^\d+$/.test(l))
+          .map(Number),
+      );
     });
   });
 }
 
-const f16 = (v: { data: Float32Array; length: number; dim: number }) => ({ ...v, data: Float32Array.from(v.data, (x) => float16BitsToFloat32(float32ToFloat16Bits(x))) });
+const f16 = (v: { data: Float32Array; length: number; dim: number }) => ({
+  ...v,
+  data: Float32Array.from(v.data, (x) => float16BitsToFloat32(float32ToFloat16Bits(x))),
+});
 
 describe("two-tier crash safety", () => {
   it("after SIGKILL at random moments the reopened index holds exactly the committed batches, every tier row intact", async () => {

@@ -53,7 +53,7 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     await residual.add(items);
     expect(index.trained).toBe(true);
     expect(index.vectorBytesInMemory()).toBe(residual.vectorBytesInMemory());
-    expect(index.vectorBytesInMemory()).toBeLessThan(TOKENS * 2 * DIM / 3);
+    expect(index.vectorBytesInMemory()).toBeLessThan((TOKENS * 2 * DIM) / 3);
     let total = 0;
     for (const q of queries) {
       const exact = await float16.searchExact(q, { k: 10 });
@@ -62,7 +62,13 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
       expectSameHits(await index.rerank(q, ids, { k: 5 }), await float16.rerank(q, ids, { k: 5 }));
       const hits = await index.search(q, { k: 10 });
       // Final scores are float16 scores: every hit scores what the float16 index gives it.
-      expectSameHits(hits, await float16.rerank(q, hits.map((h) => h.id)));
+      expectSameHits(
+        hits,
+        await float16.rerank(
+          q,
+          hits.map((h) => h.id),
+        ),
+      );
       total += recall(hits, exact);
     }
     expect(total / queries.length).toBeGreaterThanOrEqual(0.95);

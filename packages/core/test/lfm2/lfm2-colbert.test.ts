@@ -43,7 +43,11 @@ describe("ColBERT.fromPretrained on an LFM2-ColBERT checkpoint directory", () =>
   it("encodes documents (batched, padded) exactly as the reference encodes each alone", async () => {
     const docs = await model.encodeDocuments(["the cat sat on the mat", "paris is the capital of france and berlin is the capital of germany", "a dog"]);
     expect(docs.map((d) => d.tokenIds[1])).toEqual([info.ids.documentPrefix, info.ids.documentPrefix, info.ids.documentPrefix]);
-    for (const d of docs) expectMatchesReference(d, Array.from(d.tokenIds, () => 1));
+    for (const d of docs)
+      expectMatchesReference(
+        d,
+        Array.from(d.tokenIds, () => 1),
+      );
   });
 
   it("encodes queries with <|im_end|> expansion to 32 positions, expansion unattended", async () => {
@@ -53,7 +57,10 @@ describe("ColBERT.fromPretrained on an LFM2-ColBERT checkpoint directory", () =>
       expect(q.tokenIds[1]).toBe(info.ids.queryPrefix);
       const real = q.tokenIds.indexOf(info.ids.eos); // first expansion position
       expect(real).toBeGreaterThan(2);
-      expectMatchesReference(q, Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)));
+      expectMatchesReference(
+        q,
+        Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)),
+      );
     }
   });
 
@@ -80,11 +87,19 @@ describe("ColBERT.fromPretrained on an LFM2.5 (Lfm2BidirectionalModel) checkpoin
 
   it("encodes a document and expanded queries as the bidirectional reference does", async () => {
     const [doc] = await bidi.encodeDocuments(["the river city of paris"]);
-    const docWant = referenceForward(bidiRef, Array.from(doc!.tokenIds), Array.from(doc!.tokenIds, () => 1));
+    const docWant = referenceForward(
+      bidiRef,
+      Array.from(doc!.tokenIds),
+      Array.from(doc!.tokenIds, () => 1),
+    );
     docWant.forEach((row, t) => expect(cosine(row, doc!.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
     for (const q of await bidi.encodeQueries(["where is the river", "who is the cat"])) {
       const real = q.tokenIds.indexOf(bidiInfo.ids.eos);
-      const want = referenceForward(bidiRef, Array.from(q.tokenIds), Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)));
+      const want = referenceForward(
+        bidiRef,
+        Array.from(q.tokenIds),
+        Array.from(q.tokenIds, (_, t) => (t < real ? 1 : 0)),
+      );
       want.forEach((row, t) => expect(cosine(row, q.data.subarray(t * 128, (t + 1) * 128))).toBeGreaterThanOrEqual(0.9999));
     }
   });
@@ -122,7 +137,11 @@ describe("ColBERT.fromPretrained on an LFM2.5 (Lfm2BidirectionalModel) checkpoin
   it("encodes a document inside a batch of longer ones exactly as alone (padding never reaches the centred conv)", async () => {
     const text = "the river city of paris";
     const [alone] = await bidi.encodeDocuments([text]);
-    const batched = await bidi.encodeDocuments(["paris is the capital of france and berlin is the capital of germany", text, "a dog sat on the mat in the city"]);
+    const batched = await bidi.encodeDocuments([
+      "paris is the capital of france and berlin is the capital of germany",
+      text,
+      "a dog sat on the mat in the city",
+    ]);
     const inBatch = batched[1]!;
     expect(Array.from(inBatch.tokenIds)).toEqual(Array.from(alone!.tokenIds));
     let worst = 0;

@@ -141,19 +141,24 @@ for (const variant of ["causal", "bidirectional"] as const) {
       }
     });
 
-    it(variant === "bidirectional" ? "lets query-expansion positions reach the conv (they are input, not padding)" : "zeroes expansion positions at the conv input, whatever their id (transformers' batched rule)", async () => {
-      const { queries } = texts(info);
-      const q = queries[0]!;
-      const [asExpansion] = await runBatch(session, [q], info.ids.pad);
-      // The same positions holding the pad id instead of <|im_end|>.
-      const padded: Seq = { ids: q.ids.map((id, t) => (q.mask[t] === 1 ? id : info.ids.pad)), mask: q.mask };
-      const [asPadding] = await runBatch(session, [padded], info.ids.pad);
-      const lastReal = q.mask.lastIndexOf(1);
-      const diff = maxAbsDiff([asExpansion![lastReal]!], [asPadding![lastReal]!]);
-      // Centred conv: the last real token sees its right neighbour only when that is input.
-      if (variant === "bidirectional") expect(diff).toBeGreaterThan(1e-3);
-      else expect(diff).toBeLessThanOrEqual(1e-6);
-    });
+    it(
+      variant === "bidirectional"
+        ? "lets query-expansion positions reach the conv (they are input, not padding)"
+        : "zeroes expansion positions at the conv input, whatever their id (transformers' batched rule)",
+      async () => {
+        const { queries } = texts(info);
+        const q = queries[0]!;
+        const [asExpansion] = await runBatch(session, [q], info.ids.pad);
+        // The same positions holding the pad id instead of <|im_end|>.
+        const padded: Seq = { ids: q.ids.map((id, t) => (q.mask[t] === 1 ? id : info.ids.pad)), mask: q.mask };
+        const [asPadding] = await runBatch(session, [padded], info.ids.pad);
+        const lastReal = q.mask.lastIndexOf(1);
+        const diff = maxAbsDiff([asExpansion![lastReal]!], [asPadding![lastReal]!]);
+        // Centred conv: the last real token sees its right neighbour only when that is input.
+        if (variant === "bidirectional") expect(diff).toBeGreaterThan(1e-3);
+        else expect(diff).toBeLessThanOrEqual(1e-6);
+      },
+    );
   });
 }
 
@@ -163,7 +168,16 @@ describe("LFM2 config and cache", () => {
     expect(lfm2FfnDim(200, true, 1.0, 32)).toBe(160);
     expect(lfm2FfnDim(200, true, null, 32)).toBe(133);
     expect(lfm2FfnDim(200, false, 1.0, 32)).toBe(200);
-    const cfg = parseLfm2Config({ model_type: "lfm2", hidden_size: 1024, num_hidden_layers: 16, num_attention_heads: 16, num_key_value_heads: 8, block_ff_dim: 6656, intermediate_size: 4608, full_attn_idxs: [2, 5, 8, 10, 12, 14] });
+    const cfg = parseLfm2Config({
+      model_type: "lfm2",
+      hidden_size: 1024,
+      num_hidden_layers: 16,
+      num_attention_heads: 16,
+      num_key_value_heads: 8,
+      block_ff_dim: 6656,
+      intermediate_size: 4608,
+      full_attn_idxs: [2, 5, 8, 10, 12, 14],
+    });
     expect(cfg.ffnDim).toBe(4608);
     expect(cfg.layerTypes.filter((t) => t === "conv")).toHaveLength(10);
     expect(cfg.headDim).toBe(64);

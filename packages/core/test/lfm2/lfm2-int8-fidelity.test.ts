@@ -43,7 +43,9 @@ async function fixtureDataset(dir: string): Promise<RetrievalDataset> {
     return i % 3 === 0 ? `${MULTILINGUAL[i % MULTILINGUAL.length]} ${words}` : words;
   });
   const questions = paragraphs.map((p, i) => ({ id: `q${i}`, question: p.split(" ").slice(2, 7).join(" ") }));
-  const squad = { data: [{ paragraphs: paragraphs.map((context, i) => ({ context, qas: [{ id: questions[i]!.id, question: questions[i]!.question, answers: [] }] })) }] };
+  const squad = {
+    data: [{ paragraphs: paragraphs.map((context, i) => ({ context, qas: [{ id: questions[i]!.id, question: questions[i]!.question, answers: [] }] })) }],
+  };
   await writeFile(join(dir, "xquad.xx.json"), JSON.stringify(squad));
   return loadXquad(dir, { queryLang: "xx", docLang: "xx" });
 }
@@ -52,7 +54,8 @@ function worstCosine(a: TokenEmbeddings[], b: TokenEmbeddings[]): number {
   let worst = 1;
   a.forEach((e, i) => {
     expect(b[i]!.length).toBe(e.length);
-    for (let t = 0; t < e.length; t++) worst = Math.min(worst, cosine(e.data.subarray(t * e.dim, (t + 1) * e.dim), b[i]!.data.subarray(t * e.dim, (t + 1) * e.dim)));
+    for (let t = 0; t < e.length; t++)
+      worst = Math.min(worst, cosine(e.data.subarray(t * e.dim, (t + 1) * e.dim), b[i]!.data.subarray(t * e.dim, (t + 1) * e.dim)));
   });
   return worst;
 }

@@ -30,14 +30,18 @@ describe("layout registry", () => {
     expect((await detectLayout(fx.lexical))?.name).toBe("pylate-onnx");
     expect((await detectLayout(fx.lexicalSt))?.name).toBe("sentence-transformers");
     expect((await detectLayout(tmp))?.name).toBeUndefined();
-    expect(listLayouts().map((l) => l.name).slice(0, 2)).toEqual(["pylate-onnx", "sentence-transformers"]);
+    expect(
+      listLayouts()
+        .map((l) => l.name)
+        .slice(0, 2),
+    ).toEqual(["pylate-onnx", "sentence-transformers"]);
   });
 
   it("registerLayout with priority first wins over the built-ins, and re-registering replaces", async () => {
     const layout = {
       name: "test-first",
       detect: async (dir: string) => dir === fx.lexical,
-      load: async () => (await getLayout("pylate-onnx")!.load(fx.lexical, {})),
+      load: async () => await getLayout("pylate-onnx")!.load(fx.lexical, {}),
       hubFiles: { markers: [], required: [], optional: [] },
     };
     registerLayout(layout, "first");
@@ -47,7 +51,10 @@ describe("layout registry", () => {
       expect((await detectLayout(fx.lexical))?.name).toBe("test-first");
     } finally {
       const all = listLayouts() as unknown as { name: string }[];
-      all.splice(all.findIndex((l) => l.name === "test-first"), 1);
+      all.splice(
+        all.findIndex((l) => l.name === "test-first"),
+        1,
+      );
     }
   });
 });

@@ -20,7 +20,12 @@ const texts = ["Der Hund bellt laut.", "Le chat dort sur le canapé.", "El pan e
 describe("rerank", () => {
   it("orders by MaxSim, best first, equal to scoring each text directly", async () => {
     const out = await rerank(encoder, "cat", texts);
-    expect(out.map((r) => r.index).slice(0, 2).sort()).toEqual([1, 3]);
+    expect(
+      out
+        .map((r) => r.index)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual([1, 3]);
     const [q] = await encoder.encodeQueries(["cat"]);
     const docs = await encoder.encodeDocuments(texts);
     const expected = docs.map((d, index) => ({ index, score: maxsimScore(q!, d) })).sort((a, b) => b.score - a.score || a.index - b.index);

@@ -9,13 +9,18 @@ import { syntheticCorpus } from "../../src/index/synthetic.js";
 import { MaxsimError } from "../../src/errors.js";
 import type { TokenVectors } from "../../src/types.js";
 
-
 const tv = (rows: number[][]): TokenVectors => ({ data: Float32Array.from(rows.flat()), length: rows.length, dim: rows[0]!.length });
 
 describe("maxsimScore / maxsimExplain", () => {
   it("scores a toy example exactly", () => {
-    const q = tv([[1, 0], [0, 1]]);
-    const d = tv([[1, 0], [0.5, 0.5]]);
+    const q = tv([
+      [1, 0],
+      [0, 1],
+    ]);
+    const d = tv([
+      [1, 0],
+      [0.5, 0.5],
+    ]);
     expect(maxsimScore(q, d)).toBe(1.5);
     expect(maxsimExplain(q, d)).toEqual([
       { queryIndex: 0, docIndex: 0, score: 1 },
@@ -25,7 +30,15 @@ describe("maxsimScore / maxsimExplain", () => {
 
   it("handles negative similarities and score 0", () => {
     const q = tv([[-1, 0]]);
-    expect(maxsimScore(q, tv([[1, 0], [0, 1]]))).toBe(0);
+    expect(
+      maxsimScore(
+        q,
+        tv([
+          [1, 0],
+          [0, 1],
+        ]),
+      ),
+    ).toBe(0);
     expect(maxsimScore(q, tv([[1, 0]]))).toBe(-1);
   });
 
@@ -83,7 +96,15 @@ describe("batch kernels equal the naive triple loop", () => {
       },
     };
     const half = { data: halfValues, offsets: corpus.offsets, dim: corpus.dim };
-    const expected = queries.map((q) => Array.from({ length: corpus.ids.length }, (_, i) => naive(q, { data: half.data.subarray(corpus.offsets[i]! * 32, corpus.offsets[i + 1]! * 32), length: corpus.offsets[i + 1]! - corpus.offsets[i]!, dim: 32 })));
+    const expected = queries.map((q) =>
+      Array.from({ length: corpus.ids.length }, (_, i) =>
+        naive(q, {
+          data: half.data.subarray(corpus.offsets[i]! * 32, corpus.offsets[i + 1]! * 32),
+          length: corpus.offsets[i + 1]! - corpus.offsets[i]!,
+          dim: 32,
+        }),
+      ),
+    );
     for (const source of [asHalf, decoded]) {
       const scores = await scoreFlatOrt(queries, source);
       queries.forEach((_, qi) => expected[qi]!.forEach((e, i) => expect(scores[qi]![i]).toBeCloseTo(e, 4)));

@@ -107,7 +107,10 @@ describe("maxsim serve API", () => {
       expect(Math.max(...matrix[m.queryIndex])).toBeCloseTo(m.score, 3);
       expect(matrix[m.queryIndex][m.docIndex]).toBeCloseTo(m.score, 3);
     });
-    expect(score).toBeCloseTo(matches.reduce((a: number, m: { score: number }) => a + m.score, 0), 6);
+    expect(score).toBeCloseTo(
+      matches.reduce((a: number, m: { score: number }) => a + m.score, 0),
+      6,
+    );
     const cat = queryTokens.indexOf("cat");
     const best = matrix[cat].indexOf(Math.max(...matrix[cat]));
     expect(docTokens[best]).toBe("chat");
@@ -118,7 +121,12 @@ describe("maxsim serve API", () => {
   });
 
   it("adds, gets, upserts and deletes documents (by ids and by filter)", async () => {
-    const add = await call(server, "POST", "/documents", { documents: [{ id: "it-1", text: "Il cane dorme.", metadata: { lang: "it" } }, { text: "Die Katze schläft.", metadata: { lang: "de" } }] });
+    const add = await call(server, "POST", "/documents", {
+      documents: [
+        { id: "it-1", text: "Il cane dorme.", metadata: { lang: "it" } },
+        { text: "Die Katze schläft.", metadata: { lang: "de" } },
+      ],
+    });
     expect(add.status).toBe(200);
     expect(add.body.ids[0]).toBe("it-1");
     expect(add.body.ids[1]).toMatch(/^[0-9a-f-]{36}$/);
@@ -180,7 +188,14 @@ describe("maxsim serve API", () => {
 
   it("reports size, codec, model and index state in /stats", async () => {
     const r = await call(server, "GET", "/stats");
-    expect(r.body).toMatchObject({ documents: server.collection.size, codec: "float32", readOnly: false, dim: 128, model: { id: model, layout: "pylate-onnx", queryLength: 32 }, index: { trained: false } });
+    expect(r.body).toMatchObject({
+      documents: server.collection.size,
+      codec: "float32",
+      readOnly: false,
+      dim: 128,
+      model: { id: model, layout: "pylate-onnx", queryLength: 32 },
+      index: { trained: false },
+    });
     expect(r.body.tokens).toBeGreaterThan(0);
     expect(r.body.writes.pending).toBe(0);
     expect(r.body.searches).toEqual({ active: 0, waiting: 0 });
@@ -243,7 +258,12 @@ describe("maxsim serve limits, auth and read-only mode", () => {
     const server = await serve({ dir: await newCollection("auth"), token: "s3cret-token" });
     expect((await call(server, "GET", "/health")).status).toBe(200);
     expect((await fetch(server.url + "/")).status).toBe(200);
-    for (const [method, route, body] of [["POST", "/search", { query: "dog" }], ["GET", "/stats"], ["GET", "/openapi.json"], ["POST", "/documents", { documents: [{ text: "x" }] }]] as const) {
+    for (const [method, route, body] of [
+      ["POST", "/search", { query: "dog" }],
+      ["GET", "/stats"],
+      ["GET", "/openapi.json"],
+      ["POST", "/documents", { documents: [{ text: "x" }] }],
+    ] as const) {
       const none = await call(server, method, route, body);
       expect(none.status).toBe(401);
       expect(none.body.error.code).toBe("UNAUTHORIZED");
@@ -290,7 +310,11 @@ describe("maxsim serve limits, auth and read-only mode", () => {
     const dir = await newCollection("closing");
     const server = await startServer({ dir, port: 0, log: () => {} });
     const closing = server.close();
-    const late = await fetch(server.url + "/search", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "dog" }) }).then(
+    const late = await fetch(server.url + "/search", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "dog" }),
+    }).then(
       async (r) => ({ status: r.status, code: ((await r.json()) as { error: { code: string } }).error.code }),
       () => ({ status: 0, code: "refused" }),
     );

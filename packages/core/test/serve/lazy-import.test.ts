@@ -30,7 +30,10 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 describe("the server is loaded lazily", () => {
-  it.each([["the root entry", "index.ts"], ["the CLI", "cli/main.ts"]])("%s does not statically import src/serve or Hono", (_name, entry) => {
+  it.each([
+    ["the root entry", "index.ts"],
+    ["the CLI", "cli/main.ts"],
+  ])("%s does not statically import src/serve or Hono", (_name, entry) => {
     const { files, packages } = staticGraph(path.join(SRC, entry));
     expect(files.size).toBeGreaterThan(5);
     expect([...files].filter((f) => f.startsWith(path.join(SRC, "serve")))).toEqual([]);

@@ -21,11 +21,22 @@ import type { RunningServer } from "../../src/serve/server.js";
 const CANDIDATES = [process.env.MAXSIM_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 const executable = CANDIDATES.find((p): p is string => p !== undefined && p !== "" && existsSync(p));
 const OUTPUT = path.resolve(__dirname, "../../test-results/serve-playground");
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
 
 if (executable === undefined) {
-  if (process.env.CI === "true") throw new Error("Chromium is missing in CI: install it with `apt-get install -y chromium` (the .ci/run script does), or set MAXSIM_CHROMIUM to its path.");
-  console.warn(`playground browser test skipped: no Chromium at ${CANDIDATES.filter(Boolean).join(", ")}. Install it with \`apt-get install -y chromium\` or set MAXSIM_CHROMIUM.`);
+  if (process.env.CI === "true")
+    throw new Error("Chromium is missing in CI: install it with `apt-get install -y chromium` (the .ci/run script does), or set MAXSIM_CHROMIUM to its path.");
+  console.warn(
+    `playground browser test skipped: no Chromium at ${CANDIDATES.filter(Boolean).join(", ")}. Install it with \`apt-get install -y chromium\` or set MAXSIM_CHROMIUM.`,
+  );
 }
 
 const DOCS = [
@@ -49,7 +60,12 @@ describe.skipIf(executable === undefined)(`playground in Chromium${executable ==
     await c.addDocuments(DOCS);
     await c.close();
     server = await startServer({ dir, port: 0, log: () => {} });
-    context = await chromium.launchPersistentContext(path.join(tmp, "profile"), { executablePath: executable!, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
+      executablePath: executable!,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 900 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     await mkdir(OUTPUT, { recursive: true });
   });
@@ -93,7 +109,9 @@ describe.skipIf(executable === undefined)(`playground in Chromium${executable ==
     await page.fill("#filter-field", "lang");
     await page.fill("#filter-value", "de,es");
     await page.click("#search-button");
-    await expect.poll(async () => (await page.locator("li.hit").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-id")))).sort()).toEqual(["de-hund", "es-pan"]);
+    await expect
+      .poll(async () => (await page.locator("li.hit").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-id")))).sort())
+      .toEqual(["de-hund", "es-pan"]);
     await page.fill("#filter-field", "");
     await page.fill("#filter-value", "");
   });

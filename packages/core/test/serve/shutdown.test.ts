@@ -37,10 +37,15 @@ interface Started {
 
 function startServe(dir: string, env: Record<string, string> = {}): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0"], { cwd: tmp, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--conditions=@maxsim/source", "--import", TSX, MAIN, "serve", dir, "--port", "0"], {
+      cwd: tmp,
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) => child.on("close", (code, signal) => done({ code, signal, stderr })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
+      child.on("close", (code, signal) => done({ code, signal, stderr })),
+    );
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
@@ -131,7 +136,11 @@ describe("maxsim serve flags", () => {
     const { child, url, exited } = await startServe(dir, { MAXSIM_TOKEN: "from-the-env" });
     try {
       const search = (auth?: string) =>
-        fetch(`${url}/search`, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify({ query: "dog", k: 1 }) });
+        fetch(`${url}/search`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) },
+          body: JSON.stringify({ query: "dog", k: 1 }),
+        });
       expect((await search()).status).toBe(401);
       const ok = await search("Bearer from-the-env");
       expect(ok.status).toBe(200);

@@ -8,16 +8,18 @@ describe("WriteQueue", () => {
     const log: string[] = [];
     let running = 0;
     let maxRunning = 0;
-    const job = (name: string, fail = false) => async () => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      log.push(`start ${name}`);
-      await new Promise((r) => setImmediate(r));
-      log.push(`end ${name}`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const job =
+      (name: string, fail = false) =>
+      async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        log.push(`start ${name}`);
+        await new Promise((r) => setImmediate(r));
+        log.push(`end ${name}`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const a = q.run(job("a"));
     const b = q.run(job("b", true));
     const c = q.run(job("c"));

@@ -60,7 +60,10 @@ beforeAll(async () => {
   const m = reader.manifest;
   await reader.close();
   const names = await readdir(pristine);
-  const newest = names.filter((f) => f.startsWith("manifest-")).sort().at(-1)!;
+  const newest = names
+    .filter((f) => f.startsWith("manifest-"))
+    .sort()
+    .at(-1)!;
   files = [
     { kind: "manifest", file: newest },
     ...m.segments.map((s) => ({ kind: "segment", file: s.file })),
@@ -153,7 +156,11 @@ describe("corruption is reported as IndexCorruptError naming the file", () => {
 });
 
 describe("format versions", () => {
-  const errorOf = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+  const errorOf = async (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   it("a manifest from a future version gives INDEX_VERSION with a clear message", async () => {
     const dir = await copy();
@@ -175,7 +182,10 @@ describe("format versions", () => {
     const file = files.find((f) => f.kind === "segment")!.file;
     const bytes = await readFile(join(dir, file));
     const length = bytes.readUInt32LE(8);
-    const header = bytes.subarray(16, 16 + length).toString("utf8").replace('"version":1', '"version":2');
+    const header = bytes
+      .subarray(16, 16 + length)
+      .toString("utf8")
+      .replace('"version":1', '"version":2');
     expect(header.length).toBe(length);
     bytes.write(header, 16, "utf8");
     bytes.writeUInt32LE(crc32(bytes.subarray(16, 16 + length)), 12);

@@ -16,7 +16,8 @@ if (crashAt) {
   let calls = 0;
   const die = () => process.kill(process.pid, "SIGKILL");
   const hit = () => ++calls === Number(nth);
-  const wrap = <A extends unknown[], R>(orig: (...args: A) => Promise<R>) =>
+  const wrap =
+    <A extends unknown[], R>(orig: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       const now = hit();
       if (now && when === "before") die();

@@ -200,9 +200,19 @@ describe("crash safety", () => {
     // (#2–#4, #5–#7, …, #11–#13); batch 4 compacts: two segments, blob, manifest (#14–#17).
     // Unlinks are lock temps and GC of old generations.
     const cases = [
-      "rename:1:before", "rename:1:after", "rename:5:after", "rename:7:before", "rename:7:after",
-      "rename:14:before", "rename:16:after", "rename:17:after",
-      "fsync:6:before", "fsync:9:after", "unlink:4:before", "unlink:6:after", "link:1:after",
+      "rename:1:before",
+      "rename:1:after",
+      "rename:5:after",
+      "rename:7:before",
+      "rename:7:after",
+      "rename:14:before",
+      "rename:16:after",
+      "rename:17:after",
+      "fsync:6:before",
+      "fsync:9:after",
+      "unlink:4:before",
+      "unlink:6:after",
+      "link:1:after",
     ];
     const outcomes: string[] = [];
     for (const [n, crashAt] of cases.entries()) {

@@ -32,7 +32,14 @@ describe("disk-tier files", () => {
   it("reads any row range back byte for byte through a store blob", async () => {
     const { file, close } = await openStored(encodeDiskTier(data, ROW));
     expect([file.rows, file.rowBytes]).toEqual([ROWS, ROW]);
-    for (const [from, to] of [[0, 1], [169, 171], [0, ROWS], [999, 1000], [340, 341], [5, 5]] as const) {
+    for (const [from, to] of [
+      [0, 1],
+      [169, 171],
+      [0, ROWS],
+      [999, 1000],
+      [340, 341],
+      [5, 5],
+    ] as const) {
       expect(Buffer.from(await file.readRows(from, to)).equals(Buffer.from(data.subarray(from * ROW, to * ROW)))).toBe(true);
     }
     const e = await file.readRows(990, 1001).catch((x: unknown) => x);

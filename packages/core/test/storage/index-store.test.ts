@@ -178,7 +178,13 @@ describe("IndexStore", () => {
     const store = await IndexStore.create(dir, { dim: 1 });
     await store.commit({ addSegments: [{ ids: ["a"], columns: {} }] });
     await store.close();
-    const leftovers = [".tmp-0a1b2c-seg-0000000002-0.seg", "seg-0000000002-0.seg", "blob-0000000002-x.bin", ".tmp-0a1b2c-manifest-0000000002.json", ".tmp-99-old-LOCK"];
+    const leftovers = [
+      ".tmp-0a1b2c-seg-0000000002-0.seg",
+      "seg-0000000002-0.seg",
+      "blob-0000000002-x.bin",
+      ".tmp-0a1b2c-manifest-0000000002.json",
+      ".tmp-99-old-LOCK",
+    ];
     const foreign = ["notes.txt", ".tmp-0a1b2c-docs.jsonl", ".tmp-77-LOCK", "seg-x.seg"];
     for (const f of [...leftovers, ...foreign]) await writeFile(join(dir, f), "x");
     const old = new Date(Date.now() - 3_600_000);

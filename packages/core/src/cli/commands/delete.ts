@@ -16,7 +16,10 @@ export function registerDelete(program: Command): void {
       const index = await MaxSimIndex.open(dir);
       try {
         if (index.meta[META_KEY] === undefined) {
-          throw new MaxsimError("INVALID_OPTION", `${dir} is a MaxSim index but not a collection (no model in its manifest). Delete with MaxSimIndex.delete instead.`);
+          throw new MaxsimError(
+            "INVALID_OPTION",
+            `${dir} is a MaxSim index but not a collection (no model in its manifest). Delete with MaxSimIndex.delete instead.`,
+          );
         }
         const n = await index.delete(ids);
         process.stdout.write(`deleted ${n} of ${ids.length} ids · ${index.size} documents left\n`);

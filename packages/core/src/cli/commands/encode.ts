@@ -82,7 +82,8 @@ export function registerEncode(program: Command): void {
           throw new MaxsimError("IO_ERROR", `Cannot read ${opts.input}: ${cause instanceof Error ? cause.message : String(cause)}. Check the path.`, { cause });
         }
         await flush();
-        if (index === 0) throw new MaxsimError("EMPTY_INPUT", `No lines to encode in ${opts.input === "-" ? "standard input" : opts.input}. Give one text per line.`);
+        if (index === 0)
+          throw new MaxsimError("EMPTY_INPUT", `No lines to encode in ${opts.input === "-" ? "standard input" : opts.input}. Give one text per line.`);
       } finally {
         await model.dispose();
       }

@@ -51,7 +51,10 @@ function parseModes(value: string): SearchMode[] {
 }
 
 function slug(text: string): string {
-  return text.replace(/^.*\/(?=[^/]+\/?$)/, "").replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 60);
+  return text
+    .replace(/^.*\/(?=[^/]+\/?$)/, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .slice(0, 60);
 }
 
 /** Registers `maxsim eval`. */
@@ -84,7 +87,10 @@ export function registerEval(program: Command): void {
         if (opts.dataset === "xquad") {
           const data = resolve(opts.data ?? defaultXquadDir());
           const matrix = await crossLingualMatrix(encoder, data, createIndex, {
-            languages: opts.langs.split(",").map((l) => l.trim()).filter((l) => l !== ""),
+            languages: opts.langs
+              .split(",")
+              .map((l) => l.trim())
+              .filter((l) => l !== ""),
             modes,
             ...(maxQueries === undefined ? {} : { maxQueries }),
             onProgress: progress,

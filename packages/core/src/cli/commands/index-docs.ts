@@ -29,7 +29,10 @@ export function registerIndex(program: Command): void {
       .argument("[inputs...]", "files, directories, quoted globs, or -")
       .option("-m, --model <id|dir>", "model id or directory (required for a new collection)")
       .option("--codec <codec>", "vector codec for a new collection: float32, float16, residual-2, residual-4")
-      .option("--disk-tier", "new collection with two tiers: residual codes in memory, float16 rows on disk for exact rescoring (codec residual-2 unless --codec residual-4)")
+      .option(
+        "--disk-tier",
+        "new collection with two tiers: residual codes in memory, float16 rows on disk for exact rescoring (codec residual-2 unless --codec residual-4)",
+      )
       .option("--no-compact", "skip the final segment compaction"),
   ).action(async (dir: string, inputs: string[], opts: IndexCliOptions) => {
     // An existing collection is resumed; a missing or empty directory gets a new one.

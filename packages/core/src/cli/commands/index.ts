@@ -14,4 +14,15 @@ import { registerServe } from "./serve.js";
 export type RegisterCommand = (program: Command) => void;
 
 /** Every verb, in the order `maxsim --help` lists them. Add one line per new verb module. */
-export const commands: RegisterCommand[] = [registerEncode, registerInfo, registerIndex, registerSearch, registerAdd, registerDelete, registerCollectionInfo, registerEval, registerServe, registerFixtures];
+export const commands: RegisterCommand[] = [
+  registerEncode,
+  registerInfo,
+  registerIndex,
+  registerSearch,
+  registerAdd,
+  registerDelete,
+  registerCollectionInfo,
+  registerEval,
+  registerServe,
+  registerFixtures,
+];

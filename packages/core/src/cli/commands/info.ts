@@ -49,7 +49,9 @@ export async function modelInfo(model: string): Promise<ModelInfo> {
 export function registerInfo(program: Command): void {
   program
     .command("info")
-    .description("print a model's resolved configuration as JSON (--model), describe an index directory, or (no argument) this installation: versions and centroid probing")
+    .description(
+      "print a model's resolved configuration as JSON (--model), describe an index directory, or (no argument) this installation: versions and centroid probing",
+    )
     .argument("[dir]", "an index directory (or a model directory)")
     .option("-m, --model <id|dir>", "hub id or model directory")
     .action(async (dir: string | undefined, opts: { model?: string }) => {
@@ -57,7 +59,10 @@ export function registerInfo(program: Command): void {
       if (opts.model !== undefined) out = await modelInfo(opts.model);
       else if (dir !== undefined) {
         const described = indexInfo ? await indexInfo(dir) : undefined;
-        out = described !== undefined && described !== null && typeof described === "object" ? { ...described, centroidProbing: centroidProbingInfo() } : (described ?? (await modelInfo(dir)));
+        out =
+          described !== undefined && described !== null && typeof described === "object"
+            ? { ...described, centroidProbing: centroidProbingInfo() }
+            : (described ?? (await modelInfo(dir)));
       } else {
         out = runtimeInfo();
       }

@@ -34,7 +34,8 @@ export function centroidProbingInfo(): CentroidProbingInfo {
         ? `${forced} (MAXSIM_CENTROID_PROBER=${forced})`
         : `exact below ${HNSW_MIN_CENTROIDS} centroids, hnswlib-node from ${HNSW_MIN_CENTROIDS} (where its graph beats the exact product)`,
     hnswlib: "installed (addon loads)",
-    howToChange: "MAXSIM_CENTROID_PROBER=exact always probes exactly (recall at least HNSW's); MAXSIM_CENTROID_PROBER=hnsw always uses the graph; unset = auto.",
+    howToChange:
+      "MAXSIM_CENTROID_PROBER=exact always probes exactly (recall at least HNSW's); MAXSIM_CENTROID_PROBER=hnsw always uses the graph; unset = auto.",
   };
 }
 

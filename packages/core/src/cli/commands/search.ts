@@ -58,7 +58,15 @@ export function registerSearch(program: Command): void {
         const results = await collection.query(query, { k, filter, ...(opts.exact === true ? { exact: true } : {}) });
         const explained = await Promise.all(results.map(async (r) => highlightSpans(await collection.explain(query, r.id), minScore)));
         if (opts.json) {
-          const out = results.map((r, i) => ({ rank: i + 1, id: r.id, score: r.score, normalizedScore: r.normalizedScore, text: r.text, metadata: r.metadata, highlights: explained[i] }));
+          const out = results.map((r, i) => ({
+            rank: i + 1,
+            id: r.id,
+            score: r.score,
+            normalizedScore: r.normalizedScore,
+            text: r.text,
+            metadata: r.metadata,
+            highlights: explained[i],
+          }));
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
           return;
         }

@@ -26,7 +26,10 @@ export function registerServe(program: Command): void {
     .argument("<dir>", "a collection directory")
     .option("--port <n>", "port (0 picks a free one)", "7700")
     .option("--host <host>", "interface to bind (loopback unless told otherwise)", "127.0.0.1")
-    .option("--token <token>", "require `Authorization: Bearer <token>` on every route but /health (default: $MAXSIM_TOKEN, which unlike a flag does not show in ps)")
+    .option(
+      "--token <token>",
+      "require `Authorization: Bearer <token>` on every route but /health (default: $MAXSIM_TOKEN, which unlike a flag does not show in ps)",
+    )
     .option("--read-only", "serve without the writer lock (another process writes); write routes answer 403")
     .option("--max-body <MiB>", "largest request body in MiB", "16")
     .option("--max-batch <n>", "most documents, texts or queries per request", "1000")
@@ -40,7 +43,15 @@ export function registerServe(program: Command): void {
       const envToken = process.env.MAXSIM_TOKEN;
       const token = opts.token ?? (envToken !== undefined && envToken !== "" ? envToken : undefined);
       const { startServer } = await import("../../serve/server.js");
-      const server = await startServer({ dir, port, host: opts.host, token, readOnly: opts.readOnly ?? false, limits: { maxBodyBytes, maxBatch, ...(maxConcurrentSearches === undefined ? {} : { maxConcurrentSearches }) }, modelOptions: { onProgress: modelProgress } });
+      const server = await startServer({
+        dir,
+        port,
+        host: opts.host,
+        token,
+        readOnly: opts.readOnly ?? false,
+        limits: { maxBodyBytes, maxBatch, ...(maxConcurrentSearches === undefined ? {} : { maxConcurrentSearches }) },
+        modelOptions: { onProgress: modelProgress },
+      });
       process.stdout.write(
         `maxsim serve: ${server.url} (${server.collection.size} documents${token !== undefined ? ", token required" : ""}${opts.readOnly ? ", read-only" : ""}): playground at ${server.url}/, API at ${server.url}/openapi.json\n`,
       );

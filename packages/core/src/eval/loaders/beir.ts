@@ -48,7 +48,10 @@ export async function loadBeir(dir: string, options: BeirOptions = {}): Promise<
     const [qid, docid, grade] = line.split("\t");
     const value = Number(grade);
     if (!qid || !docid || !Number.isFinite(value)) {
-      throw new MaxsimError("DATASET_INVALID", `${qrelsPath}:${i + 1}: expected "query-id<TAB>corpus-id<TAB>score". Fix the line or regenerate the qrels file.`);
+      throw new MaxsimError(
+        "DATASET_INVALID",
+        `${qrelsPath}:${i + 1}: expected "query-id<TAB>corpus-id<TAB>score". Fix the line or regenerate the qrels file.`,
+      );
     }
     let judged = qrels.get(qid);
     if (!judged) qrels.set(qid, (judged = new Map()));
@@ -62,7 +65,9 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    throw new MaxsimError("DATASET_INVALID", `Cannot read ${path}. A BEIR directory needs corpus.jsonl, queries.jsonl and qrels/<split>.tsv.`, { cause: error });
+    throw new MaxsimError("DATASET_INVALID", `Cannot read ${path}. A BEIR directory needs corpus.jsonl, queries.jsonl and qrels/<split>.tsv.`, {
+      cause: error,
+    });
   }
 }
 

@@ -14,8 +14,19 @@ import type { RetrievalDataset } from "../dataset.js";
 
 /** Short names accepted by {@link loadNanoBeir}, mapped to `zeta-alpha-ai/Nano<Name>`. */
 export const NANOBEIR_DATASETS = [
-  "ArguAna", "ClimateFEVER", "DBPedia", "FEVER", "FiQA2018", "HotpotQA", "MSMARCO",
-  "NFCorpus", "NQ", "QuoraRetrieval", "SCIDOCS", "SciFact", "Touche2020",
+  "ArguAna",
+  "ClimateFEVER",
+  "DBPedia",
+  "FEVER",
+  "FiQA2018",
+  "HotpotQA",
+  "MSMARCO",
+  "NFCorpus",
+  "NQ",
+  "QuoraRetrieval",
+  "SCIDOCS",
+  "SciFact",
+  "Touche2020",
 ] as const;
 
 const SUBSETS = ["corpus", "queries", "qrels"] as const;
@@ -39,7 +50,10 @@ export function nanoBeirRepo(name: string): string {
   const bare = name.replace(/^Nano/i, "");
   const known = NANOBEIR_DATASETS.find((d) => d.toLowerCase() === bare.toLowerCase());
   if (!known) {
-    throw new MaxsimError("DATASET_INVALID", `Unknown NanoBEIR dataset "${name}". Use one of ${NANOBEIR_DATASETS.join(", ")}, or a full hub repo id in the same layout.`);
+    throw new MaxsimError(
+      "DATASET_INVALID",
+      `Unknown NanoBEIR dataset "${name}". Use one of ${NANOBEIR_DATASETS.join(", ")}, or a full hub repo id in the same layout.`,
+    );
   }
   return `zeta-alpha-ai/Nano${known}`;
 }
@@ -69,7 +83,10 @@ export async function loadNanoBeir(nameOrDir: string, options: NanoBeirOptions =
     const v = row[key];
     if (typeof v === "string") return v;
     if (typeof v === "number" || typeof v === "bigint") return String(v);
-    throw new MaxsimError("DATASET_INVALID", `${repo}: ${subset} rows need a "${key}" column. Check the dataset layout (corpus: _id, text; queries: _id, text; qrels: query-id, corpus-id).`);
+    throw new MaxsimError(
+      "DATASET_INVALID",
+      `${repo}: ${subset} rows need a "${key}" column. Check the dataset layout (corpus: _id, text; queries: _id, text; qrels: query-id, corpus-id).`,
+    );
   };
   const qrels = new Map<string, Map<string, number>>();
   for (const row of qrelRows) {
@@ -101,7 +118,9 @@ async function readLocal(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new MaxsimError("DATASET_INVALID", `Cannot read ${path}. A local NanoBEIR directory holds corpus/, queries/ and qrels/ with ${FILE} in each.`, { cause: error });
+    throw new MaxsimError("DATASET_INVALID", `Cannot read ${path}. A local NanoBEIR directory holds corpus/, queries/ and qrels/ with ${FILE} in each.`, {
+      cause: error,
+    });
   }
 }
 

@@ -73,11 +73,7 @@ export async function loadXquad(dir: string, langs: { queryLang: string; docLang
 }
 
 /** Builds the task from already-loaded languages (the matrix loads each language once). */
-export function xquadPair(
-  qs: XquadLanguage,
-  docs: XquadLanguage,
-  langs: { queryLang: string; docLang: string },
-): RetrievalDataset {
+export function xquadPair(qs: XquadLanguage, docs: XquadLanguage, langs: { queryLang: string; docLang: string }): RetrievalDataset {
   const qrels = new Map<string, Map<string, number>>();
   for (const q of qs.questions) {
     const pid = qs.paragraphOf.get(q.id);

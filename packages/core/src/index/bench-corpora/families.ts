@@ -53,6 +53,7 @@ export const BENCH_FAMILY_NAMES = Object.keys(BENCH_FAMILIES) as BenchFamily[];
  */
 export function benchCorpus(family: BenchFamily, options: BenchCorpusOptions): BenchCorpus {
   const make = BENCH_FAMILIES[family];
-  if (make === undefined) throw new MaxsimError("INVALID_OPTION", `Unknown bench corpus family ${JSON.stringify(family)}. Use one of ${BENCH_FAMILY_NAMES.join(", ")}.`);
+  if (make === undefined)
+    throw new MaxsimError("INVALID_OPTION", `Unknown bench corpus family ${JSON.stringify(family)}. Use one of ${BENCH_FAMILY_NAMES.join(", ")}.`);
   return make(options);
 }

@@ -59,7 +59,10 @@ export function fitAnisotropic(
   const levels = options.levels ?? defaultLevels(nbits);
   const alphaBits = options.alphaBits ?? defaultAlphaBits(nbits);
   if (!LEVELS.includes(levels) || !Number.isInteger(alphaBits) || alphaBits < 1 || alphaBits > 8) {
-    throw new MaxsimError("INVALID_OPTION", `Residual levels must be 4, 5, 6, 8, 16, 128 or 256 and alphaBits 1–8 (got ${levels}, ${alphaBits}). Leave them unset for the defaults.`);
+    throw new MaxsimError(
+      "INVALID_OPTION",
+      `Residual levels must be 4, 5, 6, 8, 16, 128 or 256 and alphaBits 1–8 (got ${levels}, ${alphaBits}). Leave them unset for the defaults.`,
+    );
   }
   const n = codes.length;
   const m = Math.max(0, dim - 1);
@@ -92,7 +95,6 @@ export function fitAnisotropic(
   }
   return q;
 }
-
 
 export function encodeAnisotropic(q: ResidualQuantizer, data: Float32Array, codes: CentroidIds, centroids: Float32Array, out?: Uint8Array): Uint8Array {
   const dim = q.dim;
@@ -341,11 +343,19 @@ export interface AnisotropicStateJson {
  */
 export function anisotropicFromJson(o: AnisotropicStateJson): ResidualQuantizer {
   if (o.version > STATE_VERSION) {
-    throw new MaxsimError("INDEX_VERSION", `The residual quantizer state has version ${o.version}, newer than this maxsim reads (${STATE_VERSION}). Upgrade @maxsim/core.`);
+    throw new MaxsimError(
+      "INDEX_VERSION",
+      `The residual quantizer state has version ${o.version}, newer than this maxsim reads (${STATE_VERSION}). Upgrade @maxsim/core.`,
+    );
   }
   const levels = o.levels ?? 0;
   const alphaBits = o.alphaBits ?? 0;
-  if (o.scheme !== "anisotropic" || !LEVELS.includes(levels) || o.weights.length !== (levels === VQ ? VQ * 3 : levels) || o.alphaWeights?.length !== 1 << alphaBits) {
+  if (
+    o.scheme !== "anisotropic" ||
+    !LEVELS.includes(levels) ||
+    o.weights.length !== (levels === VQ ? VQ * 3 : levels) ||
+    o.alphaWeights?.length !== 1 << alphaBits
+  ) {
     throw new MaxsimError("INDEX_CORRUPT", "The residual quantizer state is malformed (scheme, levels or codebook sizes). Rebuild the index.");
   }
   if (layoutOf(o.dim, levels, alphaBits).tail > 0 && o.tailWeights?.length !== 4) {

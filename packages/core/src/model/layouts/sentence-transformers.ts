@@ -59,11 +59,17 @@ export async function loadDense(moduleDir: string): Promise<DenseProjection> {
   }
   const activation = field<string>(c, "activation_function", "string", configFile) ?? "torch.nn.modules.linear.Identity";
   if (!/Identity$/.test(activation)) {
-    throw new MaxsimError("CONFIG_INVALID", `Dense activation ${activation} in ${configFile} is not supported (only Identity, as PyLate uses). Use a model with a linear projection head.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `Dense activation ${activation} in ${configFile} is not supported (only Identity, as PyLate uses). Use a model with a linear projection head.`,
+    );
   }
   const weightsFile = join(moduleDir, "model.safetensors");
   if (!(await exists(weightsFile))) {
-    throw new MaxsimError("CONFIG_MISSING", `${weightsFile} is missing (pytorch_model.bin is not read). Re-save the model with safetensors (sentence-transformers does by default).`);
+    throw new MaxsimError(
+      "CONFIG_MISSING",
+      `${weightsFile} is missing (pytorch_model.bin is not read). Re-save the model with safetensors (sentence-transformers does by default).`,
+    );
   }
   const tensors = await readSafetensors(weightsFile);
   const weight = tensors.get("linear.weight");
@@ -83,7 +89,10 @@ export async function loadDense(moduleDir: string): Promise<DenseProjection> {
     else {
       const r = tensors.get("residual.weight");
       if (!r || r.shape.length !== 2 || r.shape[0] !== outFeatures || r.shape[1] !== inFeatures) {
-        throw new MaxsimError("CHECKPOINT_INVALID", `${weightsFile} must hold residual.weight of shape [${outFeatures}, ${inFeatures}] (use_residual is set). Re-download the model.`);
+        throw new MaxsimError(
+          "CHECKPOINT_INVALID",
+          `${weightsFile} must hold residual.weight of shape [${outFeatures}, ${inFeatures}] (use_residual is set). Re-download the model.`,
+        );
       }
       projection.residual = r.data;
     }
@@ -105,11 +114,17 @@ export const sentenceTransformersLayout: ModelLayout = {
     for (const p of denseDirs) dense.push(await loadDense(join(dir, p)));
     for (let i = 1; i < dense.length; i++) {
       if (dense[i]!.inFeatures !== dense[i - 1]!.outFeatures) {
-        throw new MaxsimError("CONFIG_INVALID", `Dense module ${denseDirs[i]} takes ${dense[i]!.inFeatures} features but ${denseDirs[i - 1]} gives ${dense[i - 1]!.outFeatures}. Fix modules.json.`);
+        throw new MaxsimError(
+          "CONFIG_INVALID",
+          `Dense module ${denseDirs[i]} takes ${dense[i]!.inFeatures} features but ${denseDirs[i - 1]} gives ${dense[i - 1]!.outFeatures}. Fix modules.json.`,
+        );
       }
     }
     if (dense.length === 0) {
-      throw new MaxsimError("CONFIG_INVALID", `modules.json in ${dir} lists no Dense module, so the hidden state has no ColBERT projection. Use a PyLate model (it saves 1_Dense/).`);
+      throw new MaxsimError(
+        "CONFIG_INVALID",
+        `modules.json in ${dir} lists no Dense module, so the hidden state has no ColBERT projection. Use a PyLate model (it saves 1_Dense/).`,
+      );
     }
     const config = await readSentenceTransformersConfig(dir, dense[dense.length - 1]!.outFeatures);
     let onnx: string | undefined;
@@ -120,14 +135,25 @@ export const sentenceTransformersLayout: ModelLayout = {
       }
     }
     if (onnx === undefined) {
-      throw new MaxsimError("MODEL_NOT_FOUND", `No ONNX backbone (onnx/model.onnx or model.onnx) in ${dir}. Export the backbone to ONNX (e.g. optimum-cli export onnx) or use pylate-onnx-export.`);
+      throw new MaxsimError(
+        "MODEL_NOT_FOUND",
+        `No ONNX backbone (onnx/model.onnx or model.onnx) in ${dir}. Export the backbone to ONNX (e.g. optimum-cli export onnx) or use pylate-onnx-export.`,
+      );
     }
     return { layout: "sentence-transformers", onnx, config, tokenizerDir: dir, dense };
   },
   hubFiles: {
     markers: ["config_sentence_transformers.json", "modules.json"],
     required: [["tokenizer.json"], ["tokenizer_config.json"], ["onnx/model.onnx", "model.onnx"]],
-    optional: ["sentence_bert_config.json", "special_tokens_map.json", "onnx/model.onnx_data", "onnx/model.onnx.data", "model.onnx_data", "model.onnx.data", "onnx/model_int8.onnx"],
+    optional: [
+      "sentence_bert_config.json",
+      "special_tokens_map.json",
+      "onnx/model.onnx_data",
+      "onnx/model.onnx.data",
+      "model.onnx_data",
+      "model.onnx.data",
+      "onnx/model_int8.onnx",
+    ],
     async discover(dir) {
       const out: string[] = [];
       for (const p of await denseModulePaths(dir)) out.push(`${p}/config.json`, `${p}/model.safetensors`);

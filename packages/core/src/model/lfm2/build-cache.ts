@@ -85,7 +85,10 @@ async function openWeights(dir: string): Promise<{ source: Lfm2WeightSource; fil
       async read(name) {
         const hit = locate(name);
         if (!hit) {
-          throw new MaxsimError("CHECKPOINT_INVALID", `The LFM2 checkpoint in ${dir} has no tensor "${name}" (also tried the "model." prefix). Re-download the model.`);
+          throw new MaxsimError(
+            "CHECKPOINT_INVALID",
+            `The LFM2 checkpoint in ${dir} has no tensor "${name}" (also tried the "model." prefix). Re-download the model.`,
+          );
         }
         return { data: await hit.file.read(hit.full), shape: hit.file.info(hit.full)!.shape };
       },
@@ -100,7 +103,12 @@ async function openWeights(dir: string): Promise<{ source: Lfm2WeightSource; fil
 export async function lfm2PadTokenId(dir: string, fallback: number | null): Promise<number | null> {
   try {
     const tc = await readJson(join(dir, "tokenizer_config.json"));
-    const pad = typeof tc.pad_token === "string" ? tc.pad_token : typeof tc.pad_token === "object" && tc.pad_token !== null ? (tc.pad_token as { content?: string }).content : undefined;
+    const pad =
+      typeof tc.pad_token === "string"
+        ? tc.pad_token
+        : typeof tc.pad_token === "object" && tc.pad_token !== null
+          ? (tc.pad_token as { content?: string }).content
+          : undefined;
     if (pad !== undefined) {
       const tj = await readJson(join(dir, "tokenizer.json"));
       const added = (tj.added_tokens ?? []) as { id: number; content: string }[];
@@ -136,7 +144,12 @@ async function sampleHash(hash: ReturnType<typeof createHash>, path: string): Pr
 }
 
 /** The cache key of a checkpoint directory (hex). */
-export async function lfm2CacheKey(dir: string, int8: boolean | Readonly<Record<Lfm2MatMulKind, Lfm2Int8Kernel>>, padTokenId: number | null, weightFiles: string[]): Promise<string> {
+export async function lfm2CacheKey(
+  dir: string,
+  int8: boolean | Readonly<Record<Lfm2MatMulKind, Lfm2Int8Kernel>>,
+  padTokenId: number | null,
+  weightFiles: string[],
+): Promise<string> {
   const hash = createHash("sha256");
   hash.update(`${LFM2_BUILDER_VERSION};int8=${typeof int8 === "boolean" ? int8 : JSON.stringify(Object.entries(int8).sort())};pad=${padTokenId};`);
   const revision = /snapshots[\\/]([0-9a-f]{40})/.exec(resolve(dir))?.[1];
@@ -171,14 +184,22 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
   const config = parseLfm2Config(await readJson(join(dir, "config.json")));
   const denseDirs = await denseModulePaths(dir);
   if (denseDirs.length !== 1) {
-    throw new MaxsimError("CONFIG_INVALID", `modules.json in ${dir} lists ${denseDirs.length} Dense modules; an LFM2-ColBERT checkpoint has exactly one (1_Dense). Re-download the model.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `modules.json in ${dir} lists ${denseDirs.length} Dense modules; an LFM2-ColBERT checkpoint has exactly one (1_Dense). Re-download the model.`,
+    );
   }
   const dense = await loadDense(join(dir, denseDirs[0]!));
   const padTokenId = await lfm2PadTokenId(dir, config.padTokenId);
   const { source, files } = await openWeights(dir);
   try {
     const kernels = int8 ? { ...LFM2_INT8_KERNELS, ...options.int8Kernels } : null;
-    const key = await lfm2CacheKey(dir, kernels ?? false, padTokenId, files.map((f) => f.path));
+    const key = await lfm2CacheKey(
+      dir,
+      kernels ?? false,
+      padTokenId,
+      files.map((f) => f.path),
+    );
     const root = join(options.cacheDir ?? defaultCacheDir(), "lfm2-onnx");
     const entry = join(root, key);
     const modelPath = join(entry, "model.onnx");
@@ -189,13 +210,22 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
     progress(`LFM2: building the ONNX graph of ${dir} (${config.variant}, ${config.numHiddenLayers} layers${int8 ? ", int8" : ""}) into ${entry}`);
     const t0 = Date.now();
     const head: Lfm2DenseHead = { weight: dense.weight, bias: dense.bias, inFeatures: dense.inFeatures, outFeatures: dense.outFeatures };
-    const graph = await buildLfm2Graph(config, source, head, { padTokenId, int8, int8Kernels: kernels ?? undefined, weightDtype: "float16", onProgress: progress });
+    const graph = await buildLfm2Graph(config, source, head, {
+      padTokenId,
+      int8,
+      int8Kernels: kernels ?? undefined,
+      weightDtype: "float16",
+      onProgress: progress,
+    });
     const tmp = `${entry}.tmp-${process.pid}-${Date.now()}`;
     try {
       await mkdir(tmp, { recursive: true });
       progress("LFM2: writing the graph and its weights");
       await graph.save(join(tmp, "model.onnx"));
-      await writeFile(join(tmp, "build.json"), `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, int8Kernels: kernels, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`);
+      await writeFile(
+        join(tmp, "build.json"),
+        `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, int8Kernels: kernels, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`,
+      );
       try {
         await rename(tmp, entry);
       } catch (error) {
@@ -205,7 +235,11 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
       }
     } catch (cause) {
       await rm(tmp, { recursive: true, force: true });
-      throw new MaxsimError("IO_ERROR", `Cannot write the built LFM2 graph under ${root}: ${(cause as Error).message}. Pass a writable cacheDir or set MAXSIM_CACHE_DIR.`, { cause });
+      throw new MaxsimError(
+        "IO_ERROR",
+        `Cannot write the built LFM2 graph under ${root}: ${(cause as Error).message}. Pass a writable cacheDir or set MAXSIM_CACHE_DIR.`,
+        { cause },
+      );
     }
     progress(`LFM2: graph built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return { path: modelPath, cached: false, config, dim: dense.outFeatures };

@@ -220,7 +220,15 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   let tokenConsts: { c127: string; tiny: string; zp: string; axes: string } | null = null;
 
   /** `x @ Wᵀ (+ b)` for torch `Linear` weights given as `[out, in]` blocks (concatenated along out). */
-  function linear(x: string, name: string, kind: Lfm2MatMulKind, blocks: Float32Array[], outs: number[], inF: number, bias: Float32Array | null = null): string {
+  function linear(
+    x: string,
+    name: string,
+    kind: Lfm2MatMulKind,
+    blocks: Float32Array[],
+    outs: number[],
+    inF: number,
+    bias: Float32Array | null = null,
+  ): string {
     const outTotal = outs.reduce((a, b) => a + b, 0);
     let y: string;
     const k: Lfm2Int8Kernel = int8 ? kernels[kind] : "float";
@@ -263,7 +271,12 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
       const q = quantizeMatMulNBits(blocks, outs, inF, blockSize);
       g.initializer(`${name}.qweight`, { dataType: DataType.UINT8, dims: [outTotal, inF / blockSize, blockSize], raw: q.weight });
       g.initializer(`${name}.scales`, floatTensor(q.scales, [outTotal * (inF / blockSize)]));
-      y = g.op("MatMulNBits", [x, `${name}.qweight`, `${name}.scales`], { K: inF, N: outTotal, bits: 8, block_size: blockSize, accuracy_level: 4 }, "com.microsoft");
+      y = g.op(
+        "MatMulNBits",
+        [x, `${name}.qweight`, `${name}.scales`],
+        { K: inF, N: outTotal, bits: 8, block_size: blockSize, accuracy_level: 4 },
+        "com.microsoft",
+      );
     } else {
       const wt = new Float32Array(inF * outTotal);
       let col = 0;
@@ -336,9 +349,13 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
     const keyMask = g.op("Unsqueeze", [maskF, iconst([1, 2, 3])]); // [B,1,1,1,S]
     let allowed = keyMask;
     if (cfg.variant === "causal") {
-      const ones = g.op("ConstantOfShape", [g.op("Concat", [g.op("Unsqueeze", [seqLen, iconst([0])]), g.op("Unsqueeze", [seqLen, iconst([0])])], { axis: 0 })], {
-        value: floatTensor(new Float32Array([1]), [1]),
-      });
+      const ones = g.op(
+        "ConstantOfShape",
+        [g.op("Concat", [g.op("Unsqueeze", [seqLen, iconst([0])]), g.op("Unsqueeze", [seqLen, iconst([0])])], { axis: 0 })],
+        {
+          value: floatTensor(new Float32Array([1]), [1]),
+        },
+      );
       const tril = g.op("Trilu", [ones], { upper: 0 }); // [S,S]: key j ≤ query i
       allowed = g.op("Mul", [tril, keyMask]);
     }
@@ -403,7 +420,11 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
         xn,
         `${a}.qkv_proj`,
         "attnQkv",
-        [await tensor(`${a}.q_proj.weight`, [nH * hd, H]), await tensor(`${a}.k_proj.weight`, [nKV * hd, H]), await tensor(`${a}.v_proj.weight`, [nKV * hd, H])],
+        [
+          await tensor(`${a}.q_proj.weight`, [nH * hd, H]),
+          await tensor(`${a}.k_proj.weight`, [nKV * hd, H]),
+          await tensor(`${a}.v_proj.weight`, [nKV * hd, H]),
+        ],
         [nH * hd, nKV * hd, nKV * hd],
         H,
       );
@@ -444,4 +465,3 @@ export async function buildLfm2Graph(cfg: Lfm2Config, weights: Lfm2WeightSource,
   g.output(LFM2_GRAPH_IO.output, DataType.FLOAT, ["batch", "sequence", dense.outFeatures]);
   return g;
 }
-

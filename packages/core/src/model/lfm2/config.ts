@@ -51,7 +51,10 @@ function num(config: Json, key: string, fallback: number): number {
   const v = config[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new MaxsimError("CONFIG_INVALID", `LFM2 config.json field "${key}" must be a number, got ${JSON.stringify(v)}. Fix the file or re-download the model.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `LFM2 config.json field "${key}" must be a number, got ${JSON.stringify(v)}. Fix the file or re-download the model.`,
+    );
   }
   return v;
 }
@@ -68,7 +71,10 @@ function bool(config: Json, key: string, fallback: boolean): boolean {
   const v = config[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== "boolean") {
-    throw new MaxsimError("CONFIG_INVALID", `LFM2 config.json field "${key}" must be a boolean, got ${JSON.stringify(v)}. Fix the file or re-download the model.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `LFM2 config.json field "${key}" must be a boolean, got ${JSON.stringify(v)}. Fix the file or re-download the model.`,
+    );
   }
   return v;
 }
@@ -134,7 +140,10 @@ export function parseLfm2Config(raw: unknown): Lfm2Config {
   const numKeyValueHeads = int(config, "num_key_value_heads", 8);
   const headDim = int(config, "head_dim", Math.floor(hiddenSize / numAttentionHeads));
   if (numAttentionHeads % numKeyValueHeads !== 0) {
-    throw new MaxsimError("CONFIG_INVALID", `LFM2 config.json: num_attention_heads (${numAttentionHeads}) is not a multiple of num_key_value_heads (${numKeyValueHeads}). Fix the file.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `LFM2 config.json: num_attention_heads (${numAttentionHeads}) is not a multiple of num_key_value_heads (${numKeyValueHeads}). Fix the file.`,
+    );
   }
   if (headDim % 2 !== 0) throw unsupported("head_dim", headDim, "rotary embeddings need an even head size");
 
@@ -154,7 +163,10 @@ export function parseLfm2Config(raw: unknown): Lfm2Config {
     layerTypes = Array.from({ length: numHiddenLayers }, (_, i) => (idxs === null || idxs.includes(i) ? "full_attention" : "conv"));
   }
   if (layerTypes.length !== numHiddenLayers) {
-    throw new MaxsimError("CONFIG_INVALID", `LFM2 config.json: layer_types has ${layerTypes.length} entries but num_hidden_layers is ${numHiddenLayers}. Fix the file.`);
+    throw new MaxsimError(
+      "CONFIG_INVALID",
+      `LFM2 config.json: layer_types has ${layerTypes.length} entries but num_hidden_layers is ${numHiddenLayers}. Fix the file.`,
+    );
   }
 
   // RoPE: only the default (unscaled) rotary embedding is implemented.

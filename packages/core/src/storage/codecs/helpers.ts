@@ -20,4 +20,3 @@ export function decodeRange(total: number, dim: number, start = 0, count?: numbe
   }
   return { from: start * dim, to: (start + n) * dim };
 }
-
