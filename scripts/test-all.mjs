@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds every package (type errors are failures), typechecks tests, benches, scripts and examples
-// (one failure if any does not), lints with Biome (one failure), runs each workspace package's
+// (one failure if any does not), lints and format-checks with Biome (one failure), runs each workspace package's
 // vitest suite one package at a time (2-core machines: parallel suites only fight for the cores),
 // then the consumer test (test/consumer/run.mjs: the packed packages installed with npm and pnpm
 // as the READMEs say, each check counted), and ends with one line `N passed, N failed` summed
@@ -44,9 +44,10 @@ if (only.length === 0) {
     console.error("typecheck failed (tests, benches, scripts or examples): fix the type errors above");
     failed += 1;
   }
-  const lint = spawnSync("pnpm", ["exec", "biome", "lint", ".", "--diagnostic-level=error"], { cwd: root, stdio: "inherit" });
+  // `biome ci` = the lint and the format check in one read-only pass.
+  const lint = spawnSync("pnpm", ["exec", "biome", "ci", ".", "--diagnostic-level=error"], { cwd: root, stdio: "inherit" });
   if (lint.status !== 0) {
-    console.error("lint failed: fix the Biome errors above (pnpm lint)");
+    console.error("lint or format check failed: fix the Biome errors above (pnpm lint; pnpm format rewrites the formatting)");
     failed += 1;
   }
 }
@@ -57,11 +58,11 @@ for (const dir of workspaceDirs()) {
   const report = join(dir, ".vitest-report.json");
   rmSync(report, { force: true });
   console.log(`\n=== ${name}`);
-  const run = spawnSync(
-    "pnpm",
-    ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
-    { cwd: dir, stdio: "inherit", env: { ...process.env, FORCE_COLOR: "0" } },
-  );
+  const run = spawnSync("pnpm", ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+    cwd: dir,
+    stdio: "inherit",
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
   if (!existsSync(report)) {
     console.error(`${name}: vitest wrote no report (exit ${run.status}); counted as one failure`);
     failed += 1;
