@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Publishes @maxsim/core, @maxsim/langchain and @maxsim/llamaindex with pnpm, which rewrites
+// Publishes every package under packages/ (@maxsim/core, langchain, llamaindex, lancedb) with pnpm, which rewrites
 // their `workspace:^` ranges to the real versions (npm publish from a package folder would ship
 // `workspace:^` and users would get EUNSUPPORTEDPROTOCOL). Each package's `prepack` builds it
 // first, and `publishConfig.access: public` publishes the scoped packages publicly.
