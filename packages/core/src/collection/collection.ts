@@ -10,208 +10,24 @@
  * scores small sets exactly: results are the exact top-k among matching documents even at 0.1%
  * selectivity (the approach Qdrant and LanceDB take for restrictive filters).
  */
-import { MaxsimError, throwIfAborted } from "../errors.js";
-import { ColBERT } from "../encoder/colbert.js";
-import { checkPooling, poolTokens, type TokenPooling } from "../encoder/token-pooling.js";
-import type { ColBERTOptions, Encoder } from "../encoder/types.js";
-import { MaxSimIndex } from "../index/maxsim-index.js";
-import type { MaxSimIndexOptions } from "../index/maxsim-index.js";
-import type { IndexCodec, IndexSnapshot, SearchOptions, SearchPlan } from "../index/types.js";
-import { maxsimExplain } from "../scoring/maxsim.js";
-import type { TokenEmbeddings, TokenVectors } from "../types.js";
-import { z } from "zod";
-import { compileFilter } from "./filter.js";
-import type { Filter, FilterPredicate, Metadata } from "./filter.js";
-import { alignTokens } from "./spans.js";
-import { prepareDocuments, type PreparedDocument } from "./prepare.js";
-import { validate } from "../validation/parse.js";
-import {
-  collectionOptionsSchema,
-  dirSchema,
-  idsSchema,
-  openCollectionOptionsSchema,
-  queryOptionsSchema,
-  queryTextSchema,
-  queryTextsSchema,
-} from "../validation/schemas.js";
-import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import { MaxsimError } from "../errors.js";
+import type { ColBERT } from "../encoder/colbert.js";
+import type { TokenPooling } from "../encoder/token-pooling.js";
+import type { Encoder } from "../encoder/types.js";
+import type { MaxSimIndex } from "../index/maxsim-index.js";
+import type { SearchPlan } from "../index/types.js";
+import type { CollectionCore } from "./collection-documents.js";
+import { explain, RecentQueries } from "./collection-explain.js";
+import { type CollectionOptions, createCollection, type OpenCollectionOptions, type OpenedCollection, openCollection } from "./collection-open.js";
+import { explainSearch, findIds, getDocuments, query, queryBatch } from "./collection-read.js";
+import { deleteDocuments, refuseDeleteAll, writeDocuments } from "./collection-write.js";
+import type { Filter } from "./filter.js";
 import type { RetrievalCollection } from "./retrieval-collection.js";
+import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
-/**
- * Version of the collection metadata stored in the index manifest (`maxsim info` prints it).
- *
- * @example
- * ```ts
- * import { COLLECTION_FORMAT_VERSION } from "@maxsim/core";
- * console.log(COLLECTION_FORMAT_VERSION); // 1
- * ```
- */
-export const COLLECTION_FORMAT_VERSION = 1;
-
-/** Highest collection format this version reads (2 = pooled document tokens). */
-const COLLECTION_FORMAT_READ = 2;
-
-/**
- * Key of the collection's entry in the index manifest's owner metadata.
- *
- * @example
- * ```ts
- * import { Collection, META_KEY } from "@maxsim/core";
- * import { ensureFixtures } from "@maxsim/core/fixtures";
- * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
- * console.log(META_KEY, (c.index.meta[META_KEY] as { collectionFormat: number }).collectionFormat); // collection 1
- * await c.close();
- * ```
- */
-export const META_KEY = "collection";
-
-/** What a collection stores about its model (in the index manifest, under {@link META_KEY}). */
-export interface CollectionMeta {
-  collectionFormat: number;
-  model: { id: string; dim: number; info: unknown };
-  /** Document token pooling (absent = none; collection format 2). */
-  pooling?: Required<TokenPooling>;
-}
-
-/** Collection format of a collection that pools document tokens (older readers refuse it rather than add unpooled documents). */
-const POOLED_COLLECTION_FORMAT = 2;
-
-/** Options of {@link Collection.create}. */
-export interface CollectionOptions {
-  /** A model id or directory (loaded with `ColBERT.fromPretrained`) or a loaded {@link Encoder}. */
-  model: string | Encoder;
-  /** Options for loading `model` when it is a string. */
-  modelOptions?: ColBERTOptions;
-  /** Vector codec of the index. @defaultValue the index's default (`"float32"`) */
-  codec?: IndexCodec;
-  /**
-   * Index tuning passed to {@link MaxSimIndex.create} (training threshold, centroids, seed,
-   * `autoRetrain`, `diskTier`: with `{ codec: "residual-2", indexOptions: { diskTier: "float16" } }`
-   * memory holds the residual codes and float16 rows stay on disk for exact rescoring). By default an `addDocuments`/`upsertDocuments` call that doubles the tokens
-   * the centroids were trained on retrains them once, after its last batch, so recall holds as the
-   * collection grows; pass `{ autoRetrain: false }` to retrain only on `collection.index.compact()`.
-   */
-  indexOptions?: Omit<MaxSimIndexOptions, "dim" | "codec" | "meta">;
-  /**
-   * Pool each document's token vectors (PyLate's hierarchical pooling, see `poolTokens`): about
-   * one stored vector per `poolFactor` tokens, the first token kept. Factor 2 about halves the
-   * index; queries are not pooled. Recorded in the manifest, so every later add (after
-   * `Collection.open` too) pools the same way. Explanations of a pooled collection score the
-   * unpooled tokens of the document (a pooled row stands for several tokens).
-   * @defaultValue 1 (no pooling)
-   */
-  poolFactor?: number;
-}
-
-/** Options of {@link Collection.open}. */
-export interface OpenCollectionOptions {
-  /**
-   * The model: omitted, the stored model id is loaded; given, it must be the stored model.
-   */
-  model?: string | Encoder;
-  /** Options for loading the model when it is a string or omitted. */
-  modelOptions?: ColBERTOptions;
-  /**
-   * Open without the writer lock (searching while another process writes); writes then fail.
-   * @defaultValue `false`
-   */
-  readOnly?: boolean;
-}
-
-interface Payload {
-  text: string;
-  metadata: Metadata;
-}
-
-function isPayload(v: unknown): v is Payload {
-  return typeof v === "object" && v !== null && typeof (v as Payload).text === "string";
-}
-
-function payloadOf(p: unknown): Payload | undefined {
-  return isPayload(p) ? { text: p.text, metadata: p.metadata ?? {} } : undefined;
-}
-
-function notFound(id: string): MaxsimError {
-  return new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
-}
-
-/** What a collection's payloads must be; a load refuses others (`IndexCorruptError`). */
-function payloadProblem(p: unknown): string | undefined {
-  if (typeof p !== "object" || p === null || Array.isArray(p)) return "it is not an object { text, metadata }";
-  const { text, metadata } = p as Partial<Payload>;
-  if (typeof text !== "string") return "its text is not a string";
-  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) return "its metadata is not an object";
-  return undefined;
-}
-
-function vectors(e: TokenEmbeddings): TokenVectors {
-  return { data: e.data, length: e.length, dim: e.dim };
-}
-
-/** The planner options of a query, passed to the index as given. */
-function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targetRecall" | "latencyBudgetMs"> {
-  return {
-    ...(options.exact !== undefined ? { exact: options.exact } : {}),
-    ...(options.targetRecall !== undefined ? { targetRecall: options.targetRecall } : {}),
-    ...(options.latencyBudgetMs !== undefined ? { latencyBudgetMs: options.latencyBudgetMs } : {}),
-  };
-}
-
-const QUERY_FIX = "Pass { k?: number ≥ 0, filter?, exact?: boolean, signal?: AbortSignal } or omit it.";
-
-function checkQueryOptions(where: string, options: unknown): QueryOptions {
-  return (
-    (validate(queryOptionsSchema.optional(), options, { where, name: "options", code: "INVALID_OPTION", fix: QUERY_FIX }) as QueryOptions | undefined) ?? {}
-  );
-}
-
-function checkIds(where: string, ids: unknown): readonly string[] {
-  return validate(idsSchema, ids, {
-    where,
-    name: "ids",
-    code: "INVALID_INPUT",
-    fix: 'Pass an array of ids such as ["a", "b"] (a single id goes in an array too).',
-  });
-}
-
-async function loadEncoder(model: string | Encoder, options: ColBERTOptions | undefined): Promise<{ encoder: Encoder; owned: boolean }> {
-  if (typeof model !== "string") return { encoder: model, owned: false };
-  return { encoder: await ColBERT.fromPretrained(model, options), owned: true };
-}
-
-function metaOf(encoder: Encoder, poolFactor: number): CollectionMeta {
-  const model = { id: encoder.modelId, dim: encoder.dim, info: JSON.parse(JSON.stringify(encoder.info)) as unknown };
-  if (poolFactor === 1) return { collectionFormat: COLLECTION_FORMAT_VERSION, model };
-  return { collectionFormat: POOLED_COLLECTION_FORMAT, model, pooling: { poolFactor, protectedTokens: 1 } };
-}
-
-function readMeta(raw: unknown, dir: string): CollectionMeta {
-  const m = raw as Partial<CollectionMeta> | undefined;
-  if (!m || typeof m.model?.id !== "string" || typeof m.model.dim !== "number") {
-    throw new MaxsimError(
-      "INVALID_OPTION",
-      `${dir} is a MaxSim index but not a collection (its manifest names no model). Open it with MaxSimIndex.open, or create a collection with Collection.create / \`maxsim index\`.`,
-    );
-  }
-  if (typeof m.collectionFormat === "number" && m.collectionFormat > COLLECTION_FORMAT_READ) {
-    throw new MaxsimError(
-      "INDEX_VERSION",
-      `${dir} was written by a newer maxsim (collection format ${m.collectionFormat}, this one reads ≤ ${COLLECTION_FORMAT_READ}). Upgrade @maxsim/core.`,
-    );
-  }
-  if (m.pooling !== undefined) {
-    try {
-      checkPooling(m.pooling.poolFactor, m.pooling.protectedTokens);
-    } catch (cause) {
-      throw new MaxsimError(
-        "INDEX_CORRUPT",
-        `The manifest of the collection in ${dir} records invalid token pooling ${JSON.stringify(m.pooling)}. Restore the directory from a backup or rebuild the collection.`,
-        { cause },
-      );
-    }
-  }
-  return m as CollectionMeta;
-}
+export { COLLECTION_FORMAT_VERSION, META_KEY } from "./collection-meta.js";
+export type { CollectionMeta } from "./collection-meta.js";
+export type { CollectionOptions, OpenCollectionOptions } from "./collection-open.js";
 
 /**
  * A searchable set of documents: encoder + index + document store.
@@ -235,18 +51,17 @@ export class Collection implements RetrievalCollection {
   readonly encoder: Encoder;
   /** The directory, or `null` for an in-memory collection. */
   readonly dir: string | null;
-  readonly #index: MaxSimIndex;
+  readonly #core: CollectionCore;
   readonly #ownsEncoder: boolean;
-  readonly #pooling: Required<TokenPooling> | null;
-  readonly #recentQueries = new Map<string, Promise<TokenEmbeddings>>();
+  readonly #recentQueries: RecentQueries;
   #closed = false;
 
-  private constructor(dir: string | null, index: MaxSimIndex, encoder: Encoder, ownsEncoder: boolean, pooling: Required<TokenPooling> | undefined) {
+  private constructor(dir: string | null, opened: OpenedCollection) {
     this.dir = dir;
-    this.#index = index;
-    this.encoder = encoder;
-    this.#ownsEncoder = ownsEncoder;
-    this.#pooling = pooling ?? null;
+    this.encoder = opened.encoder;
+    this.#core = { index: opened.index, encoder: opened.encoder, pooling: opened.pooling };
+    this.#ownsEncoder = opened.ownsEncoder;
+    this.#recentQueries = new RecentQueries(opened.encoder);
   }
 
   /**
@@ -264,7 +79,7 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   get pooling(): Required<TokenPooling> {
-    return this.#pooling ?? { poolFactor: 1, protectedTokens: 1 };
+    return this.#core.pooling ?? { poolFactor: 1, protectedTokens: 1 };
   }
 
   /**
@@ -284,34 +99,7 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   static async create(dir: string | null, options: CollectionOptions): Promise<Collection> {
-    if (dir !== null) {
-      validate(dirSchema, dir, {
-        where: "Collection.create",
-        name: "dir",
-        code: "INVALID_INPUT",
-        fix: "Pass a directory path, or null for an in-memory collection.",
-      });
-    }
-    validate(collectionOptionsSchema, options, {
-      where: "Collection.create",
-      name: "options",
-      code: "INVALID_OPTION",
-      fix: 'Pass { model: "<hub id or directory>" | encoder, codec?, modelOptions?, indexOptions?, poolFactor? }.',
-    });
-    checkPooling(options.poolFactor ?? 1, 1);
-    const { encoder, owned } = await loadEncoder(options.model, options.modelOptions);
-    try {
-      const collectionMeta = metaOf(encoder, options.poolFactor ?? 1);
-      const meta = { [META_KEY]: collectionMeta };
-      const index =
-        dir === null
-          ? MaxSimIndex.inMemory({ ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta })
-          : await MaxSimIndex.create(dir, { ...options.indexOptions, dim: encoder.dim, codec: options.codec, meta });
-      return new Collection(dir, index, encoder, owned, collectionMeta.pooling);
-    } catch (error) {
-      if (owned) await (encoder as ColBERT).dispose();
-      throw error;
-    }
+    return new Collection(dir, await createCollection(dir, options));
   }
 
   /**
@@ -339,53 +127,17 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   static async open(dir: string, options: OpenCollectionOptions = {}): Promise<Collection> {
-    validate(dirSchema, dir, { where: "Collection.open", name: "dir", code: "INVALID_INPUT", fix: "Pass the collection's directory." });
-    validate(openCollectionOptionsSchema, options, {
-      where: "Collection.open",
-      name: "options",
-      code: "INVALID_OPTION",
-      fix: "Pass { model?, modelOptions?, readOnly? } or omit it.",
-    });
-    let index: MaxSimIndex;
-    try {
-      index = await MaxSimIndex.open(dir, { readOnly: options.readOnly ?? false, checkPayload: payloadProblem });
-    } catch (error) {
-      if (MaxsimError.isInstance(error) && error.code === "INDEX_NOT_FOUND") {
-        throw new MaxsimError(
-          "INDEX_NOT_FOUND",
-          `No collection in ${dir}. Check the path, or create one with \`maxsim index ${dir} --model <id|dir> <files>\` or Collection.create.`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-    let loaded: { encoder: Encoder; owned: boolean } | undefined;
-    try {
-      const meta = readMeta(index.meta[META_KEY], dir);
-      loaded = await loadEncoder(options.model ?? meta.model.id, options.modelOptions);
-      const { encoder } = loaded;
-      if (encoder.modelId !== meta.model.id || encoder.dim !== meta.model.dim) {
-        throw new MaxsimError(
-          "MODEL_MISMATCH",
-          `The collection in ${dir} was built with model ${meta.model.id} (dim ${meta.model.dim}) but was opened with ${encoder.modelId} (dim ${encoder.dim}). Open it without a model (or with ${meta.model.id}), or build a new collection for the other model.`,
-        );
-      }
-      return new Collection(dir, index, encoder, loaded.owned, meta.pooling);
-    } catch (error) {
-      if (loaded?.owned) await (loaded.encoder as ColBERT).dispose();
-      await index.close();
-      throw error;
-    }
+    return new Collection(dir, await openCollection(dir, options));
   }
 
   /** Number of documents. */
   get size(): number {
-    return this.#index.size;
+    return this.#core.index.size;
   }
 
   /** The underlying vector index (for `info`, compaction and tuning). */
   get index(): MaxSimIndex {
-    return this.#index;
+    return this.#core.index;
   }
 
   /**
@@ -415,60 +167,21 @@ export class Collection implements RetrievalCollection {
    */
   async refresh(): Promise<boolean> {
     this.#check();
-    return this.#index.refresh();
+    return this.#core.index.refresh();
   }
 
   /** True when a document with this id is stored. */
   has(id: string): boolean {
-    return this.#index.has(id);
+    return this.#core.index.has(id);
   }
 
   /** Every stored id, in the index's order. */
   ids(): IterableIterator<string> {
-    return this.#index.ids();
+    return this.#core.index.ids();
   }
 
   #check(): void {
     if (this.#closed) throw new MaxsimError("INDEX_CLOSED", "The collection is closed. Open it again with Collection.open.");
-  }
-
-  #payload(id: string): Payload | undefined {
-    return payloadOf(this.#index.getPayload(id));
-  }
-
-  async #write(docs: readonly DocumentInput[], rawOptions: AddOptions | undefined, upsert: boolean): Promise<string[]> {
-    this.#check();
-    const where = upsert ? "Collection.upsertDocuments" : "Collection.addDocuments";
-    const { docs: prepared, options } = prepareDocuments(where, docs, rawOptions, upsert, (id) => this.#index.has(id));
-    throwIfAborted(options.signal);
-    const batchSize = options.batchSize ?? 64;
-    // One bulk load per call: centroid training waits for the last batch (see MaxSimIndex.bulk).
-    return this.#index.bulk(() => this.#writeBatches(prepared, batchSize, options, upsert));
-  }
-
-  async #writeBatches(prepared: PreparedDocument[], batchSize: number, options: AddOptions, upsert: boolean): Promise<string[]> {
-    let done = 0;
-    for (let start = 0; start < prepared.length; start += batchSize) {
-      throwIfAborted(options.signal);
-      const batch = prepared.slice(start, start + batchSize);
-      const encoded = await this.encoder.encodeDocuments(
-        batch.map((d) => d.text),
-        { signal: options.signal },
-      );
-      // Pooled here rather than by the encoder, so any Encoder implementation pools alike.
-      const pooling = this.#pooling;
-      const embeddings = pooling === null ? encoded : encoded.map((e) => poolTokens(e, pooling.poolFactor, pooling.protectedTokens));
-      throwIfAborted(options.signal);
-      const items = batch.map((d, i) => ({ id: d.id, embeddings: vectors(embeddings[i]!), payload: { text: d.text, metadata: d.metadata } satisfies Payload }));
-      if (upsert) await this.#index.upsert(items);
-      else await this.#index.add(items);
-      done += batch.length;
-      let tokens = 0;
-      for (const e of embeddings) tokens += e.length;
-      options.onBatch?.({ ids: batch.map((d) => d.id), tokens });
-      options.onProgress?.(done, prepared.length);
-    }
-    return prepared.map((d) => d.id);
   }
 
   /**
@@ -494,7 +207,8 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   async addDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
-    return this.#write(docs, options, false);
+    this.#check();
+    return writeDocuments(this.#core, docs, options, false);
   }
 
   /**
@@ -516,7 +230,8 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   async upsertDocuments(docs: readonly DocumentInput[], options?: AddOptions): Promise<string[]> {
-    return this.#write(docs, options, true);
+    this.#check();
+    return writeDocuments(this.#core, docs, options, true);
   }
 
   /**
@@ -535,9 +250,7 @@ export class Collection implements RetrievalCollection {
    */
   async deleteDocuments(ids: readonly string[]): Promise<number> {
     this.#check();
-    checkIds("Collection.deleteDocuments", ids);
-    const n = await this.#index.delete([...ids]);
-    return n;
+    return deleteDocuments(this.#core, ids);
   }
 
   /**
@@ -562,15 +275,7 @@ export class Collection implements RetrievalCollection {
    */
   findIds(filter: Filter): string[] {
     this.#check();
-    // Synchronous, so it reads one snapshot (a refresh swap cannot land in the middle).
-    return this.#matchingIds(this.#index, compileFilter(filter));
-  }
-
-  /** Ids of `source`'s documents whose metadata pass `pass`, in id order. */
-  #matchingIds(source: Pick<IndexSnapshot, "ids" | "getPayload">, pass: FilterPredicate): string[] {
-    const out: string[] = [];
-    for (const id of source.ids()) if (pass(payloadOf(source.getPayload(id))?.metadata ?? {}, id)) out.push(id);
-    return out;
+    return findIds(this.#core, filter);
   }
 
   /**
@@ -595,12 +300,7 @@ export class Collection implements RetrievalCollection {
    * ```
    */
   async deleteWhere(filter: Filter): Promise<number> {
-    if (typeof filter !== "function" && typeof filter === "object" && filter !== null && Object.values(filter).every((v) => v === undefined)) {
-      throw new MaxsimError(
-        "INVALID_FILTER",
-        "deleteWhere({}) would delete every document. Pass a filter that names a field, or delete all explicitly with deleteDocuments([...collection.ids()]).",
-      );
-    }
+    refuseDeleteAll(filter);
     const ids = this.findIds(filter);
     return ids.length === 0 ? 0 : this.deleteDocuments(ids);
   }
@@ -620,27 +320,7 @@ export class Collection implements RetrievalCollection {
    */
   async getDocuments(ids: readonly string[]): Promise<(StoredDocument | undefined)[]> {
     this.#check();
-    checkIds("Collection.getDocuments", ids);
-    return ids.map((id) => {
-      const p = this.#payload(id);
-      return p ? { id, text: p.text, metadata: p.metadata } : undefined;
-    });
-  }
-
-  /** One query's hits, filter ids and payloads from one snapshot. */
-  async #search(snapshot: IndexSnapshot, query: TokenEmbeddings, k: number, pass: FilterPredicate | undefined, options: QueryOptions): Promise<QueryResult[]> {
-    const filter = pass === undefined ? undefined : new Set(this.#matchingIds(snapshot, pass));
-    if (k === 0 || snapshot.size === 0 || (filter !== undefined && filter.size === 0)) return [];
-    const q = vectors(query);
-    const { signal } = options;
-    const hits =
-      options.exact === true || (filter !== undefined && filter.size <= k)
-        ? await snapshot.searchExact(q, { k, filter, signal })
-        : await snapshot.search(q, { k, filter, signal, ...planOptions(options) });
-    return hits.map((h) => {
-      const p = payloadOf(snapshot.getPayload(h.id));
-      return { id: h.id, score: h.score, normalizedScore: h.normalizedScore, text: p?.text ?? "", metadata: p?.metadata ?? {} };
-    });
+    return getDocuments(this.#core, ids);
   }
 
   /**
@@ -662,11 +342,7 @@ export class Collection implements RetrievalCollection {
    */
   async explainSearch(text: string, rawOptions?: QueryOptions): Promise<SearchPlan> {
     this.#check();
-    const options = checkQueryOptions("Collection.explainSearch", rawOptions);
-    const k = options.k ?? 10;
-    const filter = options.filter === undefined ? undefined : new Set(this.#matchingIds(this.#index, compileFilter(options.filter)));
-    const [q] = await this.encoder.encodeQueries([text], { signal: options.signal });
-    return this.#index.explainSearch(vectors(q!), { k: Math.max(1, k), filter, ...planOptions(options) });
+    return explainSearch(this.#core, text, rawOptions);
   }
 
   /**
@@ -692,8 +368,7 @@ export class Collection implements RetrievalCollection {
    */
   async query(text: string, options?: QueryOptions): Promise<QueryResult[]> {
     this.#check();
-    validate(queryTextSchema, text, { where: "Collection.query", name: "text", code: "INVALID_INPUT", fix: 'Pass the query as a string, e.g. query("cat").' });
-    return (await this.#queryBatch("Collection.query", [text], options))[0]!;
+    return query(this.#core, text, options);
   }
 
   /**
@@ -713,34 +388,7 @@ export class Collection implements RetrievalCollection {
    */
   async queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]> {
     this.#check();
-    validate(queryTextsSchema, texts, {
-      where: "Collection.queryBatch",
-      name: "texts",
-      code: "INVALID_INPUT",
-      fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).',
-    });
-    return this.#queryBatch("Collection.queryBatch", texts, options);
-  }
-
-  async #queryBatch(where: string, texts: readonly string[], rawOptions: QueryOptions | undefined): Promise<QueryResult[][]> {
-    const options = checkQueryOptions(where, rawOptions);
-    const k = options.k ?? 10;
-    // Compiled (validated) before encoding, evaluated after it in the same snapshot as the search.
-    const pass = options.filter === undefined ? undefined : compileFilter(options.filter);
-    throwIfAborted(options.signal);
-    if (texts.length === 0) return [];
-    if (k === 0 || this.#index.size === 0) return texts.map(() => []);
-    const encoded = await this.encoder.encodeQueries([...texts], { signal: options.signal });
-    // One snapshot for the filter ids, the hits and their payloads of every query of the call: a
-    // refresh that lands while the queries were encoded (or while they are scored) waits.
-    return this.#index.pin(async (snapshot) => {
-      const out: QueryResult[][] = [];
-      for (const q of encoded) {
-        throwIfAborted(options.signal);
-        out.push(await this.#search(snapshot, q, k, pass, options));
-      }
-      return out;
-    });
+    return queryBatch(this.#core, texts, options);
   }
 
   /**
@@ -765,78 +413,14 @@ export class Collection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
-    validate(queryTextSchema, query, {
-      where: "Collection.explain",
-      name: "query",
-      code: "INVALID_INPUT",
-      fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").',
-    });
-    validate(z.string({ error: "must be a document id (a string)" }), id, {
-      where: "Collection.explain",
-      name: "id",
-      code: "INVALID_INPUT",
-      fix: 'Pass the query text and a stored id, e.g. explain("cat", "doc-1").',
-    });
-    if (!this.#payload(id)) throw notFound(id);
-    const q = await this.#explainQuery(query);
-    // The payload, the stored rows and the match scores from one snapshot (after the encoding).
-    return this.#index.pin((snapshot) => this.#explainIn(snapshot, q, id));
-  }
-
-  async #explainIn(snapshot: IndexSnapshot, q: TokenEmbeddings, id: string): Promise<Explanation> {
-    const p = payloadOf(snapshot.getPayload(id));
-    if (!p) throw notFound(id);
-    // Scores come from the stored vectors (so they equal query() scores, whatever the codec);
-    // the document's token ids come from the tokenizer alone, which keeps the same rows, so no
-    // document is run through the model again (that cost ~100 ms per hit on a small model).
-    // Only when the stored rows do not line up (another tokenizer wrote them) is it re-encoded.
-    const stored = snapshot.get(id);
-    let docIds = this.encoder.outputTokenIds(p.text, "document");
-    let raw: { queryIndex: number; docIndex: number; score: number }[];
-    if (stored && this.#pooling === null && stored.length === docIds.length) raw = snapshot.explain(vectors(q), id);
-    else {
-      const [d] = await this.encoder.encodeDocuments([p.text]);
-      docIds = d!.tokenIds;
-      raw = maxsimExplain(vectors(q), vectors(d!));
-    }
-    const qTokens = this.encoder.tokenStrings(q.tokenIds);
-    const dTokens = this.encoder.tokenStrings(docIds);
-    const spans = alignTokens(p.text, dTokens);
-    let score = 0;
-    const matches = raw.map((m) => {
-      score += m.score;
-      return {
-        queryIndex: m.queryIndex,
-        queryToken: qTokens[m.queryIndex] ?? "",
-        docIndex: m.docIndex,
-        docToken: dTokens[m.docIndex] ?? "",
-        score: m.score,
-        span: spans[m.docIndex] ?? null,
-      };
-    });
-    return { id, score, matches };
-  }
-
-  /**
-   * The query's encoding, shared by the explanations of one result list (callers explain every
-   * hit of a query, often concurrently); a few recent queries are kept.
-   */
-  #explainQuery(query: string): Promise<TokenEmbeddings> {
-    let p = this.#recentQueries.get(query);
-    if (p === undefined) {
-      p = this.encoder.encodeQueries([query]).then((r) => r[0]!);
-      p.catch(() => this.#recentQueries.delete(query));
-      this.#recentQueries.set(query, p);
-      if (this.#recentQueries.size > 8) this.#recentQueries.delete(this.#recentQueries.keys().next().value as string);
-    }
-    return p;
+    return explain(this.#core, this.#recentQueries, query, id);
   }
 
   /** Closes the index (releasing its writer lock) and disposes the encoder when the collection loaded it. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#index.close();
+    await this.#core.index.close();
     if (this.#ownsEncoder) await (this.encoder as ColBERT).dispose();
   }
 }
