@@ -38,6 +38,11 @@ export const STRONG_MATCH_SCORE = 0.5;
 export const STRONG_MATCH_SHARE = 0.75;
 
 const LETTER = /[\p{L}\p{N}]/u;
+/**
+ * Scripts written without spaces between words, where one character is routinely a whole word
+ * (飞机 is two one-character tokens, both meaningful): a lone character there is no fragment.
+ */
+const UNSPACED_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
 /**
  * Sorted, merged spans; spans that touch are joined so one word's sub-tokens read as one.
@@ -100,9 +105,10 @@ export function highlight(text: string, matches: readonly HighlightMatch[], opti
   return out + text.slice(at);
 }
 
-/** A one-character span with letters right before or after it: a piece cut out of a longer word. */
+/** A one-character span with letters right before or after it: a piece cut out of a longer word (never in an unspaced script). */
 function isWordFragment(text: string, [s, e]: Span): boolean {
-  if ([...text.slice(s, e)].length !== 1) return false;
+  const piece = text.slice(s, e);
+  if ([...piece].length !== 1 || UNSPACED_SCRIPT.test(piece)) return false;
   return LETTER.test(text.slice(Math.max(0, s - 1), s)) || LETTER.test(text.slice(e, e + 1));
 }
 

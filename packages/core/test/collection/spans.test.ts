@@ -70,6 +70,20 @@ describe("highlight", () => {
     ).toBe("ab«c»");
     expect(highlight("", [])).toBe("");
   });
+
+  it("by default skips a one-letter piece of a spaced word but marks one-character words of unspaced scripts", () => {
+    // "lu«i»" (a piece of the French word) and "ك«ل»" (of an Arabic word) are not marked ...
+    expect(highlight("chien et lui", [{ span: [11, 12], score: 0.9 }])).toBe("chien et lui");
+    expect(highlight("كلب", [{ span: [1, 2], score: 0.9 }])).toBe("كلب");
+    // ... while 飞 and 机 are each a token of 飞机 (plane), and ね a Japanese particle-sized word.
+    expect(
+      highlight("我坐飞机去", [
+        { span: [2, 3], score: 0.9 },
+        { span: [3, 4], score: 0.9 },
+      ]),
+    ).toBe("我坐«飞机»去");
+    expect(highlight("ねこ", [{ span: [0, 1], score: 0.9 }])).toBe("«ね»こ");
+  });
 });
 
 describe("alignTokens on single-byte BPE pieces", () => {
