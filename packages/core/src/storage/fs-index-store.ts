@@ -13,7 +13,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "./make-directory.js";
-import { NotRegularFileError, openRegularFile, readRegularFile } from "./regular-file.js";
+import { NotRegularFileError, openRegularFile, readFully, readRegularFile } from "./regular-file.js";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
 import { initialManifest, planCommit, validateCreateOptions, validateRetain } from "./commit-plan.js";
@@ -247,11 +247,7 @@ export class FsIndexStore implements IndexStore {
     }
     try {
       if (size !== entry.bytes) throw new IndexCorruptError(entry.file, `${size} bytes, the manifest records ${entry.bytes}`);
-      const readAt = async (length: number) => {
-        const buf = Buffer.alloc(Math.min(length, size));
-        await handle.read(buf, 0, buf.length, 0);
-        return buf;
-      };
+      const readAt = (length: number) => readFully(handle, 0, Math.min(length, size));
       const prefix = await readAt(16);
       const headerLength = prefix.length === 16 ? prefix.readUInt32LE(8) : 0;
       const layout = decodeSegmentLayout(await readAt(16 + headerLength), entry.file, size);

@@ -8,6 +8,7 @@
  */
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
 
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -65,14 +66,7 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     const st = await handle.stat();
     if (!st.isFile()) throw new NotRegularFileError(path, `is ${fileKind(st)}, not a regular file`);
     if (st.size > maxBytes) throw new NotRegularFileError(path, `is ${st.size} bytes, more than the ${maxBytes} it may hold`);
-    const buf = Buffer.allocUnsafe(st.size);
-    let offset = 0;
-    while (offset < buf.length) {
-      const { bytesRead } = await handle.read(buf, offset, buf.length - offset, offset);
-      if (bytesRead === 0) break; // shrank meanwhile: the caller's size/checksum checks catch it
-      offset += bytesRead;
-    }
-    return offset === buf.length ? buf : buf.subarray(0, offset);
+    return await readFully(handle, 0, st.size);
   } finally {
     await handle.close();
   }
@@ -99,4 +93,20 @@ export async function openRegularFile(path: string): Promise<{ handle: import("n
     throw new NotRegularFileError(path, `is ${fileKind(st)}, not a regular file`);
   }
   return { handle, size: st.size };
+}
+
+/**
+ * Reads `length` bytes at `position`, looping over short reads (a single `read` may return fewer
+ * bytes than asked). Returns fewer only at end of file: a file that shrank meanwhile, which the
+ * caller's size and checksum checks then report.
+ */
+export async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let offset = 0;
+  while (offset < length) {
+    const { bytesRead } = await handle.read(buf, offset, length - offset, position + offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
+  }
+  return offset === length ? buf : buf.subarray(0, offset);
 }
