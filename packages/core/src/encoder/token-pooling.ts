@@ -13,6 +13,9 @@ import { MaxsimError } from "../errors.js";
 import type { TokenEmbeddings } from "../types.js";
 import { maxClusters, wardLinkage } from "./ward-clusters.js";
 
+/** Longest document {@link poolTokens} pools: Ward linkage holds n² / 2 distances (8,192 tokens: 268 MB). */
+export const MAX_POOLED_TOKENS = 8192;
+
 /** Document-side token pooling settings (what a pooled collection records in its manifest). */
 export interface TokenPooling {
   /** Keep about 1 vector per `poolFactor` tokens; 1 = no pooling. */
@@ -60,6 +63,12 @@ export function poolTokens(doc: TokenEmbeddings, poolFactor: number, protectedTo
   const n = doc.length - kept;
   const k = Math.max(Math.floor(n / poolFactor), 1);
   if (poolFactor === 1 || k >= n) return doc;
+  if (n > MAX_POOLED_TOKENS) {
+    throw new MaxsimError(
+      "INVALID_INPUT",
+      `Token pooling got a document of ${doc.length} tokens; it pools at most ${MAX_POOLED_TOKENS} (its pairwise distances take n² / 2 numbers: ${Math.round((n * n * 4) / 1e6)} MB here). Chunk long documents, lower documentLength, or use poolFactor 1.`,
+    );
+  }
   const rows = doc.data.subarray(kept * dim, doc.length * dim);
   // Condensed cosine distances, computed in float32 as PyLate's torch.mm and `1 − sim` are.
   const dist = new Float64Array((n * (n - 1)) / 2);

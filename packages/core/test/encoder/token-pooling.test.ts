@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { poolTokens } from "../../src/encoder/token-pooling.js";
+import { MAX_POOLED_TOKENS, poolTokens } from "../../src/encoder/token-pooling.js";
 import { maxClusters, wardLinkage } from "../../src/encoder/ward-clusters.js";
 import { MaxsimError } from "../../src/errors.js";
 import type { TokenEmbeddings } from "../../src/types.js";
@@ -139,6 +139,18 @@ describe("poolTokens (PyLate's hierarchical pooling)", () => {
         expect(MaxsimError.isInstance(e) && e.code).toBe("INVALID_OPTION");
         expect((e as Error).message).toContain("poolFactor");
       }
+    }
+  });
+
+  it("refuses a document longer than MAX_POOLED_TOKENS with INVALID_INPUT before allocating its distances", () => {
+    const n = MAX_POOLED_TOKENS + 2;
+    const long = { data: new Float32Array(n * 2).fill(0.5), length: n, dim: 2, tokenIds: new Int32Array(n) };
+    try {
+      poolTokens(long, 2);
+      throw new Error("expected a refusal");
+    } catch (e) {
+      expect(MaxsimError.isInstance(e) && e.code).toBe("INVALID_INPUT");
+      expect((e as Error).message).toContain(`at most ${MAX_POOLED_TOKENS}`);
     }
   });
 });
