@@ -137,7 +137,13 @@ export class MaxSimReranker extends BaseDocumentCompressor {
   ): Promise<T> {
     const { modelOptions, ...fields } = options;
     const encoder = await ColBERT.fromPretrained(model, modelOptions);
-    const reranker = new this({ ...fields, encoder });
+    let reranker: T;
+    try {
+      reranker = new this({ ...fields, encoder });
+    } catch (error) {
+      await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
+      throw error;
+    }
     reranker.#loaded = encoder;
     return reranker;
   }

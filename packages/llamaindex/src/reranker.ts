@@ -97,7 +97,13 @@ export class MaxSimReranker implements BaseNodePostprocessor {
   static async fromPretrained(modelIdOrDir: string, options: MaxSimRerankerLoadOptions = {}): Promise<MaxSimReranker> {
     const { modelOptions, ...rest } = options;
     const encoder = await ColBERT.fromPretrained(modelIdOrDir, modelOptions);
-    const reranker = new this({ ...rest, encoder });
+    let reranker: MaxSimReranker;
+    try {
+      reranker = new this({ ...rest, encoder });
+    } catch (error) {
+      await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
+      throw error;
+    }
     reranker.#loaded = encoder;
     return reranker;
   }
