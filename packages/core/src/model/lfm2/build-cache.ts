@@ -18,9 +18,10 @@
  * {@link buildLfm2Graph} keeps bit-exact f32 storage.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaxsimError } from "../../errors.js";
+import { syncDir, writeFileAtomic } from "../../storage/atomic.js";
 import { maxsimCacheRoot } from "../cache-dir.js";
 import { exists, readJson } from "../config.js";
 import { denseModulePaths, loadDense } from "../layouts/sentence-transformers.js";
@@ -222,12 +223,17 @@ export async function ensureLfm2Onnx(dir: string, options: EnsureLfm2OnnxOptions
       await mkdir(tmp, { recursive: true });
       progress("LFM2: writing the graph and its weights");
       await graph.save(join(tmp, "model.onnx"));
-      await writeFile(
+      // graph.save fsyncs the model files; build.json (the marker a cache hit checks) is written
+      // after them, also durably, and the rename is made durable by syncing the cache root.
+      await writeFileAtomic(
         join(tmp, "build.json"),
-        `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, int8Kernels: kernels, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`,
+        Buffer.from(
+          `${JSON.stringify({ builder: LFM2_BUILDER_VERSION, source: resolve(dir), int8, int8Kernels: kernels, padTokenId, builtAt: new Date().toISOString() }, null, 2)}\n`,
+        ),
       );
       try {
         await rename(tmp, entry);
+        await syncDir(root);
       } catch (error) {
         // Another process finished the same build first: keep theirs.
         if (!(await exists(join(entry, "build.json")))) throw error;
