@@ -149,6 +149,25 @@ describe("LanceCollection writes", () => {
     await c.close();
   });
 
+  it("deleteWhere queued right after an add sees the add's new filter column", async () => {
+    const c = await LanceCollection.create(join(root, "race"), { model: encoder });
+    await c.addDocuments([{ id: "a", text: "Le chat dort." }]);
+    // Not awaited in between: the filter column `tag` only exists once the add has committed.
+    const added = c.addDocuments([{ id: "b", text: "Der Hund bellt.", metadata: { tag: "x" } }]);
+    const deleted = c.deleteWhere({ tag: "x" });
+    const predicate = c.deleteWhere((m) => m.tag === "y");
+    const addedY = c.addDocuments([{ id: "c", text: "Il pleut.", metadata: { tag: "y" } }]);
+    const deletedY = c.deleteWhere((m) => m.tag === "y");
+    await added;
+    expect(await deleted).toBe(1);
+    expect(await predicate).toBe(0);
+    await addedY;
+    expect(await deletedY).toBe(1);
+    expect(c.size).toBe(1);
+    expect((await c.getDocuments(["a"]))[0]?.id).toBe("a");
+    await c.close();
+  });
+
   it("pools document tokens like core when the collection pools, and records it", async () => {
     const uri = join(root, "pooled");
     const c = await LanceCollection.create(uri, { model: encoder, poolFactor: 2 });
