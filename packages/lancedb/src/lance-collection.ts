@@ -608,6 +608,9 @@ export class LanceCollection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
+    // No stored document can be looked up by an id LanceDB SQL cannot hold (a NUL character).
+    if (typeof id === "string" && id.includes("\u0000"))
+      throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
     const rows = (await this.#table
       .query()
       .where(idsIn([id]))

@@ -114,6 +114,8 @@ describe("LanceCollection", () => {
     expect(e.score).toBeCloseTo(hit!.score, 5);
     expect(e.matches.some((m) => m.docToken === "chat" && m.span !== null)).toBe(true);
     await expect(lance.explain("x", "nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // An id with a NUL character cannot be a stored id: NOT_FOUND, not a filter error.
+    await expect(lance.explain("x", "a\u0000b")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("handles k = 0 and bad k", async () => {
