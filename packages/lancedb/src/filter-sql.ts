@@ -10,7 +10,7 @@
  * matches a missing field, ordered comparisons only between two numbers or two strings,
  * `$contains` is a substring of a string field or membership in an array field.
  */
-import { MaxsimError } from "@maxsim/core";
+import { MaxsimError, compileFilter } from "@maxsim/core";
 import type { FilterValue, MetadataFilter } from "@maxsim/core";
 import { metaColumn } from "./meta-columns.js";
 
@@ -121,11 +121,16 @@ function field(has: HasColumn, path: string, spec: unknown): string {
  * ```
  */
 export function toLanceWhere(filter: MetadataFilter, has: HasColumn): string {
+  compileFilter(filter); // validates: INVALID_FILTER for a malformed filter (e.g. `$and: []`, a non-array `$in`)
+  return where(filter, has);
+}
+
+function where(filter: MetadataFilter, has: HasColumn): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(filter)) {
     if (value === undefined) continue;
     if (key === "$and" || key === "$or") {
-      const subs = (value as MetadataFilter[]).map((f) => `(${toLanceWhere(f, has)})`);
+      const subs = (value as MetadataFilter[]).map((f) => `(${where(f, has)})`);
       parts.push(`(${subs.join(key === "$and" ? " AND " : " OR ")})`);
     } else parts.push(field(has, key, value));
   }

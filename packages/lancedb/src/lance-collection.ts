@@ -453,11 +453,13 @@ export class LanceCollection implements RetrievalCollection {
     return this.#write(docs, options, true);
   }
 
-  async #deleteWhere(where: string): Promise<number> {
+  /** `where` is built inside the write queue, so it sees the filter columns of earlier queued writes. */
+  async #deleteWhere(where: () => string | Promise<string>): Promise<number> {
     return this.#serial(async () => {
-      const before = await this.#table.countRows(where);
+      const clause = await where();
+      const before = await this.#table.countRows(clause);
       if (before === 0) return 0;
-      await withConflictRetry("delete", () => this.#table.delete(where));
+      await withConflictRetry("delete", () => this.#table.delete(clause));
       await this.#sync();
       return before;
     });
@@ -472,7 +474,8 @@ export class LanceCollection implements RetrievalCollection {
   async deleteDocuments(ids: readonly string[]): Promise<number> {
     this.#check(true);
     if (ids.length === 0) return 0;
-    return this.#deleteWhere(idsIn(ids));
+    const where = idsIn(ids);
+    return this.#deleteWhere(() => where);
   }
 
   /**
@@ -504,7 +507,8 @@ export class LanceCollection implements RetrievalCollection {
         "deleteWhere({}) would delete every document. Pass a filter that names a field, or delete all explicitly with deleteDocuments(ids).",
       );
     }
-    return this.#deleteWhere(await this.#where(filter));
+    compileFilter(filter); // validates before queueing: INVALID_FILTER naming the operator
+    return this.#deleteWhere(() => this.#where(filter));
   }
 
   /** The SQL of a filter: translated when declarative, an id list when a predicate. */
@@ -604,6 +608,9 @@ export class LanceCollection implements RetrievalCollection {
    */
   async explain(query: string, id: string): Promise<Explanation> {
     this.#check();
+    // No stored document can be looked up by an id LanceDB SQL cannot hold (a NUL character).
+    if (typeof id === "string" && id.includes("\u0000"))
+      throw new MaxsimError("NOT_FOUND", `No document with id ${JSON.stringify(id)}. Check the id (ids are case-sensitive).`);
     const rows = (await this.#table
       .query()
       .where(idsIn([id]))

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ColBERT, Collection } from "@maxsim/core";
+import { ColBERT, Collection, MaxsimError } from "@maxsim/core";
 import type { DocumentInput, MetadataFilter } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
 import { LanceCollection, metaColumn, sqlString, toLanceWhere } from "../src/index.js";
@@ -26,6 +26,19 @@ describe("toLanceWhere", () => {
       "((COALESCE(array_has(`m_b_62`, TRUE), FALSE)) OR (COALESCE(array_has(`m_n_6e`, 1), FALSE)))",
     );
     expect(toLanceWhere({}, all)).toBe("TRUE");
+  });
+  it("refuses malformed filters with INVALID_FILTER, as core's compileFilter does", () => {
+    for (const bad of [{ $and: [] }, { $or: [] }, { tag: { $in: "x" } }, { tag: { $nin: 1 } }, { tag: { $regex: "f" } }]) {
+      const err = (() => {
+        try {
+          toLanceWhere(bad as never, all);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(MaxsimError.isInstance(err) && err.code, JSON.stringify(bad)).toBe("INVALID_FILTER");
+    }
   });
   it("treats a path no document has as a value nobody has", () => {
     expect(toLanceWhere({ lang: "fr" }, () => false)).toBe("FALSE");

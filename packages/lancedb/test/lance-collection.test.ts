@@ -114,6 +114,8 @@ describe("LanceCollection", () => {
     expect(e.score).toBeCloseTo(hit!.score, 5);
     expect(e.matches.some((m) => m.docToken === "chat" && m.span !== null)).toBe(true);
     await expect(lance.explain("x", "nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // An id with a NUL character cannot be a stored id: NOT_FOUND, not a filter error.
+    await expect(lance.explain("x", "a\u0000b")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("handles k = 0 and bad k", async () => {
@@ -146,6 +148,25 @@ describe("LanceCollection writes", () => {
     expect(await c.deleteWhere({ lang: "fr" })).toBe(2);
     expect(c.size).toBe(4);
     expect((await c.findIds({ lang: "fr" })).length).toBe(0);
+    await c.close();
+  });
+
+  it("deleteWhere queued right after an add sees the add's new filter column", async () => {
+    const c = await LanceCollection.create(join(root, "race"), { model: encoder });
+    await c.addDocuments([{ id: "a", text: "Le chat dort." }]);
+    // Not awaited in between: the filter column `tag` only exists once the add has committed.
+    const added = c.addDocuments([{ id: "b", text: "Der Hund bellt.", metadata: { tag: "x" } }]);
+    const deleted = c.deleteWhere({ tag: "x" });
+    const predicate = c.deleteWhere((m) => m.tag === "y");
+    const addedY = c.addDocuments([{ id: "c", text: "Il pleut.", metadata: { tag: "y" } }]);
+    const deletedY = c.deleteWhere((m) => m.tag === "y");
+    await added;
+    expect(await deleted).toBe(1);
+    expect(await predicate).toBe(0);
+    await addedY;
+    expect(await deletedY).toBe(1);
+    expect(c.size).toBe(1);
+    expect((await c.getDocuments(["a"]))[0]?.id).toBe("a");
     await c.close();
   });
 
