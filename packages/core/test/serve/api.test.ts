@@ -120,6 +120,25 @@ describe("maxsim serve API", () => {
     expect(docIsText[best]).toBe(true);
   });
 
+  it("names a stored or repeated id whatever its text (no parsing of the core's message)", async () => {
+    const s = await serve({ dir: await newCollection("dup-ids") });
+    for (const id of ["said twice", "first. second"]) {
+      expect((await call(s, "POST", "/documents", { documents: [{ id, text: "x" }] })).status).toBe(200);
+      const dup = await call(s, "POST", "/documents", { documents: [{ id, text: "y" }] });
+      expect(dup.status).toBe(409);
+      expect(dup.body.error.code).toBe("DUPLICATE_ID");
+      expect(dup.body.error.message).toBe(`A document with id ${JSON.stringify(id)} already exists. Send "upsert": true to replace it, or DELETE it first.`);
+    }
+    const twice = await call(s, "POST", "/documents", {
+      documents: [
+        { id: "a", text: "x" },
+        { id: "a", text: "y" },
+      ],
+    });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.message).toBe('The id "a" appears twice in one request. Give every document its own id.');
+  });
+
   it("adds, gets, upserts and deletes documents (by ids and by filter)", async () => {
     const add = await call(server, "POST", "/documents", {
       documents: [
