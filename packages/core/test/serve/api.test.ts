@@ -139,6 +139,19 @@ describe("maxsim serve API", () => {
     expect(twice.body.error.message).toBe('The id "a" appears twice in one request. Give every document its own id.');
   });
 
+  it("caps explained hits per /search (queries × k) at maxExplainHits with a 400 naming the limit and the fix", async () => {
+    const over = await call(server, "POST", "/search", { queries: Array(11).fill("cat"), k: 10, explain: true });
+    expect(over.status).toBe(400);
+    expect(over.body.error.code).toBe("INVALID_INPUT");
+    expect(over.body.error.message).toContain("at most 100 per request (maxExplainHits)");
+    expect(over.body.error.message).toContain("Lower k or send fewer queries");
+    expect((await call(server, "POST", "/search", { queries: Array(10).fill("cat"), k: 10, explain: true })).status).toBe(200);
+    expect((await call(server, "POST", "/search", { queries: Array(11).fill("cat"), k: 10 })).status).toBe(200);
+    const small = await serve({ dir: await newCollection("explain-cap"), limits: { maxExplainHits: 2 } });
+    expect((await call(small, "POST", "/search", { query: "cat", k: 3, explain: true })).status).toBe(400);
+    expect((await call(small, "GET", "/stats")).body.limits.maxExplainHits).toBe(2);
+  });
+
   it("adds, gets, upserts and deletes documents (by ids and by filter)", async () => {
     const add = await call(server, "POST", "/documents", {
       documents: [
