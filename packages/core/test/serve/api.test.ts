@@ -4,6 +4,7 @@
  * cross-lingual hits are exact and checkable).
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,6 +151,25 @@ describe("maxsim serve API", () => {
     const small = await serve({ dir: await newCollection("explain-cap"), limits: { maxExplainHits: 2 } });
     expect((await call(small, "POST", "/search", { query: "cat", k: 3, explain: true })).status).toBe(400);
     expect((await call(small, "GET", "/stats")).body.limits.maxExplainHits).toBe(2);
+  });
+
+  it("closes within closeTimeoutMs although a client stalls mid-body, and still commits acknowledged writes", async () => {
+    const dir = await newCollection("stall");
+    const s = await serve({ dir, closeTimeoutMs: 200 });
+    expect((await call(s, "POST", "/documents", { documents: [{ id: "kept", text: "Il cane dorme." }] })).status).toBe(200);
+    const socket = connect(s.port, "127.0.0.1");
+    socket.on("error", () => {});
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"documents":`);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const outcome = await Promise.race([s.close().then(() => "closed"), new Promise((r) => setTimeout(() => r("hung"), 5000))]);
+    expect(outcome).toBe("closed");
+    expect(Date.now() - started).toBeLessThan(3000);
+    socket.destroy();
+    const c = await Collection.open(dir, { readOnly: true });
+    expect((await c.getDocuments(["kept"]))[0]?.text).toBe("Il cane dorme.");
+    await c.close();
   });
 
   it("adds, gets, upserts and deletes documents (by ids and by filter)", async () => {
