@@ -29,6 +29,8 @@ export interface ServeAppOptions {
 /** Live request accounting the server's shutdown waits on. */
 export interface InFlight {
   count: number;
+  /** Called when `count` drops to 0 (shutdown sets it instead of polling). */
+  onIdle?: () => void;
 }
 
 /**
@@ -88,7 +90,7 @@ export function createServeApp(ctx: ServeContext, inFlight: InFlight, options: S
       if (check !== undefined && c.req.path !== "/health" && !(c.req.method === "GET" && c.req.path === "/")) check(c.req.header("Authorization"));
       await next();
     } finally {
-      inFlight.count--;
+      if (--inFlight.count === 0) inFlight.onIdle?.();
     }
   });
   app.use(

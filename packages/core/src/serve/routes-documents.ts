@@ -18,16 +18,32 @@ export function registerDocumentRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(add, async (c) => {
     assertWritable(ctx);
     const { documents, upsert } = c.req.valid("json");
-    let ids: string[];
-    try {
-      ids = await ctx.queue.run(() => (upsert ? ctx.collection.upsertDocuments(documents) : ctx.collection.addDocuments(documents)));
-    } catch (error) {
-      // The core's fix names upsertDocuments; over HTTP the fix is the request's upsert flag.
-      if (MaxsimError.isInstance(error) && error.code === "DUPLICATE_ID" && !upsert && !error.message.includes("twice")) {
-        throw new MaxsimError("DUPLICATE_ID", `${error.message.split(". ")[0]}. Send "upsert": true to replace it, or DELETE it first.`, { cause: error });
-      }
-      throw error;
+    // Repeats within the request are found here, so a DUPLICATE_ID from the core below can only
+    // mean an id that is already stored; which one is found by looking the ids up, not by parsing
+    // the core's message (its fix names upsertDocuments; over HTTP the fix is the upsert flag).
+    const seen = new Set<string>();
+    for (const d of documents) {
+      if (d.id === undefined) continue;
+      if (seen.has(d.id)) throw new MaxsimError("DUPLICATE_ID", `The id ${JSON.stringify(d.id)} appears twice in one request. Give every document its own id.`);
+      seen.add(d.id);
     }
+    const ids = await ctx.queue.run(async () => {
+      if (upsert) return ctx.collection.upsertDocuments(documents);
+      try {
+        return await ctx.collection.addDocuments(documents);
+      } catch (error) {
+        if (!MaxsimError.isInstance(error) || error.code !== "DUPLICATE_ID") throw error;
+        const stored = (await ctx.collection.getDocuments([...seen])).find((doc) => doc !== undefined);
+        if (stored === undefined) throw error;
+        throw new MaxsimError(
+          "DUPLICATE_ID",
+          `A document with id ${JSON.stringify(stored.id)} already exists. Send "upsert": true to replace it, or DELETE it first.`,
+          {
+            cause: error,
+          },
+        );
+      }
+    });
     return c.json({ ids, size: ctx.collection.size }, 200);
   });
 

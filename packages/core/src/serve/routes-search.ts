@@ -5,6 +5,7 @@ import { explainMatrix } from "../collection/explain-matrix.js";
 import { highlightSpans } from "../collection/highlight.js";
 import { isTextToken } from "../collection/spans.js";
 import type { QueryResult } from "../collection/types.js";
+import { MaxsimError } from "../errors.js";
 import { round4 } from "./context.js";
 import type { ServeApp, ServeContext } from "./context.js";
 import { errorResponses, jsonBody, jsonResponse } from "./openapi.js";
@@ -38,6 +39,14 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(search, async (c) => {
     const body = c.req.valid("json");
     const texts = body.queries ?? [body.query!];
+    // Each explained hit is one collection.explain (a query encode and a MaxSim matrix): cap them
+    // per request, before searching, so one request cannot ask for queries × k = 10^6 of them.
+    if (body.explain && texts.length * body.k > ctx.limits.maxExplainHits) {
+      throw new MaxsimError(
+        "INVALID_INPUT",
+        `explain: true with ${texts.length} quer${texts.length === 1 ? "y" : "ies"} × k ${body.k} asks for up to ${texts.length * body.k} explained hits; this server explains at most ${ctx.limits.maxExplainHits} per request (maxExplainHits). Lower k or send fewer queries, or search without explain and POST /explain the hits you show.`,
+      );
+    }
     const hits = await ctx.reads.run(async () => {
       const lists = await ctx.collection.queryBatch(texts, { k: body.k, filter: body.filter, exact: body.exact });
       return Promise.all(lists.map((list, i) => toHits(ctx, texts[i]!, list, body.explain)));

@@ -17,14 +17,17 @@ export interface ServeLimits {
   maxK: number;
   /** Read requests (search, explain, rerank, encode) run at once; more wait their turn (see `search-limiter.ts`). */
   maxConcurrentSearches: number;
+  /** Most hits one `/search` with `explain: true` may explain (queries × k; 400 `INVALID_INPUT` above). */
+  maxExplainHits: number;
 }
 
-/** The defaults: 16 MiB bodies, 1,000 items per batch, k ≤ 1,000, concurrent searches = cores (at least 2). */
+/** The defaults: 16 MiB bodies, 1,000 items per batch, k ≤ 1,000, concurrent searches = cores (at least 2), 100 explained hits. */
 export const DEFAULT_LIMITS: ServeLimits = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxBatch: 1000,
   maxK: 1000,
   maxConcurrentSearches: Math.max(2, availableParallelism()),
+  maxExplainHits: 100,
 };
 
 const metadata = z.record(z.string(), z.unknown()).openapi({ description: "JSON metadata object", example: { lang: "fr" } });
@@ -80,7 +83,12 @@ export function searchRequest(limits: ServeLimits) {
       k: z.number().int().min(0).max(limits.maxK).default(10),
       filter: filter.optional(),
       exact: z.boolean().default(false),
-      explain: z.boolean().default(false).openapi({ description: "add highlights and per-token matches to every hit" }),
+      explain: z
+        .boolean()
+        .default(false)
+        .openapi({
+          description: `add highlights and per-token matches to every hit; queries × k may be at most ${limits.maxExplainHits} (the server's maxExplainHits) with explain, else 400 INVALID_INPUT`,
+        }),
     })
     .refine((b) => (b.query === undefined) !== (b.queries === undefined), {
       message: "must have exactly one of query (a string) or queries (an array of strings)",
@@ -179,7 +187,13 @@ export const StatsResponse = z
     liveBytes: z.number().int(),
     model: z.object({ id: z.string(), layout: z.string(), queryLength: z.number().int(), documentLength: z.number().int(), doQueryExpansion: z.boolean() }),
     index: z.object({ trained: z.boolean(), trainedTokens: z.number().int(), tokensSinceTraining: z.number().int() }),
-    limits: z.object({ maxBodyBytes: z.number().int(), maxBatch: z.number().int(), maxK: z.number().int(), maxConcurrentSearches: z.number().int() }),
+    limits: z.object({
+      maxBodyBytes: z.number().int(),
+      maxBatch: z.number().int(),
+      maxK: z.number().int(),
+      maxConcurrentSearches: z.number().int(),
+      maxExplainHits: z.number().int(),
+    }),
     writes: z.object({ pending: z.number().int(), done: z.number().int() }),
     searches: z.object({ active: z.number().int(), waiting: z.number().int() }),
   })

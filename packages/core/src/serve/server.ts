@@ -50,6 +50,12 @@ export interface ServeOptions {
   limits?: Partial<ServeLimits>;
   /** Model loading options (the collection's stored model is used). */
   modelOptions?: ColBERTOptions;
+  /**
+   * How long a graceful close waits for in-flight requests before it closes their connections
+   * (a stalled client cannot block shutdown); queued writes still finish and commit after it.
+   * @defaultValue `10000`
+   */
+  closeTimeoutMs?: number;
   /** Where warnings go. @defaultValue `process.stderr.write` */
   log?: (line: string) => void;
 }
@@ -87,8 +93,16 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 10));
+/** Resolves once no request is in flight, or after `ms`; true when it timed out. */
+function drainRequests(inFlight: InFlight, ms: number): Promise<boolean> {
+  if (inFlight.count === 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    inFlight.onIdle = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+  });
 }
 
 /**
@@ -122,6 +136,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = options.port ?? 7700;
   const readOnly = options.readOnly ?? false;
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  if (!Number.isInteger(closeTimeoutMs) || closeTimeoutMs < 0)
+    throw new MaxsimError("INVALID_OPTION", `closeTimeoutMs must be a non-negative integer (milliseconds), got ${closeTimeoutMs}.`);
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value < 1) throw new MaxsimError("INVALID_OPTION", `The server limit ${name} must be a positive integer, got ${value}.`);
   }
@@ -172,7 +189,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (refresher) clearInterval(refresher);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await waitFor(() => inFlight.count === 0);
+      // A stalled client (a body that never finishes) would hold shutdown forever: after the
+      // deadline its connection is closed. Queued writes still run and commit below; their
+      // requests were never acknowledged, so a client whose connection was cut must retry.
+      if (await drainRequests(inFlight, closeTimeoutMs)) {
+        log(`maxsim serve: ${inFlight.count} request(s) still running after ${closeTimeoutMs} ms; closing their connections.`);
+        server.closeAllConnections();
+      }
       await ctx.queue.drain();
       server.closeAllConnections();
       await stopped;

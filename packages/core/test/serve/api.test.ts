@@ -4,6 +4,7 @@
  * cross-lingual hits are exact and checkable).
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +119,57 @@ describe("maxsim serve API", () => {
     expect(queryIsText[cat]).toBe(true);
     expect(queryIsText[0]).toBe(false); // [CLS]
     expect(docIsText[best]).toBe(true);
+  });
+
+  it("names a stored or repeated id whatever its text (no parsing of the core's message)", async () => {
+    const s = await serve({ dir: await newCollection("dup-ids") });
+    for (const id of ["said twice", "first. second"]) {
+      expect((await call(s, "POST", "/documents", { documents: [{ id, text: "x" }] })).status).toBe(200);
+      const dup = await call(s, "POST", "/documents", { documents: [{ id, text: "y" }] });
+      expect(dup.status).toBe(409);
+      expect(dup.body.error.code).toBe("DUPLICATE_ID");
+      expect(dup.body.error.message).toBe(`A document with id ${JSON.stringify(id)} already exists. Send "upsert": true to replace it, or DELETE it first.`);
+    }
+    const twice = await call(s, "POST", "/documents", {
+      documents: [
+        { id: "a", text: "x" },
+        { id: "a", text: "y" },
+      ],
+    });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.message).toBe('The id "a" appears twice in one request. Give every document its own id.');
+  });
+
+  it("caps explained hits per /search (queries × k) at maxExplainHits with a 400 naming the limit and the fix", async () => {
+    const over = await call(server, "POST", "/search", { queries: Array(11).fill("cat"), k: 10, explain: true });
+    expect(over.status).toBe(400);
+    expect(over.body.error.code).toBe("INVALID_INPUT");
+    expect(over.body.error.message).toContain("at most 100 per request (maxExplainHits)");
+    expect(over.body.error.message).toContain("Lower k or send fewer queries");
+    expect((await call(server, "POST", "/search", { queries: Array(10).fill("cat"), k: 10, explain: true })).status).toBe(200);
+    expect((await call(server, "POST", "/search", { queries: Array(11).fill("cat"), k: 10 })).status).toBe(200);
+    const small = await serve({ dir: await newCollection("explain-cap"), limits: { maxExplainHits: 2 } });
+    expect((await call(small, "POST", "/search", { query: "cat", k: 3, explain: true })).status).toBe(400);
+    expect((await call(small, "GET", "/stats")).body.limits.maxExplainHits).toBe(2);
+  });
+
+  it("closes within closeTimeoutMs although a client stalls mid-body, and still commits acknowledged writes", async () => {
+    const dir = await newCollection("stall");
+    const s = await serve({ dir, closeTimeoutMs: 200 });
+    expect((await call(s, "POST", "/documents", { documents: [{ id: "kept", text: "Il cane dorme." }] })).status).toBe(200);
+    const socket = connect(s.port, "127.0.0.1");
+    socket.on("error", () => {});
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"documents":`);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const outcome = await Promise.race([s.close().then(() => "closed"), new Promise((r) => setTimeout(() => r("hung"), 5000))]);
+    expect(outcome).toBe("closed");
+    expect(Date.now() - started).toBeLessThan(3000);
+    socket.destroy();
+    const c = await Collection.open(dir, { readOnly: true });
+    expect((await c.getDocuments(["kept"]))[0]?.text).toBe("Il cane dorme.");
+    await c.close();
   });
 
   it("adds, gets, upserts and deletes documents (by ids and by filter)", async () => {
