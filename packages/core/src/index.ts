@@ -43,6 +43,7 @@ export type { FilterPredicate } from "./collection/filter.js";
 export { explainMatrix } from "./collection/explain-matrix.js";
 export type { SimilarityMatrix } from "./collection/explain-matrix.js";
 export { alignTokens, isTextToken } from "./collection/spans.js";
+export { buildExplanation } from "./collection/explanation.js";
 export { highlight, mergeSpans } from "./collection/highlight.js";
 export type { HighlightMatch, HighlightOptions } from "./collection/highlight.js";
 export { describeCollection, describeIfCollection, formatCollectionDescription } from "./collection/describe.js";

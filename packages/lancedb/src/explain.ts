@@ -4,7 +4,7 @@
  * ids from the tokenizer alone, spans recovered in the text; the document is re-encoded only when
  * the stored rows do not line up with the tokenizer's.
  */
-import { alignTokens, maxsimExplain } from "@maxsim/core";
+import { buildExplanation, maxsimExplain } from "@maxsim/core";
 import type { Encoder, Explanation, TokenVectors } from "@maxsim/core";
 
 /** Explains `query` against one stored document. */
@@ -19,20 +19,5 @@ export async function explainStored(encoder: Encoder, query: string, id: string,
     docIds = d!.tokenIds;
     raw = maxsimExplain(qv, { data: d!.data, length: d!.length, dim: d!.dim });
   }
-  const qTokens = encoder.tokenStrings(q!.tokenIds);
-  const dTokens = encoder.tokenStrings(docIds);
-  const spans = alignTokens(text, dTokens);
-  let score = 0;
-  const matches = raw.map((m) => {
-    score += m.score;
-    return {
-      queryIndex: m.queryIndex,
-      queryToken: qTokens[m.queryIndex] ?? "",
-      docIndex: m.docIndex,
-      docToken: dTokens[m.docIndex] ?? "",
-      score: m.score,
-      span: spans[m.docIndex] ?? null,
-    };
-  });
-  return { id, score, matches };
+  return buildExplanation(id, raw, encoder, q!.tokenIds, docIds, text);
 }

@@ -11,7 +11,7 @@ import { validate } from "../validation/parse.js";
 import { queryTextSchema } from "../validation/schemas.js";
 import { z } from "zod";
 import { type CollectionCore, notFound, payloadOf, vectors } from "./collection-documents.js";
-import { alignTokens } from "./spans.js";
+import { buildExplanation } from "./explanation.js";
 import type { Explanation } from "./types.js";
 
 /**
@@ -76,20 +76,5 @@ async function explainIn(core: CollectionCore, snapshot: IndexSnapshot, q: Token
     docIds = d!.tokenIds;
     raw = maxsimExplain(vectors(q), vectors(d!));
   }
-  const qTokens = encoder.tokenStrings(q.tokenIds);
-  const dTokens = encoder.tokenStrings(docIds);
-  const spans = alignTokens(p.text, dTokens);
-  let score = 0;
-  const matches = raw.map((m) => {
-    score += m.score;
-    return {
-      queryIndex: m.queryIndex,
-      queryToken: qTokens[m.queryIndex] ?? "",
-      docIndex: m.docIndex,
-      docToken: dTokens[m.docIndex] ?? "",
-      score: m.score,
-      span: spans[m.docIndex] ?? null,
-    };
-  });
-  return { id, score, matches };
+  return buildExplanation(id, raw, encoder, q.tokenIds, docIds, p.text);
 }
