@@ -156,9 +156,20 @@ export function initialState(options: MaxSimIndexOptions): IndexState {
   };
 }
 
-/** PLAID's choice: the power of two nearest 4·√tokens (at least 16). */
+/** Centroids at most: their ids are stored in two bytes per token. */
+export const MAX_CENTROIDS = 65536;
+
+/**
+ * The power of two nearest 16·√tokens, ColBERTv2/PLAID's scale (they round down), between 16 and
+ * {@link MAX_CENTROIDS}, and at most one per 8 tokens so each is trained on a few. Centroids are
+ * what stage 1 and the centroid interaction see of a token: on corpora whose words' contexts
+ * vary a lot, 4·√T of them (this index's earlier default) left the interaction ranking the true
+ * top-10 below the 4,096th candidate (20k docs, `bench/ann.ts`), where 16·√T keeps them within
+ * the first 1,024.
+ */
 export function defaultCentroids(tokens: number): number {
-  return Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(tokens))));
+  const k = 2 ** Math.round(Math.log2(16 * Math.sqrt(tokens)));
+  return Math.max(16, Math.min(MAX_CENTROIDS, k, 2 ** Math.floor(Math.log2(Math.max(1, tokens / 8)))));
 }
 
 /** `v` when it is an integer ≥ 1, else `INVALID_OPTION` naming the option. */

@@ -1,30 +1,50 @@
 /**
  * Seeded, deterministic spherical k-means over token vectors, the first step of PLAID
  * (Santhanam et al., "PLAID: An Efficient Engine for Late Interaction Retrieval", 2022; centroids
- * as in ColBERTv2's residual compression). Lloyd iterations on a sample; every assignment is one
- * ONNX Runtime GEMM + ArgMax per block (`assignNearest`), so 4·√T centroids over a 16·k-token
- * sample train in seconds. Centroids are L2-normalised because ColBERT vectors are, and inner
+ * as in ColBERTv2's residual compression). Lloyd iterations on a sample. An assignment is one
+ * ONNX Runtime GEMM + ArgMax per block up to {@link EXACT_ASSIGN_MAX} centroids, and two-level
+ * above (`grouped-assign.ts`), so PLAID's 16·√T centroids over a 16·k-token sample train in
+ * seconds to a minute. Centroids are L2-normalised because ColBERT vectors are, and inner
  * product is then the similarity MaxSim uses.
  */
 import * as ort from "onnxruntime-node";
 import { assignModel } from "../scoring/kernel-model.js";
+import { assignGrouped, groupCentroids, type Assignment, type CentroidGroups } from "./grouped-assign.js";
 import { seededRandom } from "./synthetic.js";
+
+export type { Assignment } from "./grouped-assign.js";
 
 let assignSession: Promise<ort.InferenceSession> | null = null;
 
 const SIM_BUDGET = 1 << 22; // floats of one [rows, k] similarity block (16 MB)
 
-/** Nearest centroid (by inner product) of each row and its similarity. */
-export interface Assignment {
-  codes: Int32Array;
-  sims: Float32Array;
-}
+/**
+ * Centroid sets up to this size are assigned exactly (one [rows, k] product); larger ones in two
+ * levels (`grouped-assign.ts`), which at PLAID's 16·√T centroids is what keeps a build's
+ * assignment from growing as T^1.5.
+ */
+export const EXACT_ASSIGN_MAX = 4096;
+
+// Groups of a trained centroid set, built once: such arrays are never changed after training.
+const grouped = new WeakMap<Float32Array, Promise<CentroidGroups>>();
 
 /**
- * For each of the `data.length / dim` rows, the index of the centroid with the largest inner
- * product, in blocks so the similarity matrix stays small.
+ * For each of the `data.length / dim` rows, the centroid with the largest inner product (exact up
+ * to {@link EXACT_ASSIGN_MAX} centroids, then two-level), and its similarity. `centroids` must not
+ * change after its first assignment (its groups are cached).
  */
 export async function assignNearest(data: Float32Array, dim: number, centroids: Float32Array): Promise<Assignment> {
+  if (centroids.length / dim <= EXACT_ASSIGN_MAX) return assignExact(data, dim, centroids);
+  let groups = grouped.get(centroids);
+  if (groups === undefined) {
+    groups = groupCentroids(centroids, dim);
+    grouped.set(centroids, groups);
+  }
+  return assignGrouped(data, await groups);
+}
+
+/** Exact assignment: blocks of one ORT GEMM + ArgMax, so the similarity matrix stays small. */
+export async function assignExact(data: Float32Array, dim: number, centroids: Float32Array): Promise<Assignment> {
   const rows = data.length / dim;
   const k = centroids.length / dim;
   const codes = new Int32Array(rows);
@@ -93,7 +113,8 @@ export async function trainKMeans(data: Float32Array | RowReader, dim: number, o
   const sums = new Float64Array(k * dim);
   const counts = new Int32Array(k);
   for (let it = 0; it < (options.iterations ?? 6); it++) {
-    const { codes } = await assignNearest(sample, dim, centroids);
+    // The centroids move every iteration: regroup them (cheap: k·√k) rather than use the cache.
+    const { codes } = k <= EXACT_ASSIGN_MAX ? await assignExact(sample, dim, centroids) : await assignGrouped(sample, await groupCentroids(centroids, dim));
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < want; i++) {

@@ -122,6 +122,27 @@ export function assignModel(): Uint8Array {
   return Uint8Array.from(m.bytes);
 }
 
+/**
+ * Serialised ONNX bytes of the best-`p` graph of two-level assignment: `sims = Gemm(x, c,
+ * transB=1)` [t, g] → `TopK(sims, p, axis=1)` → `top` [t, p] (int64 group ids, best first).
+ */
+export function topGroupsModel(): Uint8Array {
+  const m = new Writer();
+  m.int(1, 8);
+  m.str(2, "maxsim");
+  m.msg(7, (g) => {
+    node(g, "Gemm", ["x", "c"], ["sims"], (n) => intAttr(n, "transB", 1));
+    node(g, "TopK", ["sims", "p"], ["values", "top"], (n) => intAttr(n, "axis", 1));
+    g.str(2, "maxsim-top-groups");
+    valueInfo(g, 11, "x", FLOAT, ["t", "dim"]);
+    valueInfo(g, 11, "c", FLOAT, ["g", "dim"]);
+    valueInfo(g, 11, "p", INT64, ["one"]);
+    valueInfo(g, 12, "top", INT64, ["t", "p"]);
+  });
+  m.msg(8, (o) => o.str(1, "").int(2, 17));
+  return Uint8Array.from(m.bytes);
+}
+
 /** Serialised ONNX bytes of a plain product `y = x · wᵀ` (random projections, hashing). */
 export function matmulModel(): Uint8Array {
   const m = new Writer();
