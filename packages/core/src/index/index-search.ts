@@ -13,6 +13,7 @@ import { positiveInt } from "./index-state.js";
 import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
 import { planSearch, type PlannerDefaults } from "./planner.js";
+import { releaseScratch, takeScratch } from "./scratch-pool.js";
 import { TopK, withNormalizedScores } from "./top-k.js";
 import { idList, queryList, searchOptions } from "./boundary.js";
 import type { ExactSearchOptions, PlaidSettings, SearchHit, SearchOptions, SearchPlan } from "./types.js";
@@ -76,7 +77,9 @@ function scopeOf(table: SlotTable, options: SearchOptions): Scope {
 /** The plan of a search (see `planner.ts`), a selective filter's exact scoring of its matches included. */
 async function planFor(table: SlotTable, defaults: PlannerDefaults, query: TokenVectors, options: SearchOptions, scope: Scope): Promise<SearchPlan> {
   const plan = await planSearch(table, defaults, query, options, scope.tokens, scope.documents);
-  if (plan.kind === "approximate" && plan.reason !== "forced" && scope.matching !== null) {
+  // A selective filter is scored exactly over its matches, whatever made the plan not a plain scan.
+  const open = plan.reason === "over-budget" || plan.reason === "exact-cheaper" || plan.reason === "target-unreachable";
+  if (open && scope.matching !== null) {
     const threshold = Math.max(options.exactBelow ?? 2000, Math.floor(table.liveCount / 100));
     if (scope.documents <= threshold)
       return {
@@ -219,10 +222,16 @@ async function exactFromTier(
 const TIER_EXACT_TOKENS = 1 << 16;
 
 /** Exact MaxSim of `slots`: from the disk tier when there is one, else the arena. */
-async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
-  const flat = table.tier !== null ? await table.tier.gather(slots, table.offsets) : table.gather(slots);
-  const total = flat.offsets[slots.length]!;
-  return total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+export async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
+  let scratch: Float32Array | null = null;
+  const take = (floats: number): Float32Array => (scratch = takeScratch(floats));
+  try {
+    const flat = table.tier !== null ? await table.tier.gather(slots, table.offsets) : table.gather(slots, take);
+    const total = flat.offsets[slots.length]!;
+    return total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+  } finally {
+    if (scratch !== null) releaseScratch(scratch);
+  }
 }
 
 /** Exact scores of `slots` (their rows decoded into one small buffer; two tiers: read from disk), top k. */

@@ -198,8 +198,10 @@ export class CentroidIndex {
     const stamp = this.stamp;
     const acc = this.acc;
     const touched: number[] = [];
+    // Exact probing reads every column of the [k, m] product in one pass (not m strided passes).
+    const columns = this.prober === "exact" && sims !== null ? topColumns(sims, this.k, query.length, Math.min(nprobe, this.k)) : null;
     for (let i = 0; i < query.length; i++) {
-      const probed = this.probe(query, i, nprobe, sims);
+      const probed = columns?.[i] ?? this.probe(query, i, nprobe, sims);
       const mark = i + 1;
       for (let p = 0; p < probed.ids.length; p++) {
         const list = this.lists[probed.ids[p]!]!;
@@ -260,6 +262,39 @@ export function topColumn(sims: Float32Array, k: number, m: number, i: number, n
     ids[j] = c;
   }
   return { ids: Array.from(ids.subarray(0, filled)), sims: Array.from(vals.subarray(0, filled)) };
+}
+
+/**
+ * {@link topColumn} of every column `0..m−1` at once, in one pass over the rows: per column an
+ * insertion buffer of `n`, and a row whose value is below a column's current n-th best is one
+ * comparison.
+ */
+export function topColumns(sims: Float32Array, k: number, m: number, n: number): { ids: number[]; sims: number[] }[] {
+  const ids = new Int32Array(m * n);
+  const vals = new Float32Array(m * n).fill(-Infinity);
+  const filled = new Int32Array(m);
+  const floor = new Float32Array(m).fill(-Infinity); // the column's n-th best once full
+  for (let c = 0; c < k; c++) {
+    const row = c * m;
+    for (let i = 0; i < m; i++) {
+      const v = sims[row + i]!;
+      if (v <= floor[i]!) continue;
+      const base = i * n;
+      let j = filled[i]! < n ? base + filled[i]!++ : base + n - 1;
+      while (j > base && vals[j - 1]! < v) {
+        vals[j] = vals[j - 1]!;
+        ids[j] = ids[j - 1]!;
+        j--;
+      }
+      vals[j] = v;
+      ids[j] = c;
+      if (filled[i] === n) floor[i] = vals[base + n - 1]!;
+    }
+  }
+  return Array.from({ length: m }, (_, i) => ({
+    ids: Array.from(ids.subarray(i * n, i * n + filled[i]!)),
+    sims: Array.from(vals.subarray(i * n, i * n + filled[i]!)),
+  }));
 }
 
 /** The `n`-th largest value (1-based) of `values`, which it reorders (Hoare quickselect). */

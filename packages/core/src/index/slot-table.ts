@@ -245,11 +245,11 @@ export class SlotTable {
   }
 
   /** Rows of `slots` decoded back to back into one float32 buffer, with their offsets. */
-  gather(slots: Int32Array): { data: Float32Array; offsets: Int32Array; dim: number } {
+  gather(slots: Int32Array, into?: (floats: number) => Float32Array): { data: Float32Array; offsets: Int32Array; dim: number } {
     const dim = this.dim;
     let total = 0;
     for (const s of slots) total += this.offsets[s + 1]! - this.offsets[s]!;
-    const data = new Float32Array(total * dim);
+    const data = into !== undefined ? into(total * dim).subarray(0, total * dim) : new Float32Array(total * dim);
     const offsets = new Int32Array(slots.length + 1);
     let at = 0;
     slots.forEach((s, i) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CentroidIndex, HNSW_MIN_CENTROIDS, centroidInteraction, nthLargest, resolveCentroidProber, topColumn } from "../../src/index/plaid.js";
+import { CentroidIndex, HNSW_MIN_CENTROIDS, centroidInteraction, nthLargest, resolveCentroidProber, topColumn, topColumns } from "../../src/index/plaid.js";
 import { seededRandom } from "../../src/index/synthetic.js";
 
 describe("nthLargest", () => {
@@ -91,6 +91,17 @@ describe("exact and HNSW centroid probing", () => {
         .sort((a, b) => b.v - a.v || a.id - b.id)
         .slice(0, n);
       expect(topColumn(sims, k, m, i, n)).toEqual({ ids: expected.map((e) => e.id), sims: expected.map((e) => e.v) });
+    }
+  });
+
+  it("topColumns answers every column as topColumn does, in one pass", () => {
+    const r = seededRandom(6);
+    for (let trial = 0; trial < 100; trial++) {
+      const k = 1 + Math.floor(r() * 80);
+      const m = 1 + Math.floor(r() * 6);
+      const n = 1 + Math.floor(r() * Math.min(k, 9));
+      const sims = Float32Array.from({ length: k * m }, () => Math.floor(r() * 10) - 5);
+      expect(topColumns(sims, k, m, n)).toEqual(Array.from({ length: m }, (_, i) => topColumn(sims, k, m, i, n)));
     }
   });
 });
