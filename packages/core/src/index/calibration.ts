@@ -9,22 +9,34 @@
  * too, so a query may ask for another target.
  */
 import { seededRandom } from "./synthetic.js";
-import { exactTopK, plaidSearch } from "./index-search.js";
+import { exactTopK, slotScores } from "./index-search.js";
+import { centroidInteraction } from "./plaid.js";
 import { CALIBRATION_MARGIN } from "./planner.js";
 import type { SlotTable } from "./slot-table.js";
 import type { TokenVectors } from "../types.js";
-import type { Calibration, CalibrationPoint, PlaidSettings } from "./types.js";
+import type { Calibration, CalibrationPoint, PlaidSettings, SearchHit } from "./types.js";
 
 const K = 10;
 const QUERY_LENGTH = 32;
 const NPROBES = [2, 4, 8, 16, 32];
+/**
+ * (candidates, rescore) pairs. Where they are equal the candidates' pruned score from the lists
+ * picks the rescored set directly and the full centroid interaction is skipped: on corpora whose
+ * words vary a lot by context the interaction ranks little better than the pruned score, and it
+ * costs about half an exact rescoring per token.
+ */
 const WIDTHS: readonly [number, number][] = [
   [128, 32],
   [256, 64],
+  [256, 256],
   [512, 128],
+  [512, 512],
   [1024, 256],
+  [1024, 1024],
   [2048, 512],
+  [2048, 2048],
   [4096, 1024],
+  [4096, 4096],
 ];
 /**
  * Stop widening (and probing more) once a point reaches the target plus this: the grid explores
@@ -33,6 +45,30 @@ const WIDTHS: readonly [number, number][] = [
 const HEADROOM = 0.02;
 /** Expansion spreads of the two pseudo-query styles (tight and wide around the query mean); recall is the worse style's. */
 const SPREADS = [0.2, 0.5];
+
+/**
+ * Nanoseconds per unit of work of each search stage for a 32-token query at dim 128, measured on
+ * the 2-core development box (`bench/ann.ts` stage figures; relative sizes matter, not the
+ * machine's speed): the query-centroid product and probe per centroid, a scanned inverted-list
+ * entry, a candidate token in the centroid interaction, a rescored token (gathered, scored on the
+ * ORT kernel), and a token of the exact scan (one GEMM over the arena, no gather). A fixed model
+ * keeps the chosen settings independent of the machine's load at training time.
+ */
+const NS = { centroid: 180, listEntry: 4, interactionToken: 100, rescoreToken: 150, exactToken: 60 };
+
+/** Modelled cost (ns) of one approximate search of `table` with settings `s`. */
+export function searchCost(table: SlotTable, s: PlaidSettings): number {
+  const ci = table.centroidIndex!;
+  const avgTokens = table.liveTokens / Math.max(1, table.liveCount);
+  const candidates = Math.min(s.candidates, table.liveCount);
+  const rescore = Math.min(s.rescore, candidates);
+  return (
+    ci.k * NS.centroid +
+    QUERY_LENGTH * s.nprobe * ci.meanListLength() * NS.listEntry +
+    (candidates > rescore ? candidates * avgTokens * NS.interactionToken : 0) +
+    rescore * avgTokens * NS.rescoreToken
+  );
+}
 
 /** Options of {@link calibrate}. */
 export interface CalibrateOptions {
@@ -49,30 +85,24 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
   const queries = styles.flat();
   const styleOf = (i: number): number => Math.floor(i / styles[0]!.length);
   const truth = await exactTopK(table, queries, { k: K });
-  const ci = table.centroidIndex!;
-  const avgTokens = table.liveTokens / Math.max(1, table.liveCount);
-  const listLength = ci.meanListLength();
-  const cost = (s: PlaidSettings): number =>
-    // ns-scaled work of each stage: HNSW probes, scanning probed lists, full centroid
-    // interaction of the candidates, decoding + exact scoring of the rescored ones.
-    QUERY_LENGTH * s.nprobe * (200 + 2 * listLength) +
-    Math.min(s.candidates, table.liveCount) * avgTokens * QUERY_LENGTH +
-    Math.min(s.rescore, table.liveCount) * avgTokens * table.dim * (1 + 0.1 * QUERY_LENGTH);
+  const cost = (s: PlaidSettings): number => searchCost(table, s);
   const enough = Math.min(0.999, options.targetRecall + CALIBRATION_MARGIN + HEADROOM);
   const grid: (CalibrationPoint & { latencyMs: number })[] = [];
+  // Exact scores, once per (query, slot): each grid point rescores a subset of the same documents.
+  const exactScores = queries.map(() => new Map<number, number>());
   for (const nprobe of NPROBES) {
+    const hit = WIDTHS.map(() => SPREADS.map(() => 0));
+    const t0 = performance.now();
+    for (const [i, q] of queries.entries()) {
+      const found = await widthHits(table, q, nprobe, truth[i]!, exactScores[i]!);
+      found.forEach((h, w) => (hit[w]![styleOf(i)]! += h));
+    }
+    // One pass serves every width of this nprobe: its time is shared out by rescoring work.
+    const latencyMs = (performance.now() - t0) / Math.max(1, queries.length) / WIDTHS.length;
     let best = 0;
-    for (const [candidates, rescore] of WIDTHS) {
+    for (const [w, [candidates, rescore]] of WIDTHS.entries()) {
       const settings = { nprobe, candidates, rescore };
-      const hit = SPREADS.map(() => 0);
-      const t0 = performance.now();
-      for (const [i, q] of queries.entries()) {
-        const hits = await plaidSearch(table, q, K, settings);
-        const want = new Set(truth[i]!.map((h) => h.id));
-        hit[styleOf(i)]! += hits.filter((h) => want.has(h.id)).length / Math.max(1, Math.min(K, want.size));
-      }
-      const latencyMs = (performance.now() - t0) / Math.max(1, queries.length);
-      const recall = Math.min(...hit.map((h, s) => h / Math.max(1, styles[s]!.length)));
+      const recall = Math.min(...hit[w]!.map((h, s) => h / Math.max(1, styles[s]!.length)));
       grid.push({ ...settings, recall, cost: Math.round(cost(settings)), latencyMs });
       best = Math.max(best, recall);
       if (recall >= enough || rescore >= table.liveCount) break;
@@ -80,7 +110,7 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     if (best >= enough) break;
   }
   grid.sort((a, b) => a.cost - b.cost);
-  const exactCost = Math.round(table.liveTokens * table.dim * 0.1 * QUERY_LENGTH);
+  const exactCost = Math.round(table.liveTokens * NS.exactToken);
   const meeting = grid.find((p) => p.recall >= Math.min(1, options.targetRecall + CALIBRATION_MARGIN));
   const chosen = meeting ?? [...grid].sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0]!;
   return {
@@ -96,6 +126,47 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     documents: table.liveCount,
     tokens: table.liveTokens,
   };
+}
+
+/**
+ * Recall@10 of `query` (against `truth`) at every width of {@link WIDTHS} for one nprobe, as
+ * `plaidSearch` would answer it: candidates come best first, so a width's candidates are a
+ * prefix of the widest list, and its full centroid interaction is computed once.
+ */
+async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, truth: readonly SearchHit[], exact: Map<number, number>): Promise<number[]> {
+  const ci = table.centroidIndex!;
+  const want = new Set(truth.map((h) => h.id));
+  const wanted = Math.max(1, Math.min(K, want.size));
+  const sims = await ci.centroidSimilarities(query);
+  const widest = WIDTHS[WIDTHS.length - 1]![0];
+  const all = ci.candidates(query, table.slots, nprobe, Math.max(widest, K), () => true, ci.prober === "exact" ? sims : null);
+  const approx = centroidInteraction(sims, query.length, all, table.offsets, table.codes);
+  const scoreOf = async (slots: number[]): Promise<number[]> => {
+    const missing = slots.filter((s) => !exact.has(s));
+    if (missing.length > 0) {
+      const scores = await slotScores(table, query, Int32Array.from(missing));
+      missing.forEach((s, x) => exact.set(s, scores[x]!));
+    }
+    return slots.map((s) => exact.get(s)!);
+  };
+  const recallOf = async (slots: number[]): Promise<number> => {
+    const scores = await scoreOf(slots);
+    const order = slots.map((s, x) => ({ id: table.slotIds[s]!, score: scores[x]! })).sort((a, b) => b.score - a.score);
+    return order.slice(0, K).filter((h) => want.has(h.id)).length / wanted;
+  };
+  const out: number[] = [];
+  for (const [candidates, rescore] of WIDTHS) {
+    const n = Math.min(all.length, Math.max(candidates, K));
+    // As `plaidSearch`: too few candidates → exact (the truth); few enough → all rescored.
+    if (n < Math.min(K, table.liveCount)) out.push(1);
+    else if (n <= Math.max(rescore, K)) out.push(await recallOf(Array.from(all.subarray(0, n))));
+    else {
+      const keep = Math.max(rescore, K);
+      const order = Array.from({ length: n }, (_, x) => x).sort((a, b) => approx[b]! - approx[a]! || a - b);
+      out.push(await recallOf(order.slice(0, keep).map((x) => all[x]!)));
+    }
+  }
+  return out;
 }
 
 /**
