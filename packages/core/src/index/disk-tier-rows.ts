@@ -11,7 +11,7 @@
  * {@link TierRows} (one per slot table) records each slot's blob and first row.
  */
 import { IndexCorruptError, MaxsimError } from "../errors.js";
-import type { FlatTokens } from "../scoring/flat-tokens.js";
+import type { FlatTokens, TokenBlocks } from "../scoring/flat-tokens.js";
 import { fromFloat16 } from "../storage/codecs/float16.js";
 import { DiskTierFile } from "../storage/disk-tier.js";
 import type { IndexStore } from "../storage/index-store.js";
@@ -143,6 +143,17 @@ export class TierRows {
   /** Decodes `n` float16 rows of `slot`, from its row `skip` on, into `out` from row `outRow`. */
   async readSlot(slot: number, n: number, out: Float32Array, outRow: number, skip = 0): Promise<void> {
     const dim = this.dim;
+    await this.withBits(slot, n, skip, (bits) => fromFloat16(bits, out.subarray(outRow * dim, (outRow + n) * dim)));
+  }
+
+  /** Copies `n` float16 rows of `slot` as they are stored (bits) into `out` from row `outRow`. */
+  async readSlotBits(slot: number, n: number, out: Uint16Array, outRow: number): Promise<void> {
+    await this.withBits(slot, n, 0, (bits) => out.set(bits, outRow * this.dim));
+  }
+
+  /** Reads (and verifies) `n` rows of `slot` from row `skip` and hands their float16 bits to `use`. */
+  private async withBits(slot: number, n: number, skip: number, use: (bits: Uint16Array) => void): Promise<void> {
+    const dim = this.dim;
     await this.files.with(this.file[slot]!, async (file) => {
       const start = this.row[slot]! + skip;
       if (start + n > file.rows || file.rowBytes !== 2 * dim) {
@@ -153,8 +164,22 @@ export class TierRows {
       }
       const bytes = await file.readRows(start, start + n);
       const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-      fromFloat16(new Uint16Array(aligned.buffer, aligned.byteOffset, n * dim), out.subarray(outRow * dim, (outRow + n) * dim));
+      use(new Uint16Array(aligned.buffer, aligned.byteOffset, n * dim));
     });
+  }
+
+  /**
+   * The float16 rows of `slots` back to back, as stored (bits, into `into(halves)` when given):
+   * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here.
+   */
+  async gatherBits(slots: Int32Array, offsets: Int32Array, into?: (halves: number) => Uint16Array): Promise<TokenBlocks> {
+    const dim = this.dim;
+    const at = new Int32Array(slots.length + 1);
+    slots.forEach((s, i) => (at[i + 1] = at[i]! + offsets[s + 1]! - offsets[s]!));
+    const halves = at[slots.length]! * dim;
+    const bits = into !== undefined ? into(halves).subarray(0, halves) : new Uint16Array(halves);
+    await Promise.all(Array.from(slots, (s, i) => this.readSlotBits(s, at[i + 1]! - at[i]!, bits, at[i]!)));
+    return { offsets: at, dim, rows: (lo, hi) => bits.subarray(lo * dim, hi * dim) };
   }
 
   /** The float16 rows of `slots` decoded back to back (reads run concurrently), as the kernels take them. */

@@ -208,7 +208,7 @@ async function exactFromTier(
       tokens += table.offsets[s + 1]! - table.offsets[s]!;
     }
     if (chunk.length === 0) continue;
-    const flat = await table.tier!.gather(Int32Array.from(chunk), table.offsets);
+    const flat = await table.tier!.gatherBits(Int32Array.from(chunk), table.offsets);
     for (let i = 0; i < queries.length; i += EXACT_GROUP) {
       const scores = await scoreFlatOrt(queries.slice(i, i + EXACT_GROUP), flat);
       scores.forEach((sc, q) => chunk.forEach((slot, x) => tops[i + q]!.push(ids[slot]!, sc[x]!)));
@@ -225,10 +225,14 @@ const TIER_EXACT_TOKENS = 1 << 16;
 export async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
   let scratch: Float32Array | null = null;
   const take = (floats: number): Float32Array => (scratch = takeScratch(floats));
+  const takeHalves = (halves: number): Uint16Array => {
+    const buffer = take(Math.ceil(halves / 2));
+    return new Uint16Array(buffer.buffer, buffer.byteOffset, halves);
+  };
   try {
-    const flat = table.tier !== null ? await table.tier.gather(slots, table.offsets) : table.gather(slots, take);
+    const flat = table.tier !== null ? await table.tier.gatherBits(slots, table.offsets, takeHalves) : table.gatherForKernel(slots, take);
     const total = flat.offsets[slots.length]!;
-    return total <= JS_KERNEL_TOKENS ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+    return total <= JS_KERNEL_TOKENS && "data" in flat ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
   } finally {
     if (scratch !== null) releaseScratch(scratch);
   }

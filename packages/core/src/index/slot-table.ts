@@ -4,7 +4,7 @@
  * centroids + quantiser once trained. Everything a search reads lives here, so a reader's refresh
  * swaps one table for another (see `read-write-gate.ts`).
  */
-import type { TokenBlocks } from "../scoring/flat-tokens.js";
+import type { FlatTokens, TokenBlocks } from "../scoring/flat-tokens.js";
 import type { TokenVectors } from "../types.js";
 import type { TierRows } from "./disk-tier-rows.js";
 import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
@@ -242,6 +242,24 @@ export class SlotTable {
       rows: (lo, hi, scratch) => arena.block(lo, hi, scratch),
     };
     return this.flatCache;
+  }
+
+  /**
+   * Rows of `slots` back to back as the exact kernel takes them: a float16 arena's bits as they
+   * are (cast inside ONNX Runtime; decoding them here cost more than the product), else decoded
+   * float32 ({@link gather}). `into` supplies the buffer (as floats; float16 rows use half of it).
+   */
+  gatherForKernel(slots: Int32Array, into: (floats: number) => Float32Array): FlatTokens | TokenBlocks {
+    const arena = this.arena;
+    if (!(arena instanceof Float16Arena)) return this.gather(slots, into);
+    const dim = this.dim;
+    const offsets = new Int32Array(slots.length + 1);
+    slots.forEach((s, i) => (offsets[i + 1] = offsets[i]! + this.offsets[s + 1]! - this.offsets[s]!));
+    const halves = offsets[slots.length]! * dim;
+    const buffer = into(Math.ceil(halves / 2));
+    const bits = new Uint16Array(buffer.buffer, buffer.byteOffset, halves);
+    slots.forEach((s, i) => arena.copyBits(this.offsets[s]!, this.offsets[s + 1]!, bits, offsets[i]!));
+    return { offsets, dim, rows: (lo, hi) => bits.subarray(lo * dim, hi * dim) };
   }
 
   /** Rows of `slots` decoded back to back into one float32 buffer, with their offsets. */

@@ -150,6 +150,10 @@ export class Float16Arena extends TokenArena {
   block(from: number, to: number): Uint16Array {
     return this.bits.subarray(from * this.dim, to * this.dim);
   }
+  /** Copies rows `[from, to)` as stored (float16 bits) into `out` from row `outRow`. */
+  copyBits(from: number, to: number, out: Uint16Array, outRow: number): void {
+    out.set(this.bits.subarray(from * this.dim, to * this.dim), outRow * this.dim);
+  }
   copyWithin(target: number, start: number, end: number): void {
     this.bits.copyWithin(target * this.dim, start * this.dim, end * this.dim);
   }
