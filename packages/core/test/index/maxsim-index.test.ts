@@ -118,6 +118,21 @@ describe("MaxSimIndex approximate search (PLAID)", () => {
     expect(strict).toHaveLength(10);
   });
 
+  it("concurrent searches rescoring at once (pooled buffers) answer as the same searches one at a time, for float32 and float16", async () => {
+    for (const codec of ["float32", "float16"] as const) {
+      const index = MaxSimIndex.inMemory({ ...small, codec });
+      await index.add(items);
+      // Wide rescoring (> 512 tokens: the ORT kernel over gathered rows) on every query at once.
+      const opts = { k: 10, exact: false, nprobe: 4, candidates: 200, rescore: 100 };
+      const alone: SearchHit[][] = [];
+      for (const q of queries) alone.push(await index.search(q, opts));
+      const together = await Promise.all([...queries, ...queries].map((q) => index.search(q, opts)));
+      expect(together).toEqual([...alone, ...alone]);
+      // Rescored scores are the exact ones of those documents (rerank of 10 runs the JS kernel: equal to rounding).
+      for (const [i, q] of queries.entries()) expectSameHits(await index.rerank(q, alone[i]!.map((h) => h.id)), alone[i]!);
+    }
+  });
+
   it("filters equal brute force with the filter (few matches: exact; set or predicate)", async () => {
     const index = MaxSimIndex.inMemory(small);
     await index.add(items);
