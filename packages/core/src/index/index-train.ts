@@ -17,7 +17,19 @@ import { eachTierBlock, tierSample } from "./tier-source.js";
 
 const SEGMENT_TOKENS = 1 << 18; // tokens per segment when rewriting (≈ 128 MB of float32 at dim 128)
 
-/** Trains (big enough, untrained) or retrains (doubling rule, with `autoRetrain`) when due. */
+/**
+ * The calibration is measured again once the index holds this many times the documents it was
+ * measured on: the settings that reach a recall at N documents reach less at 2N (a fixed number
+ * of candidates is a smaller share), and an index trained on a sample (two tiers, `autoRetrain:
+ * false`) would otherwise keep the settings of its first few thousand documents forever. The
+ * measurements grow geometrically, so their total is within 2× of the last one.
+ */
+export const RECALIBRATE_GROWTH = 2;
+
+/**
+ * Trains (big enough, untrained) or retrains (doubling rule, with `autoRetrain`) when due, else
+ * recalibrates when the index has grown {@link RECALIBRATE_GROWTH}× since its calibration.
+ */
 export async function trainIfDue(ctx: IndexContext): Promise<void> {
   const st = ctx.state;
   if (ctx.table.centroidIndex === null) {
@@ -27,6 +39,11 @@ export async function trainIfDue(ctx: IndexContext): Promise<void> {
     // retraining work is O(tokens ever added). A crash between the two commits leaves the
     // added documents committed under the old centroids (a consistent state).
     await rewrite(ctx, true);
+  } else if (st.calibration != null && ctx.table.liveCount >= RECALIBRATE_GROWTH * st.calibration.documents) {
+    const calibration = await calibrate(ctx.table, { targetRecall: st.targetRecall ?? DEFAULT_TARGET_RECALL });
+    const state = { ...ctx.state, calibration };
+    await ctx.store.commit({ meta: metaWith(ctx, state) });
+    ctx.state = state;
   }
 }
 

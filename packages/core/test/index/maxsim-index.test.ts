@@ -129,7 +129,14 @@ describe("MaxSimIndex approximate search (PLAID)", () => {
       const together = await Promise.all([...queries, ...queries].map((q) => index.search(q, opts)));
       expect(together).toEqual([...alone, ...alone]);
       // Rescored scores are the exact ones of those documents (rerank of 10 runs the JS kernel: equal to rounding).
-      for (const [i, q] of queries.entries()) expectSameHits(await index.rerank(q, alone[i]!.map((h) => h.id)), alone[i]!);
+      for (const [i, q] of queries.entries())
+        expectSameHits(
+          await index.rerank(
+            q,
+            alone[i]!.map((h) => h.id),
+          ),
+          alone[i]!,
+        );
     }
   });
 

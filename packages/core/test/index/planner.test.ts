@@ -147,6 +147,26 @@ describe("recall calibration", () => {
     await third.close();
   });
 
+  it("is measured again when the index has doubled since, also without retraining", async () => {
+    const corpus = benchCorpus("zipfian", { docs: 900, dim: 32, seed: 9 });
+    const items = corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) }));
+    const index = MaxSimIndex.inMemory({ dim: 32, minTrainTokens: 4000, autoRetrain: false });
+    await index.add(items.slice(0, 200));
+    const first = index.calibration!;
+    expect(first.documents).toBe(200);
+    // Below twice the calibrated documents: unchanged.
+    await index.add(items.slice(200, 300));
+    expect(index.calibration).toEqual(first);
+    // A bulk load past twice: measured again at its end, on every document, centroids unchanged.
+    const trainedTokens = index.trainedTokens;
+    await index.bulk(async () => {
+      for (let i = 300; i < 900; i += 100) await index.add(items.slice(i, i + 100));
+    });
+    expect(index.trainedTokens).toBe(trainedTokens);
+    expect(index.calibration!.documents).toBe(900);
+    expect(index.calibration!.tokens).toBe(corpus.offsets[900]);
+  });
+
   for (const family of BENCH_FAMILY_NAMES) {
     it(`default recall@10 on held-out ${family} queries is within 0.02 of the 0.97 target`, async () => {
       // Few documents for a test: the long family's are 256–512 tokens each.
