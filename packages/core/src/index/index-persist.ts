@@ -156,7 +156,7 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
       const id = seg.ids[i]!;
       const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
       if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, table.idToSlot.has(id), payload, checkPayload);
-      table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
+      table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id), false);
       if (table.tier !== null) table.tier.set(table.slots - 1, tierFile![i]!, tierRow![i]!);
     }
   }
@@ -171,9 +171,8 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     }
   }
   // Segments were copied whole; drop the rows of deleted ids (memory stays proportional to live data).
-  if (table.liveCount < table.slots) {
-    table.compactMemory();
-    table.rebuildLists();
-  }
+  if (table.liveCount < table.slots) table.compactMemory();
+  // Slots were registered unlisted: one count-then-fill build gives exact-size inverted lists.
+  table.rebuildLists();
   return table;
 }
