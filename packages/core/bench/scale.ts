@@ -78,6 +78,11 @@ const batchOf = (from: number, to: number) => {
 const nTruth = Math.min(queries.length, Number(values.truth));
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
+/** CPU seconds of this process so far (all threads: ONNX Runtime's too), beside wall time on a shared machine. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 function indexOptions(config: string): MaxSimIndexOptions {
@@ -96,11 +101,20 @@ async function truthPhase(out: string): Promise<void> {
       scores.forEach((sc, j) => b.ids.forEach((id, d) => tops[q + j]!.push(id, sc[d]!)));
     }
   }
-  writeFileSync(out, JSON.stringify({ seconds: (performance.now() - t0) / 1000, generationSeconds, ids: tops.map((t) => t.result().map((h) => h.id)) }));
+  writeFileSync(
+    out,
+    JSON.stringify({
+      seconds: (performance.now() - t0) / 1000,
+      generationSeconds,
+      cpuSeconds: cpuSeconds(),
+      ids: tops.map((t) => t.result().map((h) => h.id)),
+    }),
+  );
 }
 
 async function buildPhase(dir: string, config: string): Promise<Record<string, number>> {
   const t0 = performance.now();
+  const cpu0 = cpuSeconds();
   const index = await MaxSimIndex.create(dir, indexOptions(config));
   await index.bulk(async () => {
     for (let i = 0; i < nDocs; i += batch) {
@@ -116,7 +130,7 @@ async function buildPhase(dir: string, config: string): Promise<Record<string, n
   await index.close();
   const seconds = (performance.now() - t0) / 1000;
   const disk = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
-  return { seconds, generationSeconds, docsPerSecond: nDocs / seconds, peakRss: peakRss(), disk };
+  return { seconds, cpuSeconds: cpuSeconds() - cpu0, generationSeconds, docsPerSecond: nDocs / seconds, peakRss: peakRss(), disk };
 }
 
 async function searchPhase(dir: string, config: string, truthFile: string): Promise<Record<string, number>> {
@@ -133,6 +147,7 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
   const heapGrowth = process.memoryUsage().heapTotal - bareHeap;
   const ramTier = index.vectorBytesInMemory();
   const tSearch = performance.now();
+  const cpu0 = cpuSeconds();
   const run = async () => {
     const lat: number[] = [];
     let recall = 0;
@@ -157,6 +172,7 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
   const out = {
     openSeconds,
     searchSeconds: (performance.now() - tSearch) / 1000,
+    searchCpuSeconds: cpuSeconds() - cpu0,
     bare,
     afterOpen,
     heapGrowth,
@@ -231,9 +247,13 @@ console.log(`machine: 2 cores shared with other jobs, load average at start ${lo
 const tTruth = performance.now();
 child("truth");
 const truthSeconds = (performance.now() - tTruth) / 1000;
-const truthGeneration = (JSON.parse(readFileSync(join(root, "truth.json"), "utf8")) as { generationSeconds: number }).generationSeconds;
-console.log(`truth (float32 exact, streamed): ${truthSeconds.toFixed(0)} s, of which corpus generation ${truthGeneration.toFixed(0)} s`);
-const phases: string[] = [`truth ${truthSeconds.toFixed(0)} s (corpus generation ${truthGeneration.toFixed(0)} s)`];
+const truthRun = JSON.parse(readFileSync(join(root, "truth.json"), "utf8")) as { generationSeconds: number; cpuSeconds: number };
+console.log(
+  `truth (float32 exact, streamed): ${truthSeconds.toFixed(0)} s (${truthRun.cpuSeconds.toFixed(0)} s CPU), of which corpus generation ${truthRun.generationSeconds.toFixed(0)} s`,
+);
+const phases: string[] = [
+  `truth ${truthSeconds.toFixed(0)} s, ${truthRun.cpuSeconds.toFixed(0)} s CPU (corpus generation ${truthRun.generationSeconds.toFixed(0)} s)`,
+];
 const configs = ["tier", ...(values.baseline === "none" ? [] : [values.baseline!])];
 const rows: string[][] = [
   [
@@ -275,7 +295,7 @@ for (const config of configs) {
   ]);
   console.log(`${name}: ${JSON.stringify({ ...b, ...s })} (load ${loadavg()[0]!.toFixed(1)})`);
   phases.push(
-    `${config}: build ${b.seconds!.toFixed(0)} s (corpus generation ${b.generationSeconds!.toFixed(0)} s), open ${s.openSeconds!.toFixed(1)} s, search ${s.searchSeconds!.toFixed(0)} s (2×${queries.length} queries)`,
+    `${config}: build ${b.seconds!.toFixed(0)} s, ${b.cpuSeconds!.toFixed(0)} s CPU (corpus generation ${b.generationSeconds!.toFixed(0)} s), open ${s.openSeconds!.toFixed(1)} s, search ${s.searchSeconds!.toFixed(0)} s, ${s.searchCpuSeconds!.toFixed(0)} s CPU (2×${queries.length} queries)`,
   );
 }
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
