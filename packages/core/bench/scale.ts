@@ -7,9 +7,18 @@
  *   truth   float32 exact top-10 of the first `--truth` queries, streaming the corpus once
  *   build   streamed bulk load (centroids trained on the first `--sample-tokens` tokens):
  *           build time, docs/s, peak RSS, disk bytes
- *   search  open time, RSS right after open vs the RAM tier (`vectorBytesInMemory`), p50/p95 of
- *           `search` over `--queries` queries (page cache warm; two-tier also with the tier
- *           files dropped from the page cache first: `dd iflag=nocache`), recall@10 vs truth
+ *   search  open time, RSS right after open vs the RAM tier (`vectorBytesInMemory`: codes +
+ *           residuals; the part of the RSS growth that is V8 heap is shown beside it), p50/p95
+ *           of `search` over `--queries` queries (page cache warm; two-tier also with the tier
+ *           files dropped from the page cache first, `dd iflag=nocache`, which doubles as the
+ *           warm-up), recall@10 vs truth
+ *
+ * Each phase's time is printed at the end (wall and CPU), with the share spent generating the
+ * corpus. Measured at 100k docs on the shared 2-core machine (load 2.9): truth 17 s, build 96 s
+ * (139 s CPU; 50 s at 20k), open 0.5 s, search 44 s; at load 5.7 the same run took 56 / 188 /
+ * 0.4 / 77 s. Linear in documents past the fixed training cost, `--docs 1000000` extrapolates
+ * to truth ≈ 3–9 min, build ≈ 10–30 min (k-means assignment and residual encoding are most of
+ * it), open ≈ 5 s, search ≈ 2 min: within 30 minutes only on a quiet machine.
  *
  *   pnpm --filter @maxsim/core bench:scale -- --docs 100000
  *   pnpm --filter @maxsim/core bench:scale -- --docs 1000000 --baseline none
@@ -63,9 +72,22 @@ const corpus = streamCorpus({
   seed: 1,
 });
 const queries = corpus.queries(Number(values.queries), nDocs, 32, 7);
+/** Seconds spent generating corpus batches in this process (the truth and build phases stream the corpus). */
+let generationSeconds = 0;
+const batchOf = (from: number, to: number) => {
+  const t = performance.now();
+  const b = corpus.batch(from, to);
+  generationSeconds += (performance.now() - t) / 1000;
+  return b;
+};
 const nTruth = Math.min(queries.length, Number(values.truth));
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
+/** CPU seconds of this process so far (all threads: ONNX Runtime's too), beside wall time on a shared machine. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 function indexOptions(config: string): MaxSimIndexOptions {
@@ -78,21 +100,30 @@ async function truthPhase(out: string): Promise<void> {
   const t0 = performance.now();
   const tops = queries.slice(0, nTruth).map(() => new TopK(k));
   for (let i = 0; i < nDocs; i += batch) {
-    const b = corpus.batch(i, Math.min(nDocs, i + batch));
+    const b = batchOf(i, Math.min(nDocs, i + batch));
     for (let q = 0; q < nTruth; q += 8) {
       const scores = await scoreFlatOrt(queries.slice(q, Math.min(nTruth, q + 8)), { data: b.data, offsets: b.offsets, dim });
       scores.forEach((sc, j) => b.ids.forEach((id, d) => tops[q + j]!.push(id, sc[d]!)));
     }
   }
-  writeFileSync(out, JSON.stringify({ seconds: (performance.now() - t0) / 1000, ids: tops.map((t) => t.result().map((h) => h.id)) }));
+  writeFileSync(
+    out,
+    JSON.stringify({
+      seconds: (performance.now() - t0) / 1000,
+      generationSeconds,
+      cpuSeconds: cpuSeconds(),
+      ids: tops.map((t) => t.result().map((h) => h.id)),
+    }),
+  );
 }
 
 async function buildPhase(dir: string, config: string): Promise<Record<string, number>> {
   const t0 = performance.now();
+  const cpu0 = cpuSeconds();
   const index = await MaxSimIndex.create(dir, indexOptions(config));
   await index.bulk(async () => {
     for (let i = 0; i < nDocs; i += batch) {
-      const b = corpus.batch(i, Math.min(nDocs, i + batch));
+      const b = batchOf(i, Math.min(nDocs, i + batch));
       await index.add(
         b.ids.map((id, j) => ({
           id,
@@ -104,19 +135,24 @@ async function buildPhase(dir: string, config: string): Promise<Record<string, n
   await index.close();
   const seconds = (performance.now() - t0) / 1000;
   const disk = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
-  return { seconds, docsPerSecond: nDocs / seconds, peakRss: peakRss(), disk };
+  return { seconds, cpuSeconds: cpuSeconds() - cpu0, generationSeconds, docsPerSecond: nDocs / seconds, peakRss: peakRss(), disk };
 }
 
 async function searchPhase(dir: string, config: string, truthFile: string): Promise<Record<string, number>> {
   const truth = (JSON.parse(readFileSync(truthFile, "utf8")) as { ids: string[][] }).ids;
   await scoreFlatOrt([queries[0]!], { data: new Float32Array(dim), offsets: Int32Array.from([0, 1]), dim }); // load ORT before the bare RSS
+  await settle();
   const bare = process.memoryUsage().rss;
+  const bareHeap = process.memoryUsage().heapTotal;
   const t0 = performance.now();
   const index = await MaxSimIndex.open(dir, { readOnly: true });
   const openSeconds = (performance.now() - t0) / 1000;
-  (globalThis as { gc?: () => void }).gc?.();
+  await settle();
   const afterOpen = process.memoryUsage().rss;
+  const heapGrowth = process.memoryUsage().heapTotal - bareHeap;
   const ramTier = index.vectorBytesInMemory();
+  const tSearch = performance.now();
+  const cpu0 = cpuSeconds();
   const run = async () => {
     const lat: number[] = [];
     let recall = 0;
@@ -130,18 +166,21 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
   };
   let cold = { p50: NaN, p95: NaN };
   if (config === "tier") {
-    // Cold: the tier files dropped from the page cache (the RAM tier is in memory anyway).
+    // Cold: the tier files dropped from the page cache (the RAM tier is in memory anyway). It
+    // reads the pages the warm run reads, so it also serves as the warm-up.
     for (const f of readdirSync(dir).filter((f) => /-tier-\d+\.bin$/.test(f))) {
       execFileSync("dd", [`if=${join(dir, f)}`, "iflag=nocache", "count=0", "status=none"]);
     }
     cold = await run();
-  }
-  await run(); // warm the page cache and the JIT
+  } else await run(); // warm the page cache and the JIT
   const warm = await run();
   const out = {
     openSeconds,
+    searchSeconds: (performance.now() - tSearch) / 1000,
+    searchCpuSeconds: cpuSeconds() - cpu0,
     bare,
     afterOpen,
+    heapGrowth,
     ramTier,
     p50: warm.p50,
     p95: warm.p95,
@@ -152,6 +191,18 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
   };
   await index.close();
   return out;
+}
+
+/**
+ * Collects garbage and lets V8 release it: `gc()` frees ArrayBuffer backing stores only once its
+ * concurrent sweep has run, so RSS read right after `gc()` still counts buffers already dead
+ * (e.g. the buffer the load read segments into).
+ */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gc?.();
 }
 
 if (values.phase !== undefined) {
@@ -200,7 +251,14 @@ console.log(
 console.log(`machine: 2 cores shared with other jobs, load average at start ${loadavg()[0]!.toFixed(1)}\n`);
 const tTruth = performance.now();
 child("truth");
-console.log(`truth (float32 exact, streamed): ${((performance.now() - tTruth) / 1000).toFixed(0)} s`);
+const truthSeconds = (performance.now() - tTruth) / 1000;
+const truthRun = JSON.parse(readFileSync(join(root, "truth.json"), "utf8")) as { generationSeconds: number; cpuSeconds: number };
+console.log(
+  `truth (float32 exact, streamed): ${truthSeconds.toFixed(0)} s (${truthRun.cpuSeconds.toFixed(0)} s CPU), of which corpus generation ${truthRun.generationSeconds.toFixed(0)} s`,
+);
+const phases: string[] = [
+  `truth ${truthSeconds.toFixed(0)} s, ${truthRun.cpuSeconds.toFixed(0)} s CPU (corpus generation ${truthRun.generationSeconds.toFixed(0)} s)`,
+];
 const configs = ["tier", ...(values.baseline === "none" ? [] : [values.baseline!])];
 const rows: string[][] = [
   [
@@ -211,6 +269,7 @@ const rows: string[][] = [
     "disk MB",
     "open s",
     "RSS bare→open MB",
+    "V8 heap +MB",
     "RAM tier MB",
     "open/RAM",
     "p50 ms",
@@ -231,6 +290,7 @@ for (const config of configs) {
     mb(b.disk!),
     s.openSeconds!.toFixed(2),
     `${mb(s.bare!)}→${mb(s.afterOpen!)}`,
+    mb(s.heapGrowth!),
     mb(s.ramTier!),
     ((s.afterOpen! - s.bare!) / s.ramTier!).toFixed(2),
     s.p50!.toFixed(1),
@@ -239,12 +299,18 @@ for (const config of configs) {
     s.recall!.toFixed(3),
   ]);
   console.log(`${name}: ${JSON.stringify({ ...b, ...s })} (load ${loadavg()[0]!.toFixed(1)})`);
+  phases.push(
+    `${config}: build ${b.seconds!.toFixed(0)} s, ${b.cpuSeconds!.toFixed(0)} s CPU (corpus generation ${b.generationSeconds!.toFixed(0)} s), open ${s.openSeconds!.toFixed(1)} s, search ${s.searchSeconds!.toFixed(0)} s, ${s.searchCpuSeconds!.toFixed(0)} s CPU (2×${queries.length} queries)`,
+  );
 }
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log("");
 for (const r of rows) console.log(r.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join("  "));
 console.log(
-  `\nRAM tier = vectorBytesInMemory (codes + residuals, or float16 rows): ${((Number(rows[1]![7]) * 2 ** 20) / tokens).toFixed(1)} B/token for the two-tier index.`,
+  `\nRAM tier = vectorBytesInMemory (codes + residuals, or float16 rows): ${((Number(rows[1]![8]) * 2 ** 20) / tokens).toFixed(1)} B/token for the two-tier index.`,
 );
-console.log("open/RAM = (RSS right after open − RSS of the same process before it) / RAM tier.");
+console.log(
+  "open/RAM = (RSS right after open − RSS of the same process before it, each after gc() and V8's sweep of dead buffers) / RAM tier; V8 heap +MB: the part of it that is V8 heap growth.",
+);
+console.log(`time per phase: ${phases.join("; ")}`);
 if (values.dir === undefined) rmSync(root, { recursive: true, force: true });

@@ -6,6 +6,7 @@
  */
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { getCodec } from "../storage/codecs/registry.js";
+import { ReadBuffer } from "../storage/read-buffer.js";
 import type { IndexStore } from "../storage/index-store.js";
 import { CODECS, residualBits, STATE_KEY, type IndexState } from "./index-state.js";
 import { manifestFileName } from "../storage/manifest.js";
@@ -83,7 +84,9 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
         `the index is trained but its centroid blob is ${blob === undefined ? "missing" : `${blob.length} bytes, not a multiple of ${4 * dim}`}`,
       );
     }
-    const centroids = new Float32Array(blob.slice().buffer);
+    // The blob owns its buffer (both stores return copies): a view, not a second 2·k·dim copy kept until GC.
+    const owned = blob.byteOffset === 0 && blob.buffer.byteLength === blob.length;
+    const centroids = new Float32Array(owned ? blob.buffer : blob.slice().buffer);
     checkCentroids(centroids, dim, store.manifest.blobs["centroids.f32"]?.file ?? "centroids.f32");
     table.centroidIndex = new CentroidIndex(centroids, dim);
     const bits = residualBits(state.codec);
@@ -105,8 +108,10 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     counted,
     store.manifest.segments.reduce((sum, e) => sum + e.rows, 0),
   );
+  // One read buffer for every segment (each is copied into the table before the next is read).
+  const readBuffer = new ReadBuffer(store.manifest.segments.reduce((max, e) => Math.max(max, e.bytes), 0));
   for (const entry of store.manifest.segments) {
-    const seg = await store.readSegment(entry.name);
+    const seg = await store.readSegment(entry.name, readBuffer);
     const offsets = seg.columns["offsets"];
     const rows = seg.ids.length;
     if (!(offsets instanceof Int32Array) || offsets.length !== rows + 1 || offsets[0] !== 0 || offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) {
@@ -122,7 +127,10 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
       );
     }
     let codes: CentroidIds | null = null;
-    if (rawCodes !== undefined) (codes = centroidIdArray(k, tokens)).set(rawCodes);
+    // Ids already in the table's width are used as they are (register copies them); others are converted.
+    if (k <= 65536 && rawCodes instanceof Uint16Array) codes = rawCodes;
+    else if (k > 65536 && rawCodes instanceof Int32Array) codes = rawCodes;
+    else if (rawCodes !== undefined) (codes = centroidIdArray(k, tokens)).set(rawCodes);
     const residuals = seg.columns["residuals"];
     if (residual && residuals !== undefined && (codes === null || residuals.length !== tokens * residualBytes(table.quantizer!))) {
       throw new IndexCorruptError(
@@ -156,7 +164,7 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
       const id = seg.ids[i]!;
       const payload = seg.deleted.has(id) ? undefined : (seg.payloads?.[i] ?? undefined);
       if (!seg.deleted.has(id)) checkUniqueId(entry.file, id, table.idToSlot.has(id), payload, checkPayload);
-      table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id));
+      table.register(id, offsets[i + 1]! - offsets[i]!, codes?.subarray(offsets[i]!, offsets[i + 1]!) ?? null, payload, !seg.deleted.has(id), false);
       if (table.tier !== null) table.tier.set(table.slots - 1, tierFile![i]!, tierRow![i]!);
     }
   }
@@ -171,9 +179,8 @@ async function loadTable(store: IndexStore, state: IndexState, tierFiles: TierFi
     }
   }
   // Segments were copied whole; drop the rows of deleted ids (memory stays proportional to live data).
-  if (table.liveCount < table.slots) {
-    table.compactMemory();
-    table.rebuildLists();
-  }
+  if (table.liveCount < table.slots) table.compactMemory();
+  // Slots were registered unlisted: one count-then-fill build gives exact-size inverted lists.
+  table.rebuildLists();
   return table;
 }

@@ -19,6 +19,7 @@ import { MaxsimError } from "../errors.js";
 import { matmulModel } from "../scoring/kernel-model.js";
 import type { TokenVectors } from "../types.js";
 import { hnswStatus, type HnswGraph } from "./hnsw-addon.js";
+import { InvertedLists } from "./inverted-lists.js";
 
 /**
  * Centroid count from which an HNSW graph probes faster than the exact product, measured by
@@ -82,27 +83,13 @@ export function centroidIdArray(k: number, n: number): CentroidIds {
 }
 let matmul: Promise<ort.InferenceSession> | null = null;
 
-/** A growable list of document slots. */
-class SlotList {
-  items = new Int32Array(8);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.items.length) {
-      const next = new Int32Array(this.items.length * 2);
-      next.set(this.items);
-      this.items = next;
-    }
-    this.items[this.length++] = v;
-  }
-}
-
 /** Centroids, their prober (exact product or HNSW graph) and inverted lists. */
 export class CentroidIndex {
   readonly k: number;
   /** Which prober finds each query token's nearest centroids. */
   readonly prober: CentroidProber;
   private readonly hnsw: HnswGraph | null = null;
-  private lists: SlotList[];
+  private readonly lists: InvertedLists;
   /** Scratch: per slot, the last query token that touched it, and the running score. */
   private stamp = new Int32Array(0);
   private acc = new Float32Array(0);
@@ -122,17 +109,17 @@ export class CentroidIndex {
       for (let c = 0; c < this.k; c++) hnsw.addPoint(Array.from(centroids.subarray(c * dim, (c + 1) * dim)), c);
       this.hnsw = hnsw;
     }
-    this.lists = Array.from({ length: this.k }, () => new SlotList());
+    this.lists = new InvertedLists(this.k);
   }
 
   /** Registers document `slot` whose tokens have centroid ids `codes` (deduplicated here). */
   addDocument(slot: number, codes: CentroidIds): void {
-    const seen = new Set<number>();
-    for (const c of codes) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      this.lists[c]!.push(slot);
-    }
+    this.lists.add(slot, codes);
+  }
+
+  /** Replaces every inverted list with those of slots `[0, count)` (token ids `codes[offsets[s]..offsets[s+1])`), at exact size. */
+  buildLists(codes: CentroidIds, offsets: Int32Array, count: number): void {
+    this.lists.build(codes, offsets, count);
   }
 
   /** Query-centroid similarities, transposed: row `c` holds centroid `c`'s dot with each query token. */
@@ -148,14 +135,12 @@ export class CentroidIndex {
 
   /** Mean inverted-list length (document slots per centroid): what one probe scans. */
   meanListLength(): number {
-    let total = 0;
-    for (const list of this.lists) total += list.length;
-    return total / Math.max(1, this.k);
+    return this.lists.entries / Math.max(1, this.k);
   }
 
   /** Drops every inverted list (before re-adding the live documents). */
   clearLists(): void {
-    this.lists = Array.from({ length: this.k }, () => new SlotList());
+    this.lists.clear();
   }
 
   /** HNSW-probed centroids of one query token: ids and similarities, best first. */
@@ -200,24 +185,29 @@ export class CentroidIndex {
     const touched: number[] = [];
     // Exact probing reads every column of the [k, m] product in one pass (not m strided passes).
     const columns = this.prober === "exact" && sims !== null ? topColumns(sims, this.k, query.length, Math.min(nprobe, this.k)) : null;
+    const credit = (items: Int32Array, from: number, to: number, s: number, mark: number) => {
+      for (let x = from; x < to; x++) {
+        const slot = items[x]!;
+        const st = stamp[slot]!;
+        if (st === mark) continue; // already credited with a better centroid for this token
+        if (st === 0) {
+          touched.push(slot);
+          acc[slot] = 0;
+        }
+        stamp[slot] = mark;
+        acc[slot]! += s;
+      }
+    };
+    const lists = this.lists;
     for (let i = 0; i < query.length; i++) {
       const probed = columns?.[i] ?? this.probe(query, i, nprobe, sims);
       const mark = i + 1;
       for (let p = 0; p < probed.ids.length; p++) {
-        const list = this.lists[probed.ids[p]!]!;
+        const c = probed.ids[p]!;
         const s = probed.sims[p]!;
-        const items = list.items;
-        for (let x = 0; x < list.length; x++) {
-          const slot = items[x]!;
-          const st = stamp[slot]!;
-          if (st === mark) continue; // already credited with a better centroid for this token
-          if (st === 0) {
-            touched.push(slot);
-            acc[slot] = 0;
-          }
-          stamp[slot] = mark;
-          acc[slot]! += s;
-        }
+        credit(lists.slots, lists.start[c]!, lists.start[c + 1]!, s, mark);
+        const tail = lists.tail[c];
+        if (tail !== undefined) credit(tail, 0, lists.tailLength[c]!, s, mark);
       }
     }
     const kept: number[] = [];

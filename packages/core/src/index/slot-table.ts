@@ -87,9 +87,11 @@ export class SlotTable {
 
   /**
    * Registers a document whose `n` rows were just appended to the arena. Dead slots (rows of ids
-   * deleted in a later commit, met while loading) keep their rows until compaction.
+   * deleted in a later commit, met while loading) keep their rows until compaction. `listed:
+   * false` leaves the inverted lists alone (a load registers every slot, then builds them once
+   * with {@link rebuildLists}).
    */
-  register(id: string, n: number, codes: CentroidIds | null, payload: unknown, alive: boolean): void {
+  register(id: string, n: number, codes: CentroidIds | null, payload: unknown, alive: boolean, listed = true): void {
     if (this.slots + 2 > this.offsets.length) {
       const next = new Int32Array(this.offsets.length * 2);
       next.set(this.offsets);
@@ -113,7 +115,7 @@ export class SlotTable {
     this.slots++;
     this.slotIds[slot] = id;
     this.flatCache = null;
-    if (codes !== null) this.centroidIndex?.addDocument(slot, codes);
+    if (codes !== null && listed) this.centroidIndex?.addDocument(slot, codes);
     if (!alive) return;
     this.alive[slot] = 1;
     this.payloads[slot] = payload;
@@ -163,12 +165,9 @@ export class SlotTable {
     this.flatCache = null;
   }
 
-  /** Rebuilds the centroid inverted lists from the slots (after slots were renumbered). */
+  /** Rebuilds the centroid inverted lists from the slots (after a load, or slots were renumbered), at exact size. */
   rebuildLists(): void {
-    const ci = this.centroidIndex;
-    if (ci === null) return;
-    ci.clearLists();
-    for (let slot = 0; slot < this.slots; slot++) ci.addDocument(slot, this.codes.subarray(this.offsets[slot]!, this.offsets[slot + 1]!));
+    this.centroidIndex?.buildLists(this.codes, this.offsets, this.slots);
   }
 
   /** Adopts new centroids, quantiser, ids and rows together (retraining; run it in `quiesce`). */

@@ -13,6 +13,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "./make-directory.js";
+import type { ReadBuffer } from "./read-buffer.js";
 import { NotRegularFileError, openRegularFile, readFully, readRegularFile } from "./regular-file.js";
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { TEMP_PREFIX, syncDir, writeFileAtomic } from "./atomic.js";
@@ -191,11 +192,11 @@ export class FsIndexStore implements IndexStore {
   }
 
   /** Reads a file the current snapshot references, telling a garbage-collected old snapshot from damage. */
-  async #readReferenced(file: string, entry: { bytes: number }): Promise<Buffer> {
+  async #readReferenced(file: string, entry: { bytes: number }, into?: ReadBuffer): Promise<Buffer> {
     let bytes: Buffer;
     try {
       // At most the size the manifest records: a longer file is damage, not something to read.
-      bytes = await readRegularFile(join(this.dir, file), entry.bytes);
+      bytes = await readRegularFile(join(this.dir, file), entry.bytes, into);
     } catch (error) {
       if (error instanceof NotRegularFileError) throw asCorrupt(error, file);
       if (errno(error) !== "ENOENT") throw ioError("read", join(this.dir, file), error);
@@ -214,10 +215,10 @@ export class FsIndexStore implements IndexStore {
     return bytes;
   }
 
-  async readSegment(name: string): Promise<SegmentContents> {
+  async readSegment(name: string, into?: ReadBuffer): Promise<SegmentContents> {
     this.#check(false);
     const entry = this.#entry(name);
-    const bytes = await this.#readReferenced(entry.file, entry);
+    const bytes = await this.#readReferenced(entry.file, entry, into);
     const { data, layout } = decodeSegmentWithLayout(bytes, entry.file);
     if (layout.headerCrc.toString(16).padStart(8, "0") !== entry.crc32 || data.ids.length !== entry.rows) {
       throw new IndexCorruptError(entry.file, "does not match its manifest entry (checksum or row count)");

@@ -30,3 +30,4 @@ export {
   toFloat16,
 } from "./codecs/float16.js";
 export { float32Codec } from "./codecs/float32.js";
+export { ReadBuffer } from "./read-buffer.js";

@@ -4,12 +4,14 @@
  * made it read without end; both hung `open`. Here a file is opened with `O_NOFOLLOW` (a symlink
  * fails at once with `ELOOP`) and `O_NONBLOCK` (opening a FIFO does not wait for a writer), then
  * `fstat` on the open descriptor decides: anything but a regular file is refused before a byte is
- * read, and reads never go past the size `fstat` reported (nor a caller's limit).
+ * read, and reads never go past the size `fstat` reported (nor a caller's limit). With a
+ * {@link ReadBuffer}, bytes land in its reused buffer instead of a fresh one.
  */
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
+import type { ReadBuffer } from "./read-buffer.js";
 
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -54,7 +56,7 @@ export class NotRegularFileError extends Error {
  * console.log(await readRegularFile(join(dir, "zero"), 1024).catch((e: Error) => e.name)); // NotRegularFileError
  * ```
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer> {
+export async function readRegularFile(path: string, maxBytes: number, into?: ReadBuffer): Promise<Buffer> {
   let handle;
   try {
     handle = await open(path, FLAGS);
@@ -66,7 +68,7 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     const st = await handle.stat();
     if (!st.isFile()) throw new NotRegularFileError(path, `is ${fileKind(st)}, not a regular file`);
     if (st.size > maxBytes) throw new NotRegularFileError(path, `is ${st.size} bytes, more than the ${maxBytes} it may hold`);
-    return await readFully(handle, 0, st.size);
+    return await readFully(handle, 0, st.size, into);
   } finally {
     await handle.close();
   }
@@ -100,8 +102,8 @@ export async function openRegularFile(path: string): Promise<{ handle: import("n
  * bytes than asked). Returns fewer only at end of file: a file that shrank meanwhile, which the
  * caller's size and checksum checks then report.
  */
-export async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+export async function readFully(handle: FileHandle, position: number, length: number, into?: ReadBuffer): Promise<Buffer> {
+  const buf = into?.take(length) ?? Buffer.allocUnsafe(length);
   let offset = 0;
   while (offset < length) {
     const { bytesRead } = await handle.read(buf, offset, length - offset, position + offset);

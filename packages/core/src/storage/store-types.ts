@@ -3,6 +3,7 @@
  */
 import type { PositionalSource } from "./disk-tier.js";
 import type { Manifest } from "./manifest.js";
+import type { ReadBuffer } from "./read-buffer.js";
 import type { SegmentData } from "./segment.js";
 
 /**
@@ -83,11 +84,12 @@ export interface IndexStore {
   readonly manifest: Manifest;
   /**
    * Reads one segment of the current snapshot, verifying every checksum. Treat the returned arrays
-   * as read-only (the in-memory store returns its own copies).
+   * as read-only (the in-memory store returns its own copies). With `into`, a file store reads
+   * into that reused buffer: the columns are views of it, valid until its next read.
    * @throws `NOT_FOUND` (no such segment in the snapshot), {@link IndexCorruptError},
    *   `INDEX_STALE` (a writer garbage-collected this old snapshot's file: call `refresh()`).
    */
-  readSegment(name: string): Promise<SegmentContents>;
+  readSegment(name: string, into?: ReadBuffer): Promise<SegmentContents>;
   /** Reads only the ids of a segment (cheaper than `readSegment`). Same errors. */
   readSegmentIds(name: string): Promise<readonly string[]>;
   /** Reads a blob of the current snapshot, or `undefined` when it has none of that name. */

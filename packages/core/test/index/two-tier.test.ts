@@ -135,6 +135,27 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     await reopened.close();
   });
 
+  it("reopened after deletes (dropped at load, inverted lists rebuilt) and after adds to the reopened index, search answers as before close", async () => {
+    const dir = freshDir();
+    const index = await buildTwoTier(dir);
+    await index.delete(items.filter((_, i) => i % 5 === 0).map((i) => i.id)); // not compacted: the load drops them
+    const before = await Promise.all(queries.map((q) => index.search(q, { k: 10 })));
+    expect(before.flat().some((h) => Number(h.id.slice(4)) % 5 === 0)).toBe(false);
+    await index.close();
+    const reopened = await MaxSimIndex.open(dir);
+    expect(reopened.size).toBe(DOCS - DOCS / 5);
+    expect(await Promise.all(queries.map((q) => reopened.search(q, { k: 10 })))).toEqual(before);
+    // Documents added after the load's list build: copies of each query's best hit must be found.
+    const tops = [...new Set(before.map((hits) => hits[0]!.id))];
+    await reopened.add(tops.map((id) => ({ id: `copy-${id}`, embeddings: items.find((x) => x.id === id)!.embeddings })));
+    const after = await Promise.all(queries.map((q) => reopened.search(q, { k: 10 })));
+    after.forEach((hits, i) => expect(hits.map((h) => h.id)).toContain(`copy-${before[i]![0]!.id}`));
+    await reopened.close();
+    const again = await MaxSimIndex.open(dir, { readOnly: true });
+    expect(await Promise.all(queries.map((q) => again.search(q, { k: 10 })))).toEqual(after);
+    await again.close();
+  });
+
   it("a reader keeps reading the tier files of its snapshot after the writer drops and garbage-collects them, until refresh()", async () => {
     const dir = freshDir();
     const writer = await buildTwoTier(dir);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MaxsimError } from "../../src/errors.js";
-import { IndexStore, type IndexStore as Store } from "../../src/storage/index.js";
+import { IndexStore, ReadBuffer, type IndexStore as Store } from "../../src/storage/index.js";
 
 const root = await mkdtemp(join(tmpdir(), "maxsim-store-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -212,6 +212,26 @@ describe("IndexStore", () => {
     expect(m.generation).toBe(2);
     expect(await store.readSegmentIds("seg-0000000002-0")).toEqual(["c"]);
     expect(Array.from((await store.readBlob("x"))!)).toEqual([2]);
+    await store.close();
+  });
+
+  it("readSegment into a ReadBuffer reads the same contents, segment after segment, into one reused buffer", async () => {
+    const store = await IndexStore.create(freshDir(), { dim: 4 });
+    const m = await store.commit({ addSegments: [batch("a", 5, 4), batch("b", 9, 4), batch("c", 2, 4)] });
+    const into = new ReadBuffer();
+    const buffers = new Set<ArrayBufferLike>();
+    for (const e of m.segments) {
+      const plain = await store.readSegment(e.name);
+      const reused = await store.readSegment(e.name, into);
+      expect(reused).toEqual(plain);
+      buffers.add(reused.columns["vectors"]!.buffer);
+    }
+    // Sized for the largest segment at its first read, smaller ones fit: one buffer for all three.
+    const sized = new ReadBuffer(Math.max(...m.segments.map((e) => e.bytes)));
+    const views = new Set<ArrayBufferLike>();
+    for (const e of m.segments) views.add((await store.readSegment(e.name, sized)).columns["vectors"]!.buffer);
+    expect(views.size).toBe(1);
+    expect(buffers.size).toBeLessThanOrEqual(2); // grown at most once (5 rows, then 9)
     await store.close();
   });
 
