@@ -46,7 +46,7 @@ const { values } = parseArgs({
     truth: { type: "string", default: "50" },
     batch: { type: "string", default: "2000" },
     "sample-tokens": { type: "string", default: String(1 << 18) },
-    centroids: { type: "string", default: "4096" },
+    centroids: { type: "string", default: "auto" },
     codec: { type: "string", default: "residual-2" },
     baseline: { type: "string", default: "float16" },
     noise: { type: "string", default: "0.6" },
@@ -91,7 +91,9 @@ const cpuSeconds = () => {
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 function indexOptions(config: string): MaxSimIndexOptions {
-  const common = { dim, minTrainTokens: Number(values["sample-tokens"]), centroids: Number(values.centroids), autoRetrain: false };
+  // "auto": the index's default for the sample it trains on (16·√T).
+  const centroids = values.centroids === "auto" ? {} : { centroids: Number(values.centroids) };
+  const common = { dim, minTrainTokens: Number(values["sample-tokens"]), ...centroids, autoRetrain: false };
   if (config === "tier") return { ...common, codec: values.codec as MaxSimIndexOptions["codec"], diskTier: "float16" };
   return { ...common, codec: config as MaxSimIndexOptions["codec"] };
 }

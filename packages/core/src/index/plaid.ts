@@ -22,11 +22,14 @@ import { hnswStatus, type HnswGraph } from "./hnsw-addon.js";
 import { InvertedLists } from "./inverted-lists.js";
 
 /**
- * Centroid count from which an HNSW graph probes faster than the exact product, measured by
- * `bench/centroid-probe.ts` (dim 128, 32 query tokens, nprobe 8). Below it the exact product is
- * used even when hnswlib-node is installed.
+ * Centroid count from which an HNSW graph probes instead of the exact product: the cap on
+ * centroids (65,536, the default from ≈ 16 M tokens), where the product costs most.
+ * `bench/centroid-probe.ts` (dim 128, 32 query tokens, nprobe 8) measured HNSW faster from
+ * 32,768 centroids, but its recall of the true nearest 8 fell to 0.59 at 65,536, and at 32,768
+ * centroids (100k documents since the default is 16·√T) the calibration then found no setting
+ * reaching 0.97 on the `concepts` corpus; exact probing costs ~2–4 ms there.
  */
-export const HNSW_MIN_CENTROIDS = 32768;
+export const HNSW_MIN_CENTROIDS = 65536;
 
 /** How query tokens find their nearest centroids: `"auto"` picks per index size and install. */
 export type CentroidProberChoice = "auto" | "exact" | "hnsw";
@@ -147,7 +150,7 @@ export class CentroidIndex {
   probeHnsw(row: Float32Array, nprobe: number): { ids: number[]; sims: number[] } {
     if (this.hnsw === null) throw new Error("probeHnsw on an index whose prober is exact");
     const n = Math.min(nprobe, this.k);
-    this.hnsw.setEf(Math.max(32, 2 * n));
+    this.hnsw.setEf(Math.max(64, 4 * n)); // a wider beam: probe recall matters more than its cost
     const res = this.hnsw.searchKnn(Array.from(row), n);
     const order = res.neighbors.map((id, i) => ({ id, sim: 1 - res.distances[i]! })).sort((a, b) => b.sim - a.sim);
     return { ids: order.map((o) => o.id), sims: order.map((o) => o.sim) };

@@ -52,7 +52,7 @@ describe("the installed CLI", () => {
     const auto = JSON.parse((await maxsim(["info"])).stdout) as { node: string; centroidProbing: Record<string, string> };
     expect(auto.node).toBe(process.versions.node);
     expect(auto.centroidProbing.hnswlib).toBe("installed (addon loads)"); // built in this repository
-    expect(auto.centroidProbing.active).toMatch(/^exact below 32768 centroids, hnswlib-node from 32768/);
+    expect(auto.centroidProbing.active).toMatch(/^exact below 65536 centroids, hnswlib-node from 65536/);
     const forced = JSON.parse((await maxsim(["info"], { MAXSIM_CENTROID_PROBER: "exact" })).stdout) as { centroidProbing: Record<string, string> };
     expect(forced.centroidProbing.active).toBe("exact (MAXSIM_CENTROID_PROBER=exact)");
   });
