@@ -37,6 +37,9 @@ const WIDTHS: readonly [number, number][] = [
   [2048, 2048],
   [4096, 1024],
   [4096, 4096],
+  // Large indexes of hard corpora: rescoring a few percent of 100k documents still beats the scan.
+  [8192, 8192],
+  [16384, 16384],
 ];
 /**
  * Stop widening (and probing more) once a point reaches the target plus this: the grid explores
@@ -140,7 +143,9 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
   const sims = await ci.centroidSimilarities(query);
   const widest = WIDTHS[WIDTHS.length - 1]![0];
   const all = ci.candidates(query, table.slots, nprobe, Math.max(widest, K), () => true, ci.prober === "exact" ? sims : null);
-  const approx = centroidInteraction(sims, query.length, all, table.offsets, table.codes);
+  // The interaction only ranks widths that rescore fewer than they gather.
+  const interacted = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c));
+  const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, interacted)), table.offsets, table.codes);
   const scoreOf = async (slots: number[]): Promise<number[]> => {
     const missing = slots.filter((s) => !exact.has(s));
     if (missing.length > 0) {

@@ -223,6 +223,29 @@ const TIER_EXACT_TOKENS = 1 << 16;
 
 /** Exact MaxSim of `slots`: from the disk tier when there is one, else the arena. */
 export async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
+  // Wide rescoring (thousands of long documents) goes in blocks, so the gathered rows stay bounded.
+  let tokens = 0;
+  for (const s of slots) tokens += table.offsets[s + 1]! - table.offsets[s]!;
+  if (tokens <= RESCORE_BLOCK_TOKENS) return blockScores(table, query, slots);
+  const out = new Float32Array(slots.length);
+  let from = 0;
+  while (from < slots.length) {
+    let to = from;
+    let n = 0;
+    while (to < slots.length && (to === from || n + table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]! <= RESCORE_BLOCK_TOKENS)) {
+      n += table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]!;
+      to++;
+    }
+    out.set(await blockScores(table, query, slots.subarray(from, to)), from);
+    from = to;
+  }
+  return out;
+}
+
+/** Tokens gathered for one rescoring block (64 MB of float32 rows at dim 128). */
+const RESCORE_BLOCK_TOKENS = 1 << 17;
+
+async function blockScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
   let scratch: Float32Array | null = null;
   const take = (floats: number): Float32Array => (scratch = takeScratch(floats));
   const takeHalves = (halves: number): Uint16Array => {

@@ -140,6 +140,15 @@ describe("MaxSimIndex approximate search (PLAID)", () => {
     }
   });
 
+  it("rescoring more tokens than one gather block (131,072) scores in blocks, as the exact scan does", async () => {
+    const long = syntheticCorpus({ docs: 330, dim: 8, docLength: [400, 500], concepts: 64, seed: 5 });
+    expect(long.offsets[330]!).toBeGreaterThan(1 << 17);
+    const index = MaxSimIndex.inMemory({ dim: 8, minTrainTokens: 1e9 });
+    await index.add(long.ids.map((id, i) => ({ id, embeddings: long.doc(i) })));
+    const q = long.queries(1, 12, 4)[0]!;
+    expectSameHits(await index.rerank(q, long.ids), await index.searchExact(q, { k: 330 }));
+  });
+
   it("filters equal brute force with the filter (few matches: exact; set or predicate)", async () => {
     const index = MaxSimIndex.inMemory(small);
     await index.add(items);
