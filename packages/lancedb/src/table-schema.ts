@@ -68,7 +68,14 @@ export function collectionSchema(encoder: Encoder, vectorType: LanceVectorType, 
     ...(poolFactor === 1 ? {} : { pooling: { poolFactor, protectedTokens: 1 } }),
   };
   return new SchemaType(
-    [new Field("id", new Utf8(), false), new Field("text", new Utf8(), true), new Field("metadata", new Utf8(), true), new Field("vectors", vectors, true)],
+    [
+      // Declared as Lance's (unenforced) primary key: merge inserts record the keys they insert,
+      // so two writers inserting the same new id conflict at commit instead of both appending.
+      new Field("id", new Utf8(), false, new Map([["lance-schema:unenforced-primary-key", "true"]])),
+      new Field("text", new Utf8(), true),
+      new Field("metadata", new Utf8(), true),
+      new Field("vectors", vectors, true),
+    ],
     new Map([[LANCE_META_KEY, JSON.stringify(meta)]]),
   );
 }
