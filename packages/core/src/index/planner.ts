@@ -127,11 +127,15 @@ export async function planSearch(
     const fallback = (defaults.calibration?.grid ?? []).slice().sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0];
     const s = typeof chosen === "object" ? chosen.settings : (fallback ?? LEGACY_SETTINGS);
     const settings = { nprobe: options.nprobe ?? s.nprobe, candidates: options.candidates ?? s.candidates, rescore: options.rescore ?? s.rescore };
-    const recall = typeof chosen === "object" ? chosen.recall : undefined;
+    const recall = typeof chosen === "object" ? chosen.recall : fallback?.recall;
     return { kind: "approximate", reason, ...base, settings, ...(recall !== undefined && !tuned ? { expectedRecall: recall } : {}) };
   };
   if (options.exact === false) return approximate("forced");
   if (estimatedExactMs <= latencyBudgetMs) return { kind: "exact", reason: "within-budget", ...base };
+  // Two tiers: an exact scan reads every float16 row from disk (16 GB per query at 1M documents),
+  // so it is never the fallback; the most thorough calibrated setting runs instead, and the
+  // plan says the target is out of reach and what recall was measured.
+  if (typeof chosen === "string" && !tuned && table.tier !== null) return approximate("target-unreachable");
   if (typeof chosen === "string" && !tuned) return { kind: "exact", reason: chosen === "unreachable" ? "target-unreachable" : "exact-cheaper", ...base };
   return approximate("over-budget");
 }

@@ -177,6 +177,24 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     await writer.close();
   });
 
+  it("a target no calibrated setting reaches runs the most thorough one, never an exact scan of the disk tier", async () => {
+    const index = MaxSimIndex.inMemory({ ...options, diskTier: "float16" });
+    await index.add(items);
+    const c = index.calibration!;
+    const best = [...c.grid].sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0]!;
+    // recall 1 + margin is beyond any measured point: out of reach.
+    const plan = await index.explainSearch(queries[0]!, { k: 10, latencyBudgetMs: 0, targetRecall: 1 });
+    expect([plan.kind, plan.reason]).toEqual(["approximate", "target-unreachable"]);
+    expect(plan.settings).toEqual({ nprobe: best.nprobe, candidates: best.candidates, rescore: best.rescore });
+    expect(plan.expectedRecall).toBe(best.recall);
+    const hits = await index.search(queries[0]!, { k: 10, latencyBudgetMs: 0, targetRecall: 1 });
+    expect(hits).toEqual(await index.search(queries[0]!, { k: 10, exact: false, ...plan.settings! }));
+    // An in-memory index with the same target stays exact.
+    const plain = MaxSimIndex.inMemory({ ...options });
+    await plain.add(items);
+    expect((await plain.explainSearch(queries[0]!, { k: 10, latencyBudgetMs: 0, targetRecall: 1 })).kind).toBe("exact");
+  });
+
   it("rejects a disk tier without a residual codec", () => {
     for (const codec of ["float32", "float16"] as const) {
       const e = (() => {
