@@ -13,7 +13,7 @@
  * (|z| up to ≈ 4.4), so the data is as hard as before. Measured: 10k documents of 64 tokens at
  * dim 128 took 3.9 s of CPU before, 0.6 s now (the bench prints the generation time per phase).
  */
-import { gaussian, seededRandom } from "../src/index/synthetic.js";
+import { gaussian, seededRandom, seededUint32 } from "../src/index/synthetic.js";
 import type { TokenVectors } from "../src/types.js";
 
 export interface StreamCorpusOptions {
@@ -100,14 +100,14 @@ export function streamCorpus(options: StreamCorpusOptions): StreamCorpus {
       for (let j = 0; j < to - from; j++) {
         const r = randoms[j]!;
         const own = docConcepts(r);
-        const n = uint32Source(Math.floor(r() * 4294967296));
+        const n = seededUint32(Math.floor(r() * 4294967296));
         for (let t = offsets[j]!; t < offsets[j + 1]!; t++) token(data, t * dim, own[Math.floor(r() * perDoc)]!, n);
       }
       return { ids, data, offsets };
     },
     queries(count, docs, length = 32, qseed = 7) {
       const qr = seededRandom(qseed);
-      const qn = uint32Source(Math.floor(qr() * 4294967296));
+      const qn = seededUint32(Math.floor(qr() * 4294967296));
       const out: TokenVectors[] = [];
       for (let q = 0; q < count; q++) {
         const r = docRandom(Math.floor(qr() * docs));
@@ -120,18 +120,6 @@ export function streamCorpus(options: StreamCorpusOptions): StreamCorpus {
       }
       return out;
     },
-  };
-}
-
-/** 32-bit draws of mulberry32 (the generator of `seededRandom`, without the division). */
-function uint32Source(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
   };
 }
 

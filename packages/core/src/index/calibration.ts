@@ -41,6 +41,8 @@ const WIDTHS: readonly [number, number][] = [
   [8192, 8192],
   [16384, 16384],
 ];
+/** Candidates the centroid interaction ranks at most: only widths that rescore fewer than they gather use it. */
+const INTERACTED = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c));
 /**
  * Stop widening (and probing more) once a point reaches the target plus this: the grid explores
  * a little above the target for queries asking more, and stays cheap to measure at each training.
@@ -133,7 +135,7 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
 
 /**
  * Recall@10 of `query` (against `truth`) at every width of {@link WIDTHS} for one nprobe, as
- * `plaidSearch` would answer it: candidates come best first, so a width's candidates are a
+ * approximate search answers it: candidates come best first, so a width's candidates are a
  * prefix of the widest list, and its full centroid interaction is computed once.
  */
 async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, truth: readonly SearchHit[], exact: Map<number, number>): Promise<number[]> {
@@ -143,9 +145,7 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
   const sims = await ci.centroidSimilarities(query);
   const widest = WIDTHS[WIDTHS.length - 1]![0];
   const all = ci.candidates(query, table.slots, nprobe, Math.max(widest, K), () => true, ci.prober === "exact" ? sims : null);
-  // The interaction only ranks widths that rescore fewer than they gather.
-  const interacted = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c));
-  const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, interacted)), table.offsets, table.codes);
+  const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, INTERACTED)), table.offsets, table.codes);
   const scoreOf = async (slots: number[]): Promise<number[]> => {
     const missing = slots.filter((s) => !exact.has(s));
     if (missing.length > 0) {
@@ -162,7 +162,7 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
   const out: number[] = [];
   for (const [candidates, rescore] of WIDTHS) {
     const n = Math.min(all.length, Math.max(candidates, K));
-    // As `plaidSearch`: too few candidates → exact (the truth); few enough → all rescored.
+    // As approximate search: too few candidates → exact (the truth); few enough → all rescored.
     if (n < Math.min(K, table.liveCount)) out.push(1);
     else if (n <= Math.max(rescore, K)) out.push(await recallOf(Array.from(all.subarray(0, n))));
     else {

@@ -142,11 +142,6 @@ export async function plannedTopK(
   return { hits: await approximate(table, query, options, plan.settings!, scope), plan };
 }
 
-/** Approximate search of a trained table with fixed settings, no filter (what calibration measures). */
-export function plaidSearch(table: SlotTable, query: TokenVectors, k: number, settings: PlaidSettings): Promise<SearchHit[]> {
-  return approximate(table, query, { k }, settings, scopeOf(table, { k }));
-}
-
 /** PLAID: candidates from the inverted lists, full centroid interaction on them, exact on the best. */
 async function approximate(table: SlotTable, query: TokenVectors, options: SearchOptions, settings: PlaidSettings, scope: Scope): Promise<SearchHit[]> {
   const centroids = table.centroidIndex!;

@@ -7,16 +7,22 @@
 import type { TokenVectors } from "../types.js";
 import type { FlatTokens } from "../scoring/flat-tokens.js";
 
-/** A small seeded PRNG (mulberry32): same seed, same stream, on every platform. */
-export function seededRandom(seed: number): () => number {
+/** The 32-bit draws of mulberry32, the generator behind {@link seededRandom}. */
+export function seededUint32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** A small seeded PRNG (mulberry32): same seed, same stream, on every platform. */
+export function seededRandom(seed: number): () => number {
+  const next = seededUint32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Standard normal samples from a uniform source (Box-Muller). */
