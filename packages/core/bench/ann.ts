@@ -46,7 +46,7 @@ const header = [
   "speed-up",
   "recall@10",
   "plan",
-  "calibrated (nprobe cand→resc or tokens nprobe →resc, recall)",
+  "calibrated (nprobe cand→resc, recall)",
   "stage 2 µs/cand",
 ];
 console.log(header.join(" | "));
@@ -113,11 +113,7 @@ for (const size of values.sizes.split(",").map(Number)) {
         `${(ep50 / sp50).toFixed(1)}×`,
         recall.toFixed(3),
         [...plans].map(([p, n]) => (plans.size > 1 ? `${p} ×${n}` : p)).join(", "),
-        c === null
-          ? "untrained"
-          : c.settings.stage === "tokens"
-            ? `tokens ${c.settings.nprobe} →${c.settings.rescore} impute ${c.settings.impute}, ${c.recall.toFixed(3)}`
-            : `${c.settings.nprobe} ${c.settings.candidates}→${c.settings.rescore}, ${c.recall.toFixed(3)}`,
+        c === null ? "untrained" : `${c.settings.nprobe} ${c.settings.candidates}→${c.settings.rescore}, ${c.recall.toFixed(3)}`,
         `${perCand.toFixed(1)} (${(perCand / (tokens / size)).toFixed(2)}/token)`,
       ].join(" | "),
     );

@@ -70,7 +70,7 @@ export function searchOptions(where: string, options: object): void {
   const tuned =
     typeof options === "object" &&
     options !== null &&
-    ["nprobe", "candidates", "rescore", "stage", "exactBelow", "exact", "targetRecall", "latencyBudgetMs"].some((key) => key in options);
+    ["nprobe", "candidates", "rescore", "exactBelow", "exact", "targetRecall", "latencyBudgetMs"].some((key) => key in options);
   validate(tuned ? searchOptionsSchema : exactSearchOptionsSchema, options, {
     where,
     name: "options",

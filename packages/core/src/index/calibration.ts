@@ -11,10 +11,7 @@
 import { seededRandom } from "./synthetic.js";
 import { exactTopK, slotScores } from "./index-search.js";
 import { centroidInteraction } from "./plaid.js";
-import { probesOf } from "./index-search.js";
-import { collectTokenScores, rankTokenScores } from "./token-stage.js";
-import { Float32Arena } from "./token-arena.js";
-import { CALIBRATION_MARGIN, stageOf } from "./planner.js";
+import { CALIBRATION_MARGIN } from "./planner.js";
 import type { SlotTable } from "./slot-table.js";
 import type { TokenVectors } from "../types.js";
 import type { Calibration, CalibrationPoint, PlaidSettings, SearchHit } from "./types.js";
@@ -44,10 +41,6 @@ const WIDTHS: readonly [number, number][] = [
   [8192, 8192],
   [16384, 16384],
 ];
-/** Documents rescored after the token stage (its candidates are the rescored set). */
-const TOKEN_WIDTHS = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
-/** Imputations of the token stage measured (see `token-stage.ts`). */
-const IMPUTES = [0, 0.25, 0.5, 0.75];
 /** Candidates the centroid interaction ranks at most: only widths that rescore fewer than they gather use it. */
 const INTERACTED = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c));
 /**
@@ -66,40 +59,7 @@ const SPREADS = [0.2, 0.5];
  * ORT kernel), and a token of the exact scan (one GEMM over the arena, no gather). A fixed model
  * keeps the chosen settings independent of the machine's load at training time.
  */
-const NS = {
-  centroid: 180,
-  listEntry: 4,
-  interactionToken: 100,
-  rescoreToken: 150,
-  exactToken: 60,
-  // The token stage (measured at 20k documents): a retrieved (query token, document token) pair,
-  // a stored row gathered (scattered reads: ~0.5-1 µs each on this VM, far more than the
-  // product's share) as float32 or decoded from another codec, and a touched document ranked.
-  tokenPair: 10,
-  rowInPlace: 900,
-  rowDecoded: 1600,
-  touchedDocument: 300,
-};
-
-/** What the token stage did for one query, averaged over the calibration's pseudo-queries. */
-interface TokenWork {
-  pairs: number;
-  rows: number;
-  touched: number;
-}
-
-/** Modelled cost (ns) of one token-stage search of `table` that did `work` and rescores `rescore`. */
-export function tokenStageCost(table: SlotTable, work: TokenWork, rescore: number): number {
-  const avgTokens = table.liveTokens / Math.max(1, table.liveCount);
-  const row = table.arena instanceof Float32Arena ? NS.rowInPlace : NS.rowDecoded;
-  return (
-    table.centroidIndex!.k * NS.centroid +
-    work.pairs * NS.tokenPair +
-    work.rows * row +
-    work.touched * NS.touchedDocument +
-    Math.min(rescore, table.liveCount) * avgTokens * NS.rescoreToken
-  );
-}
+const NS = { centroid: 180, listEntry: 4, interactionToken: 100, rescoreToken: 150, exactToken: 60 };
 
 /** Modelled cost (ns) of one approximate search of `table` with settings `s`. */
 export function searchCost(table: SlotTable, s: PlaidSettings): number {
@@ -135,7 +95,6 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
   const grid: (CalibrationPoint & { latencyMs: number })[] = [];
   // Exact scores, once per (query, slot): each grid point rescores a subset of the same documents.
   const exactScores = queries.map(() => new Map<number, number>());
-  const recallOf = (hits: number[]): number => Math.min(...hits.map((h, st) => h / Math.max(1, styles[st]!.length)));
   for (const nprobe of NPROBES) {
     const hit = WIDTHS.map(() => SPREADS.map(() => 0));
     const t0 = performance.now();
@@ -146,28 +105,9 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
     // One pass serves every width of this nprobe: its time is shared out by rescoring work.
     const latencyMs = (performance.now() - t0) / Math.max(1, queries.length) / WIDTHS.length;
     let best = 0;
-    // The token stage at this nprobe: one scoring pass per query ranks for every imputation;
-    // widths are prefixes, rescored (through the cache) only while recall is short of enough.
-    const work: TokenWork = { pairs: 0, rows: 0, touched: 0 };
-    const t1 = performance.now();
-    const ranked: Int32Array[][] = [];
-    for (const q of queries) ranked.push(await tokenRankings(table, q, nprobe, work));
-    for (const key of ["pairs", "rows", "touched"] as const) work[key] /= Math.max(1, queries.length);
-    for (const [a, impute] of IMPUTES.entries()) {
-      for (const rescore of TOKEN_WIDTHS) {
-        const hits = SPREADS.map(() => 0);
-        for (const [i, q] of queries.entries()) hits[styleOf(i)]! += await prefixRecall(table, q, ranked[i]![a]!, rescore, truth[i]!, exactScores[i]!);
-        const recall = recallOf(hits);
-        const settings: PlaidSettings = { nprobe, candidates: rescore, rescore, stage: "tokens", impute };
-        const latencyMs = (performance.now() - t1) / Math.max(1, queries.length);
-        grid.push({ ...settings, recall, cost: Math.round(tokenStageCost(table, work, rescore)), latencyMs });
-        best = Math.max(best, recall);
-        if (recall >= enough || rescore >= table.liveCount) break;
-      }
-    }
     for (const [w, [candidates, rescore]] of WIDTHS.entries()) {
       const settings = { nprobe, candidates, rescore };
-      const recall = recallOf(hit[w]!);
+      const recall = Math.min(...hit[w]!.map((h, s) => h / Math.max(1, styles[s]!.length)));
       grid.push({ ...settings, recall, cost: Math.round(cost(settings)), latencyMs });
       best = Math.max(best, recall);
       if (recall >= enough || rescore >= table.liveCount) break;
@@ -178,10 +118,9 @@ export async function calibrate(table: SlotTable, options: CalibrateOptions): Pr
   const exactCost = Math.round(table.liveTokens * NS.exactToken);
   const meeting = grid.find((p) => p.recall >= Math.min(1, options.targetRecall + CALIBRATION_MARGIN));
   const chosen = meeting ?? [...grid].sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0]!;
-  if (chosen.stage !== "tokens") table.dropTokenLists();
   return {
     targetRecall: options.targetRecall,
-    settings: { nprobe: chosen.nprobe, candidates: chosen.candidates, rescore: chosen.rescore, ...stageOf(chosen) },
+    settings: { nprobe: chosen.nprobe, candidates: chosen.candidates, rescore: chosen.rescore },
     recall: chosen.recall,
     latencyMs: chosen.latencyMs,
     queries: queries.length,
@@ -207,8 +146,16 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
   const widest = WIDTHS[WIDTHS.length - 1]![0];
   const all = ci.candidates(query, table.slots, nprobe, Math.max(widest, K), () => true, ci.prober === "exact" ? sims : null);
   const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, INTERACTED)), table.offsets, table.codes);
+  const scoreOf = async (slots: number[]): Promise<number[]> => {
+    const missing = slots.filter((s) => !exact.has(s));
+    if (missing.length > 0) {
+      const scores = await slotScores(table, query, Int32Array.from(missing));
+      missing.forEach((s, x) => exact.set(s, scores[x]!));
+    }
+    return slots.map((s) => exact.get(s)!);
+  };
   const recallOf = async (slots: number[]): Promise<number> => {
-    const scores = await exactOf(table, query, slots, exact);
+    const scores = await scoreOf(slots);
     const order = slots.map((s, x) => ({ id: table.slotIds[s]!, score: scores[x]! })).sort((a, b) => b.score - a.score);
     return order.slice(0, K).filter((h) => want.has(h.id)).length / wanted;
   };
@@ -225,50 +172,6 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
     }
   }
   return out;
-}
-
-/** The token stage's ranking of `query` at `nprobe` for every imputation of {@link IMPUTES}; adds its work to `work`. */
-async function tokenRankings(table: SlotTable, query: TokenVectors, nprobe: number, work: TokenWork): Promise<Int32Array[]> {
-  const ci = table.centroidIndex!;
-  const sims = ci.prober === "exact" ? await ci.centroidSimilarities(query) : null;
-  const scores = await collectTokenScores(table, table.tokenLists(), query, probesOf(ci, query, nprobe, sims));
-  work.pairs += scores.pairs;
-  work.rows += scores.rows;
-  work.touched += scores.touched.length;
-  const widest = Math.max(TOKEN_WIDTHS[TOKEN_WIDTHS.length - 1]!, K);
-  try {
-    return IMPUTES.map((impute) => rankTokenScores(scores, impute, widest, () => true));
-  } finally {
-    scores.release();
-  }
-}
-
-/** Recall@10 (against `truth`) when the first `width` of `order` are rescored, as search answers it. */
-async function prefixRecall(
-  table: SlotTable,
-  query: TokenVectors,
-  order: Int32Array,
-  width: number,
-  truth: readonly SearchHit[],
-  exact: Map<number, number>,
-): Promise<number> {
-  const want = new Set(truth.map((h) => h.id));
-  const slots = Array.from(order.subarray(0, Math.max(width, K)));
-  // Too few to fill k: search falls back to the exact scan (the truth).
-  if (slots.length < Math.min(K, table.liveCount)) return 1;
-  const scores = await exactOf(table, query, slots, exact);
-  const top = slots.map((s, x) => ({ id: table.slotIds[s]!, score: scores[x]! })).sort((a, b) => b.score - a.score);
-  return top.slice(0, K).filter((h) => want.has(h.id)).length / Math.max(1, Math.min(K, want.size));
-}
-
-/** Exact scores of `slots` for `query`, through the per-query cache `exact`. */
-async function exactOf(table: SlotTable, query: TokenVectors, slots: number[], exact: Map<number, number>): Promise<number[]> {
-  const missing = slots.filter((s) => !exact.has(s));
-  if (missing.length > 0) {
-    const scores = await slotScores(table, query, Int32Array.from(missing));
-    missing.forEach((s, x) => exact.set(s, scores[x]!));
-  }
-  return slots.map((s) => exact.get(s)!);
 }
 
 /**

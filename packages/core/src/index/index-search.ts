@@ -10,8 +10,7 @@ import { scoreFlatJs } from "../scoring/js-kernel.js";
 import { scoreFlatOrt } from "../scoring/ort-kernel.js";
 import type { TokenVectors } from "../types.js";
 import { positiveInt } from "./index-state.js";
-import { centroidInteraction, nthLargest, topColumns, type CentroidIndex } from "./plaid.js";
-import { collectTokenScores, rankTokenScores, type Probe } from "./token-stage.js";
+import { centroidInteraction, nthLargest } from "./plaid.js";
 import type { SlotTable } from "./slot-table.js";
 import { planSearch, type PlannerDefaults } from "./planner.js";
 import { releaseScratch, takeScratch } from "./scratch-pool.js";
@@ -143,30 +142,13 @@ export async function plannedTopK(
   return { hits: await approximate(table, query, options, plan.settings!, scope), plan };
 }
 
-/**
- * Approximate search. PLAID: candidates from the inverted lists, full centroid interaction on
- * them, exact on the best. The `"tokens"` stage: the probed tokens' own similarities rank the
- * documents (`token-stage.ts`), and the best are scored exactly.
- */
+/** PLAID: candidates from the inverted lists, full centroid interaction on them, exact on the best. */
 async function approximate(table: SlotTable, query: TokenVectors, options: SearchOptions, settings: PlaidSettings, scope: Scope): Promise<SearchHit[]> {
   const centroids = table.centroidIndex!;
   const { nprobe, candidates: want, rescore } = settings;
   const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
   // The exact prober reads the query-centroid product, which stage 3 below reuses.
   const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
-  if (settings.stage === "tokens") {
-    const probes = probesOf(centroids, query, nprobe, probeSims);
-    const scores = await collectTokenScores(table, table.tokenLists(), query, probes);
-    let best: Int32Array;
-    try {
-      best = rankTokenScores(scores, settings.impute ?? DEFAULT_IMPUTE, Math.max(rescore, options.k), scope.accept);
-    } finally {
-      scores.release();
-    }
-    throwIfAborted(options.signal);
-    if (best.length < Math.min(options.k, scope.documents)) return exact();
-    return scoreSlots(table, query, best, options.k);
-  }
   const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), scope.accept, probeSims);
   throwIfAborted(options.signal);
   // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
@@ -181,15 +163,6 @@ async function approximate(table: SlotTable, query: TokenVectors, options: Searc
   // blocks: measured ~10 ms for 128 documents × 64 tokens from the page cache, where decoding the
   // same rows' residuals in memory takes ~10× longer), so results are the float16 index's.
   return scoreSlots(table, query, bestSlots(candidates, approx, Math.max(rescore, options.k)), options.k);
-}
-
-/** The imputation of a `"tokens"` setting that does not give one (the middle of its range). */
-const DEFAULT_IMPUTE = 0.5;
-
-/** Every query token's probed centroids: from the exact product's columns (`sims`), or HNSW. */
-export function probesOf(centroids: CentroidIndex, query: TokenVectors, nprobe: number, sims: Float32Array | null): Probe[] {
-  if (centroids.prober === "exact" && sims !== null) return topColumns(sims, centroids.k, query.length, Math.min(nprobe, centroids.k));
-  return Array.from({ length: query.length }, (_, i) => centroids.probe(query, i, nprobe, sims));
 }
 
 /** The `keep` slots of `slots` with the largest `scores` (ties: earlier first), in `slots` order. */

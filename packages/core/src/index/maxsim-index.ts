@@ -532,7 +532,7 @@ export class MaxSimIndex {
    * console.log(index.calibration); // null
    * await index.add(corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) })));
    * const c = index.calibration!;
-   * console.log(c.targetRecall, c.recall >= 0.9, c.queries, c.settings.nprobe >= 1); // 0.9 true 32 true
+   * console.log(c.targetRecall, c.recall >= 0.9, c.queries, Object.keys(c.settings).join(",")); // 0.9 true 32 nprobe,candidates,rescore
    * ```
    */
   get calibration(): Calibration | null {

@@ -86,18 +86,6 @@ export function centroidIdArray(k: number, n: number): CentroidIds {
 }
 let matmul: Promise<ort.InferenceSession> | null = null;
 
-/** `[n, m]`: row `r` holds row `r` of `rows` (`[n, dim]`) dotted with each of `query`'s `m` tokens (one ORT Gemm). */
-export async function rowsTimesQuery(rows: Float32Array, n: number, query: TokenVectors): Promise<Float32Array> {
-  matmul ??= ort.InferenceSession.create(matmulModel(), { interOpNumThreads: 1 });
-  const s = await matmul;
-  const dim = query.dim;
-  const res = await s.run({
-    x: new ort.Tensor("float32", rows.subarray(0, n * dim), [n, dim]),
-    w: new ort.Tensor("float32", query.data.subarray(0, query.length * dim), [query.length, dim]),
-  });
-  return res["y"]!.data as Float32Array;
-}
-
 /** Centroids, their prober (exact product or HNSW graph) and inverted lists. */
 export class CentroidIndex {
   readonly k: number;
@@ -138,8 +126,14 @@ export class CentroidIndex {
   }
 
   /** Query-centroid similarities, transposed: row `c` holds centroid `c`'s dot with each query token. */
-  centroidSimilarities(query: TokenVectors): Promise<Float32Array> {
-    return rowsTimesQuery(this.centroids, this.k, query);
+  async centroidSimilarities(query: TokenVectors): Promise<Float32Array> {
+    matmul ??= ort.InferenceSession.create(matmulModel(), { interOpNumThreads: 1 });
+    const s = await matmul;
+    const res = await s.run({
+      x: new ort.Tensor("float32", this.centroids, [this.k, this.dim]),
+      w: new ort.Tensor("float32", query.data.subarray(0, query.length * this.dim), [query.length, this.dim]),
+    });
+    return res["y"]!.data as Float32Array;
   }
 
   /** Mean inverted-list length (document slots per centroid): what one probe scans. */

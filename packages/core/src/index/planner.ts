@@ -90,19 +90,14 @@ export function settingsFor(
     const point = calibration.grid.filter((p) => p.recall >= goal).sort((a, b) => a.cost - b.cost)[0];
     if (point === undefined) return "unreachable";
     if (calibration.exactCost !== undefined && point.cost >= calibration.exactCost) return "exact-cheaper";
-    base = { nprobe: point.nprobe, candidates: point.candidates, rescore: point.rescore, ...stageOf(point) };
+    base = { nprobe: point.nprobe, candidates: point.candidates, rescore: point.rescore };
     recall = point.recall;
   }
   const scale = Math.max(1, k / 10);
   return {
-    settings: { nprobe: base.nprobe, candidates: Math.ceil(base.candidates * scale), rescore: Math.ceil(base.rescore * scale), ...stageOf(base) },
+    settings: { nprobe: base.nprobe, candidates: Math.ceil(base.candidates * scale), rescore: Math.ceil(base.rescore * scale) },
     ...(recall !== undefined ? { recall } : {}),
   };
-}
-
-/** The first-stage fields of settings (absent for PLAID's lists stage, as indexes calibrated before it hold them). */
-export function stageOf(s: PlaidSettings): Pick<PlaidSettings, "stage" | "impute"> {
-  return s.stage === "tokens" ? { stage: "tokens", ...(s.impute !== undefined ? { impute: s.impute } : {}) } : {};
 }
 
 /**
@@ -126,14 +121,12 @@ export async function planSearch(
   if (table.centroidIndex === null) return { kind: "exact", reason: "untrained", ...base };
   if (options.k >= documents) return { kind: "exact", reason: "k-covers-index", ...base };
   const chosen = settingsFor(defaults.calibration, targetRecall, options.k);
-  const tuned = options.nprobe !== undefined || options.candidates !== undefined || options.rescore !== undefined || options.stage !== undefined;
+  const tuned = options.nprobe !== undefined || options.candidates !== undefined || options.rescore !== undefined;
   const approximate = (reason: SearchPlan["reason"]): SearchPlan => {
     // Forced or tuned without a usable calibrated point: the most thorough calibrated one, else the legacy settings.
     const fallback = (defaults.calibration?.grid ?? []).slice().sort((a, b) => b.recall - a.recall || a.cost - b.cost)[0];
     const s = typeof chosen === "object" ? chosen.settings : (fallback ?? LEGACY_SETTINGS);
-    const stage =
-      options.stage === undefined || options.stage === (s.stage ?? "lists") ? stageOf(s) : stageOf({ ...s, stage: options.stage, impute: undefined });
-    const settings = { nprobe: options.nprobe ?? s.nprobe, candidates: options.candidates ?? s.candidates, rescore: options.rescore ?? s.rescore, ...stage };
+    const settings = { nprobe: options.nprobe ?? s.nprobe, candidates: options.candidates ?? s.candidates, rescore: options.rescore ?? s.rescore };
     const recall = typeof chosen === "object" ? chosen.recall : fallback?.recall;
     return { kind: "approximate", reason, ...base, settings, ...(recall !== undefined && !tuned ? { expectedRecall: recall } : {}) };
   };

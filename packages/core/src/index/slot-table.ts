@@ -11,7 +11,6 @@ import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import type { ResidualQuantizer } from "./residual-codec.js";
 import { residualBits } from "./index-state.js";
 import { Float16Arena, Float32Arena, ResidualArena, type TokenArena } from "./token-arena.js";
-import { TokenLists } from "./token-stage.js";
 import type { IdFilter, IndexCodec } from "./types.js";
 
 const DECODE_BLOCK = 1 << 16; // rows decoded at a time when retraining (32 MB of float32 at dim 128)
@@ -35,7 +34,6 @@ export class SlotTable {
   /** Two-tier indexes: where each slot's float16 rows are on disk (exact scoring reads them). */
   tier: TierRows | null = null;
   private flatCache: TokenBlocks | null = null;
-  private tokenListCache: TokenLists | null = null;
 
   constructor(
     readonly dim: number,
@@ -165,33 +163,11 @@ export class SlotTable {
     this.tokens = t;
     this.arena.truncate(t);
     this.flatCache = null;
-    if (this.tokenListCache !== null && this.tokenListCache.slots > n) this.tokenListCache = null;
   }
 
   /** Rebuilds the centroid inverted lists from the slots (after a load, or slots were renumbered), at exact size. */
   rebuildLists(): void {
     this.centroidIndex?.buildLists(this.codes, this.offsets, this.slots);
-    this.tokenListCache = null;
-  }
-
-  /**
-   * The token-level lists of the token first stage, built on first use (4 bytes per token, so
-   * indexes whose calibration never picks that stage do not hold them) and again once the rows
-   * added since outgrow a quarter of them; until then the newer rows are scanned as a tail.
-   */
-  tokenLists(): TokenLists {
-    const k = this.centroidIndex!.k;
-    const cached = this.tokenListCache;
-    const tail = this.tokens - (cached?.tokens ?? 0);
-    if (cached === null || cached.slots > this.slots || tail > Math.max(1 << 16, cached.tokens >> 2)) {
-      this.tokenListCache = TokenLists.build(this.codes, this.offsets, this.slots, k);
-    }
-    return this.tokenListCache!;
-  }
-
-  /** Drops the token-level lists (calibration built them, and the chosen settings do not use them). */
-  dropTokenLists(): void {
-    this.tokenListCache = null;
   }
 
   /** Adopts new centroids, quantiser, ids and rows together (retraining; run it in `quiesce`). */

@@ -112,10 +112,6 @@ export class Float32Arena extends TokenArena {
   block(from: number, to: number): Float32Array {
     return this.data.subarray(from * this.dim, to * this.dim);
   }
-  /** Every stored row, row-major (row `r` at `r · dim`): read in place by per-row scoring. */
-  view(): Float32Array {
-    return this.data;
-  }
   copyWithin(target: number, start: number, end: number): void {
     this.data.copyWithin(target * this.dim, start * this.dim, end * this.dim);
   }

@@ -39,18 +39,6 @@ export interface PlaidSettings {
   candidates: number;
   /** Of those, the best by full centroid interaction are scored exactly. */
   rescore: number;
-  /**
-   * The first stage. Absent or `"lists"`: PLAID's pruned centroid interaction from the inverted
-   * lists. `"tokens"`: every stored token of the probed centroids is scored against the query
-   * tokens that probed it, and the best `rescore` documents by that score are scored exactly
-   * (`candidates` is then unused). Calibration picks whichever meets the target for less.
-   */
-  stage?: "lists" | "tokens";
-  /**
-   * `"tokens"` stage: where between the lowest retrieved similarity (0) and the last probed
-   * centroid's (1) a query token that retrieved none of a document's tokens is scored. Calibrated.
-   */
-  impute?: number;
 }
 
 /** Options of {@link MaxSimIndex.search}: the exact ones, the planner's, and PLAID tuning. */
@@ -76,8 +64,6 @@ export interface SearchOptions extends ExactSearchOptions {
   candidates?: number;
   /** Of those, the best by full centroid interaction are scored exactly. @defaultValue calibrated (max(128, 8·k) without one) */
   rescore?: number;
-  /** The first stage (see {@link PlaidSettings.stage}). @defaultValue calibrated (`"lists"` without a calibration) */
-  stage?: "lists" | "tokens";
   /**
    * Filtered searches score exactly over the matching documents when at most this many match
    * (or at most 1% of the index). @defaultValue 2000

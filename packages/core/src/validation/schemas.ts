@@ -199,7 +199,6 @@ export const searchOptionsSchema = optionsObject(
     nprobe: intAtLeast(1, "8").optional(),
     candidates: intAtLeast(1, "512").optional(),
     rescore: intAtLeast(1, "128").optional(),
-    stage: z.enum(["lists", "tokens"], { error: 'must be "lists" or "tokens"' }).optional(),
     exactBelow: intAtLeast(0, "2000").optional(),
   },
   "must be an options object such as { k: 10 }",
