@@ -36,6 +36,13 @@ export interface ServeOptions {
   /** Bearer token for every route but `/health` and the playground page. */
   token?: string;
   /**
+   * Listen on a non-loopback `host` without a `token` (a network you trust, or auth in front of
+   * it). Without this, that combination is refused: the collection would be open to anyone who
+   * can reach the address, for reading and writing.
+   * @defaultValue `false`
+   */
+  allowNoToken?: boolean;
+  /**
    * Serve without the writer lock (another process may write); write routes answer 403, and the
    * server moves to the newest commit every `refreshMs`.
    * @defaultValue `false`
@@ -143,9 +150,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (!Number.isInteger(value) || value < 1) throw new MaxsimError("INVALID_OPTION", `The server limit ${name} must be a positive integer, got ${value}.`);
   }
   if (!LOOPBACK.has(host) && options.token === undefined) {
-    log(
-      `maxsim serve: warning: listening on ${host} without a token: anyone who can reach this address can read and change the collection. Pass --token (or MAXSIM_TOKEN).`,
-    );
+    if (options.allowNoToken !== true) {
+      throw new MaxsimError(
+        "INVALID_OPTION",
+        `Refusing to listen on ${host} without a token: anyone who can reach that address could read and change the collection. Pass --token (or set MAXSIM_TOKEN), bind to 127.0.0.1, or pass --allow-no-token if the network is trusted.`,
+      );
+    }
+    log(`maxsim serve: warning: listening on ${host} without a token (--allow-no-token): anyone who can reach this address can read and change the collection.`);
   }
   const collection = await Collection.open(options.dir, { readOnly, modelOptions: options.modelOptions });
   const ctx: ServeContext = { collection, readOnly, queue: new WriteQueue(), reads: new SearchLimiter(limits.maxConcurrentSearches), limits, closing: false };

@@ -332,6 +332,16 @@ describe("maxsim serve limits, auth and read-only mode", () => {
     expect(server.collection.size).toBe(DOCS.length);
   });
 
+  it("refuses a non-loopback host without a token, and allowNoToken opts in with a warning", async () => {
+    const dir = await newCollection("open");
+    await expect(serve({ dir, host: "0.0.0.0" })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringContaining("--token") });
+    const lines: string[] = [];
+    const server = await serve({ dir, host: "0.0.0.0", allowNoToken: true, log: (line) => lines.push(line) });
+    expect(lines.join("\n")).toContain("without a token");
+    const health = await fetch(`http://127.0.0.1:${server.port}/health`);
+    expect(health.status).toBe(200);
+  });
+
   it("serves a collection read-only beside its writer: searches work, writes answer 403", async () => {
     const dir = await newCollection("readonly");
     const writer = await serve({ dir });

@@ -12,6 +12,7 @@ interface ServeCliOptions {
   port: string;
   host: string;
   token?: string;
+  allowNoToken?: boolean;
   readOnly?: boolean;
   maxBody: string;
   maxBatch: string;
@@ -30,6 +31,7 @@ export function registerServe(program: Command): void {
       "--token <token>",
       "require `Authorization: Bearer <token>` on every route but /health (default: $MAXSIM_TOKEN, which unlike a flag does not show in ps)",
     )
+    .option("--allow-no-token", "allow a non-loopback --host without a token (a trusted network, or auth in front of the server)")
     .option("--read-only", "serve without the writer lock (another process writes); write routes answer 403")
     .option("--max-body <MiB>", "largest request body in MiB", "16")
     .option("--max-batch <n>", "most documents, texts or queries per request", "1000")
@@ -48,6 +50,7 @@ export function registerServe(program: Command): void {
         port,
         host: opts.host,
         token,
+        allowNoToken: opts.allowNoToken ?? false,
         readOnly: opts.readOnly ?? false,
         limits: { maxBodyBytes, maxBatch, ...(maxConcurrentSearches === undefined ? {} : { maxConcurrentSearches }) },
         modelOptions: { onProgress: modelProgress },
