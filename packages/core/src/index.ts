@@ -29,6 +29,7 @@ export type {
   StoredDocument,
   QueryOptions,
   QueryResult,
+  ExplainedResult,
   Explanation,
   TokenMatch,
   Filter,
