@@ -18,6 +18,8 @@ export { SafetensorsFile, readSafetensors } from "./model/safetensors.js";
 export type { SafetensorInfo, SafetensorsDtype } from "./model/safetensors.js";
 export { rerank, clearRerankCache } from "./rank/rerank.js";
 export type { RerankOptions, RerankResult } from "./rank/rerank.js";
+export { LazyEncoder } from "./rank/lazy-encoder.js";
+export type { LazyEncoderFields, LazyEncoderNames } from "./rank/lazy-encoder.js";
 export * from "./scoring/index.js";
 export * from "./index/index.js";
 export { Collection, COLLECTION_FORMAT_VERSION, META_KEY } from "./collection/collection.js";
@@ -29,6 +31,7 @@ export type {
   StoredDocument,
   QueryOptions,
   QueryResult,
+  ExplainedResult,
   Explanation,
   TokenMatch,
   Filter,

@@ -9,9 +9,8 @@
  */
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-import { ColBERT, MaxsimError, rerank } from "@maxsim/core";
+import { ColBERT, LazyEncoder, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
-import { checkRerankerFields } from "@maxsim/core/validation";
 import { MAXSIM_SCORE_KEY } from "./retriever.js";
 
 /** Options of the {@link MaxSimReranker} constructor. */
@@ -62,12 +61,8 @@ export interface MaxSimRerankerFromPretrainedOptions extends Omit<MaxSimReranker
 export class MaxSimReranker extends BaseDocumentCompressor {
   topN: number;
 
-  #encoder: Encoder | undefined;
-  /** The model to load on first use (`{ model }`), and its loading. */
-  readonly #model: { id: string; options: ColBERTOptions | undefined } | undefined;
-  #loading: Promise<Encoder> | undefined;
-  /** The encoder this reranker loaded (fromPretrained or `{ model }`), released by {@link MaxSimReranker.close}. */
-  #loaded: ColBERT | undefined;
+  /** The encoder given, or the model loaded on first use (shared with `@maxsim/llamaindex`). */
+  readonly #source: LazyEncoder;
 
   /**
    * @param fields - `encoder` or `model` (loaded on first use), and `topN`
@@ -75,9 +70,7 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    */
   constructor(fields: MaxSimRerankerInput) {
     super();
-    const source = checkRerankerFields("MaxSimReranker", fields);
-    this.#encoder = source.kind === "encoder" ? fields.encoder : undefined;
-    this.#model = source.kind === "model" ? { id: source.model, options: fields.modelOptions } : undefined;
+    this.#source = new LazyEncoder(fields, { owner: "MaxSimReranker", firstUse: "compressDocuments" });
     this.topN = fields.topN ?? 3;
   }
 
@@ -87,29 +80,12 @@ export class MaxSimReranker extends BaseDocumentCompressor {
    * @throws MaxsimError `INVALID_OPTION` while a `{ model }` reranker has not loaded it yet (call {@link MaxSimReranker.load})
    */
   get encoder(): Encoder {
-    if (this.#encoder === undefined) {
-      throw new MaxsimError(
-        "INVALID_OPTION",
-        `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or compressDocuments) before reading reranker.encoder.`,
-      );
-    }
-    return this.#encoder;
+    return this.#source.encoder;
   }
 
   /** The encoder, loading `model` once when the reranker was built with one. */
   async load(): Promise<Encoder> {
-    if (this.#encoder !== undefined) return this.#encoder;
-    this.#loading ??= ColBERT.fromPretrained(this.#model!.id, this.#model!.options).then(
-      (encoder) => {
-        this.#encoder = this.#loaded = encoder;
-        return encoder;
-      },
-      (error: unknown) => {
-        this.#loading = undefined;
-        throw error;
-      },
-    );
-    return this.#loading;
+    return this.#source.load();
   }
 
   /**
@@ -144,17 +120,13 @@ export class MaxSimReranker extends BaseDocumentCompressor {
       await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
       throw error;
     }
-    reranker.#loaded = encoder;
+    reranker.#source.adopt(encoder);
     return reranker;
   }
 
   /** Releases the encoder when this reranker loaded it (fromPretrained, `{ model }`); an encoder passed in stays the caller's. */
   async close(): Promise<void> {
-    await this.#loading?.catch(() => undefined);
-    await this.#loaded?.dispose();
-    if (this.#loaded !== undefined && this.#model !== undefined) this.#encoder = undefined;
-    this.#loaded = undefined;
-    this.#loading = undefined;
+    await this.#source.close();
   }
 
   /**

@@ -3,9 +3,8 @@
  * late-interaction MaxSim, via `rerank` of `@maxsim/core` (no index needed). Shaped like
  * LlamaIndex's own rerankers (`CohereRerank`): `topN`, `postprocessNodes(nodes, query)`.
  */
-import { ColBERT, MaxsimError, rerank } from "@maxsim/core";
+import { ColBERT, LazyEncoder, MaxsimError, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
-import { checkRerankerFields } from "@maxsim/core/validation";
 import { MetadataMode, extractText } from "llamaindex";
 import type { BaseNodePostprocessor, MessageContent, NodeWithScore } from "llamaindex";
 
@@ -62,20 +61,14 @@ export interface MaxSimRerankerLoadOptions extends Omit<MaxSimRerankerOptions, "
 export class MaxSimReranker implements BaseNodePostprocessor {
   readonly topN: number;
   readonly metadataMode: MetadataMode;
-  #encoder: Encoder | undefined;
-  /** The model to load on first use (`{ model }`), and its loading. */
-  readonly #model: { id: string; options: ColBERTOptions | undefined } | undefined;
-  #loading: Promise<Encoder> | undefined;
-  /** The encoder this reranker loaded (fromPretrained or `{ model }`), released by {@link MaxSimReranker.close}. */
-  #loaded: ColBERT | undefined;
+  /** The encoder given, or the model loaded on first use (shared with `@maxsim/langchain`). */
+  readonly #source: LazyEncoder;
 
   /**
    * @throws MaxsimError `INVALID_OPTION` without a valid encoder or model (naming `fromPretrained`)
    */
   constructor(options: MaxSimRerankerOptions) {
-    const source = checkRerankerFields("MaxSimReranker", options);
-    this.#encoder = source.kind === "encoder" ? options.encoder : undefined;
-    this.#model = source.kind === "model" ? { id: source.model, options: options.modelOptions } : undefined;
+    this.#source = new LazyEncoder(options, { owner: "MaxSimReranker", firstUse: "postprocessNodes" });
     this.topN = options.topN ?? 2;
     this.metadataMode = options.metadataMode ?? MetadataMode.EMBED;
   }
@@ -104,7 +97,7 @@ export class MaxSimReranker implements BaseNodePostprocessor {
       await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
       throw error;
     }
-    reranker.#loaded = encoder;
+    reranker.#source.adopt(encoder);
     return reranker;
   }
 
@@ -122,11 +115,7 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * ```
    */
   async close(): Promise<void> {
-    await this.#loading?.catch(() => undefined);
-    await this.#loaded?.dispose();
-    if (this.#loaded !== undefined && this.#model !== undefined) this.#encoder = undefined;
-    this.#loaded = undefined;
-    this.#loading = undefined;
+    await this.#source.close();
   }
 
   /**
@@ -135,29 +124,12 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    * @throws MaxsimError `INVALID_OPTION` while a `{ model }` reranker has not loaded it yet (call {@link MaxSimReranker.load})
    */
   get encoder(): Encoder {
-    if (this.#encoder === undefined) {
-      throw new MaxsimError(
-        "INVALID_OPTION",
-        `The reranker loads ${this.#model?.id ?? "its model"} on first use. Call await reranker.load() (or postprocessNodes) before reading reranker.encoder.`,
-      );
-    }
-    return this.#encoder;
+    return this.#source.encoder;
   }
 
   /** The encoder, loading `model` once when the reranker was built with one. */
   async load(): Promise<Encoder> {
-    if (this.#encoder !== undefined) return this.#encoder;
-    this.#loading ??= ColBERT.fromPretrained(this.#model!.id, this.#model!.options).then(
-      (encoder) => {
-        this.#encoder = this.#loaded = encoder;
-        return encoder;
-      },
-      (error: unknown) => {
-        this.#loading = undefined;
-        throw error;
-      },
-    );
-    return this.#loading;
+    return this.#source.load();
   }
 
   /**

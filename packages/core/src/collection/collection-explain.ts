@@ -59,7 +59,11 @@ export async function explain(core: CollectionCore, queries: RecentQueries, quer
   return core.index.pin((snapshot) => explainIn(core, snapshot, q, id));
 }
 
-async function explainIn(core: CollectionCore, snapshot: IndexSnapshot, q: TokenEmbeddings, id: string): Promise<Explanation> {
+/**
+ * How document `id` of `snapshot` matches the already-encoded query `q`: the snapshot a search
+ * found the hit in, so the explanation describes the version that was scored.
+ */
+export async function explainIn(core: CollectionCore, snapshot: IndexSnapshot, q: TokenEmbeddings, id: string): Promise<Explanation> {
   const { encoder } = core;
   const p = payloadOf(snapshot.getPayload(id));
   if (!p) throw notFound(id);

@@ -1,6 +1,7 @@
 /**
  * The read path of a collection: filtered queries (one or a batch, encoded together and scored in
- * one pinned snapshot), their search plan, stored documents by id, and ids by filter.
+ * one pinned snapshot, optionally explained in that snapshot from the same encodings), their
+ * search plan, stored documents by id, and ids by filter.
  */
 import { throwIfAborted } from "../errors.js";
 import type { IndexSnapshot, SearchOptions, SearchPlan } from "../index/types.js";
@@ -8,9 +9,10 @@ import type { TokenEmbeddings } from "../types.js";
 import { validate } from "../validation/parse.js";
 import { queryOptionsSchema, queryTextSchema, queryTextsSchema } from "../validation/schemas.js";
 import { type CollectionCore, checkIds, matchingIds, payloadOf, vectors } from "./collection-documents.js";
+import { explainIn } from "./collection-explain.js";
 import { compileFilter } from "./filter.js";
 import type { Filter, FilterPredicate } from "./filter.js";
-import type { QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { ExplainedResult, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
 /** The planner options of a query, passed to the index as given. */
 function planOptions(options: QueryOptions): Pick<SearchOptions, "exact" | "targetRecall" | "latencyBudgetMs"> {
@@ -78,7 +80,7 @@ export async function explainSearch(core: CollectionCore, text: string, rawOptio
 /** The `k` best documents for `text`, best first. */
 export async function query(core: CollectionCore, text: string, options: QueryOptions | undefined): Promise<QueryResult[]> {
   validate(queryTextSchema, text, { where: "Collection.query", name: "text", code: "INVALID_INPUT", fix: 'Pass the query as a string, e.g. query("cat").' });
-  return (await searchTexts(core, "Collection.query", [text], options))[0]!;
+  return (await searchTexts(core, "Collection.query", [text], options, (_snapshot, _q, hits) => hits))[0]!;
 }
 
 /** {@link query} for several queries, encoded in one batch. */
@@ -89,10 +91,36 @@ export async function queryBatch(core: CollectionCore, texts: readonly string[],
     code: "INVALID_INPUT",
     fix: 'Pass an array of strings, e.g. queryBatch(["cat", "dog"]).',
   });
-  return searchTexts(core, "Collection.queryBatch", texts, options);
+  return searchTexts(core, "Collection.queryBatch", texts, options, (_snapshot, _q, hits) => hits);
 }
 
-async function searchTexts(core: CollectionCore, where: string, texts: readonly string[], rawOptions: QueryOptions | undefined): Promise<QueryResult[][]> {
+/**
+ * {@link queryBatch} with every hit's explanation. Each query text is encoded once, for its
+ * search, and every hit is explained from that encoding in the snapshot it was found in: no
+ * write or refresh lands between a hit's scoring and its explanation.
+ */
+export async function queryBatchExplained(core: CollectionCore, texts: readonly string[], options: QueryOptions | undefined): Promise<ExplainedResult[][]> {
+  validate(queryTextsSchema, texts, {
+    where: "Collection.queryBatchExplained",
+    name: "texts",
+    code: "INVALID_INPUT",
+    fix: 'Pass an array of strings, e.g. queryBatchExplained(["cat", "dog"]).',
+  });
+  return searchTexts(core, "Collection.queryBatchExplained", texts, options, (snapshot, q, hits) =>
+    Promise.all(hits.map(async (hit) => ({ ...hit, explanation: await explainIn(core, snapshot, q, hit.id) }))),
+  );
+}
+
+/** What a search does with one query's hits, still inside the snapshot they were found in. */
+type InSnapshot<R> = (snapshot: IndexSnapshot, query: TokenEmbeddings, hits: QueryResult[]) => R[] | Promise<R[]>;
+
+async function searchTexts<R>(
+  core: CollectionCore,
+  where: string,
+  texts: readonly string[],
+  rawOptions: QueryOptions | undefined,
+  finish: InSnapshot<R>,
+): Promise<R[][]> {
   const options = checkQueryOptions(where, rawOptions);
   const k = options.k ?? 10;
   // Compiled (validated) before encoding, evaluated after it in the same snapshot as the search.
@@ -104,10 +132,10 @@ async function searchTexts(core: CollectionCore, where: string, texts: readonly 
   // One snapshot for the filter ids, the hits and their payloads of every query of the call: a
   // refresh that lands while the queries were encoded (or while they are scored) waits.
   return core.index.pin(async (snapshot) => {
-    const out: QueryResult[][] = [];
+    const out: R[][] = [];
     for (const q of encoded) {
       throwIfAborted(options.signal);
-      out.push(await search(snapshot, q, k, pass, options));
+      out.push(await finish(snapshot, q, await search(snapshot, q, k, pass, options)));
     }
     return out;
   });

@@ -19,11 +19,11 @@ import type { SearchPlan } from "../index/types.js";
 import type { CollectionCore } from "./collection-documents.js";
 import { explain, RecentQueries } from "./collection-explain.js";
 import { type CollectionOptions, createCollection, type OpenCollectionOptions, type OpenedCollection, openCollection } from "./collection-open.js";
-import { explainSearch, findIds, getDocuments, query, queryBatch } from "./collection-read.js";
+import { explainSearch, findIds, getDocuments, query, queryBatch, queryBatchExplained } from "./collection-read.js";
 import { deleteDocuments, refuseDeleteAll, writeDocuments } from "./collection-write.js";
 import type { Filter } from "./filter.js";
 import type { RetrievalCollection } from "./retrieval-collection.js";
-import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { AddOptions, DocumentInput, ExplainedResult, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
 export { COLLECTION_FORMAT_VERSION, META_KEY } from "./collection-meta.js";
 export type { CollectionMeta } from "./collection-meta.js";
@@ -389,6 +389,34 @@ export class Collection implements RetrievalCollection {
   async queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]> {
     this.#check();
     return queryBatch(this.#core, texts, options);
+  }
+
+  /**
+   * {@link queryBatch} with each hit's {@link Explanation} (as {@link explain} gives it). Each
+   * query is encoded once and its hits are explained from that encoding in the snapshot they
+   * were scored in, so an explanation always describes the version of the document that was
+   * ranked (separate `explain` calls encode the query again and may see a later write).
+   *
+   * @param texts - the queries
+   * @param options - as {@link Collection.query}
+   * @returns one result list per query, in input order
+   * @throws as {@link Collection.queryBatch}
+   * @example
+   * ```ts
+   * import { Collection } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé." }, { id: "de", text: "Der Hund bellt laut." }]);
+   * const [hits] = await c.queryBatchExplained(["cat"], { k: 1 });
+   * const hit = hits![0]!;
+   * const cat = hit.explanation.matches.find((m) => m.queryToken === "cat")!;
+   * console.log(hit.id, cat.docToken, cat.span, Math.abs(hit.explanation.score - hit.score) < 1e-4); // fr chat [3, 7] true
+   * await c.close();
+   * ```
+   */
+  async queryBatchExplained(texts: readonly string[], options?: QueryOptions): Promise<ExplainedResult[][]> {
+    this.#check();
+    return queryBatchExplained(this.#core, texts, options);
   }
 
   /**

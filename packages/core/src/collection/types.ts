@@ -72,6 +72,14 @@ export interface QueryResult {
   metadata: Metadata;
 }
 
+/**
+ * A {@link QueryResult} with its {@link Explanation}, both from the same query encoding and the
+ * same index snapshot: the explanation describes the version of the document that was scored.
+ */
+export interface ExplainedResult extends QueryResult {
+  explanation: Explanation;
+}
+
 /** One query token's best match in the document. */
 export interface TokenMatch {
   /** Row of the query token (prefix and expansion tokens included). */

@@ -4,7 +4,7 @@ import type { z } from "@hono/zod-openapi";
 import { explainMatrix } from "../collection/explain-matrix.js";
 import { highlightSpans } from "../collection/highlight.js";
 import { isTextToken } from "../collection/spans.js";
-import type { QueryResult } from "../collection/types.js";
+import type { ExplainedResult, QueryResult } from "../collection/types.js";
 import { MaxsimError } from "../errors.js";
 import { round4 } from "./context.js";
 import type { ServeApp, ServeContext } from "./context.js";
@@ -13,18 +13,13 @@ import { ExplainRequest, ExplainResponse, HitSchema, SearchResponse, searchReque
 
 type Hit = z.infer<typeof HitSchema>;
 
-async function toHits(ctx: ServeContext, query: string, results: QueryResult[], explain: boolean): Promise<Hit[]> {
-  return Promise.all(
-    results.map(async (r) => {
-      const hit: Hit = { id: r.id, score: r.score, normalizedScore: r.normalizedScore, text: r.text, metadata: r.metadata };
-      if (explain) {
-        const e = await ctx.collection.explain(query, r.id);
-        hit.highlights = highlightSpans(e);
-        hit.matches = e.matches;
-      }
-      return hit;
-    }),
-  );
+function toHit(r: QueryResult | ExplainedResult): Hit {
+  const hit: Hit = { id: r.id, score: r.score, normalizedScore: r.normalizedScore, text: r.text, metadata: r.metadata };
+  if ("explanation" in r) {
+    hit.highlights = highlightSpans(r.explanation);
+    hit.matches = r.explanation.matches;
+  }
+  return hit;
 }
 
 /** Registers the search routes. */
@@ -39,18 +34,19 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
   app.openapi(search, async (c) => {
     const body = c.req.valid("json");
     const texts = body.queries ?? [body.query!];
-    // Each explained hit is one collection.explain (a query encode and a MaxSim matrix): cap them
-    // per request, before searching, so one request cannot ask for queries × k = 10^6 of them.
+    // Each explained hit costs a MaxSim match pass, token strings and spans (and, for pooled
+    // collections, a document encode): cap them per request, before searching, so one request
+    // cannot ask for queries × k = 10^6 of them.
     if (body.explain && texts.length * body.k > ctx.limits.maxExplainHits) {
       throw new MaxsimError(
         "INVALID_INPUT",
         `explain: true with ${texts.length} quer${texts.length === 1 ? "y" : "ies"} × k ${body.k} asks for up to ${texts.length * body.k} explained hits; this server explains at most ${ctx.limits.maxExplainHits} per request (maxExplainHits). Lower k or send fewer queries, or search without explain and POST /explain the hits you show.`,
       );
     }
-    const hits = await ctx.reads.run(async () => {
-      const lists = await ctx.collection.queryBatch(texts, { k: body.k, filter: body.filter, exact: body.exact });
-      return Promise.all(lists.map((list, i) => toHits(ctx, texts[i]!, list, body.explain)));
-    });
+    const options = { k: body.k, filter: body.filter, exact: body.exact };
+    // Explained in core, from the search's own query encodings and snapshot (see queryBatchExplained).
+    const lists = await ctx.reads.run(() => (body.explain ? ctx.collection.queryBatchExplained(texts, options) : ctx.collection.queryBatch(texts, options)));
+    const hits = lists.map((list: (QueryResult | ExplainedResult)[]) => list.map(toHit));
     return c.json({ results: body.queries === undefined ? hits[0]! : hits }, 200);
   });
 
@@ -63,7 +59,8 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
   });
   app.openapi(explain, async (c) => {
     const { query, id } = c.req.valid("json");
-    const [m, e] = await ctx.reads.run(() => Promise.all([explainMatrix(ctx.collection, query, id), ctx.collection.explain(query, id)]));
+    // One query encoding and one snapshot for the matrix and the matches.
+    const m = await ctx.reads.run(() => explainMatrix(ctx.collection, query, id));
     const cols = m.docTokens.length;
     const matrix: number[][] = [];
     for (let i = 0; i < m.queryTokens.length; i++) matrix.push(Array.from(m.matrix.subarray(i * cols, (i + 1) * cols), round4));
@@ -78,7 +75,7 @@ export function registerSearchRoutes(app: ServeApp, ctx: ServeContext): void {
         queryIsText: m.queryTokens.map(isTextToken),
         docIsText: m.docTokens.map(isTextToken),
         matrix,
-        matches: e.matches,
+        matches: m.matches,
       },
       200,
     );
