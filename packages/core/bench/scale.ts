@@ -25,7 +25,7 @@
  *   (family knobs: --noise 0.6 --concepts 2048 --concepts-per-doc 6; --len 64)
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -221,6 +221,7 @@ if (values.phase !== undefined) {
 
 // The orchestrator: one child process per phase.
 const root = values.dir ?? mkdtempSync(join(tmpdir(), "maxsim-scale-"));
+mkdirSync(root, { recursive: true }); // a --dir that does not exist yet (the truth phase writes into it)
 const self = fileURLToPath(import.meta.url);
 const forwarded = process.argv.slice(2).filter((a) => a !== "--");
 function child(phase: string, config?: string): Record<string, number> {
@@ -282,6 +283,8 @@ const rows: string[][] = [
 ];
 for (const config of configs) {
   const b = child("build", config);
+  // Printed at once: a run stopped during the (long) search phase keeps its build figures.
+  console.log(`${config} build: ${JSON.stringify(b)} (load ${loadavg()[0]!.toFixed(1)})`);
   const s = child("search", config);
   const name = config === "tier" ? `two-tier ${values.codec} + float16 disk` : `${config} all in RAM`;
   rows.push([
