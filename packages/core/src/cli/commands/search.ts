@@ -55,8 +55,11 @@ export function registerSearch(program: Command): void {
       const collection = await Collection.open(dir, { readOnly: true, modelOptions: { onProgress: modelProgress } });
       try {
         // Without --exact the index plans per query (exact while the scan fits its latency budget).
-        const results = await collection.query(query, { k, filter, ...(opts.exact === true ? { exact: true } : {}) });
-        const explained = await Promise.all(results.map(async (r) => highlightSpans(await collection.explain(query, r.id), minScore)));
+        // Explained in the same call: the query is encoded once and each hit's highlights come
+        // from the snapshot it was ranked in, so a write landing meanwhile cannot make a snippet
+        // highlight another version of the document than the one scored.
+        const results = (await collection.queryBatchExplained([query], { k, filter, ...(opts.exact === true ? { exact: true } : {}) }))[0]!;
+        const explained = results.map((r) => highlightSpans(r.explanation, minScore));
         if (opts.json) {
           const out = results.map((r, i) => ({
             rank: i + 1,
