@@ -25,6 +25,7 @@ export * from "./index/index.js";
 export { Collection, COLLECTION_FORMAT_VERSION, META_KEY } from "./collection/collection.js";
 export type { CollectionOptions, OpenCollectionOptions, CollectionMeta } from "./collection/collection.js";
 export type { RetrievalCollection, CollectionEngine } from "./collection/retrieval-collection.js";
+export { explainedQueryBatch } from "./collection/retrieval-collection.js";
 export type {
   AddOptions,
   DocumentInput,

@@ -7,7 +7,7 @@
 import type { Encoder } from "../encoder/types.js";
 import type { CollectionOptions, OpenCollectionOptions } from "./collection.js";
 import type { Filter } from "./filter.js";
-import type { AddOptions, DocumentInput, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
+import type { AddOptions, DocumentInput, ExplainedResult, Explanation, QueryOptions, QueryResult, StoredDocument } from "./types.js";
 
 /**
  * A searchable set of documents: what a retriever needs from its storage. Scores are MaxSim
@@ -26,6 +26,14 @@ export interface RetrievalCollection {
   query(text: string, options?: QueryOptions): Promise<QueryResult[]>;
   queryBatch(texts: readonly string[], options?: QueryOptions): Promise<QueryResult[][]>;
   explain(query: string, id: string): Promise<Explanation>;
+  /**
+   * {@link RetrievalCollection.queryBatch} with each hit's {@link Explanation}, each query
+   * encoded once for its search and its hits' explanations, which describe the stored version
+   * that was scored (the engine documents how consistent its reads are). Optional so engines
+   * written before it still type-check; call it through {@link explainedQueryBatch}, which falls
+   * back to `queryBatch` plus one `explain` per hit when an engine lacks it.
+   */
+  queryBatchExplained?(texts: readonly string[], options?: QueryOptions): Promise<ExplainedResult[][]>;
   /** Moves a reader to the newest committed version; `true` when it changed. */
   refresh(): Promise<boolean>;
   close(): Promise<void>;
@@ -53,4 +61,33 @@ export interface CollectionEngine<C extends RetrievalCollection = RetrievalColle
   create(location: string | null, options: CollectionOptions): Promise<C>;
   /** Opens the collection at `location`; `MODEL_MISMATCH` when `options.model` is not the stored model. */
   open(location: string, options?: OpenCollectionOptions): Promise<C>;
+}
+
+/**
+ * Each query's `k` best documents with every hit's {@link Explanation}, through the engine's
+ * `queryBatchExplained` (one encoding per query, explanations of the versions scored). An engine
+ * without that method gets `queryBatch` plus one `explain` per hit, which encodes each query
+ * again and may explain a version written after the search.
+ *
+ * @param collection - any engine's collection
+ * @param texts - the queries
+ * @param options - as the collection's `query`
+ * @returns one result list per query, in input order
+ * @throws as the collection's `queryBatch` and `explain`
+ * @example
+ * ```ts
+ * import { Collection, explainedQueryBatch } from "@maxsim/core";
+ * import { ensureFixtures } from "@maxsim/core/fixtures";
+ * const c = await Collection.create(null, { model: (await ensureFixtures()).multilingual });
+ * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé." }, { id: "de", text: "Der Hund bellt laut." }]);
+ * const [hits] = await explainedQueryBatch(c, ["cat"], { k: 1 });
+ * const cat = hits![0]!.explanation.matches.find((m) => m.queryToken === "cat")!;
+ * console.log(hits![0]!.id, cat.docToken, cat.span); // fr chat [3, 7]
+ * await c.close();
+ * ```
+ */
+export async function explainedQueryBatch(collection: RetrievalCollection, texts: readonly string[], options?: QueryOptions): Promise<ExplainedResult[][]> {
+  if (collection.queryBatchExplained !== undefined) return collection.queryBatchExplained(texts, options);
+  const results = await collection.queryBatch(texts, options);
+  return Promise.all(results.map((hits, i) => Promise.all(hits.map(async (hit) => ({ ...hit, explanation: await collection.explain(texts[i]!, hit.id) })))));
 }

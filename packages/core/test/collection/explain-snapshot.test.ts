@@ -5,6 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Collection } from "../../src/collection/collection.js";
 import { explainMatrix } from "../../src/collection/explain-matrix.js";
+import { explainedQueryBatch } from "../../src/collection/retrieval-collection.js";
+import type { RetrievalCollection } from "../../src/collection/retrieval-collection.js";
 import { ColBERT } from "../../src/encoder/colbert.js";
 import { ensureFixtures } from "../../src/fixtures/index.js";
 
@@ -79,6 +81,46 @@ describe("explainMatrix", () => {
       expect(Math.max(...row)).toBeCloseTo(t.score, 5);
     }
     expect(m.matches.find((t) => t.queryToken === "cat")!.docToken).toBe("chat");
+    await c.close();
+  });
+});
+
+describe("explainedQueryBatch", () => {
+  it("uses the engine's queryBatchExplained: one encoding for the search and its explanations", async () => {
+    const c = await Collection.create(null, { model: encoder });
+    await c.addDocuments(DOCS);
+    const spy = vi.spyOn(encoder, "encodeQueries");
+    const [hits] = await explainedQueryBatch(c, ["black cat"], { k: 2 });
+    expect(spy.mock.calls.map((call) => call[0])).toEqual([["black cat"]]);
+    expect(hits!.map((h) => h.id)).toEqual((await c.query("black cat", { k: 2 })).map((h) => h.id));
+    expect(hits![0]!.explanation).toEqual(await c.explain("black cat", hits![0]!.id));
+    await c.close();
+  });
+
+  it("falls back to queryBatch plus explain for an engine without queryBatchExplained", async () => {
+    const c = await Collection.create(null, { model: encoder });
+    await c.addDocuments(DOCS);
+    // An engine written before the method existed: the same collection minus queryBatchExplained.
+    const older: RetrievalCollection = {
+      encoder: c.encoder,
+      size: c.size,
+      addDocuments: (d, o) => c.addDocuments(d, o),
+      upsertDocuments: (d, o) => c.upsertDocuments(d, o),
+      deleteDocuments: (ids) => c.deleteDocuments(ids),
+      deleteWhere: (f) => c.deleteWhere(f),
+      getDocuments: (ids) => c.getDocuments(ids),
+      query: (t, o) => c.query(t, o),
+      queryBatch: (t, o) => c.queryBatch(t, o),
+      explain: (q, id) => c.explain(q, id),
+      refresh: () => c.refresh(),
+      close: () => c.close(),
+    };
+    const lists = await explainedQueryBatch(older, ["black cat", "dog"], { k: 2 });
+    const direct = await c.queryBatchExplained(["black cat", "dog"], { k: 2 });
+    expect(lists.map((l) => l.map((h) => [h.id, h.score]))).toEqual(direct.map((l) => l.map((h) => [h.id, h.score])));
+    expect(lists.map((l) => l.map((h) => h.explanation.matches.map((m) => m.docIndex)))).toEqual(
+      direct.map((l) => l.map((h) => h.explanation.matches.map((m) => m.docIndex))),
+    );
     await c.close();
   });
 });
