@@ -19,24 +19,27 @@ import type {
   CollectionOptions,
   DocumentInput,
   Encoder,
+  ExplainedResult,
   Explanation,
   Filter,
+  FilterPredicate,
   Metadata,
   OpenCollectionOptions,
   QueryOptions,
   QueryResult,
   RetrievalCollection,
   StoredDocument,
+  TokenEmbeddings,
   TokenVectors,
 } from "@maxsim/core";
 import { DEFAULT_TABLE, checkK, checkPoolFactor, connectTo, loadEncoder, prepareDocuments, vectorTypeOf } from "./collection-options.js";
 import { existingIds, matchingIds, readDocuments } from "./table-reads.js";
 import { addFilterColumns, commitRows } from "./table-writes.js";
 import { withConflictRetry } from "./conflicts.js";
-import { explainStored } from "./explain.js";
+import { explainEncoded, explainStored } from "./explain.js";
 import { idsIn, toLanceWhere } from "./filter-sql.js";
 import { isMetaColumn, metaValues } from "./meta-columns.js";
-import { rescoreCandidates } from "./rescore.js";
+import { rescoreCandidates, rescoreWithVectors } from "./rescore.js";
 import type { LanceSearchOptions } from "./rescore.js";
 import { cellToVectors, collectionSchema, readCollectionMeta } from "./table-schema.js";
 import type { DocumentRow, LanceCollectionMeta, LanceVectorType } from "./table-schema.js";
@@ -564,6 +567,60 @@ export class LanceCollection implements RetrievalCollection {
 
   /** {@link LanceCollection.query} for several queries, encoded in one batch. */
   async queryBatch(texts: readonly string[], options: LanceQueryOptions = {}): Promise<QueryResult[][]> {
+    return this.#searchTexts(texts, options, (q, rescore) => rescoreCandidates(this.#table, vectorsOf(q), rescore));
+  }
+
+  /**
+   * {@link LanceCollection.queryBatch} with each hit's {@link Explanation} (as
+   * {@link LanceCollection.explain} gives it). Each query is encoded once, and its hits are
+   * explained from that encoding and from the rows the search read: one LanceDB read per query
+   * fetches the candidates' text and vectors from one table version, and no second read is made
+   * to explain them, so an explanation describes the version of the document that was ranked
+   * (separate `explain` calls encode the query again and read the newest version). LanceDB has no
+   * snapshot shared across reads: the queries of one call may each read a newer version than the
+   * one before (with `readConsistencyInterval: 0`, the default), and `size` is as of the last write,
+   * query or refresh.
+   *
+   * @param texts - the queries
+   * @param options - as {@link LanceCollection.query}
+   * @returns one result list per query, in input order
+   * @throws as {@link LanceCollection.queryBatch}
+   * @example
+   * ```ts
+   * import { mkdtemp } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * import { LanceCollection } from "@maxsim/lancedb";
+   * const uri = join(await mkdtemp(join(tmpdir(), "maxsim-")), "lance");
+   * const c = await LanceCollection.create(uri, { model: (await ensureFixtures()).multilingual });
+   * await c.addDocuments([{ id: "fr", text: "Le chat dort sur le canapé." }, { id: "de", text: "Der Hund bellt laut." }]);
+   * const [hits] = await c.queryBatchExplained(["cat"], { k: 1 });
+   * const hit = hits![0]!;
+   * const cat = hit.explanation.matches.find((m) => m.queryToken === "cat")!;
+   * console.log(hit.id, cat.docToken, cat.span, Math.abs(hit.explanation.score - hit.score) < 1e-4); // fr chat [3, 7] true
+   * await c.close();
+   * ```
+   */
+  async queryBatchExplained(texts: readonly string[], options: LanceQueryOptions = {}): Promise<ExplainedResult[][]> {
+    // A pooled row stands for several tokens: explain the unpooled document, as core does.
+    const pooled = this.meta.pooling !== undefined;
+    return this.#searchTexts(texts, options, async (q, rescore) =>
+      Promise.all(
+        (await rescoreWithVectors(this.#table, vectorsOf(q), rescore)).map(async ({ hit, vectors }) => ({
+          ...hit,
+          explanation: await explainEncoded(this.encoder, q, hit.id, hit.text, vectors, pooled),
+        })),
+      ),
+    );
+  }
+
+  /** Checks the options, encodes `texts` in one batch, and runs `search` for each encoding in order. */
+  async #searchTexts<R>(
+    texts: readonly string[],
+    options: LanceQueryOptions,
+    search: (q: TokenEmbeddings, rescore: LanceQueryOptions & { k: number; where?: string; pass?: FilterPredicate }) => Promise<R[]>,
+  ): Promise<R[][]> {
     this.#check();
     const k = options.k ?? 10;
     checkK(k);
@@ -573,10 +630,10 @@ export class LanceCollection implements RetrievalCollection {
     if (texts.length === 0) return [];
     if (k === 0) return texts.map(() => []);
     const encoded = await this.encoder.encodeQueries([...texts], { signal: options.signal });
-    const out: QueryResult[][] = [];
+    const out: R[][] = [];
     for (const q of encoded) {
       throwIfAborted(options.signal);
-      out.push(await rescoreCandidates(this.#table, { data: q.data, length: q.length, dim: q.dim }, { ...options, k, where, pass }));
+      out.push(await search(q, { ...options, k, where, pass }));
     }
     return out;
   }
@@ -637,4 +694,9 @@ export class LanceCollection implements RetrievalCollection {
   metaColumns(): string[] {
     return this.#schema.fields.map((f) => f.name).filter(isMetaColumn);
   }
+}
+
+/** The token vectors of a query encoding (without its token ids), as LanceDB's search takes them. */
+function vectorsOf(q: TokenEmbeddings): TokenVectors {
+  return { data: q.data, length: q.length, dim: q.dim };
 }

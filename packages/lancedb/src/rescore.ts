@@ -45,12 +45,19 @@ export function queryTokens(q: TokenVectors): Float32Array[] {
   return out;
 }
 
+/** Options of one rescored search: candidate tuning, `k`, the filter's SQL and its predicate. */
+type RescoreOptions = LanceSearchOptions & { k: number; where?: string; pass?: FilterPredicate };
+
 /** One query: LanceDB candidates (with `where`), rescored by exact MaxSim, re-checked by `pass`. */
-export async function rescoreCandidates(
-  table: Table,
-  query: TokenVectors,
-  options: LanceSearchOptions & { k: number; where?: string; pass?: FilterPredicate },
-): Promise<QueryResult[]> {
+export async function rescoreCandidates(table: Table, query: TokenVectors, options: RescoreOptions): Promise<QueryResult[]> {
+  return (await rescoreWithVectors(table, query, options)).map((h) => h.hit);
+}
+
+/**
+ * {@link rescoreCandidates} with each hit's stored vectors, as read by the one LanceDB search
+ * that scored it (so an explanation from them describes the ranked version of the row).
+ */
+export async function rescoreWithVectors(table: Table, query: TokenVectors, options: RescoreOptions): Promise<{ hit: QueryResult; vectors: TokenVectors }[]> {
   const { k } = options;
   const search = table
     .vectorSearch(queryTokens(query))
@@ -62,13 +69,14 @@ export async function rescoreCandidates(
   if (options.nprobes !== undefined) search.nprobes(options.nprobes);
   if (options.refineFactor !== undefined) search.refineFactor(options.refineFactor);
   const rows = (await search.toArray()) as Row[];
-  const scored: QueryResult[] = [];
+  const scored: { hit: QueryResult; vectors: TokenVectors }[] = [];
   for (const r of rows) {
     const metadata = JSON.parse(r.metadata ?? "{}") as Metadata;
     if (options.pass && !options.pass(metadata, r.id)) continue;
-    const score = maxsimScore(query, cellToVectors(r.vectors, query.dim));
-    scored.push({ id: r.id, score, normalizedScore: score / Math.max(1, query.length), text: r.text ?? "", metadata });
+    const vectors = cellToVectors(r.vectors, query.dim);
+    const score = maxsimScore(query, vectors);
+    scored.push({ hit: { id: r.id, score, normalizedScore: score / Math.max(1, query.length), text: r.text ?? "", metadata }, vectors });
   }
-  scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  scored.sort(({ hit: a }, { hit: b }) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return scored.slice(0, k);
 }

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ColBERT, Collection, MaxsimError } from "@maxsim/core";
 import type { DocumentInput } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
@@ -34,6 +34,10 @@ beforeAll(async () => {
   await lance.addDocuments(DOCS, { batchSize: 4 });
   core = await Collection.create(null, { model: encoder });
   await core.addDocuments(DOCS);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 afterAll(async () => {
@@ -118,6 +122,28 @@ describe("LanceCollection", () => {
     await expect(lance.explain("x", "a\u0000b")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("queryBatchExplained encodes each query once and explains every hit as explain does", async () => {
+    // The real encoder, observed: it still runs the model.
+    const spy = vi.spyOn(encoder, "encodeQueries");
+    const queries = ["the black cat", "el perro bebe agua"];
+    const lists = await lance.queryBatchExplained(queries, { k: 3, filter: { year: { $gte: 2019 } } });
+    expect(spy.mock.calls.map((call) => call[0])).toEqual([queries]);
+    spy.mockRestore();
+    const plain = await lance.queryBatch(queries, { k: 3, filter: { year: { $gte: 2019 } } });
+    expect(lists.map((l) => l.map((h) => [h.id, h.score, h.text, h.metadata]))).toEqual(plain.map((l) => l.map((h) => [h.id, h.score, h.text, h.metadata])));
+    for (const [i, list] of lists.entries()) {
+      for (const hit of list) {
+        const e = await lance.explain(queries[i]!, hit.id);
+        expect(hit.explanation.score).toBeCloseTo(hit.score, 5);
+        expect(hit.explanation.matches.map((m) => [m.queryToken, m.docIndex, m.docToken, m.span])).toEqual(
+          e.matches.map((m) => [m.queryToken, m.docIndex, m.docToken, m.span]),
+        );
+      }
+    }
+    expect(await lance.queryBatchExplained(["cat"], { k: 0 })).toEqual([[]]);
+    expect(await lance.queryBatchExplained([])).toEqual([]);
+  });
+
   it("handles k = 0 and bad k", async () => {
     expect(await lance.query("cat", { k: 0 })).toEqual([]);
     await expect(lance.query("cat", { k: -1 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
@@ -182,6 +208,9 @@ describe("LanceCollection writes", () => {
       expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
       for (let i = 0; i < got.length; i++) expect(got[i]!.score).toBeCloseTo(want[i]!.score, 5);
     }
+    // Pooled rows stand for several tokens: explanations describe the unpooled document, as explain does.
+    const [explained] = await c.queryBatchExplained(["the black cat"], { k: 2 });
+    for (const hit of explained!) expect(hit.explanation).toEqual(await c.explain("the black cat", hit.id));
     await c.close();
     await ref.close();
     const again = await LanceCollection.open(uri, { model: encoder });
