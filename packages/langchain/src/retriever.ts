@@ -4,7 +4,7 @@
  * changing one line.
  *
  * The wrapper is thin on purpose: the hook converts the query options, makes one
- * `Collection.query` call and turns each hit into a new `Document`. Encoding, scoring, filtering
+ * `Collection.query` call (`queryBatchExplained` with `explain`) and turns each hit into a new `Document`. Encoding, scoring, filtering
  * and storage all live in `@maxsim/core`, whose errors pass through unchanged.
  *
  * Shape (options interface, `lc_name`, static builders returning `new this(...)`) follows the
@@ -15,9 +15,20 @@ import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/m
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
-import { Collection, MaxsimError } from "@maxsim/core";
+import { Collection, MaxsimError, explainedQueryBatch } from "@maxsim/core";
 import { checkRetrieverFields, requireArray } from "@maxsim/core/validation";
-import type { ColBERTOptions, CollectionEngine, DocumentInput, Encoder, Filter, Metadata, RetrievalCollection, TokenMatch } from "@maxsim/core";
+import type {
+  ColBERTOptions,
+  CollectionEngine,
+  DocumentInput,
+  Encoder,
+  Explanation,
+  Filter,
+  Metadata,
+  QueryResult,
+  RetrievalCollection,
+  TokenMatch,
+} from "@maxsim/core";
 
 /** The `metadata` key under which every returned `Document` carries its MaxSim score (a number, higher is better). */
 export const MAXSIM_SCORE_KEY = "maxsimScore";
@@ -52,7 +63,9 @@ export interface MaxSimSearchOptions {
    */
   exact?: boolean;
   /**
-   * Add the token matches of each hit under {@link MAXSIM_MATCHES_KEY} (one `Collection.explain` per hit).
+   * Add the token matches of each hit under {@link MAXSIM_MATCHES_KEY}, explained in the search
+   * call itself (the collection's `queryBatchExplained`: the query is encoded once and each hit is
+   * explained as the version that was ranked).
    * @defaultValue false
    */
   explain?: boolean;
@@ -352,16 +365,14 @@ export class MaxSimRetriever extends BaseRetriever {
   override async _getRelevantDocuments(query: string, _runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
     const config = callConfig.getStore();
     const perCall = (config?.configurable?.[MAXSIM_CONFIGURABLE_KEY] ?? {}) as MaxSimSearchOptions;
-    const hits = await this.collection.query(query, {
-      k: perCall.k ?? this.k,
-      filter: perCall.filter ?? this.filter,
-      exact: perCall.exact ?? this.exact,
-      signal: config?.signal,
-    });
-    const explanations = (perCall.explain ?? this.explain) ? await Promise.all(hits.map((hit) => this.collection.explain(query, hit.id))) : undefined;
-    return hits.map((hit, i) => {
+    const options = { k: perCall.k ?? this.k, filter: perCall.filter ?? this.filter, exact: perCall.exact ?? this.exact, signal: config?.signal };
+    // Explained hits come from one search call that encodes the query once and explains the
+    // versions it ranked (not one explain call per hit, which encodes again and reads later).
+    const hits: (QueryResult & { explanation?: Explanation })[] =
+      (perCall.explain ?? this.explain) ? (await explainedQueryBatch(this.collection, [query], options))[0]! : await this.collection.query(query, options);
+    return hits.map((hit) => {
       const metadata: Metadata = { ...hit.metadata, [MAXSIM_SCORE_KEY]: hit.score, [MAXSIM_NORMALIZED_SCORE_KEY]: hit.normalizedScore };
-      if (explanations !== undefined) metadata[MAXSIM_MATCHES_KEY] = explanations[i]!.matches satisfies TokenMatch[];
+      if (hit.explanation !== undefined) metadata[MAXSIM_MATCHES_KEY] = hit.explanation.matches satisfies TokenMatch[];
       return new Document({ pageContent: hit.text, metadata, id: hit.id });
     });
   }

@@ -12,7 +12,7 @@ import { RunnableLambda, RunnablePassthrough, RunnableSequence } from "@langchai
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ColBERT, MaxsimError } from "@maxsim/core";
 import { ensureFixtures } from "@maxsim/core/fixtures";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAXSIM_MATCHES_KEY, MAXSIM_NORMALIZED_SCORE_KEY, MAXSIM_SCORE_KEY, MaxSimRetriever } from "../src/index.js";
 import { CROSS_LINGUAL_QUERIES, FR_DE_DOCS } from "./corpus.js";
 
@@ -197,6 +197,23 @@ describe("MaxSimRetriever", () => {
     expect(total).toBeCloseTo(doc!.metadata[MAXSIM_SCORE_KEY] as number, 4);
     const matched = matches.flatMap((m) => (m.span === null ? [] : [doc!.pageContent.slice(m.span[0], m.span[1]).toLowerCase()]));
     expect(matched).toEqual(expect.arrayContaining(["hund", "trinkt", "wasser"]));
+  });
+
+  it("explain encodes each query once and gives the matches the collection's explain gives", async () => {
+    // The real encoder, observed: it still runs the model.
+    const spy = vi.spyOn(encoder, "encodeQueries");
+    try {
+      const queries = ["the dog drinks water", "the black cat sleeps in the house"];
+      const lists = await retriever.batch(queries, { configurable: { maxsim: { k: 3, explain: true } } });
+      expect(spy.mock.calls.map((call) => call[0]).sort()).toEqual(queries.map((q) => [q]).sort());
+      spy.mockRestore();
+      for (const [i, docs] of lists.entries()) {
+        expect(docs).toHaveLength(3);
+        for (const doc of docs) expect(doc.metadata[MAXSIM_MATCHES_KEY]).toEqual((await retriever.collection.explain(queries[i]!, doc.id!)).matches);
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("addDocuments and delete are reflected in results", async () => {
