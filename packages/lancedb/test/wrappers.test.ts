@@ -18,7 +18,7 @@ import { MaxSimRetriever as LcRetriever } from "@maxsim/langchain";
 import { MaxSimRetriever as LiRetriever } from "@maxsim/llamaindex";
 import { BaseLLM, Document as LiDocument, MetadataMode, RetrieverQueryEngine, Settings, extractText } from "llamaindex";
 import type { ChatMessage, ChatResponse, ChatResponseChunk, LLMChatParamsNonStreaming, LLMChatParamsStreaming, LLMMetadata } from "llamaindex";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LanceCollection, lanceEngine } from "../src/index.js";
 
 /** A LlamaIndex LLM that records its prompts and answers a fixed text. */
@@ -100,7 +100,11 @@ describe("@maxsim/langchain on LanceDB", () => {
     expect(seen[0]!.map((m) => m.content)).toEqual([`Answer from this context only:\n${format(docs)}`, question]);
 
     // per-call filter, explain and writes go through the same engine
+    // explain: one query encoding for the search and every hit's matches (the real encoder, observed)
+    const encodes = vi.spyOn(encoder, "encodeQueries");
     const de = await retriever.invoke(question, { configurable: { maxsim: { filter: { lang: "de" }, explain: true } } });
+    expect(encodes.mock.calls.map((call) => call[0])).toEqual([[question]]);
+    encodes.mockRestore();
     expect(de.map((d) => d.metadata.lang)).toEqual(["de", "de"]);
     expect(Array.isArray(de[0]!.metadata.maxsimMatches)).toBe(true);
     expect(await retriever.addDocuments([new LcDocument({ pageContent: "La neige tombe en hiver." })], { ids: ["fr-snow"] })).toEqual(["fr-snow"]);
