@@ -156,7 +156,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         `Refusing to listen on ${host} without a token: anyone who can reach that address could read and change the collection. Pass --token (or set MAXSIM_TOKEN), bind to 127.0.0.1, or pass --allow-no-token if the network is trusted.`,
       );
     }
-    log(`maxsim serve: warning: listening on ${host} without a token (--allow-no-token): anyone who can reach this address can read and change the collection.`);
+    log(
+      `maxsim serve: warning: listening on ${host} without a token (--allow-no-token): anyone who can reach this address can read and change the collection.`,
+    );
   }
   const collection = await Collection.open(options.dir, { readOnly, modelOptions: options.modelOptions });
   const ctx: ServeContext = { collection, readOnly, queue: new WriteQueue(), reads: new SearchLimiter(limits.maxConcurrentSearches), limits, closing: false };
