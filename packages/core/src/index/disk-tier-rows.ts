@@ -13,8 +13,12 @@
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import type { FlatTokens, TokenBlocks } from "../scoring/flat-tokens.js";
 import { fromFloat16 } from "../storage/codecs/float16.js";
-import { DiskTierFile } from "../storage/disk-tier.js";
+import { DiskTierFile, type RowRange } from "../storage/disk-tier.js";
 import type { IndexStore } from "../storage/index-store.js";
+import { releaseScratch, takeScratch } from "./scratch-pool.js";
+
+/** Bytes of a disk-tier block, as `storage/disk-tier.ts` writes them (bounds the scratch of a gather). */
+const BLOCK_BOUND = 4096;
 
 /** Open tier files kept at most (file descriptors); idle ones beyond it are closed. */
 const MAX_OPEN = 64;
@@ -146,22 +150,12 @@ export class TierRows {
     await this.withBits(slot, n, skip, (bits) => fromFloat16(bits, out.subarray(outRow * dim, (outRow + n) * dim)));
   }
 
-  /** Copies `n` float16 rows of `slot` as they are stored (bits) into `out` from row `outRow`. */
-  async readSlotBits(slot: number, n: number, out: Uint16Array, outRow: number): Promise<void> {
-    await this.withBits(slot, n, 0, (bits) => out.set(bits, outRow * this.dim));
-  }
-
   /** Reads (and verifies) `n` rows of `slot` from row `skip` and hands their float16 bits to `use`. */
   private async withBits(slot: number, n: number, skip: number, use: (bits: Uint16Array) => void): Promise<void> {
     const dim = this.dim;
     await this.files.with(this.file[slot]!, async (file) => {
       const start = this.row[slot]! + skip;
-      if (start + n > file.rows || file.rowBytes !== 2 * dim) {
-        throw new IndexCorruptError(
-          file.file,
-          `a segment points at rows ${start}–${start + n - 1} of ${2 * dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`,
-        );
-      }
+      this.checkRange(file, start, n);
       const bytes = await file.readRows(start, start + n);
       const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
       use(new Uint16Array(aligned.buffer, aligned.byteOffset, n * dim));
@@ -170,7 +164,8 @@ export class TierRows {
 
   /**
    * The float16 rows of `slots` back to back, as stored (bits, into `into(halves)` when given):
-   * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here.
+   * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here. Each
+   * tier file is read once for all the slots it holds (see {@link DiskTierFile.readRanges}).
    */
   async gatherBits(slots: Int32Array, offsets: Int32Array, into?: (halves: number) => Uint16Array): Promise<TokenBlocks> {
     const dim = this.dim;
@@ -178,17 +173,56 @@ export class TierRows {
     slots.forEach((s, i) => (at[i + 1] = at[i]! + offsets[s + 1]! - offsets[s]!));
     const halves = at[slots.length]! * dim;
     const bits = into !== undefined ? into(halves).subarray(0, halves) : new Uint16Array(halves);
-    await Promise.all(Array.from(slots, (s, i) => this.readSlotBits(s, at[i + 1]! - at[i]!, bits, at[i]!)));
+    const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+    const byFile = new Map<number, RowRange[]>();
+    slots.forEach((s, i) => {
+      const n = at[i + 1]! - at[i]!;
+      if (n === 0) return;
+      const file = this.file[s]!;
+      let ranges = byFile.get(file);
+      if (ranges === undefined) byFile.set(file, (ranges = []));
+      ranges.push({ from: this.row[s]!, to: this.row[s]! + n, at: at[i]! * dim * 2 });
+    });
+    // One pooled buffer for every file's block reads: a range's blocks add at most two partial
+    // blocks to its rows (a fresh buffer per file cost page faults that doubled the read time).
+    const bound = bytes.length + slots.length * 2 * BLOCK_BOUND;
+    const scratch = takeScratch(Math.ceil(bound / 4));
+    let used = 0;
+    const lend = (b: number): Uint8Array => {
+      if (used + b > bound) return new Uint8Array(b); // block larger than assumed: still correct
+      const view = new Uint8Array(scratch.buffer, scratch.byteOffset + used, b);
+      used += b + ((8 - (b % 8)) % 8);
+      return view;
+    };
+    try {
+      await Promise.all(
+        Array.from(byFile, ([n, ranges]) =>
+          this.files.with(n, async (file) => {
+            for (const r of ranges) this.checkRange(file, r.from, r.to - r.from);
+            await file.readRanges(ranges, bytes, lend);
+          }),
+        ),
+      );
+    } finally {
+      releaseScratch(scratch);
+    }
     return { offsets: at, dim, rows: (lo, hi) => bits.subarray(lo * dim, hi * dim) };
   }
 
-  /** The float16 rows of `slots` decoded back to back (reads run concurrently), as the kernels take them. */
+  /** The float16 rows of `slots` decoded back to back, as the kernels take them. */
   async gather(slots: Int32Array, offsets: Int32Array): Promise<FlatTokens> {
-    const dim = this.dim;
-    const at = new Int32Array(slots.length + 1);
-    slots.forEach((s, i) => (at[i + 1] = at[i]! + offsets[s + 1]! - offsets[s]!));
-    const data = new Float32Array(at[slots.length]! * dim);
-    await Promise.all(Array.from(slots, (s, i) => this.readSlot(s, at[i + 1]! - at[i]!, data, at[i]!)));
-    return { data, offsets: at, dim };
+    const flat = await this.gatherBits(slots, offsets);
+    const total = flat.offsets[slots.length]!;
+    return { data: fromFloat16(flat.rows(0, total, () => new Float32Array(0)) as Uint16Array), offsets: flat.offsets, dim: this.dim };
+  }
+
+  /** `IndexCorruptError` when a slot's recorded rows are not float16 rows of `file`. */
+  private checkRange(file: DiskTierFile, start: number, n: number): void {
+    if (start + n > file.rows || file.rowBytes !== 2 * this.dim) {
+      throw new IndexCorruptError(
+        file.file,
+        `a segment points at rows ${start}–${start + n - 1} of ${2 * this.dim}-byte float16 rows; the file holds ${file.rows} rows of ${file.rowBytes} bytes`,
+      );
+    }
   }
 }

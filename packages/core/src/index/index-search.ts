@@ -5,7 +5,7 @@
  * of the best), scoring of chosen slots, and reranking of stored ids.
  */
 import { MaxsimError, throwIfAborted } from "../errors.js";
-import { checkVectors } from "../scoring/flat-tokens.js";
+import { checkVectors, type FlatTokens, type TokenBlocks } from "../scoring/flat-tokens.js";
 import { scoreFlatJs } from "../scoring/js-kernel.js";
 import { scoreFlatOrt } from "../scoring/ort-kernel.js";
 import type { TokenVectors } from "../types.js";
@@ -218,42 +218,93 @@ const TIER_EXACT_TOKENS = 1 << 16;
 
 /** Exact MaxSim of `slots`: from the disk tier when there is one, else the arena. */
 export async function slotScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
-  // Wide rescoring (thousands of long documents) goes in blocks, so the gathered rows stay bounded.
-  let tokens = 0;
-  for (const s of slots) tokens += table.offsets[s + 1]! - table.offsets[s]!;
-  if (tokens <= RESCORE_BLOCK_TOKENS) return blockScores(table, query, slots);
-  const out = new Float32Array(slots.length);
-  let from = 0;
-  while (from < slots.length) {
+  if (table.tier !== null && !ascending(slots)) {
+    // In slot order a block's rows come from a few neighbouring tier files, each opened once a
+    // query, where candidates in score order touched every file in every block.
+    const order = Int32Array.from(slots.keys()).sort((a, b) => slots[a]! - slots[b]!);
+    const sorted = await slotScores(
+      table,
+      query,
+      Int32Array.from(order, (i) => slots[i]!),
+    );
+    const out = new Float32Array(slots.length);
+    order.forEach((i, x) => (out[i] = sorted[x]!));
+    return out;
+  }
+  // Wide rescoring (thousands of long documents) goes in blocks, so the gathered rows stay
+  // bounded; the next block is gathered (read from the disk tier) while this one is scored.
+  const blocks: [number, number][] = [];
+  for (let from = 0; from < slots.length; ) {
     let to = from;
     let n = 0;
     while (to < slots.length && (to === from || n + table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]! <= RESCORE_BLOCK_TOKENS)) {
       n += table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]!;
       to++;
     }
-    out.set(await blockScores(table, query, slots.subarray(from, to)), from);
+    blocks.push([from, to]);
     from = to;
   }
+  const out = new Float32Array(slots.length);
+  const gatherAt = (b: number) => gatherBlock(table, slots.subarray(...blocks[b]!));
+  let next: Promise<Gathered> | null = blocks.length > 0 ? gatherAt(0) : null;
+  try {
+    for (let b = 0; b < blocks.length; b++) {
+      const current = await next!;
+      next = b + 1 < blocks.length ? gatherAt(b + 1) : null;
+      try {
+        out.set(await scoreGathered(query, current.flat), blocks[b]![0]);
+      } finally {
+        current.release();
+      }
+    }
+  } finally {
+    // A failed block leaves the prefetched one to give back its buffer (and not reject unheard).
+    if (next !== null)
+      void next.then(
+        (g) => g.release(),
+        () => undefined,
+      );
+  }
   return out;
+}
+
+function ascending(slots: Int32Array): boolean {
+  for (let i = 1; i < slots.length; i++) if (slots[i]! < slots[i - 1]!) return false;
+  return true;
 }
 
 /** Tokens gathered for one rescoring block (64 MB of float32 rows at dim 128). */
 const RESCORE_BLOCK_TOKENS = 1 << 17;
 
-async function blockScores(table: SlotTable, query: TokenVectors, slots: Int32Array): Promise<Float32Array> {
+/** Rows of a block of slots, in a pooled buffer that `release` gives back. */
+interface Gathered {
+  flat: FlatTokens | TokenBlocks;
+  release(): void;
+}
+
+async function gatherBlock(table: SlotTable, slots: Int32Array): Promise<Gathered> {
   let scratch: Float32Array | null = null;
   const take = (floats: number): Float32Array => (scratch = takeScratch(floats));
   const takeHalves = (halves: number): Uint16Array => {
     const buffer = take(Math.ceil(halves / 2));
     return new Uint16Array(buffer.buffer, buffer.byteOffset, halves);
   };
+  const release = () => {
+    if (scratch !== null) releaseScratch(scratch);
+    scratch = null;
+  };
   try {
     const flat = table.tier !== null ? await table.tier.gatherBits(slots, table.offsets, takeHalves) : table.gatherForKernel(slots, take);
-    const total = flat.offsets[slots.length]!;
-    return total <= JS_KERNEL_TOKENS && "data" in flat ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
-  } finally {
-    if (scratch !== null) releaseScratch(scratch);
+    return { flat, release };
+  } catch (error) {
+    release();
+    throw error;
   }
+}
+
+async function scoreGathered(query: TokenVectors, flat: FlatTokens | TokenBlocks): Promise<Float32Array> {
+  const total = flat.offsets[flat.offsets.length - 1]!;
+  return total <= JS_KERNEL_TOKENS && "data" in flat ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
 }
 
 /** Exact scores of `slots` (their rows decoded into one small buffer; two tiers: read from disk), top k. */

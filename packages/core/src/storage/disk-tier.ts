@@ -27,6 +27,10 @@ const MAGIC = new Uint8Array([0x4d, 0x58, 0x53, 0x4d, 0x54, 0x49, 0x45, 0x52]); 
 const PREFIX = 16;
 /** Target block size: one page, so a document's rows cost few reads and little CRC work. */
 const BLOCK_BYTES = 4096;
+/** Unneeded blocks a vectored read may span between two needed ones (their bytes are discarded). */
+const MAX_GAP_BLOCKS = 16;
+/** Buffers of one vectored read at most (IOV_MAX is 1024 on Linux). */
+const MAX_IOV = 512;
 
 const align8 = (n: number) => (n + 7) & ~7;
 const encoder = new TextEncoder();
@@ -48,7 +52,24 @@ export interface PositionalSource {
   /** File size in bytes. */
   readonly bytes: number;
   read(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads bytes at `position` into all of `target`, returning how many were read (fewer only at
+   * the end of the file). Optional: without it, {@link PositionalSource.read} is copied from.
+   */
+  readInto?(target: Uint8Array, position: number): Promise<number>;
+  /**
+   * One vectored read at `position` filling `targets` in turn (`preadv`), returning the bytes
+   * read. Optional: without it, ranges are read one {@link PositionalSource.readInto} each.
+   */
+  readvInto?(targets: readonly Uint8Array[], position: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Rows `[from, to)` of a disk-tier file, to be copied into an output buffer at byte offset `at`. */
+export interface RowRange {
+  from: number;
+  to: number;
+  at: number;
 }
 
 /**
@@ -101,6 +122,9 @@ export class DiskTierFile {
     private readonly table: Uint32Array,
     private readonly dataStart: number,
   ) {}
+
+  /** Where the blocks between spans of one vectored read land (never read back). */
+  private gap: Uint8Array | undefined;
 
   /** The file name (for errors). */
   get file(): string {
@@ -175,14 +199,121 @@ export class DiskTierFile {
     const last = Math.min(this.rows, (b1 + 1) * blockRows);
     const bytes = await this.source.read(this.dataStart + first * rowBytes, (last - first) * rowBytes);
     if (bytes.length !== (last - first) * rowBytes) throw new IndexCorruptError(this.file, `truncated inside block ${b1}`);
-    for (let b = b0; b <= b1; b++) {
-      const lo = (b * blockRows - first) * rowBytes;
-      const hi = (Math.min(this.rows, (b + 1) * blockRows) - first) * rowBytes;
-      if (crc32(bytes.subarray(lo, hi)) !== this.table[b]) {
-        throw new IndexCorruptError(this.file, `checksum mismatch in block ${b} (rows ${b * blockRows}–${Math.min(this.rows, (b + 1) * blockRows) - 1})`);
+    this.verify(bytes, b0, b1);
+    return bytes.subarray((from - first) * rowBytes, (to - first) * rowBytes);
+  }
+
+  /**
+   * Copies the rows of every range into `out` at its byte offset. Ranges whose blocks touch or
+   * overlap share one positional read, all reads are in flight at once, and every block is
+   * verified once. A search reads thousands of documents this way: one read (and one buffer)
+   * per document cost ~4× as much, measured at 16,384 documents × 16 KB from the page cache.
+   * `scratch(bytes)` lends the buffer the blocks are read into; `out` must not overlap it.
+   *
+   * @throws {@link IndexCorruptError} naming the file and the block on a checksum mismatch;
+   *   MaxsimError `INVALID_INPUT` for rows outside the file
+   */
+  async readRanges(ranges: readonly RowRange[], out: Uint8Array, scratch: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): Promise<void> {
+    const { blockRows, rowBytes, rows } = this;
+    for (const r of ranges) {
+      if (!(Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.from <= r.to && r.to <= rows)) {
+        throw new MaxsimError(
+          "INVALID_INPUT",
+          `Rows [${r.from}, ${r.to}) are outside disk-tier file ${this.file} (${rows} rows). Read rows the index recorded for it.`,
+        );
       }
     }
-    return bytes.subarray((from - first) * rowBytes, (to - first) * rowBytes);
+    const order = ranges.filter((r) => r.to > r.from).sort((a, b) => a.from - b.from);
+    if (order.length === 0) return;
+    // Runs of consecutive blocks: [first block, last block, first range, end range) in `order`.
+    const runs: number[][] = [];
+    let total = 0;
+    for (let i = 0; i < order.length; ) {
+      const b0 = Math.floor(order[i]!.from / blockRows);
+      let b1 = Math.floor((order[i]!.to - 1) / blockRows);
+      let j = i + 1;
+      while (j < order.length && Math.floor(order[j]!.from / blockRows) <= b1 + 1) b1 = Math.max(b1, Math.floor((order[j++]!.to - 1) / blockRows));
+      runs.push([b0, b1, i, j]);
+      total += (Math.min(rows, (b1 + 1) * blockRows) - b0 * blockRows) * rowBytes;
+      i = j;
+    }
+    const buffer = scratch(total).subarray(0, total);
+    let at = 0;
+    const spans = runs.map(([b0, b1, i, j]) => {
+      const first = b0! * blockRows;
+      const bytes = buffer.subarray(at, (at += (Math.min(rows, (b1! + 1) * blockRows) - first) * rowBytes));
+      return { b0: b0!, b1: b1!, i: i!, j: j!, bytes };
+    });
+    const finish = (span: (typeof spans)[number]) => {
+      this.verify(span.bytes, span.b0, span.b1);
+      const first = span.b0 * blockRows;
+      for (let x = span.i; x < span.j; x++) {
+        const r = order[x]!;
+        out.set(span.bytes.subarray((r.from - first) * rowBytes, (r.to - first) * rowBytes), r.at);
+      }
+    };
+    // Spans a few blocks apart share one vectored read, the blocks between them read into a
+    // throwaway buffer: the read calls, not the bytes copied, were most of the cost.
+    const groups: (typeof spans)[] = [];
+    for (const span of spans) {
+      const last = groups[groups.length - 1];
+      const prev = last?.[last.length - 1];
+      if (this.source.readvInto !== undefined && prev !== undefined && span.b0 - prev.b1 - 1 <= MAX_GAP_BLOCKS && last!.length < MAX_IOV) last!.push(span);
+      else groups.push([span]);
+    }
+    await Promise.all(
+      groups.map(async (group) => {
+        if (group.length === 1) await this.readExactly(group[0]!.bytes, group[0]!.b0 * blockRows, group[0]!.b1);
+        else await this.readGroup(group);
+        for (const span of group) finish(span);
+      }),
+    );
+  }
+
+  /** Reads spans of blocks (ascending, at most {@link MAX_GAP_BLOCKS} apart) in one vectored read. */
+  private async readGroup(group: readonly { b0: number; b1: number; bytes: Uint8Array }[]): Promise<void> {
+    const { blockRows, rowBytes } = this;
+    const blockBytes = blockRows * rowBytes;
+    this.gap ??= new Uint8Array(MAX_GAP_BLOCKS * blockBytes);
+    const buffers: Uint8Array[] = [];
+    let want = 0;
+    group.forEach((span, x) => {
+      if (x > 0) {
+        const gap = (span.b0 - group[x - 1]!.b1 - 1) * blockBytes;
+        if (gap > 0) buffers.push(this.gap!.subarray(0, gap));
+        want += gap;
+      }
+      buffers.push(span.bytes);
+      want += span.bytes.length;
+    });
+    const got = await this.source.readvInto!(buffers, this.dataStart + group[0]!.b0 * blockBytes);
+    // A short vectored read (rare: signals, the end of the file): read the spans one by one.
+    if (got !== want) for (const span of group) await this.readExactly(span.bytes, span.b0 * blockRows, span.b1);
+  }
+
+  /** Fills `target` with the file's rows from row `first` on (`last` is the run's last block, for errors). */
+  private async readExactly(target: Uint8Array, first: number, last: number): Promise<void> {
+    const position = this.dataStart + first * this.rowBytes;
+    let got: number;
+    if (this.source.readInto !== undefined) got = await this.source.readInto(target, position);
+    else {
+      const bytes = await this.source.read(position, target.length);
+      target.set(bytes.subarray(0, target.length));
+      got = bytes.length;
+    }
+    if (got !== target.length) throw new IndexCorruptError(this.file, `truncated inside block ${last}`);
+  }
+
+  /** Checks blocks `b0..b1` of `bytes` (which starts at block `b0`) against the block table. */
+  private verify(bytes: Uint8Array, b0: number, b1: number): void {
+    const { blockRows, rowBytes, rows } = this;
+    for (let b = b0; b <= b1; b++) {
+      const lo = (b - b0) * blockRows * rowBytes;
+      const hi = (Math.min(rows, (b + 1) * blockRows) - b0 * blockRows) * rowBytes;
+      if (crc32(bytes.subarray(lo, hi)) !== this.table[b]) {
+        throw new IndexCorruptError(this.file, `checksum mismatch in block ${b} (rows ${b * blockRows}–${Math.min(rows, (b + 1) * blockRows) - 1})`);
+      }
+    }
   }
 
   /** Closes the underlying file. */
@@ -197,6 +328,11 @@ export function memorySource(file: string, bytes: Uint8Array): PositionalSource 
     file,
     bytes: bytes.length,
     read: async (position, length) => bytes.subarray(position, Math.min(bytes.length, position + length)),
+    readInto: async (target, position) => {
+      const got = bytes.subarray(position, Math.min(bytes.length, position + target.length));
+      target.set(got);
+      return got.length;
+    },
     close: async () => undefined,
   };
 }

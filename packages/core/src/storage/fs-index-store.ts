@@ -9,6 +9,7 @@
  * writer opens (which also removes leftovers of a crashed writer), so a reader on the previous
  * snapshot keeps working.
  */
+import { read, readv } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,6 +25,11 @@ import { LOCK_FILE, acquireWriterLock, isAbandonedLockFile, type WriterLock } fr
 import { decodeManifest, encodeManifest, manifestFileName, parseManifestFileName, type BlobEntry, type Manifest, type SegmentEntry } from "./manifest.js";
 import { decodeSegmentIds, decodeSegmentLayout, decodeSegmentWithLayout, encodeSegment } from "./segment.js";
 import type { CommitRequest, IndexStore, IndexStoreCreateOptions, IndexStoreOpenOptions, SegmentContents } from "./store-types.js";
+
+/** `fs.read` of `target[offset..]` at `position` of descriptor `fd`, as a promise of the bytes read. */
+function readAt(fd: number, target: Uint8Array, offset: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, target, offset, target.length - offset, position, (error, n) => (error ? reject(error) : resolve(n))));
+}
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
@@ -312,6 +318,25 @@ export class FsIndexStore implements IndexStore {
         }
         return new Uint8Array(buf.buffer, buf.byteOffset, done);
       },
+      // The callback API on the handle's descriptor: FileHandle.read's promise machinery cost
+      // ~2× as much per read, measured at thousands of 16 KB reads from the page cache.
+      readInto: async (target, position) => {
+        let done = 0;
+        try {
+          while (done < target.length) {
+            const got = await readAt(opened.fd, target, done, position + done);
+            if (got === 0) break;
+            done += got;
+          }
+        } catch (error) {
+          throw ioError("read", path, error);
+        }
+        return done;
+      },
+      readvInto: (targets, position) =>
+        new Promise<number>((resolve, reject) =>
+          readv(opened.fd, targets as Uint8Array[], position, (error, n) => (error ? reject(ioError("read", path, error)) : resolve(n))),
+        ),
       close: () => opened.close(),
     };
   }

@@ -62,6 +62,63 @@ describe("disk-tier files", () => {
     await close();
   });
 
+  it("reads many ranges at once into their places, through the store's vectored reads and through memory", async () => {
+    const stored = await openStored(encodeDiskTier(data, ROW));
+    const inMemory = await DiskTierFile.open(memorySource("mem", encodeDiskTier(data, ROW)));
+    const r = rng(9);
+    for (const file of [stored.file, inMemory]) {
+      for (let trial = 0; trial < 20; trial++) {
+        // Ranges in random order: overlapping, adjacent, empty, a block or more apart.
+        const ranges = Array.from({ length: 1 + Math.floor(r() * 12) }, () => {
+          const from = Math.floor(r() * ROWS);
+          return { from, to: Math.min(ROWS, from + Math.floor(r() * 200)), at: 0 };
+        });
+        let at = 0;
+        for (const range of ranges) {
+          range.at = at;
+          at += (range.to - range.from) * ROW;
+        }
+        const out = new Uint8Array(at);
+        await file.readRanges(ranges, out);
+        const want = new Uint8Array(at);
+        for (const range of ranges) want.set(data.subarray(range.from * ROW, range.to * ROW), range.at);
+        expect(Buffer.from(out).equals(Buffer.from(want)), `trial ${trial}`).toBe(true);
+      }
+    }
+    const e = await stored.file.readRanges([{ from: 990, to: 1001, at: 0 }], new Uint8Array(11 * ROW)).catch((x: unknown) => x);
+    expect(MaxsimError.isInstance(e) && e.code).toBe("INVALID_INPUT");
+    await stored.close();
+  });
+
+  it("a flipped byte fails a many-range read that needs its block, names it, and spares reads that only skip over it", async () => {
+    const bytes = encodeDiskTier(data, ROW);
+    bytes[bytes.length - data.length + 400 * ROW + 3]! ^= 0x10; // block 2 (rows 340–509)
+    const { file, close } = await openStored(bytes);
+    // Blocks 0 and 4 share one vectored read that passes over block 2 without using it.
+    const out = new Uint8Array(20 * ROW);
+    await file.readRanges(
+      [
+        { from: 700, to: 710, at: 10 * ROW },
+        { from: 0, to: 10, at: 0 },
+      ],
+      out,
+    );
+    expect(Buffer.from(out.subarray(0, 10 * ROW)).equals(Buffer.from(data.subarray(0, 10 * ROW)))).toBe(true);
+    expect(Buffer.from(out.subarray(10 * ROW)).equals(Buffer.from(data.subarray(700 * ROW, 710 * ROW)))).toBe(true);
+    const e = await file
+      .readRanges(
+        [
+          { from: 0, to: 10, at: 0 },
+          { from: 399, to: 401, at: 10 * ROW },
+        ],
+        new Uint8Array(12 * ROW),
+      )
+      .catch((x: unknown) => x);
+    expect(IndexCorruptError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain("block 2 (rows 340–509)");
+    await close();
+  });
+
   it("damage to the magic, header, block table or size is reported at open", async () => {
     const clean = encodeDiskTier(data, ROW);
     const headerLength = new DataView(clean.buffer).getUint32(8, true);
