@@ -225,27 +225,35 @@ export class DiskTierFile {
     }
     const order = ranges.filter((r) => r.to > r.from).sort((a, b) => a.from - b.from);
     if (order.length === 0) return;
-    // Runs of consecutive blocks: [first block, last block, first range, end range) in `order`.
+    // Spans of ranges that share blocks: [first block, last block, first range, end range) in
+    // `order`. A span of one range that covers its blocks exactly (documents that start and end
+    // on block edges) is read straight into `out`, saving a copy of every byte.
     const runs: number[][] = [];
     let total = 0;
+    const endRow = (b: number) => Math.min(rows, (b + 1) * blockRows);
+    const direct = (b0: number, b1: number, i: number, j: number) => j === i + 1 && order[i]!.from === b0 * blockRows && order[i]!.to === endRow(b1);
     for (let i = 0; i < order.length; ) {
       const b0 = Math.floor(order[i]!.from / blockRows);
       let b1 = Math.floor((order[i]!.to - 1) / blockRows);
       let j = i + 1;
-      while (j < order.length && Math.floor(order[j]!.from / blockRows) <= b1 + 1) b1 = Math.max(b1, Math.floor((order[j++]!.to - 1) / blockRows));
+      while (j < order.length && Math.floor(order[j]!.from / blockRows) <= b1) b1 = Math.max(b1, Math.floor((order[j++]!.to - 1) / blockRows));
       runs.push([b0, b1, i, j]);
-      total += (Math.min(rows, (b1 + 1) * blockRows) - b0 * blockRows) * rowBytes;
+      if (!direct(b0, b1, i, j)) total += (endRow(b1) - b0 * blockRows) * rowBytes;
       i = j;
     }
     const buffer = scratch(total).subarray(0, total);
     let at = 0;
     const spans = runs.map(([b0, b1, i, j]) => {
-      const first = b0! * blockRows;
-      const bytes = buffer.subarray(at, (at += (Math.min(rows, (b1! + 1) * blockRows) - first) * rowBytes));
-      return { b0: b0!, b1: b1!, i: i!, j: j!, bytes };
+      if (direct(b0!, b1!, i!, j!)) {
+        const r = order[i!]!;
+        return { b0: b0!, b1: b1!, i: i!, j: j!, bytes: out.subarray(r.at, r.at + (r.to - r.from) * rowBytes), inPlace: true };
+      }
+      const bytes = buffer.subarray(at, (at += (endRow(b1!) - b0! * blockRows) * rowBytes));
+      return { b0: b0!, b1: b1!, i: i!, j: j!, bytes, inPlace: false };
     });
     const finish = (span: (typeof spans)[number]) => {
       this.verify(span.bytes, span.b0, span.b1);
+      if (span.inPlace) return;
       const first = span.b0 * blockRows;
       for (let x = span.i; x < span.j; x++) {
         const r = order[x]!;

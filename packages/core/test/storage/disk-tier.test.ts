@@ -67,12 +67,21 @@ describe("disk-tier files", () => {
     const inMemory = await DiskTierFile.open(memorySource("mem", encodeDiskTier(data, ROW)));
     const r = rng(9);
     for (const file of [stored.file, inMemory]) {
-      for (let trial = 0; trial < 20; trial++) {
-        // Ranges in random order: overlapping, adjacent, empty, a block or more apart.
-        const ranges = Array.from({ length: 1 + Math.floor(r() * 12) }, () => {
-          const from = Math.floor(r() * ROWS);
-          return { from, to: Math.min(ROWS, from + Math.floor(r() * 200)), at: 0 };
-        });
+      for (let trial = 0; trial < 21; trial++) {
+        // Ranges in random order: overlapping, adjacent, empty, a block or more apart; the last
+        // trial whole blocks (170 rows each, the last one short), which are read in place.
+        const ranges =
+          trial === 20
+            ? [
+                { from: 340, to: 510, at: 0 },
+                { from: 170, to: 340, at: 0 },
+                { from: 850, to: 1000, at: 0 },
+                { from: 0, to: 10, at: 0 },
+              ]
+            : Array.from({ length: 1 + Math.floor(r() * 12) }, () => {
+                const from = Math.floor(r() * ROWS);
+                return { from, to: Math.min(ROWS, from + Math.floor(r() * 200)), at: 0 };
+              });
         let at = 0;
         for (const range of ranges) {
           range.at = at;
@@ -116,6 +125,9 @@ describe("disk-tier files", () => {
       .catch((x: unknown) => x);
     expect(IndexCorruptError.isInstance(e)).toBe(true);
     expect((e as Error).message).toContain("block 2 (rows 340–509)");
+    // The whole block, which is read straight into the output.
+    const whole = await file.readRanges([{ from: 340, to: 510, at: 0 }], new Uint8Array(170 * ROW)).catch((x: unknown) => x);
+    expect(IndexCorruptError.isInstance(whole) && (whole as Error).message).toContain("block 2 (rows 340–509)");
     await close();
   });
 
