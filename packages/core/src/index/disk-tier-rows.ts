@@ -13,7 +13,7 @@
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import type { FlatTokens, TokenBlocks } from "../scoring/flat-tokens.js";
 import { fromFloat16 } from "../storage/codecs/float16.js";
-import { DiskTierFile, type RowRange } from "../storage/disk-tier.js";
+import { DiskTierFile, settleAll, type RowRange } from "../storage/disk-tier.js";
 import type { IndexStore } from "../storage/index-store.js";
 import { releaseScratch, takeScratch } from "./scratch-pool.js";
 
@@ -195,7 +195,7 @@ export class TierRows {
       return view;
     };
     try {
-      await Promise.all(
+      await settleAll(
         Array.from(byFile, ([n, ranges]) =>
           this.files.with(n, async (file) => {
             for (const r of ranges) this.checkRange(file, r.from, r.to - r.from);
