@@ -47,6 +47,31 @@ await check("row 3 (bundler) + row 8 (fixture ids): core Collection on fixture:m
   return words.includes("chat") && words.includes("noir") ? true : `explain matched ${JSON.stringify(words)}`;
 });
 
+await check("two tiers: a disk-tier collection reads its float16 rows (reader thread) and answers as when read on the calling thread", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "maxsim-consumer-tier-"));
+  try {
+    const c = await Collection.create(join(dir, "c"), {
+      model: MODEL,
+      codec: "residual-2",
+      indexOptions: { diskTier: "float16", minTrainTokens: 64, centroids: 8 },
+    });
+    const words = ["chat", "noir", "Hund", "Wasser", "maison", "jardin", "river", "stone", "gato", "libro", "sol", "luna"];
+    await c.addDocuments(
+      Array.from({ length: 60 }, (_, i) => ({ id: `d${i}`, text: `${words[i % 12]} ${words[(i * 5) % 12]} ${words[(i * 7 + 3) % 12]} ${i}` })),
+    );
+    const query = async () => (await c.query("chat noir", { k: 5 })).map((h) => `${h.id}:${h.score.toFixed(5)}`).join(" ");
+    const onThread = await query();
+    process.env.MAXSIM_TIER_READ_THREAD = "0";
+    const here = await query();
+    delete process.env.MAXSIM_TIER_READ_THREAD;
+    await c.close();
+    if (onThread.split(" ").length !== 5) return `got ${onThread}`;
+    return onThread === here ? true : `reader thread ${onThread}, calling thread ${here}`;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 await check("row 8: ColBERT.fromPretrained takes fixture:<name>", async () => {
   const model = await ColBERT.fromPretrained("fixture:lexical");
   const [q] = await model.encodeQueries(["cat"]);

@@ -13,12 +13,12 @@
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import type { FlatTokens, TokenBlocks } from "../scoring/flat-tokens.js";
 import { fromFloat16 } from "../storage/codecs/float16.js";
-import { DiskTierFile, settleAll, type RowRange } from "../storage/disk-tier.js";
+import { DiskTierFile, type RowRange } from "../storage/disk-tier.js";
+import { ASYNC_GAP_BLOCKS, emptyPlan, planRanges } from "../storage/tier-read-plan.js";
+import { planError, runPlanHere } from "../storage/tier-read-run.js";
+import { tierReadThread, type ThreadRead } from "../storage/tier-read-worker.js";
 import type { IndexStore } from "../storage/index-store.js";
 import { releaseScratch, takeScratch } from "./scratch-pool.js";
-
-/** Bytes of a disk-tier block, as `storage/disk-tier.ts` writes them (bounds the scratch of a gather). */
-const BLOCK_BOUND = 4096;
 
 /** Open tier files kept at most (file descriptors); idle ones beyond it are closed. */
 const MAX_OPEN = 64;
@@ -26,6 +26,12 @@ const MAX_OPEN = 64;
 /** The blob name of tier file `n`. */
 export function tierBlobName(n: number): string {
   return `tier-${n}`;
+}
+
+/** Float16 rows gathered from the disk tier, and the buffer that holds them. */
+export interface GatheredBits extends TokenBlocks {
+  /** The buffer the rows are in: the one `into` lent, or (after the reader thread) its successor. */
+  buffer: ArrayBufferLike;
 }
 
 /** Lazily opened tier blobs of one index, at most {@link MAX_OPEN} open while idle. */
@@ -37,28 +43,46 @@ export class TierFiles {
   constructor(private readonly store: IndexStore) {}
 
   /** Runs `fn` on tier file `n` (opened when needed; not closed while `fn` runs). */
-  async with<T>(n: number, fn: (file: DiskTierFile) => Promise<T>): Promise<T> {
+  with<T>(n: number, fn: (file: DiskTierFile) => Promise<T>): Promise<T> {
+    return this.withAll([n], (files) => fn(files[0]!));
+  }
+
+  /** Runs `fn` on tier files `ns` (opened at once when needed; none closed while `fn` runs). */
+  async withAll<T>(ns: readonly number[], fn: (files: DiskTierFile[]) => Promise<T>): Promise<T> {
+    const slots = ns.map((n) => this.acquire(n));
+    try {
+      const opened = await Promise.allSettled(slots.map((s) => s.file));
+      const failed = opened.find((o) => o.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      return await fn(opened.map((o) => (o as PromiseFulfilledResult<DiskTierFile>).value));
+    } finally {
+      ns.forEach((n, i) => this.release(n, slots[i]!));
+      this.evict();
+    }
+  }
+
+  private acquire(n: number): { file: Promise<DiskTierFile>; users: number } {
     let slot = this.open.get(n);
     if (slot === undefined) {
       slot = { file: this.openFile(n), users: 0 };
       this.open.set(n, slot);
-      slot.file.catch(() => this.open.delete(n));
+      const opening = slot;
+      slot.file.catch(() => this.open.get(n) === opening && this.open.delete(n));
     } else {
       // Most recently used last (Map order), so eviction closes the oldest idle file.
       this.open.delete(n);
       this.open.set(n, slot);
     }
     slot.users++;
-    try {
-      return await fn(await slot.file);
-    } finally {
-      slot.users--;
-      // After closeAll(), a read that was still running (e.g. beside one that failed) closes its file.
-      if (this.closing && slot.users === 0 && this.open.get(n) === slot) {
-        this.open.delete(n);
-        void slot.file.then((f) => f.close()).catch(() => undefined);
-      }
-      this.evict();
+    return slot;
+  }
+
+  private release(n: number, slot: { file: Promise<DiskTierFile>; users: number }): void {
+    slot.users--;
+    // After closeAll(), a read that was still running (e.g. beside one that failed) closes its file.
+    if (this.closing && slot.users === 0 && this.open.get(n) === slot) {
+      this.open.delete(n);
+      void slot.file.then((f) => f.close()).catch(() => undefined);
     }
   }
 
@@ -164,16 +188,17 @@ export class TierRows {
 
   /**
    * The float16 rows of `slots` back to back, as stored (bits, into `into(halves)` when given):
-   * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here. Each
-   * tier file is read once for all the slots it holds (see {@link DiskTierFile.readRanges}).
+   * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here. One read
+   * plan covers every tier file the slots are in (see `planRanges`); it runs on the reader
+   * thread when it can (`storage/tier-read-worker.ts`). The buffer `into` lends then moves to
+   * that thread and back: the result's `buffer` is the one to reuse, the lent one is detached.
    */
-  async gatherBits(slots: Int32Array, offsets: Int32Array, into?: (halves: number) => Uint16Array): Promise<TokenBlocks> {
+  async gatherBits(slots: Int32Array, offsets: Int32Array, into?: (halves: number) => Uint16Array): Promise<GatheredBits> {
     const dim = this.dim;
     const at = new Int32Array(slots.length + 1);
     slots.forEach((s, i) => (at[i + 1] = at[i]! + offsets[s + 1]! - offsets[s]!));
     const halves = at[slots.length]! * dim;
-    const bits = into !== undefined ? into(halves).subarray(0, halves) : new Uint16Array(halves);
-    const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+    let bits = into !== undefined ? into(halves).subarray(0, halves) : new Uint16Array(halves);
     const byFile = new Map<number, RowRange[]>();
     slots.forEach((s, i) => {
       const n = at[i + 1]! - at[i]!;
@@ -183,30 +208,40 @@ export class TierRows {
       if (ranges === undefined) byFile.set(file, (ranges = []));
       ranges.push({ from: this.row[s]!, to: this.row[s]! + n, at: at[i]! * dim * 2 });
     });
-    // One pooled buffer for every file's block reads: a range's blocks add at most two partial
-    // blocks to its rows (a fresh buffer per file cost page faults that doubled the read time).
-    const bound = bytes.length + slots.length * 2 * BLOCK_BOUND;
-    const scratch = takeScratch(Math.ceil(bound / 4));
-    let used = 0;
-    const lend = (b: number): Uint8Array => {
-      if (used + b > bound) return new Uint8Array(b); // block larger than assumed: still correct
-      const view = new Uint8Array(scratch.buffer, scratch.byteOffset + used, b);
-      used += b + ((8 - (b % 8)) % 8);
-      return view;
-    };
-    try {
-      await settleAll(
-        Array.from(byFile, ([n, ranges]) =>
-          this.files.with(n, async (file) => {
-            for (const r of ranges) this.checkRange(file, r.from, r.to - r.from);
-            await file.readRanges(ranges, bytes, lend);
-          }),
-        ),
-      );
-    } finally {
-      releaseScratch(scratch);
-    }
-    return { offsets: at, dim, rows: (lo, hi) => bits.subarray(lo * dim, hi * dim) };
+    const numbers = [...byFile.keys()];
+    await this.files.withAll(numbers, async (files) => {
+      const fds = files.map((f) => f.source.fd);
+      const thread = halves > 0 && fds.every((fd) => fd !== undefined) ? tierReadThread() : null;
+      const plan = emptyPlan();
+      files.forEach((file, f) => {
+        const ranges = byFile.get(numbers[f]!)!;
+        for (const r of ranges) this.checkRange(file, r.from, r.to - r.from);
+        planRanges(plan, f, file, ranges, thread !== null ? 0 : file.source.readvInto !== undefined ? ASYNC_GAP_BLOCKS : null);
+      });
+      if (plan.readFile.length === 0) return;
+      const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+      let running: Promise<ThreadRead> | null = null;
+      try {
+        running = thread?.run(plan, fds as number[], bytes) ?? null;
+      } catch {
+        // The lent buffer cannot be posted (e.g. it is shared memory): read on this thread.
+      }
+      if (running !== null) {
+        const done = await running;
+        bits = new Uint16Array(done.buffer, bytes.byteOffset, halves);
+        if (done.failure !== null) throw planError(done.failure, plan, files);
+        return;
+      }
+      // One pooled scratch for the blocks whose rows are copied out (a fresh buffer per file
+      // cost page faults that doubled the read time).
+      const scratch = takeScratch(Math.ceil(plan.scratchBytes / 4));
+      try {
+        await runPlanHere(plan, files, bytes, new Uint8Array(scratch.buffer, scratch.byteOffset, plan.scratchBytes));
+      } finally {
+        releaseScratch(scratch);
+      }
+    });
+    return { offsets: at, dim, rows: (lo, hi) => bits.subarray(lo * dim, hi * dim), buffer: bits.buffer };
   }
 
   /** The float16 rows of `slots` decoded back to back, as the kernels take them. */

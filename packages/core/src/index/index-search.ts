@@ -232,12 +232,13 @@ export async function slotScores(table: SlotTable, query: TokenVectors, slots: I
     return out;
   }
   // Wide rescoring (thousands of long documents) goes in blocks, so the gathered rows stay
-  // bounded; the next block is gathered (read from the disk tier) while this one is scored.
+  // bounded; the next blocks are gathered (read from the disk tier) while this one is scored.
+  const blockTokens = table.tier !== null ? TIER_BLOCK_TOKENS : RESCORE_BLOCK_TOKENS;
   const blocks: [number, number][] = [];
   for (let from = 0; from < slots.length; ) {
     let to = from;
     let n = 0;
-    while (to < slots.length && (to === from || n + table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]! <= RESCORE_BLOCK_TOKENS)) {
+    while (to < slots.length && (to === from || n + table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]! <= blockTokens)) {
       n += table.offsets[slots[to]! + 1]! - table.offsets[slots[to]!]!;
       to++;
     }
@@ -246,20 +247,22 @@ export async function slotScores(table: SlotTable, query: TokenVectors, slots: I
   }
   const out = new Float32Array(slots.length);
   const gatherAt = (b: number) => gatherBlock(table, slots.subarray(...blocks[b]!));
-  let next: Promise<Gathered> | null = blocks.length > 0 ? gatherAt(0) : null;
+  const ahead: Promise<Gathered>[] = [];
+  const depth = table.tier !== null ? TIER_AHEAD : 1;
+  for (let b = 0; b < Math.min(depth, blocks.length); b++) ahead.push(gatherAt(b));
   try {
     for (let b = 0; b < blocks.length; b++) {
-      const current = await next!;
-      next = b + 1 < blocks.length ? gatherAt(b + 1) : null;
+      const current = await ahead.shift()!;
+      if (b + depth < blocks.length) ahead.push(gatherAt(b + depth));
       try {
-        out.set(await scoreGathered(query, current.flat), blocks[b]![0]);
+        out.set(await scoreGathered(query, current.flat, table.tier !== null), blocks[b]![0]);
       } finally {
         current.release();
       }
     }
   } finally {
-    // A failed block leaves the prefetched one to give back its buffer (and not reject unheard).
-    if (next !== null)
+    // A failed block leaves the prefetched ones to give back their buffers (and not reject unheard).
+    for (const next of ahead)
       void next.then(
         (g) => g.release(),
         () => undefined,
@@ -275,6 +278,13 @@ function ascending(slots: Int32Array): boolean {
 
 /** Tokens gathered for one rescoring block (64 MB of float32 rows at dim 128). */
 const RESCORE_BLOCK_TOKENS = 1 << 17;
+/**
+ * Two tiers: blocks half that size, two read ahead. The first block's read is all the kernel
+ * waits for, and two in flight keep the reader thread busy while the kernel scores (measured at
+ * 100k documents: ~10% faster than one block of 2^17 read ahead).
+ */
+const TIER_BLOCK_TOKENS = 1 << 16;
+const TIER_AHEAD = 2;
 
 /** Rows of a block of slots, in a pooled buffer that `release` gives back. */
 interface Gathered {
@@ -290,11 +300,16 @@ async function gatherBlock(table: SlotTable, slots: Int32Array): Promise<Gathere
     return new Uint16Array(buffer.buffer, buffer.byteOffset, halves);
   };
   const release = () => {
-    if (scratch !== null) releaseScratch(scratch);
+    // A buffer lost to a failed read on the reader thread stays detached: not worth keeping.
+    if (scratch !== null && scratch.buffer.byteLength > 0) releaseScratch(scratch);
     scratch = null;
   };
   try {
-    const flat = table.tier !== null ? await table.tier.gatherBits(slots, table.offsets, takeHalves) : table.gatherForKernel(slots, take);
+    if (table.tier === null) return { flat: table.gatherForKernel(slots, take), release };
+    const flat = await table.tier.gatherBits(slots, table.offsets, takeHalves);
+    // The reader thread hands the lent buffer back as a new ArrayBuffer over the same memory.
+    const lent = scratch as Float32Array | null; // set by takeHalves, which TypeScript does not see
+    if (lent !== null && flat.buffer !== lent.buffer) scratch = new Float32Array(flat.buffer as ArrayBuffer);
     return { flat, release };
   } catch (error) {
     release();
@@ -302,9 +317,10 @@ async function gatherBlock(table: SlotTable, slots: Int32Array): Promise<Gathere
   }
 }
 
-async function scoreGathered(query: TokenVectors, flat: FlatTokens | TokenBlocks): Promise<Float32Array> {
+/** `besideReads`: the disk tier's reader thread runs beside the kernel, so ORT should not spin. */
+async function scoreGathered(query: TokenVectors, flat: FlatTokens | TokenBlocks, besideReads: boolean): Promise<Float32Array> {
   const total = flat.offsets[flat.offsets.length - 1]!;
-  return total <= JS_KERNEL_TOKENS && "data" in flat ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat))[0]!;
+  return total <= JS_KERNEL_TOKENS && "data" in flat ? scoreFlatJs(query, flat) : (await scoreFlatOrt([query], flat, { spinning: !besideReads }))[0]!;
 }
 
 /** Exact scores of `slots` (their rows decoded into one small buffer; two tiers: read from disk), top k. */

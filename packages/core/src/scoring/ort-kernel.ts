@@ -34,25 +34,35 @@ const SIM_BUDGET = 1 << 18; // floats in one [blockTokens, M] similarity block (
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const sessions = new Map<"float32" | "float16", Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
 const blockCache = new WeakMap<Int32Array, Map<number, Block[]>>();
 
 /** Options for {@link scoreFlatOrt}. */
 export interface OrtKernelOptions {
   /** ORT intra-op threads. @defaultValue 0 (ORT picks: one per core) */
   threads?: number;
+  /**
+   * Whether ORT's pool threads spin-wait for the next run. Spinning saves a wake-up between
+   * back-to-back runs; beside other work (the disk tier's reader thread) it only takes a core:
+   * two-tier rescoring at 100k documents measured ~15% faster without it.
+   * @defaultValue true
+   */
+  spinning?: boolean;
 }
 
 async function session(documents: "float32" | "float16", options: OrtKernelOptions): Promise<ort.InferenceSession> {
-  let s = sessions.get(documents);
+  const spinning = options.spinning ?? true;
+  const key = `${documents}/${options.threads ?? 0}/${spinning}`;
+  let s = sessions.get(key);
   if (s === undefined) {
     s = ort.InferenceSession.create(maxsimKernelModel(documents), {
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
+      ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }),
     });
-    sessions.set(documents, s);
+    sessions.set(key, s);
   }
   return s;
 }

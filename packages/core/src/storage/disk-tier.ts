@@ -19,6 +19,10 @@
  */
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { crc32 } from "./crc32.js";
+import { ASYNC_GAP_BLOCKS, emptyPlan, planRanges, type RowRange } from "./tier-read-plan.js";
+import { runPlanHere, type PlanFile } from "./tier-read-run.js";
+
+export type { RowRange } from "./tier-read-plan.js";
 
 /** Current disk-tier format version; files with a higher version give `INDEX_VERSION`. */
 export const DISK_TIER_VERSION = 1;
@@ -27,10 +31,6 @@ const MAGIC = new Uint8Array([0x4d, 0x58, 0x53, 0x4d, 0x54, 0x49, 0x45, 0x52]); 
 const PREFIX = 16;
 /** Target block size: one page, so a document's rows cost few reads and little CRC work. */
 const BLOCK_BYTES = 4096;
-/** Unneeded blocks a vectored read may span between two needed ones (their bytes are discarded). */
-const MAX_GAP_BLOCKS = 16;
-/** Buffers of one vectored read at most (IOV_MAX is 1024 on Linux). */
-const MAX_IOV = 512;
 
 const align8 = (n: number) => (n + 7) & ~7;
 const encoder = new TextEncoder();
@@ -62,14 +62,12 @@ export interface PositionalSource {
    * read. Optional: without it, ranges are read one {@link PositionalSource.readInto} each.
    */
   readvInto?(targets: readonly Uint8Array[], position: number): Promise<number>;
+  /**
+   * The open file descriptor, when the source is a file: the reader thread reads through it
+   * (sync positional reads) while the calling thread scores. Valid until `close`.
+   */
+  readonly fd?: number;
   close(): Promise<void>;
-}
-
-/** Rows `[from, to)` of a disk-tier file, to be copied into an output buffer at byte offset `at`. */
-export interface RowRange {
-  from: number;
-  to: number;
-  at: number;
 }
 
 /**
@@ -113,18 +111,19 @@ export function encodeDiskTier(data: Uint8Array, rowBytes: number): Uint8Array {
 const isUint = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 /** An open disk-tier file: row reads verified block by block. Obtain one with {@link DiskTierFile.open}. */
-export class DiskTierFile {
+export class DiskTierFile implements PlanFile {
   private constructor(
-    private readonly source: PositionalSource,
+    /** @internal Where the bytes come from (read plans read it directly). */
+    readonly source: PositionalSource,
     readonly rows: number,
     readonly rowBytes: number,
-    private readonly blockRows: number,
-    private readonly table: Uint32Array,
-    private readonly dataStart: number,
+    /** @internal Rows per checksummed block. */
+    readonly blockRows: number,
+    /** @internal CRC-32 of every block. */
+    readonly table: Uint32Array,
+    /** @internal Byte offset of block 0. */
+    readonly dataStart: number,
   ) {}
-
-  /** Where the blocks between spans of one vectored read land (never read back). */
-  private gap: Uint8Array | undefined;
 
   /** The file name (for errors). */
   get file(): string {
@@ -201,104 +200,20 @@ export class DiskTierFile {
   /**
    * Copies the rows of every range into `out` at its byte offset. Ranges that share blocks are
    * read together, spans a few blocks apart in one vectored read when the source has one, all
-   * reads are in flight at once, and every block is verified once. It returns (or throws) only
-   * once no read still writes into `out` or the scratch buffer. A search reads thousands of documents this way: one read (and one buffer)
-   * per document cost ~4× as much, measured at 16,384 documents × 16 KB from the page cache.
-   * `scratch(bytes)` lends the buffer the blocks are read into; `out` must not overlap it.
+   * reads are in flight at once, and every block is verified once (see `planRanges`). It
+   * returns (or throws) only once no read still writes into `out` or the scratch buffer.
+   * `scratch(bytes)` lends the buffer blocks are read into before their rows are copied out;
+   * `out` must not overlap it.
    *
    * @throws {@link IndexCorruptError} naming the file and the block on a checksum mismatch;
    *   MaxsimError `INVALID_INPUT` for rows outside the file
    */
   async readRanges(ranges: readonly RowRange[], out: Uint8Array, scratch: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): Promise<void> {
-    const { blockRows, rowBytes, rows } = this;
     for (const r of ranges) this.checkRows(r.from, r.to);
-    const order = ranges.filter((r) => r.to > r.from).sort((a, b) => a.from - b.from);
-    if (order.length === 0) return;
-    // Spans of ranges that share blocks: [first block, last block, first range, end range) in
-    // `order`. A span of one range that covers its blocks exactly (documents that start and end
-    // on block edges) is read straight into `out`, saving a copy of every byte.
-    const runs: number[][] = [];
-    let total = 0;
-    const endRow = (b: number) => Math.min(rows, (b + 1) * blockRows);
-    const direct = (b0: number, b1: number, i: number, j: number) => j === i + 1 && order[i]!.from === b0 * blockRows && order[i]!.to === endRow(b1);
-    for (let i = 0; i < order.length; ) {
-      const b0 = Math.floor(order[i]!.from / blockRows);
-      let b1 = Math.floor((order[i]!.to - 1) / blockRows);
-      let j = i + 1;
-      while (j < order.length && Math.floor(order[j]!.from / blockRows) <= b1) b1 = Math.max(b1, Math.floor((order[j++]!.to - 1) / blockRows));
-      runs.push([b0, b1, i, j]);
-      if (!direct(b0, b1, i, j)) total += (endRow(b1) - b0 * blockRows) * rowBytes;
-      i = j;
-    }
-    const buffer = scratch(total).subarray(0, total);
-    let at = 0;
-    const spans = runs.map(([b0, b1, i, j]) => {
-      if (direct(b0!, b1!, i!, j!)) {
-        const r = order[i!]!;
-        return { b0: b0!, b1: b1!, i: i!, j: j!, bytes: out.subarray(r.at, r.at + (r.to - r.from) * rowBytes), inPlace: true };
-      }
-      const bytes = buffer.subarray(at, (at += (endRow(b1!) - b0! * blockRows) * rowBytes));
-      return { b0: b0!, b1: b1!, i: i!, j: j!, bytes, inPlace: false };
-    });
-    const finish = (span: (typeof spans)[number]) => {
-      this.verify(span.bytes, span.b0, span.b1);
-      if (span.inPlace) return;
-      const first = span.b0 * blockRows;
-      for (let x = span.i; x < span.j; x++) {
-        const r = order[x]!;
-        out.set(span.bytes.subarray((r.from - first) * rowBytes, (r.to - first) * rowBytes), r.at);
-      }
-    };
-    // Spans a few blocks apart share one vectored read, the blocks between them read into a
-    // throwaway buffer: the read calls, not the bytes copied, were most of the cost.
-    const groups: (typeof spans)[] = [];
-    for (const span of spans) {
-      const last = groups[groups.length - 1];
-      const prev = last?.[last.length - 1];
-      if (this.source.readvInto !== undefined && prev !== undefined && span.b0 - prev.b1 - 1 <= MAX_GAP_BLOCKS && last!.length < MAX_IOV) last!.push(span);
-      else groups.push([span]);
-    }
-    await settleAll(
-      groups.map(async (group) => {
-        if (group.length === 1) await this.readExactly(group[0]!.bytes, group[0]!.b0 * blockRows, group[0]!.b1);
-        else await this.readGroup(group);
-        for (const span of group) finish(span);
-      }),
-    );
-  }
-
-  /** Reads spans of blocks (ascending, at most {@link MAX_GAP_BLOCKS} apart) in one vectored read. */
-  private async readGroup(group: readonly { b0: number; b1: number; bytes: Uint8Array }[]): Promise<void> {
-    const { blockRows, rowBytes } = this;
-    const blockBytes = blockRows * rowBytes;
-    this.gap ??= new Uint8Array(MAX_GAP_BLOCKS * blockBytes);
-    const buffers: Uint8Array[] = [];
-    let want = 0;
-    group.forEach((span, x) => {
-      if (x > 0) {
-        const gap = (span.b0 - group[x - 1]!.b1 - 1) * blockBytes;
-        if (gap > 0) buffers.push(this.gap!.subarray(0, gap));
-        want += gap;
-      }
-      buffers.push(span.bytes);
-      want += span.bytes.length;
-    });
-    const got = await this.source.readvInto!(buffers, this.dataStart + group[0]!.b0 * blockBytes);
-    // A short vectored read (rare: signals, the end of the file): read the spans one by one.
-    if (got !== want) for (const span of group) await this.readExactly(span.bytes, span.b0 * blockRows, span.b1);
-  }
-
-  /** Fills `target` with the file's rows from row `first` on (`last` is the run's last block, for errors). */
-  private async readExactly(target: Uint8Array, first: number, last: number): Promise<void> {
-    const position = this.dataStart + first * this.rowBytes;
-    let got: number;
-    if (this.source.readInto !== undefined) got = await this.source.readInto(target, position);
-    else {
-      const bytes = await this.source.read(position, target.length);
-      target.set(bytes.subarray(0, target.length));
-      got = bytes.length;
-    }
-    if (got !== target.length) throw new IndexCorruptError(this.file, `truncated inside block ${last}`);
+    const plan = emptyPlan();
+    planRanges(plan, 0, this, ranges, this.source.readvInto !== undefined ? ASYNC_GAP_BLOCKS : null);
+    if (plan.readFile.length === 0) return;
+    await runPlanHere(plan, [this], out, scratch(plan.scratchBytes).subarray(0, plan.scratchBytes));
   }
 
   /** `INVALID_INPUT` unless `[from, to)` is a range of this file's rows. */
@@ -327,16 +242,6 @@ export class DiskTierFile {
   close(): Promise<void> {
     return this.source.close();
   }
-}
-
-/**
- * `Promise.all` that waits for every promise before rejecting with the first failure: reads
- * still in flight write into buffers that the caller reuses once this settles.
- */
-export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** A {@link PositionalSource} over bytes in memory (the in-memory store's files). */

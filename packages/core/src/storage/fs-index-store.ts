@@ -319,6 +319,7 @@ export class FsIndexStore implements IndexStore {
     return {
       file,
       bytes: entry.bytes,
+      fd: opened.fd,
       readInto,
       read: async (position, length) => {
         const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, entry.bytes - position)));

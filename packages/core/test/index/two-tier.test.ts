@@ -101,6 +101,36 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     await damaged.close();
   });
 
+  it("reads on the calling thread answer as the reader thread does; after a damaged block fails a search, the next ones still answer", async () => {
+    const dir = freshDir();
+    const index = await buildTwoTier(dir);
+    const wide = { k: 10, candidates: 600, rescore: 600 };
+    const onThread = await Promise.all(queries.map((q) => index.search(q, wide)));
+    const exactOnThread = await index.searchExact(queries[1]!, { k: 10 });
+    process.env.MAXSIM_TIER_READ_THREAD = "0";
+    try {
+      expect(await Promise.all(queries.map((q) => index.search(q, wide)))).toEqual(onThread);
+      expect(await index.searchExact(queries[1]!, { k: 10 })).toEqual(exactOnThread);
+    } finally {
+      delete process.env.MAXSIM_TIER_READ_THREAD;
+    }
+    await index.close();
+    const tier = (await readdir(dir)).find((f) => /^blob-\d{10}-tier-0\.bin$/.test(f))!;
+    const bytes = await readFile(join(dir, tier));
+    bytes[bytes.length - 100]! ^= 0x01;
+    await writeFile(join(dir, tier), bytes);
+    const damaged = await MaxSimIndex.open(dir);
+    for (const thread of ["1", "0"]) {
+      process.env.MAXSIM_TIER_READ_THREAD = thread;
+      const e = await damaged.searchExact(queries[0]!, { k: 10 }).catch((x: unknown) => x);
+      expect(IndexCorruptError.isInstance(e) && (e as IndexCorruptError).file).toBe(tier);
+    }
+    delete process.env.MAXSIM_TIER_READ_THREAD;
+    // Reads that do not need the damaged block (tier-0 holds documents 0–299) still answer.
+    expectSameHits(await damaged.rerank(queries[3]!, ["doc-001100", "doc-000900"]), await float16.rerank(queries[3]!, ["doc-001100", "doc-000900"]));
+    await damaged.close();
+  });
+
   it("trains inside a bulk load once minTrainTokens is reached (memory holds codes, not float16, while the load runs)", async () => {
     const index = await MaxSimIndex.create(freshDir(), { ...options, diskTier: "float16" });
     const seen: boolean[] = [];
