@@ -16,7 +16,7 @@ import { fromFloat16 } from "../storage/codecs/float16.js";
 import { DiskTierFile, type RowRange } from "../storage/disk-tier.js";
 import { ASYNC_GAP_BLOCKS, emptyPlan, planRanges } from "../storage/tier-read-plan.js";
 import { planError, runPlanHere } from "../storage/tier-read-run.js";
-import { tierReadThread, type ThreadRead } from "../storage/tier-read-worker.js";
+import { ReaderThreadStopped, tierReadThread, type ThreadRead } from "../storage/tier-read-thread.js";
 import type { IndexStore } from "../storage/index-store.js";
 import { releaseScratch, takeScratch } from "./scratch-pool.js";
 
@@ -219,21 +219,31 @@ export class TierRows {
         planRanges(plan, f, file, ranges, thread !== null ? 0 : file.source.readvInto !== undefined ? ASYNC_GAP_BLOCKS : null);
       });
       if (plan.readFile.length === 0) return;
-      const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
       let running: Promise<ThreadRead> | null = null;
       try {
-        running = thread?.run(plan, fds as number[], bytes) ?? null;
+        running = thread?.run(plan, fds as number[], new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength)) ?? null;
       } catch {
-        // The lent buffer cannot be posted (e.g. it is shared memory): read on this thread.
+        // The lent buffer cannot be posted (e.g. Node ≥ 21 refuses a Buffer pool's): read here.
       }
       if (running !== null) {
-        const done = await running;
-        bits = new Uint16Array(done.buffer, bytes.byteOffset, halves);
-        if (done.failure !== null) throw planError(done.failure, plan, files);
-        return;
+        const done = await running.catch((error: unknown) => {
+          if (error instanceof ReaderThreadStopped) return null;
+          throw error;
+        });
+        if (done === null) {
+          // The thread stopped and took the lent buffer with it: read here into a new one.
+          bits = new Uint16Array(new Float32Array(Math.ceil(halves / 2)).buffer, 0, halves);
+        } else {
+          bits = new Uint16Array(done.buffer, bits.byteOffset, halves);
+          if (done.failure === null) return;
+          // Anything but a failed allocation there is the file's fault, and reading here would fail alike.
+          if (done.failure.kind !== "internal") throw planError(done.failure, plan, files);
+        }
       }
+      const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
       // One pooled scratch for the blocks whose rows are copied out (a fresh buffer per file
       // cost page faults that doubled the read time).
+      if (plan.scratchBytes === 0) return runPlanHere(plan, files, bytes, new Uint8Array(0));
       const scratch = takeScratch(Math.ceil(plan.scratchBytes / 4));
       try {
         await runPlanHere(plan, files, bytes, new Uint8Array(scratch.buffer, scratch.byteOffset, plan.scratchBytes));

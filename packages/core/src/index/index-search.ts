@@ -246,7 +246,12 @@ export async function slotScores(table: SlotTable, query: TokenVectors, slots: I
     from = to;
   }
   const out = new Float32Array(slots.length);
-  const gatherAt = (b: number) => gatherBlock(table, slots.subarray(...blocks[b]!));
+  const gatherAt = (b: number) => {
+    const gathered = gatherBlock(table, slots.subarray(...blocks[b]!));
+    // Awaited later; a read ahead that fails while an earlier block is scored must not reject unheard.
+    gathered.catch(() => undefined);
+    return gathered;
+  };
   const ahead: Promise<Gathered>[] = [];
   const depth = table.tier !== null ? TIER_AHEAD : 1;
   for (let b = 0; b < Math.min(depth, blocks.length); b++) ahead.push(gatherAt(b));

@@ -319,7 +319,10 @@ export class FsIndexStore implements IndexStore {
     return {
       file,
       bytes: entry.bytes,
-      fd: opened.fd,
+      // A getter: FileHandle.fd turns -1 once closed, so a stale use fails instead of reading another file.
+      get fd() {
+        return opened.fd;
+      },
       readInto,
       read: async (position, length) => {
         const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, entry.bytes - position)));

@@ -13,8 +13,15 @@ export interface PlanFile extends TierGeometry {
   readonly source: PositionalSource;
 }
 
-/** Why a plan stopped: a block failed its check, a read came back short, or a read failed. */
-export type PlanFailure = { kind: "checksum"; check: number } | { kind: "short"; read: number } | { kind: "io"; read: number; message: string };
+/**
+ * Why a plan stopped: a block failed its check, a read came back short, a read failed, or (on the
+ * reader thread) something other than a read failed, such as an allocation.
+ */
+export type PlanFailure =
+  | { kind: "checksum"; check: number }
+  | { kind: "short"; read: number }
+  | { kind: "io"; read: number; message: string }
+  | { kind: "internal"; message: string };
 
 /**
  * Reads, checks and copies everything `plan` says, all reads in flight at once. Returns (or
@@ -73,9 +80,19 @@ export function planError(failure: PlanFailure, plan: ReadPlan, files: readonly 
     const last = Math.min(file.rows, (b + 1) * file.blockRows) - 1;
     return new IndexCorruptError(file.source.file, `checksum mismatch in block ${b} (rows ${b * file.blockRows}–${last})`);
   }
-  const file = files[plan.readFile[failure.read] ?? 0];
-  const name = file?.source.file ?? "a disk-tier file";
-  if (failure.kind === "short") return new IndexCorruptError(name, `truncated inside block ${plan.readLastBlock[failure.read]}`);
+  if (failure.kind === "internal") {
+    return new MaxsimError(
+      "IO_ERROR",
+      `Reading the disk tier failed on the reader thread: ${failure.message}. Set MAXSIM_TIER_READ_THREAD=0 to read on the calling thread.`,
+    );
+  }
+  const name = files[plan.readFile[failure.read]!]!.source.file;
+  if (failure.kind === "short") {
+    return new IndexCorruptError(
+      name,
+      `truncated: a read of blocks up to ${plan.readLastBlock[failure.read]} came back short (the file is shorter than its header says)`,
+    );
+  }
   return new MaxsimError("IO_ERROR", `Could not read disk-tier file ${name}: ${failure.message}. Check the disk and the permissions of the index directory.`);
 }
 

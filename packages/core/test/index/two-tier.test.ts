@@ -10,6 +10,7 @@ import { IndexCorruptError, MaxsimError } from "../../src/errors.js";
 import { MaxSimIndex } from "../../src/index/maxsim-index.js";
 import { syntheticCorpus } from "../../src/index/synthetic.js";
 import type { SearchHit } from "../../src/index/types.js";
+import { tierReadThread } from "../../src/storage/tier-read-thread.js";
 
 const DIM = 32;
 const DOCS = 1200;
@@ -128,6 +129,42 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     delete process.env.MAXSIM_TIER_READ_THREAD;
     // Reads that do not need the damaged block (tier-0 holds documents 0–299) still answer.
     expectSameHits(await damaged.rerank(queries[3]!, ["doc-001100", "doc-000900"]), await float16.rerank(queries[3]!, ["doc-001100", "doc-000900"]));
+    await damaged.close();
+  });
+
+  it("wide rescoring (blocks read ahead while others are scored): a damaged block read ahead fails the search with its name, and a reader thread stopped mid-search is replaced", async () => {
+    // 3,000 documents × 48–64 tokens: about 170k tokens, so rescoring all of them takes three
+    // blocks of 2^16 tokens, two read ahead while the first is scored.
+    const big = syntheticCorpus({ docs: 3000, dim: 16, docLength: [48, 64], concepts: 128, seed: 5 });
+    const dir = freshDir();
+    const index = await MaxSimIndex.create(dir, { dim: 16, codec: "residual-2", minTrainTokens: 20000, centroids: 32, diskTier: "float16" });
+    await index.bulk(async () => {
+      for (let i = 0; i < 3000; i += 1000) await index.add(big.ids.slice(i, i + 1000).map((id, x) => ({ id, embeddings: big.doc(i + x) })));
+    });
+    const q = big.queries(1, 8, 9)[0]!;
+    const all = { k: 5, candidates: 3000, rescore: 3000, exact: false };
+    const want = await index.search(q, all);
+    expect(want).toHaveLength(5);
+    // Stop the thread while the search reads: the search reads on the calling thread instead.
+    const during = index.search(q, all);
+    await tierReadThread()!.terminate();
+    expect(await during).toEqual(want);
+    expect(tierReadThread()).not.toBeNull(); // restarted for the next reads
+    expect(await index.search(q, all)).toEqual(want);
+    await index.close();
+    // Damage the last tier file: slots are rescored in order, so its rows are in the last block.
+    const tiers = (await readdir(dir)).filter((f) => /^blob-\d{10}-tier-\d+\.bin$/.test(f)).sort();
+    const last = tiers[tiers.length - 1]!;
+    const bytes = await readFile(join(dir, last));
+    bytes[bytes.length - 5000]! ^= 0x20;
+    await writeFile(join(dir, last), bytes);
+    const damaged = await MaxSimIndex.open(dir);
+    for (const thread of ["1", "0"]) {
+      process.env.MAXSIM_TIER_READ_THREAD = thread;
+      const e = await damaged.search(q, all).catch((x: unknown) => x);
+      expect(IndexCorruptError.isInstance(e) && (e as IndexCorruptError).file).toBe(last);
+    }
+    delete process.env.MAXSIM_TIER_READ_THREAD;
     await damaged.close();
   });
 
