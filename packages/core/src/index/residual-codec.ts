@@ -79,25 +79,16 @@ import {
   layoutOf,
   type AnisotropicStateJson,
 } from "./residual/anisotropic.js";
-import type { ResidualFitOptions, ResidualQuantizer, ResidualScheme } from "./residual/quantizer.js";
+import type { ResidualDecoder, ResidualFitOptions, ResidualQuantizer, ResidualScheme } from "./residual/quantizer.js";
 import { decodeScalar, encodeScalar, fitScalar, scalarBytes, scalarStateJson } from "./residual/scalar.js";
 
-export type { ResidualFitOptions, ResidualQuantizer, ResidualScheme } from "./residual/quantizer.js";
+export type { ResidualDecoder, ResidualFitOptions, ResidualQuantizer, ResidualScheme } from "./residual/quantizer.js";
 
 /** What each residual scheme provides. */
 interface SchemeImpl {
   fit(vectors: Float32Array, codes: CentroidIds, centroids: Float32Array, dim: number, nbits: 2 | 4 | 8, options: ResidualFitOptions): ResidualQuantizer;
   encode(q: ResidualQuantizer, data: Float32Array, codes: CentroidIds, centroids: Float32Array, out?: Uint8Array): Uint8Array;
-  decode(
-    q: ResidualQuantizer,
-    packed: Uint8Array,
-    codes: CentroidIds,
-    centroids: Float32Array,
-    from: number,
-    to: number,
-    out: Float32Array,
-    outRow: number,
-  ): Float32Array;
+  decode: ResidualDecoder;
   stateJson(q: ResidualQuantizer): Record<string, unknown>;
 }
 
@@ -155,18 +146,8 @@ export function encodeResiduals(q: ResidualQuantizer, data: Float32Array, codes:
 }
 
 /** Decodes tokens `[from, to)` of packed residuals into rows `outRow`.. of `out`. */
-export function decodeResiduals(
-  q: ResidualQuantizer,
-  packed: Uint8Array,
-  codes: CentroidIds,
-  centroids: Float32Array,
-  from: number,
-  to: number,
-  out: Float32Array,
-  outRow = 0,
-): Float32Array {
-  return schemeOf(q).decode(q, packed, codes, centroids, from, to, out, outRow);
-}
+export const decodeResiduals: ResidualDecoder = (q, packed, codes, centroids, from, to, out, outRow = 0) =>
+  schemeOf(q).decode(q, packed, codes, centroids, from, to, out, outRow);
 
 /**
  * Serialises a quantiser (JSON, small). Anisotropic states carry `version: 2`; scalar states are

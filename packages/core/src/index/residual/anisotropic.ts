@@ -8,7 +8,7 @@ import { MaxsimError } from "../../errors.js";
 import type { CentroidIds } from "../plaid.js";
 import { frameOf, toFrame } from "./householder.js";
 import { bucketOf, lloydMax, midpoints } from "./lloyd-max.js";
-import type { ResidualFitOptions, ResidualQuantizer } from "./quantizer.js";
+import type { ResidualDecoder, ResidualFitOptions, ResidualQuantizer } from "./quantizer.js";
 import { trainVq, VQ, vqSearch } from "./vq-codebook.js";
 
 export interface Layout {
@@ -182,16 +182,7 @@ function byteTable(q: ResidualQuantizer): Float32Array {
   return bt;
 }
 
-export function decodeAnisotropic(
-  q: ResidualQuantizer,
-  packed: Uint8Array,
-  codes: CentroidIds,
-  centroids: Float32Array,
-  from: number,
-  to: number,
-  out: Float32Array,
-  outRow: number,
-): Float32Array {
+export const decodeAnisotropic: ResidualDecoder = (q, packed, codes, centroids, from, to, out, outRow = 0) => {
   const dim = q.dim;
   const L = layoutOf(dim, q.levels!, q.alphaBits!);
   const rb = L.bytes;
@@ -304,7 +295,7 @@ export function decodeAnisotropic(
     out[oo]! -= s * a;
   }
   return out;
-}
+};
 
 export const STATE_VERSION = 2;
 

@@ -1,6 +1,23 @@
 /** The residual quantiser's state and fit options, shared by every scheme (see `../residual-codec.ts`). */
 
+import type { CentroidIds } from "../plaid.js";
+
 export type ResidualScheme = "scalar" | "anisotropic";
+
+/**
+ * Decodes tokens `[from, to)` of `packed` (each the residual from its centroid `codes[t]` of
+ * `centroids`) into rows `outRow`.. of `out`, and returns `out`. Every scheme has this shape.
+ */
+export type ResidualDecoder = (
+  q: ResidualQuantizer,
+  packed: Uint8Array,
+  codes: CentroidIds,
+  centroids: Float32Array,
+  from: number,
+  to: number,
+  out: Float32Array,
+  outRow?: number,
+) => Float32Array;
 
 /**
  * Trained quantiser state, serialisable with {@link encodeResidualState}. Measured sizes and

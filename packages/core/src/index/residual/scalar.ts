@@ -5,7 +5,7 @@
  */
 import type { CentroidIds } from "../plaid.js";
 import { bucketOf } from "./lloyd-max.js";
-import type { ResidualQuantizer } from "./quantizer.js";
+import type { ResidualDecoder, ResidualQuantizer } from "./quantizer.js";
 
 /** Packed bytes per token of the scalar scheme. */
 export function scalarBytes(q: Pick<ResidualQuantizer, "nbits" | "dim">): number {
@@ -53,16 +53,7 @@ export function encodeScalar(q: ResidualQuantizer, data: Float32Array, codes: Ce
   return packed;
 }
 
-export function decodeScalar(
-  q: ResidualQuantizer,
-  packed: Uint8Array,
-  codes: CentroidIds,
-  centroids: Float32Array,
-  from: number,
-  to: number,
-  out: Float32Array,
-  outRow: number,
-): Float32Array {
+export const decodeScalar: ResidualDecoder = (q, packed, codes, centroids, from, to, out, outRow = 0) => {
   const dim = q.dim;
   const rb = scalarBytes(q);
   const perByte = 8 / q.nbits;
@@ -78,7 +69,7 @@ export function decodeScalar(
     }
   }
   return out;
-}
+};
 
 /** The scalar state's JSON, exactly as written before v2. */
 export function scalarStateJson(q: ResidualQuantizer): Record<string, unknown> {
