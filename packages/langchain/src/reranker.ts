@@ -9,7 +9,7 @@
  */
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-import { ColBERT, LazyEncoder, rerank } from "@maxsim/core";
+import { LazyEncoder, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
 import { MAXSIM_SCORE_KEY } from "./retriever.js";
 
@@ -112,16 +112,12 @@ export class MaxSimReranker extends BaseDocumentCompressor {
     options: MaxSimRerankerFromPretrainedOptions = {},
   ): Promise<T> {
     const { modelOptions, ...fields } = options;
-    const encoder = await ColBERT.fromPretrained(model, modelOptions);
-    let reranker: T;
-    try {
-      reranker = new this({ ...fields, encoder });
-    } catch (error) {
-      await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
-      throw error;
-    }
-    reranker.#source.adopt(encoder);
-    return reranker;
+    return LazyEncoder.loadFor(
+      model,
+      modelOptions,
+      (encoder) => new this({ ...fields, encoder }),
+      (reranker) => reranker.#source,
+    );
   }
 
   /** Releases the encoder when this reranker loaded it (fromPretrained, `{ model }`); an encoder passed in stays the caller's. */

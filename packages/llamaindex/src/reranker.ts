@@ -3,7 +3,7 @@
  * late-interaction MaxSim, via `rerank` of `@maxsim/core` (no index needed). Shaped like
  * LlamaIndex's own rerankers (`CohereRerank`): `topN`, `postprocessNodes(nodes, query)`.
  */
-import { ColBERT, LazyEncoder, MaxsimError, rerank } from "@maxsim/core";
+import { LazyEncoder, MaxsimError, rerank } from "@maxsim/core";
 import type { ColBERTOptions, Encoder } from "@maxsim/core";
 import { MetadataMode, extractText } from "llamaindex";
 import type { BaseNodePostprocessor, MessageContent, NodeWithScore } from "llamaindex";
@@ -89,16 +89,12 @@ export class MaxSimReranker implements BaseNodePostprocessor {
    */
   static async fromPretrained(modelIdOrDir: string, options: MaxSimRerankerLoadOptions = {}): Promise<MaxSimReranker> {
     const { modelOptions, ...rest } = options;
-    const encoder = await ColBERT.fromPretrained(modelIdOrDir, modelOptions);
-    let reranker: MaxSimReranker;
-    try {
-      reranker = new this({ ...rest, encoder });
-    } catch (error) {
-      await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
-      throw error;
-    }
-    reranker.#source.adopt(encoder);
-    return reranker;
+    return LazyEncoder.loadFor(
+      modelIdOrDir,
+      modelOptions,
+      (encoder) => new this({ ...rest, encoder }),
+      (reranker) => reranker.#source,
+    );
   }
 
   /**

@@ -101,6 +101,36 @@ export class LazyEncoder {
   }
 
   /**
+   * A wrapper's `fromPretrained`: loads `model`, builds the owner with `make(encoder)`, and makes
+   * the owner's {@link LazyEncoder} (`sourceOf(owner)`) release that encoder at close. When
+   * `make` throws (invalid options), the encoder loaded for it is disposed before the error
+   * propagates.
+   *
+   * @example
+   * ```ts
+   * import { LazyEncoder } from "@maxsim/core";
+   * import { ensureFixtures } from "@maxsim/core/fixtures";
+   * const owner = await LazyEncoder.loadFor((await ensureFixtures()).multilingual, undefined, (encoder) => ({
+   *   source: new LazyEncoder({ encoder }, { owner: "MyReranker", firstUse: "rank" }),
+   * }), (o) => o.source);
+   * console.log(owner.source.encoder.dim > 0); // true
+   * await owner.source.close(); // disposes the model loaded for it
+   * ```
+   */
+  static async loadFor<T>(model: string, options: ColBERTOptions | undefined, make: (encoder: ColBERT) => T, sourceOf: (owner: T) => LazyEncoder): Promise<T> {
+    const encoder = await ColBERT.fromPretrained(model, options);
+    let owner: T;
+    try {
+      owner = make(encoder);
+    } catch (error) {
+      await encoder.dispose(); // the options were invalid: the session loaded for them is nobody's
+      throw error;
+    }
+    sourceOf(owner).adopt(encoder);
+    return owner;
+  }
+
+  /**
    * Takes ownership of `encoder`, the one given as `fields.encoder` but loaded for this object
    * (a wrapper's `fromPretrained`), so {@link LazyEncoder.close} releases it.
    */

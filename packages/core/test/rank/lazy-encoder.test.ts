@@ -91,6 +91,35 @@ describe("LazyEncoder", () => {
     expect(await disposed(mine)).toBe(true);
   });
 
+  it("loadFor (a wrapper's fromPretrained) hands the loaded encoder to the owner, and disposes it when the owner's constructor throws", async () => {
+    const owner = await LazyEncoder.loadFor(
+      model,
+      undefined,
+      (encoder) => ({ source: new LazyEncoder({ encoder }, NAMES) }),
+      (o) => o.source,
+    );
+    const encoder = owner.source.encoder as ColBERT;
+    expect(await disposed(encoder)).toBe(false);
+    await owner.source.close();
+    expect(await disposed(encoder)).toBe(true); // adopted: released with its owner
+
+    let built: ColBERT | undefined;
+    const invalid = new Error("invalid options");
+    const failed = await LazyEncoder.loadFor(
+      model,
+      undefined,
+      (encoder) => {
+        built = encoder;
+        throw invalid;
+      },
+      () => {
+        throw new Error("not reached");
+      },
+    ).catch((e: unknown) => e);
+    expect(failed).toBe(invalid);
+    expect(await disposed(built!)).toBe(true);
+  });
+
   it("refuses fields without an encoder or a model, naming the owner's fromPretrained", () => {
     expect(() => new LazyEncoder({}, NAMES)).toThrow(
       expect.objectContaining({ code: "INVALID_OPTION", message: expect.stringContaining("MaxSimReranker.fromPretrained") }),
