@@ -190,7 +190,7 @@ export class TierRows {
    * The float16 rows of `slots` back to back, as stored (bits, into `into(halves)` when given):
    * the kernel casts them inside ONNX Runtime, which is cheaper than decoding them here. One read
    * plan covers every tier file the slots are in (see `planRanges`); it runs on the reader
-   * thread when it can (`storage/tier-read-worker.ts`). The buffer `into` lends then moves to
+   * thread when it can (`storage/tier-read-thread.ts`). The buffer `into` lends then moves to
    * that thread and back: the result's `buffer` is the one to reuse, the lent one is detached.
    */
   async gatherBits(slots: Int32Array, offsets: Int32Array, into?: (halves: number) => Uint16Array): Promise<GatheredBits> {
@@ -219,9 +219,10 @@ export class TierRows {
         planRanges(plan, f, file, ranges, thread !== null ? 0 : file.source.readvInto !== undefined ? ASYNC_GAP_BLOCKS : null);
       });
       if (plan.readFile.length === 0) return;
+      const outAt = bits.byteOffset; // a moved (detached) view reports offset 0
       let running: Promise<ThreadRead> | null = null;
       try {
-        running = thread?.run(plan, fds as number[], new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength)) ?? null;
+        running = thread?.run(plan, fds as number[], new Uint8Array(bits.buffer, outAt, bits.byteLength)) ?? null;
       } catch {
         // The lent buffer cannot be posted (e.g. Node ≥ 21 refuses a Buffer pool's): read here.
       }
@@ -234,7 +235,7 @@ export class TierRows {
           // The thread stopped and took the lent buffer with it: read here into a new one.
           bits = new Uint16Array(new Float32Array(Math.ceil(halves / 2)).buffer, 0, halves);
         } else {
-          bits = new Uint16Array(done.buffer, bits.byteOffset, halves);
+          bits = new Uint16Array(done.buffer, outAt, halves);
           if (done.failure === null) return;
           // Anything but a failed allocation there is the file's fault, and reading here would fail alike.
           if (done.failure.kind !== "internal") throw planError(done.failure, plan, files);

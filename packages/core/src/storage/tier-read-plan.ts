@@ -2,7 +2,7 @@
  * A plan for reading many row ranges out of disk-tier files: which positional (vectored) reads to
  * make, which blocks to check against their CRC-32 afterwards, and which bytes to copy into the
  * output. Planning is pure, so the same plan runs on the calling thread (async reads) or on the
- * reader thread (`tier-read-worker.ts`, sync reads), and both check and copy the same way.
+ * reader thread (`tier-read-thread.ts`, sync reads), and both check and copy the same way.
  *
  * A plan's numbers are plain arrays: it is posted to the reader thread, and a structured clone of
  * a few thousand numbers costs less than building typed arrays of unknown length.

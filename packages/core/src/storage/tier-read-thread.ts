@@ -102,6 +102,8 @@ class ReaderThread implements TierReadThread {
   }
 
   run(plan: ReadPlan, fds: number[], out: Uint8Array): Promise<ThreadRead> {
+    // A stopped worker drops posted messages without a word: the job would never settle.
+    if (this.failed !== null) return Promise.reject(this.failed);
     const id = this.next++;
     const job: Job = { id, plan: packPlan(plan), fds, buffer: out.buffer as ArrayBuffer, outAt: out.byteOffset, outBytes: out.byteLength };
     // Throws before anything moves when the job cannot be posted (e.g. a SharedArrayBuffer).

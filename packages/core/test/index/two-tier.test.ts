@@ -145,11 +145,20 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     const all = { k: 5, candidates: 3000, rescore: 3000, exact: false };
     const want = await index.search(q, all);
     expect(want).toHaveLength(5);
-    // Stop the thread while the search reads: the search reads on the calling thread instead.
-    const during = index.search(q, all);
-    await tierReadThread()!.terminate();
-    expect(await during).toEqual(want);
-    expect(tierReadThread()).not.toBeNull(); // restarted for the next reads
+    // Stop the thread as each plan is posted to it: every read falls back to the calling thread.
+    const thread = tierReadThread()!;
+    const post = thread.run.bind(thread);
+    let posted = 0;
+    thread.run = (...args) => {
+      const running = post(...args);
+      posted++;
+      void thread.terminate();
+      return running;
+    };
+    expect(await index.search(q, all)).toEqual(want);
+    expect(posted).toBeGreaterThanOrEqual(1);
+    const next = tierReadThread()!;
+    expect(next).not.toBe(thread); // restarted for the next reads
     expect(await index.search(q, all)).toEqual(want);
     await index.close();
     // Damage the last tier file: slots are rescored in order, so its rows are in the last block.
@@ -159,12 +168,15 @@ describe("two-tier MaxSimIndex (diskTier: float16)", () => {
     bytes[bytes.length - 5000]! ^= 0x20;
     await writeFile(join(dir, last), bytes);
     const damaged = await MaxSimIndex.open(dir);
-    for (const thread of ["1", "0"]) {
-      process.env.MAXSIM_TIER_READ_THREAD = thread;
-      const e = await damaged.search(q, all).catch((x: unknown) => x);
-      expect(IndexCorruptError.isInstance(e) && (e as IndexCorruptError).file).toBe(last);
+    try {
+      for (const onThread of ["1", "0"]) {
+        process.env.MAXSIM_TIER_READ_THREAD = onThread;
+        const e = await damaged.search(q, all).catch((x: unknown) => x);
+        expect(IndexCorruptError.isInstance(e) && (e as IndexCorruptError).file).toBe(last);
+      }
+    } finally {
+      delete process.env.MAXSIM_TIER_READ_THREAD;
     }
-    delete process.env.MAXSIM_TIER_READ_THREAD;
     await damaged.close();
   });
 

@@ -10,7 +10,7 @@ import { DiskTierFile, encodeDiskTier } from "../../src/storage/disk-tier.js";
 import { IndexStore } from "../../src/storage/index.js";
 import { ASYNC_GAP_BLOCKS, emptyPlan, planRanges, type ReadPlan, type RowRange } from "../../src/storage/tier-read-plan.js";
 import { planError, runPlanHere } from "../../src/storage/tier-read-run.js";
-import { tierReadThread } from "../../src/storage/tier-read-thread.js";
+import { ReaderThreadStopped, tierReadThread } from "../../src/storage/tier-read-thread.js";
 import { rng } from "../helpers.js";
 
 const root = await mkdtemp(join(tmpdir(), "maxsim-tier-thread-"));
@@ -144,6 +144,39 @@ describe("read plans on the reader thread and on the calling thread", () => {
       expect(done.buffer).not.toBe(pooled.buffer);
       expect(Buffer.from(new Uint8Array(done.buffer, pooled.byteOffset, 10 * ROW)).equals(Buffer.from(contents[0]!.subarray(0, 10 * ROW)))).toBe(true);
     }
+    await close();
+  });
+  it("a thread stopped mid-plan rejects it (its buffer gone with it), refuses later plans at once, and the next use starts a new one", async () => {
+    const { files, close } = await openFiles();
+    const thread = tierReadThread()!;
+    const ranges = [[{ from: 0, to: 900, at: 0 }], [{ from: 0, to: 1200, at: 900 * ROW }]];
+    const lent = new Uint8Array(2100 * ROW);
+    const running = thread.run(plan(files, ranges, 0), fdsOf(files), lent);
+    await thread.terminate();
+    const stopped = await running.then(
+      () => "finished first",
+      (e: unknown) => e,
+    );
+    // The thread may finish this small plan before it stops; when it did not, the plan rejects.
+    if (stopped !== "finished first") expect(stopped).toBeInstanceOf(ReaderThreadStopped);
+    expect(lent.buffer.byteLength).toBe(0);
+    await expect(thread.run(plan(files, ranges, 0), fdsOf(files), new Uint8Array(2100 * ROW))).rejects.toBeInstanceOf(ReaderThreadStopped);
+    const next = tierReadThread()!;
+    expect(next).not.toBe(thread);
+    const done = await next.run(plan(files, ranges, 0), fdsOf(files), new Uint8Array(2100 * ROW));
+    expect(Buffer.from(new Uint8Array(done.buffer)).equals(Buffer.from(expected(ranges, 2100 * ROW)))).toBe(true);
+    await close();
+  });
+
+  it("a failure on the thread that is not a read's (an allocation) comes back as internal, and the thread keeps serving", async () => {
+    const { files, close } = await openFiles();
+    const ranges = [[{ from: 0, to: 10, at: 0 }], []];
+    const impossible = { ...plan(files, ranges, 0), scratchBytes: 2 ** 52 };
+    const failed = await tierReadThread()!.run(impossible, fdsOf(files), new Uint8Array(10 * ROW));
+    expect(failed.failure?.kind).toBe("internal");
+    expect(planError(failed.failure!, impossible, files).message).toContain("MAXSIM_TIER_READ_THREAD=0");
+    const ok = await tierReadThread()!.run(plan(files, ranges, 0), fdsOf(files), new Uint8Array(10 * ROW));
+    expect(ok.failure).toBeNull();
     await close();
   });
 });
