@@ -1,17 +1,18 @@
 /**
- * One reader thread per process for the disk tier: it runs read plans with sync positional
- * reads through the files' descriptors and checks every block's CRC-32, while the calling thread
- * generates candidates and runs the kernel. On a 2-core machine, a two-tier search at 100k
- * documents spent most of its time on the calling thread checksumming (≈ 70 ms a query) while
- * libuv's four pool threads copied the same bytes out of the page cache and competed with it for
- * the cores; one thread doing both, beside the caller, measured faster than either.
+ * Reader threads for the disk tier (two with two cores or more): they run read plans with sync
+ * positional reads through the files' descriptors and check every block's CRC-32, while the
+ * calling thread generates candidates and runs the kernel. On a 2-core machine, a two-tier search
+ * at 100k documents spent most of its time on the calling thread checksumming (≈ 70 ms a query)
+ * while libuv's four pool threads copied the same bytes out of the page cache and competed with
+ * it for the cores; a thread doing both, beside the caller, measured faster than either.
  *
  * The output buffer moves to the thread and back (a transfer, not a copy): ONNX Runtime does not
  * take rows in a `SharedArrayBuffer`. The thread's program is source text
  * (`tier-read-thread-source.ts`), so it runs the same from `src` under a TypeScript loader, from
- * `dist`, and inside a user's bundle. If the thread cannot start or stops, reads run on the
+ * `dist`, and inside a user's bundle. If no thread can start or one stops, reads run on the
  * calling thread; set `MAXSIM_TIER_READ_THREAD=0` to always read there.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { packPlan, type PackedPlan, type ReadPlan } from "./tier-read-plan.js";
 import type { PlanFailure } from "./tier-read-run.js";
@@ -92,6 +93,11 @@ class ReaderThread implements TierReadThread {
     this.worker.on("exit", (code) => fail(new Error(`exit code ${code}`)));
   }
 
+  /** Plans posted and not yet answered. */
+  get load(): number {
+    return this.pending.size;
+  }
+
   private settle(id: number): void {
     this.pending.delete(id);
     if (this.pending.size === 0) this.worker.unref();
@@ -113,26 +119,37 @@ class ReaderThread implements TierReadThread {
   }
 }
 
-let shared: ReaderThread | null = null;
+/**
+ * Reader threads: two where there are two cores or more, so that with the page cache cold two
+ * blocks' reads are in flight at once (one thread reads one block at a time); more would compete
+ * with the kernel for the cores when the cache is warm.
+ */
+const POOL = Math.min(2, Math.max(1, availableParallelism()));
+const pool: (ReaderThread | null)[] = [];
 /** Threads started in this process: one that keeps stopping is not restarted for ever. */
 let started = 0;
-const MAX_STARTS = 3;
+const MAX_STARTS = 3 * POOL;
 
 /**
- * The process's reader thread (started on first use, restarted if it stopped), or `null` when
- * it is off (`MAXSIM_TIER_READ_THREAD=0`) or could not be (re)started: the caller then reads on
- * its own thread. {@link TierReadThread.run} may still throw before anything moves, when the
- * output's buffer cannot be posted.
+ * The least busy of the process's reader threads (started on first use, restarted if one
+ * stopped), or `null` when they are off (`MAXSIM_TIER_READ_THREAD=0`) or none could be
+ * (re)started: the caller then reads on its own thread. {@link TierReadThread.run} may still
+ * throw before anything moves, when the output's buffer cannot be posted.
  */
 export function tierReadThread(): TierReadThread | null {
   if (process.env.MAXSIM_TIER_READ_THREAD === "0") return null;
-  if ((shared === null || shared.failed !== null) && started < MAX_STARTS) {
-    started++;
-    try {
-      shared = new ReaderThread();
-    } catch {
-      shared = null;
+  let best: ReaderThread | null = null;
+  for (let i = 0; i < POOL; i++) {
+    let thread = pool[i] ?? null;
+    if ((thread === null || thread.failed !== null) && started < MAX_STARTS) {
+      started++;
+      try {
+        thread = pool[i] = new ReaderThread();
+      } catch {
+        thread = pool[i] = null;
+      }
     }
+    if (thread !== null && thread.failed === null && (best === null || thread.load < best.load)) best = thread;
   }
-  return shared === null || shared.failed !== null ? null : shared;
+  return best;
 }
