@@ -74,8 +74,6 @@ class ReaderThread implements TierReadThread {
   constructor() {
     // No inherited execArgv: the thread needs no loader, preload or inspector of the caller's.
     this.worker = new Worker(READER_THREAD_SOURCE, { eval: true, name: "maxsim disk-tier reader", execArgv: [] });
-    // The thread keeps the process alive only while a read is pending.
-    this.worker.unref();
     this.worker.on("message", (reply: Reply) => {
       const job = this.pending.get(reply.id);
       if (job === undefined) return;
@@ -91,6 +89,9 @@ class ReaderThread implements TierReadThread {
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => fail(new Error(`exit code ${code}`)));
+    // The thread keeps the process alive only while a read is pending. After the listeners:
+    // adding a "message" listener refs the worker's port again.
+    this.worker.unref();
   }
 
   /** Plans posted and not yet answered. */

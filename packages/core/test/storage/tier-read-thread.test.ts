@@ -1,9 +1,12 @@
 // Read plans over real disk-tier files: the reader thread (sync reads through the descriptors)
 // and the calling thread (async reads) produce the same bytes and the same errors, and the
 // buffer that moves to the thread comes back whole.
-import { mkdtemp, rm, truncate } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { IndexCorruptError } from "../../src/errors.js";
 import { DiskTierFile, encodeDiskTier } from "../../src/storage/disk-tier.js";
@@ -178,5 +181,22 @@ describe("read plans on the reader thread and on the calling thread", () => {
     const ok = await tierReadThread()!.run(plan(files, ranges, 0), fdsOf(files), new Uint8Array(10 * ROW));
     expect(ok.failure).toBeNull();
     await close();
+  });
+  it("do not keep a process alive: a script that used the threads exits by itself", async () => {
+    const script = join(root, "uses-threads.mjs");
+    const module = pathToFileURL(fileURLToPath(new URL("../../src/storage/tier-read-thread.ts", import.meta.url))).href;
+    // Starts the threads and runs one (empty) plan on one, then returns from the module.
+    await writeFile(
+      script,
+      `import { tierReadThread } from ${JSON.stringify(module)};
+const done = await tierReadThread().run({ readFile: [], readPosition: [], readLastBlock: [], iovEnd: [], checkEnd: [], copyEnd: [], iovTarget: [], iovAt: [], iovBytes: [], checkTarget: [], checkAt: [], checkBytes: [], checkCrc: [], checkBlock: [], copyFrom: [], copyTo: [], copyBytes: [], scratchBytes: 0, gapBytes: 0 }, [], new Uint8Array(8));
+console.log(done.failure === null ? "ran" : "failed");
+`,
+    );
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const child = spawnSync(process.execPath, ["--conditions=@maxsim/source", "--import", tsx, script], { encoding: "utf8", timeout: 30000 });
+    expect(child.stdout.trim()).toBe("ran");
+    expect(child.signal).toBeNull(); // not killed by the timeout
+    expect(child.status).toBe(0);
   });
 });
