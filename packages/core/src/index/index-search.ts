@@ -266,7 +266,7 @@ export async function slotScores(table: SlotTable, query: TokenVectors, slots: I
       }
     }
   } finally {
-    // A failed block leaves the prefetched ones to give back their buffers (and not reject unheard).
+    // A failed block leaves the blocks read ahead to give back their buffers once they settle.
     for (const next of ahead)
       void next.then(
         (g) => g.release(),

@@ -20,7 +20,7 @@
 import { IndexCorruptError, MaxsimError } from "../errors.js";
 import { crc32 } from "./crc32.js";
 import { ASYNC_GAP_BLOCKS, emptyPlan, planRanges, type RowRange } from "./tier-read-plan.js";
-import { runPlanHere, type PlanFile } from "./tier-read-run.js";
+import { blockChecksumError, runPlanHere, shortReadError, type PlanFile } from "./tier-read-run.js";
 
 export type { RowRange } from "./tier-read-plan.js";
 
@@ -192,7 +192,7 @@ export class DiskTierFile implements PlanFile {
     const first = b0 * blockRows;
     const last = Math.min(this.rows, (b1 + 1) * blockRows);
     const bytes = await this.source.read(this.dataStart + first * rowBytes, (last - first) * rowBytes);
-    if (bytes.length !== (last - first) * rowBytes) throw new IndexCorruptError(this.file, `truncated inside block ${b1}`);
+    if (bytes.length !== (last - first) * rowBytes) throw shortReadError(this, b1);
     this.verify(bytes, b0, b1);
     return bytes.subarray((from - first) * rowBytes, (to - first) * rowBytes);
   }
@@ -232,9 +232,7 @@ export class DiskTierFile implements PlanFile {
     for (let b = b0; b <= b1; b++) {
       const lo = (b - b0) * blockRows * rowBytes;
       const hi = (Math.min(rows, (b + 1) * blockRows) - b0 * blockRows) * rowBytes;
-      if (crc32(bytes.subarray(lo, hi)) !== this.table[b]) {
-        throw new IndexCorruptError(this.file, `checksum mismatch in block ${b} (rows ${b * blockRows}–${Math.min(rows, (b + 1) * blockRows) - 1})`);
-      }
+      if (crc32(bytes.subarray(lo, hi)) !== this.table[b]) throw blockChecksumError(this, b);
     }
   }
 

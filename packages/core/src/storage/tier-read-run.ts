@@ -70,15 +70,23 @@ async function readFully(source: PositionalSource, target: Uint8Array, position:
   return Math.min(bytes.length, target.length);
 }
 
+/** Block `b` of `file` does not match its CRC-32 (every reader of the disk tier says it so). */
+export function blockChecksumError(file: PlanFile, b: number): IndexCorruptError {
+  const last = Math.min(file.rows, (b + 1) * file.blockRows) - 1;
+  return new IndexCorruptError(file.source.file, `checksum mismatch in block ${b} (rows ${b * file.blockRows}–${last})`);
+}
+
+/** A read of `file` up to block `last` came back short. */
+export function shortReadError(file: PlanFile, last: number): IndexCorruptError {
+  return new IndexCorruptError(file.source.file, `truncated: a read of blocks up to ${last} came back short (the file is shorter than its header says)`);
+}
+
 /** The error a caller sees for `failure` of `plan` over `files`. */
 export function planError(failure: PlanFailure, plan: ReadPlan, files: readonly PlanFile[]): Error {
   if (failure.kind === "checksum") {
     let r = 0;
     while (plan.checkEnd[r]! <= failure.check) r++;
-    const file = files[plan.readFile[r]!]!;
-    const b = plan.checkBlock[failure.check]!;
-    const last = Math.min(file.rows, (b + 1) * file.blockRows) - 1;
-    return new IndexCorruptError(file.source.file, `checksum mismatch in block ${b} (rows ${b * file.blockRows}–${last})`);
+    return blockChecksumError(files[plan.readFile[r]!]!, plan.checkBlock[failure.check]!);
   }
   if (failure.kind === "internal") {
     return new MaxsimError(
@@ -86,13 +94,9 @@ export function planError(failure: PlanFailure, plan: ReadPlan, files: readonly 
       `Reading the disk tier failed on the reader thread: ${failure.message}. Set MAXSIM_TIER_READ_THREAD=0 to read on the calling thread.`,
     );
   }
-  const name = files[plan.readFile[failure.read]!]!.source.file;
-  if (failure.kind === "short") {
-    return new IndexCorruptError(
-      name,
-      `truncated: a read of blocks up to ${plan.readLastBlock[failure.read]} came back short (the file is shorter than its header says)`,
-    );
-  }
+  const file = files[plan.readFile[failure.read]!]!;
+  if (failure.kind === "short") return shortReadError(file, plan.readLastBlock[failure.read]!);
+  const name = file.source.file;
   return new MaxsimError("IO_ERROR", `Could not read disk-tier file ${name}: ${failure.message}. Check the disk and the permissions of the index directory.`);
 }
 
