@@ -20,27 +20,39 @@ const K = 10;
 const QUERY_LENGTH = 32;
 const NPROBES = [2, 4, 8, 16, 32];
 /**
- * (candidates, rescore) pairs. Where they are equal the candidates' pruned score from the lists
- * picks the rescored set directly and the full centroid interaction is skipped: on corpora whose
- * words vary a lot by context the interaction ranks little better than the pruned score, and it
- * costs about half an exact rescoring per token.
+ * Nanoseconds per unit of work of each search stage for a 32-token query at dim 128, measured on
+ * the 2-core development box (`bench/ann.ts` stage figures; relative sizes matter, not the
+ * machine's speed): the query-centroid product and probe per centroid, a scanned inverted-list
+ * entry, a candidate token in the centroid interaction, a rescored token (gathered, scored on the
+ * ORT kernel), and a token of the exact scan (one GEMM over the arena, no gather). A fixed model
+ * keeps the chosen settings independent of the machine's load at training time.
  */
-const WIDTHS: readonly [number, number][] = [
-  [128, 32],
-  [256, 64],
-  [256, 256],
-  [512, 128],
-  [512, 512],
-  [1024, 256],
-  [1024, 1024],
-  [2048, 512],
-  [2048, 2048],
-  [4096, 1024],
-  [4096, 4096],
-  // Large indexes of hard corpora: rescoring a few percent of 100k documents still beats the scan.
-  [8192, 8192],
-  [16384, 16384],
-];
+const NS = { centroid: 180, listEntry: 4, interactionToken: 100, rescoreToken: 150, exactToken: 60 };
+
+/**
+ * (candidates, rescore) pairs, cheapest first by {@link searchCost}'s model: per candidate list
+ * width, rescoring a sixteenth, a quarter or all of it. Where they are equal the candidates'
+ * pruned score from the lists picks the rescored set directly and the centroid interaction is
+ * skipped. The α-weighted interaction ranks well enough that a sixteenth often suffices (zipfian
+ * corpus, 20k documents: the true top 10 within the best 256 of 4,096 candidates 0.99 of the
+ * time), but it costs about two thirds of an exact rescoring per token, so wide lists rescored
+ * whole stay in the grid for corpora where the lists' own order is what limits recall.
+ */
+const WIDTHS: readonly [number, number][] = [[128, 32] as [number, number]]
+  .concat(
+    [256, 512, 1024, 2048, 4096, 8192, 16384].flatMap((c): [number, number][] => [
+      [c, Math.max(32, c / 16)],
+      [c, c / 4],
+      [c, c],
+    ]),
+  )
+  .filter(([c, r], i, all) => all.findIndex(([c2, r2]) => c2 === c && r2 === r) === i)
+  .sort(([c1, r1], [c2, r2]) => widthCost(c1, r1) - widthCost(c2, r2));
+
+/** {@link searchCost}'s per-token terms of a width, for ordering the grid. */
+function widthCost(candidates: number, rescore: number): number {
+  return (candidates > rescore ? candidates * NS.interactionToken : 0) + rescore * NS.rescoreToken;
+}
 /** Candidates the centroid interaction ranks at most: only widths that rescore fewer than they gather use it. */
 const INTERACTED = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c));
 /**
@@ -50,16 +62,6 @@ const INTERACTED = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c))
 const HEADROOM = 0.02;
 /** Expansion spreads of the two pseudo-query styles (tight and wide around the query mean); recall is the worse style's. */
 const SPREADS = [0.2, 0.5];
-
-/**
- * Nanoseconds per unit of work of each search stage for a 32-token query at dim 128, measured on
- * the 2-core development box (`bench/ann.ts` stage figures; relative sizes matter, not the
- * machine's speed): the query-centroid product and probe per centroid, a scanned inverted-list
- * entry, a candidate token in the centroid interaction, a rescored token (gathered, scored on the
- * ORT kernel), and a token of the exact scan (one GEMM over the arena, no gather). A fixed model
- * keeps the chosen settings independent of the machine's load at training time.
- */
-const NS = { centroid: 180, listEntry: 4, interactionToken: 100, rescoreToken: 150, exactToken: 60 };
 
 /** Modelled cost (ns) of one approximate search of `table` with settings `s`. */
 export function searchCost(table: SlotTable, s: PlaidSettings): number {
@@ -145,7 +147,7 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
   const sims = await ci.centroidSimilarities(query);
   const widest = WIDTHS[WIDTHS.length - 1]![0];
   const all = ci.candidates(query, table.slots, nprobe, Math.max(widest, K), () => true, ci.prober === "exact" ? sims : null);
-  const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, INTERACTED)), table.offsets, table.codes);
+  const approx = centroidInteraction(sims, query.length, all.subarray(0, Math.min(all.length, INTERACTED)), table.offsets, table.codes, table.alphas());
   const scoreOf = async (slots: number[]): Promise<number[]> => {
     const missing = slots.filter((s) => !exact.has(s));
     if (missing.length > 0) {

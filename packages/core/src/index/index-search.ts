@@ -158,7 +158,7 @@ async function approximate(table: SlotTable, query: TokenVectors, options: Searc
   const offsets = table.offsets;
   const codes = table.codes;
   const sims = probeSims ?? (await centroids.centroidSimilarities(query));
-  const approx = centroidInteraction(sims, query.length, candidates, offsets, codes);
+  const approx = centroidInteraction(sims, query.length, candidates, offsets, codes, table.alphas());
   // Two tiers: the best `rescore` are read from the float16 disk tier (positional reads of their
   // blocks: measured ~10 ms for 128 documents × 64 tokens from the page cache, where decoding the
   // same rows' residuals in memory takes ~10× longer), so results are the float16 index's.

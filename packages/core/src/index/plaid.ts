@@ -20,6 +20,7 @@ import { matmulModel } from "../scoring/kernel-model.js";
 import type { TokenVectors } from "../types.js";
 import { hnswStatus, type HnswGraph } from "./hnsw-addon.js";
 import { InvertedLists } from "./inverted-lists.js";
+import { type AlphaView, UNIT_ALPHA } from "./token-alpha.js";
 
 /**
  * Centroid count from which an HNSW graph probes instead of the exact product: the cap on
@@ -318,21 +319,32 @@ export function nthLargest(values: Float32Array, n: number): number {
 }
 
 /**
- * PLAID's centroid interaction: for each document (token rows `offsets[slot]..offsets[slot+1]`
- * of `codes`), Σ over query tokens of the best similarity among the document's centroids.
+ * PLAID's centroid interaction, α-weighted: for each document (token rows `offsets[slot]..
+ * offsets[slot+1]` of `codes`), Σ over query tokens of the best `α_t · sim(query token, c_t)`
+ * over the document's tokens `t` — each token stands in for `α_t` times its centroid, its
+ * projection there (`token-alpha.ts`; {@link UNIT_ALPHA} gives PLAID's plain interaction).
  * `sims` is {@link CentroidIndex.centroidSimilarities} output (`[k, m]`).
  */
-export function centroidInteraction(sims: Float32Array, m: number, slots: Int32Array, offsets: Int32Array, codes: CentroidIds): Float32Array {
+export function centroidInteraction(
+  sims: Float32Array,
+  m: number,
+  slots: Int32Array,
+  offsets: Int32Array,
+  codes: CentroidIds,
+  alpha: AlphaView = UNIT_ALPHA,
+): Float32Array {
   const out = new Float32Array(slots.length);
   const best = new Float32Array(m);
+  const { bytes, stride, table } = alpha;
   for (let x = 0; x < slots.length; x++) {
     const slot = slots[x]!;
     best.fill(-Infinity);
     const end = offsets[slot + 1]!;
     for (let t = offsets[slot]!; t < end; t++) {
       const row = codes[t]! * m;
+      const a = table[bytes[t * stride]!]!;
       for (let i = 0; i < m; i++) {
-        const v = sims[row + i]!;
+        const v = a * sims[row + i]!;
         if (v > best[i]!) best[i] = v;
       }
     }

@@ -10,6 +10,7 @@ import type { TierRows } from "./disk-tier-rows.js";
 import { CentroidIndex, centroidIdArray, type CentroidIds } from "./plaid.js";
 import type { ResidualQuantizer } from "./residual-codec.js";
 import { residualBits } from "./index-state.js";
+import type { AlphaView } from "./token-alpha.js";
 import { Float16Arena, Float32Arena, ResidualArena, type TokenArena } from "./token-arena.js";
 import type { IdFilter, IndexCodec } from "./types.js";
 
@@ -199,6 +200,11 @@ export class SlotTable {
     view.tier = this.tier;
     view.adoptTraining(centroidIndex, quantizer, codes, arena);
     return view;
+  }
+
+  /** Each token's α along its centroid (trained tables), for the α-weighted centroid interaction. */
+  alphas(): AlphaView {
+    return this.arena.alphas(this.codes, this.centroidIndex!.centroids, this.tokens);
   }
 
   /** Forgets the cached kernel view (after the arena or offsets changed). */

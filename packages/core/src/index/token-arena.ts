@@ -15,6 +15,7 @@ import type { ColumnArray } from "../storage/segment.js";
 import type { RowReader } from "./kmeans.js";
 import type { CentroidIds } from "./plaid.js";
 import { decodeResiduals, encodeResiduals, residualBytes, type ResidualQuantizer } from "./residual-codec.js";
+import { type AlphaView, FloatAlphaCache, packedAlphaView, UNIT_ALPHA } from "./token-alpha.js";
 
 /** Encoded token rows; see the module comment. */
 export abstract class TokenArena implements RowReader {
@@ -50,9 +51,20 @@ export abstract class TokenArena implements RowReader {
   /** Makes room for `rows` rows in all (loading: one exact allocation instead of doublings). */
   abstract reserve(rows: number): void;
 
+  /**
+   * Each row's coefficient along its centroid (`codes` into `centroids`), for the α-weighted
+   * centroid interaction (`token-alpha.ts`), for rows `[0, rows)`: the rows whose ids `codes`
+   * holds (an add appends rows before it registers their ids). Valid until the next write.
+   */
+  abstract alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView;
+
+  /** Float rows: α bytes computed on first use (residual rows carry α in their codes). */
+  protected readonly alphaCache = new FloatAlphaCache();
+
   /** Forgets rows from `rows` on (a failed commit, or the tail left by compaction). */
   truncate(rows: number): void {
     this.rows = Math.min(this.rows, rows);
+    this.alphaCache.dropFrom(rows);
   }
 
   /** Bytes of the stored rows. */
@@ -114,6 +126,10 @@ export class Float32Arena extends TokenArena {
   }
   copyWithin(target: number, start: number, end: number): void {
     this.data.copyWithin(target * this.dim, start * this.dim, end * this.dim);
+    if (target !== start) this.alphaCache.dropFrom(target);
+  }
+  alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView {
+    return this.alphaCache.view(Math.min(rows, this.rows), this.dim, codes, centroids, (from, to, out) => this.decode(from, to, out));
   }
 }
 
@@ -156,6 +172,10 @@ export class Float16Arena extends TokenArena {
   }
   copyWithin(target: number, start: number, end: number): void {
     this.bits.copyWithin(target * this.dim, start * this.dim, end * this.dim);
+    if (target !== start) this.alphaCache.dropFrom(target);
+  }
+  alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView {
+    return this.alphaCache.view(Math.min(rows, this.rows), this.dim, codes, centroids, (from, to, out) => this.decode(from, to, out));
   }
 }
 
@@ -216,5 +236,11 @@ export class ResidualArena extends TokenArena {
   }
   copyWithin(target: number, start: number, end: number): void {
     this.packed.copyWithin(target * this.rowBytes, start * this.rowBytes, end * this.rowBytes);
+  }
+  alphas(): AlphaView {
+    const q = this.quantizer;
+    // Scalar states (before the anisotropic scheme) hold no α: the plain interaction.
+    if (q.scheme !== "anisotropic" || q.alphaWeights === undefined || q.alphaBits === undefined) return UNIT_ALPHA;
+    return packedAlphaView(this.packed, this.rowBytes, q.alphaBits, q.alphaWeights);
   }
 }
