@@ -12,6 +12,8 @@
  *           of `search` over `--queries` queries (page cache warm; two-tier also with the tier
  *           files dropped from the page cache first, `dd iflag=nocache`, which doubles as the
  *           warm-up), recall@10 vs truth
+ *   paired  both indexes open in one process, each query run on both in turn, three passes:
+ *           p50/p95 of each and their ratio, without the drift between separate phases
  *
  * Each phase's time is printed at the end (wall and CPU), with the share spent generating the
  * corpus. Measured at 100k docs on the shared 2-core machine (load 2.9): truth 17 s, build 96 s
@@ -196,6 +198,38 @@ async function searchPhase(dir: string, config: string, truthFile: string): Prom
 }
 
 /**
+ * Two tiers against the baseline with drift taken out: both indexes open in one process, each
+ * query run on one and then the other (which goes first alternates), 3 passes over the queries,
+ * page cache warm (the search phases above ran first). This VM's speed moves by ±25% between
+ * runs minutes apart, so the ratio of two separate phases is partly the drift.
+ */
+async function pairedPhase(root: string, baseline: string): Promise<Record<string, number>> {
+  const tier = await MaxSimIndex.open(join(root, "tier"), { readOnly: true });
+  const base = await MaxSimIndex.open(join(root, baseline), { readOnly: true });
+  const lat = { tier: [] as number[], base: [] as number[] };
+  const time = async (index: MaxSimIndex, q: (typeof queries)[number], into: number[]) => {
+    const s = performance.now();
+    await index.search(q, { k });
+    into.push(performance.now() - s);
+  };
+  for (const q of queries.slice(0, 10)) await Promise.all([tier.search(q, { k }), base.search(q, { k })]); // warm-up
+  for (let pass = 0; pass < 3; pass++) {
+    for (const [i, q] of queries.entries()) {
+      if ((i + pass) % 2 === 0) {
+        await time(tier, q, lat.tier);
+        await time(base, q, lat.base);
+      } else {
+        await time(base, q, lat.base);
+        await time(tier, q, lat.tier);
+      }
+    }
+  }
+  await tier.close();
+  await base.close();
+  return { tierP50: pct(lat.tier, 0.5), tierP95: pct(lat.tier, 0.95), baseP50: pct(lat.base, 0.5), baseP95: pct(lat.base, 0.95), searches: lat.tier.length };
+}
+
+/**
  * Collects garbage and lets V8 release it: `gc()` frees ArrayBuffer backing stores only once its
  * concurrent sweep has run, so RSS read right after `gc()` still counts buffers already dead
  * (e.g. the buffer the load read segments into).
@@ -211,6 +245,7 @@ if (values.phase !== undefined) {
   const dir = values.dir!;
   const config = values.config ?? "tier";
   if (values.phase === "truth") await truthPhase(join(dir, "truth.json"));
+  else if (values.phase === "paired") process.stdout.write(`RESULT ${JSON.stringify(await pairedPhase(dir, values.baseline!))}\n`);
   else {
     const result =
       values.phase === "build" ? await buildPhase(join(dir, config), config) : await searchPhase(join(dir, config), config, join(dir, "truth.json"));
@@ -308,6 +343,11 @@ for (const config of configs) {
     `${config}: build ${b.seconds!.toFixed(0)} s, ${b.cpuSeconds!.toFixed(0)} s CPU (corpus generation ${b.generationSeconds!.toFixed(0)} s), open ${s.openSeconds!.toFixed(1)} s, search ${s.searchSeconds!.toFixed(0)} s, ${s.searchCpuSeconds!.toFixed(0)} s CPU (2×${queries.length} queries)`,
   );
 }
+let paired = "";
+if (configs.length > 1) {
+  const p = child("paired");
+  paired = `paired (both open in one process, queries alternating, ${p.searches} searches each, page cache warm): two tiers p50 ${p.tierP50!.toFixed(1)} / p95 ${p.tierP95!.toFixed(1)} ms, ${values.baseline} in RAM p50 ${p.baseP50!.toFixed(1)} / p95 ${p.baseP95!.toFixed(1)} ms: p50 ${(p.tierP50! / p.baseP50!).toFixed(2)}×, p95 ${(p.tierP95! / p.baseP95!).toFixed(2)}×`;
+}
 const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log("");
 for (const r of rows) console.log(r.map((x, c) => (c === 0 ? x.padEnd(w[c]!) : x.padStart(w[c]!))).join("  "));
@@ -317,5 +357,6 @@ console.log(
 console.log(
   "open/RAM = (RSS right after open − RSS of the same process before it, each after gc() and V8's sweep of dead buffers) / RAM tier; V8 heap +MB: the part of it that is V8 heap growth.",
 );
+if (paired !== "") console.log(paired);
 console.log(`time per phase: ${phases.join("; ")}`);
 if (values.dir === undefined) rmSync(root, { recursive: true, force: true });
