@@ -149,7 +149,7 @@ async function approximate(table: SlotTable, query: TokenVectors, options: Searc
   const exact = async (): Promise<SearchHit[]> => (await exactTopK(table, [query], options))[0]!;
   // The exact prober reads the query-centroid product, which stage 3 below reuses.
   const probeSims = centroids.prober === "exact" ? await centroids.centroidSimilarities(query) : null;
-  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), scope.accept, probeSims);
+  const candidates = centroids.candidates(query, table.slots, nprobe, Math.max(want, options.k), scope.accept, probeSims, false);
   throwIfAborted(options.signal);
   // Too few probed documents to fill k (tiny nprobe, or a restrictive filter): score all matching.
   if (candidates.length < Math.min(options.k, scope.documents)) return exact();

@@ -97,6 +97,8 @@ export class CentroidIndex {
   /** Scratch: per slot, the last query token that touched it, and the running score. */
   private stamp = new Int32Array(0);
   private acc = new Float32Array(0);
+  /** Scratch: the slots a query touched. */
+  private touched = new Int32Array(0);
 
   constructor(
     readonly centroids: Float32Array,
@@ -171,6 +173,8 @@ export class CentroidIndex {
    * The `candidates` best slots by pruned centroid interaction, among slots that `accept`.
    * `slots` is the number of document slots (an upper bound on slot numbers). `sims` is
    * {@link centroidSimilarities} of `query`, required by the exact prober (HNSW ignores it).
+   * Best first (ties: lower slot first) when `ordered`; else in no particular order, for callers
+   * that use them as a set (rescoring all of them, or ranking them again), which saves a sort.
    */
   candidates(
     query: TokenVectors,
@@ -179,29 +183,19 @@ export class CentroidIndex {
     candidates: number,
     accept: (slot: number) => boolean,
     sims: Float32Array | null = null,
+    ordered = true,
   ): Int32Array {
     if (this.stamp.length < slots) {
       this.stamp = new Int32Array(slots);
       this.acc = new Float32Array(slots);
+      this.touched = new Int32Array(slots);
     }
     const stamp = this.stamp;
     const acc = this.acc;
-    const touched: number[] = [];
+    const touched = this.touched;
+    let count = 0;
     // Exact probing reads every column of the [k, m] product in one pass (not m strided passes).
     const columns = this.prober === "exact" && sims !== null ? topColumns(sims, this.k, query.length, Math.min(nprobe, this.k)) : null;
-    const credit = (items: Int32Array, from: number, to: number, s: number, mark: number) => {
-      for (let x = from; x < to; x++) {
-        const slot = items[x]!;
-        const st = stamp[slot]!;
-        if (st === mark) continue; // already credited with a better centroid for this token
-        if (st === 0) {
-          touched.push(slot);
-          acc[slot] = 0;
-        }
-        stamp[slot] = mark;
-        acc[slot]! += s;
-      }
-    };
     const lists = this.lists;
     for (let i = 0; i < query.length; i++) {
       const probed = columns?.[i] ?? this.probe(query, i, nprobe, sims);
@@ -209,29 +203,45 @@ export class CentroidIndex {
       for (let p = 0; p < probed.ids.length; p++) {
         const c = probed.ids[p]!;
         const s = probed.sims[p]!;
-        credit(lists.slots, lists.start[c]!, lists.start[c + 1]!, s, mark);
         const tail = lists.tail[c];
-        if (tail !== undefined) credit(tail, 0, lists.tailLength[c]!, s, mark);
+        // The built list, then the entries added since (one pass over each).
+        for (let part = 0; part < 2; part++) {
+          const items = part === 0 ? lists.slots : tail;
+          if (items === undefined) break;
+          const to = part === 0 ? lists.start[c + 1]! : lists.tailLength[c]!;
+          for (let x = part === 0 ? lists.start[c]! : 0; x < to; x++) {
+            const slot = items[x]!;
+            const st = stamp[slot]!;
+            if (st === mark) continue; // already credited with a better centroid for this token
+            if (st === 0) {
+              touched[count++] = slot;
+              acc[slot] = 0;
+            }
+            stamp[slot] = mark;
+            acc[slot]! += s;
+          }
+        }
       }
     }
-    const kept: number[] = [];
-    for (const slot of touched) {
-      if (accept(slot)) kept.push(slot);
+    let kept = 0;
+    for (let x = 0; x < count; x++) {
+      const slot = touched[x]!;
       stamp[slot] = 0;
+      if (accept(slot)) touched[kept++] = slot;
     }
     // Keep the best `candidates` without sorting everything (tens of thousands touched at 50k docs).
-    let chosen = kept;
-    if (kept.length > candidates) {
-      const values = Float32Array.from(kept, (s) => acc[s]!);
+    let chosen = touched.slice(0, kept);
+    if (kept > candidates) {
+      const values = Float32Array.from(chosen, (s) => acc[s]!);
       const threshold = nthLargest(values, candidates);
-      chosen = kept.filter((s) => acc[s]! > threshold);
-      for (const s of kept) {
-        if (chosen.length >= candidates) break;
-        if (acc[s] === threshold) chosen.push(s);
-      }
+      const best = new Int32Array(candidates);
+      let n = 0;
+      for (let x = 0; x < kept && n < candidates; x++) if (acc[chosen[x]!]! > threshold) best[n++] = chosen[x]!;
+      for (let x = 0; x < kept && n < candidates; x++) if (acc[chosen[x]!] === threshold) best[n++] = chosen[x]!;
+      chosen = best.subarray(0, n);
     }
-    chosen.sort((a, b) => acc[b]! - acc[a]! || a - b);
-    return Int32Array.from(chosen);
+    if (ordered) chosen.sort((a, b) => acc[b]! - acc[a]! || a - b);
+    return chosen;
   }
 }
 

@@ -122,3 +122,41 @@ describe("centroidInteraction", () => {
     expect(scores[1]).toBeCloseTo(0.8, 5);
   });
 });
+
+describe("CentroidIndex.candidates order", () => {
+  it("unordered returns the same set as ordered, which is best first by pruned score, lower slots first on ties", async () => {
+    const r = seededRandom(21);
+    const k = 64;
+    const dim = 8;
+    const c = Float32Array.from({ length: k * dim }, () => r() - 0.5);
+    const index = new CentroidIndex(c, dim, "exact");
+    const slots = 3000;
+    const docCodes: Int32Array[] = [];
+    for (let s = 0; s < slots; s++) {
+      docCodes.push(Int32Array.from({ length: 6 }, () => Math.floor(r() * k)));
+      index.addDocument(s, docCodes[s]!);
+    }
+    const q = { data: Float32Array.from({ length: 4 * dim }, () => r() - 0.5), length: 4, dim };
+    const sims = await index.centroidSimilarities(q);
+    // The pruned score, from the documents' codes: per query token, its best probed centroid held.
+    const probes = Array.from({ length: q.length }, (_, i) => index.probe(q, i, 4, sims));
+    const score = (slot: number) =>
+      probes.reduce((total, p) => {
+        const held = p.ids.map((id, x) => (docCodes[slot]!.includes(id) ? p.sims[x]! : -Infinity));
+        return total + Math.max(0, ...held.filter((v) => v !== -Infinity));
+      }, 0);
+    for (const want of [50, 400, 5000]) {
+      const accept = (s: number) => s % 5 !== 0;
+      const ordered = index.candidates(q, slots, 4, want, accept, sims);
+      const unordered = index.candidates(q, slots, 4, want, accept, sims, false);
+      expect([...unordered].sort((a, b) => a - b)).toEqual([...ordered].sort((a, b) => a - b));
+      expect(ordered.length).toBeLessThanOrEqual(want);
+      expect([...ordered].every(accept)).toBe(true);
+      for (let x = 1; x < ordered.length; x++) {
+        const [a, b] = [score(ordered[x - 1]!), score(ordered[x]!)];
+        expect(a >= b - 1e-5, `${ordered[x - 1]} before ${ordered[x]}`).toBe(true);
+        if (Math.abs(a - b) < 1e-6) expect(ordered[x - 1]!).toBeLessThan(ordered[x]!);
+      }
+    }
+  });
+});
