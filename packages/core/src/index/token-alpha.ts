@@ -33,33 +33,41 @@ const FLOAT_TABLE = Float32Array.from({ length: 256 }, (_, b) => b / 127.5 - 1);
 
 const DECODE_ROWS = 4096;
 
+/** α bytes of rows `[0, rows)` under one set of centroids. */
+interface AlphaEntry {
+  centroids: Float32Array;
+  bytes: Uint8Array;
+  rows: number;
+}
+
 /**
  * α bytes of float rows, kept for rows `[0, rows)` and extended on demand. `decode` fills a
- * scratch with float32 rows; the cache starts over when the centroids change.
+ * scratch with float32 rows. Two sets of centroids are kept apart: while a retraining calibrates
+ * its new centroids on the same rows, searches still run on the old ones, and one entry would be
+ * recomputed whole at every switch.
  */
 export class FloatAlphaCache {
-  private bytes = new Uint8Array(0);
-  private rows = 0;
-  private centroids: Float32Array | null = null;
+  private entries: AlphaEntry[] = [];
 
   /** Forgets α from row `row` on (rows there were moved, rewritten or truncated). */
   dropFrom(row: number): void {
-    this.rows = Math.min(this.rows, row);
+    for (const e of this.entries) e.rows = Math.min(e.rows, row);
   }
 
   /** The view for `total` rows, computing α for the rows not cached yet. */
   view(total: number, dim: number, codes: CentroidIds, centroids: Float32Array, decode: (from: number, to: number, out: Float32Array) => void): AlphaView {
-    if (centroids !== this.centroids) {
-      this.centroids = centroids;
-      this.rows = 0;
+    let e = this.entries.find((x) => x.centroids === centroids);
+    if (e === undefined) {
+      e = { centroids, bytes: new Uint8Array(0), rows: 0 };
+      this.entries = [e, ...this.entries.slice(0, 1)];
+    } else if (this.entries[0] !== e) this.entries = [e, ...this.entries.filter((x) => x !== e)];
+    if (e.bytes.length < total) {
+      const next = new Uint8Array(Math.max(total, 2 * e.bytes.length));
+      next.set(e.bytes.subarray(0, e.rows));
+      e.bytes = next;
     }
-    if (this.bytes.length < total) {
-      const next = new Uint8Array(Math.max(total, 2 * this.bytes.length));
-      next.set(this.bytes.subarray(0, this.rows));
-      this.bytes = next;
-    }
-    const scratch = new Float32Array(Math.min(DECODE_ROWS, Math.max(1, total - this.rows)) * dim);
-    for (let from = this.rows; from < total; from += DECODE_ROWS) {
+    const scratch = new Float32Array(Math.min(DECODE_ROWS, Math.max(1, total - e.rows)) * dim);
+    for (let from = e.rows; from < total; from += DECODE_ROWS) {
       const to = Math.min(total, from + DECODE_ROWS);
       decode(from, to, scratch);
       for (let t = from; t < to; t++) {
@@ -67,11 +75,11 @@ export class FloatAlphaCache {
         const c = codes[t]! * dim;
         let a = 0;
         for (let d = 0; d < dim; d++) a += scratch[x + d]! * centroids[c + d]!;
-        this.bytes[t] = Math.round((Math.min(1, Math.max(-1, a)) + 1) * 127.5);
+        e.bytes[t] = Math.round((Math.min(1, Math.max(-1, a)) + 1) * 127.5);
       }
     }
-    this.rows = Math.max(this.rows, total);
-    return { bytes: this.bytes, stride: 1, table: FLOAT_TABLE };
+    e.rows = Math.max(e.rows, total);
+    return { bytes: e.bytes, stride: 1, table: FLOAT_TABLE };
   }
 }
 

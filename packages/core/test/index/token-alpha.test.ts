@@ -3,7 +3,7 @@ import { benchCorpus } from "../../src/index/bench-corpora/index.js";
 import { MaxSimIndex } from "../../src/index/maxsim-index.js";
 import { centroidInteraction } from "../../src/index/plaid.js";
 import type { SlotTable } from "../../src/index/slot-table.js";
-import { UNIT_ALPHA } from "../../src/index/token-alpha.js";
+import { FloatAlphaCache, UNIT_ALPHA } from "../../src/index/token-alpha.js";
 import type { IndexCodec } from "../../src/index/types.js";
 
 const DIM = 32;
@@ -36,6 +36,32 @@ async function built(
   await index.bulk(() => index.add(corpus.ids.map((id, i) => ({ id, embeddings: corpus.doc(i) }))));
   return { index, corpus };
 }
+
+describe("FloatAlphaCache", () => {
+  it("keeps two sets of centroids apart, computes each row once per set, and extends for new rows", () => {
+    const dim = 2;
+    const rows = Float32Array.from([1, 0, 0, 1, 0.6, 0.8, -1, 0]);
+    const codes = Uint16Array.from([0, 0, 0, 0]);
+    const a = Float32Array.from([1, 0]); // α = x₀
+    const b = Float32Array.from([0, 1]); // α = x₁
+    let decoded = 0;
+    const decode = (from: number, to: number, out: Float32Array) => {
+      decoded += to - from;
+      out.set(rows.subarray(from * dim, to * dim));
+    };
+    const cache = new FloatAlphaCache();
+    const values = (v: ReturnType<FloatAlphaCache["view"]>, n: number) => Array.from({ length: n }, (_, t) => Math.round(v.table[v.bytes[t]!]! * 100) / 100);
+    expect(values(cache.view(3, dim, codes, a, decode), 3)).toEqual([1, 0, 0.6]);
+    expect(values(cache.view(3, dim, codes, b, decode), 3)).toEqual([0, 1, 0.8]);
+    expect(values(cache.view(3, dim, codes, a, decode), 3)).toEqual([1, 0, 0.6]);
+    expect(decoded).toBe(6); // the switch back to `a` decoded nothing
+    expect(values(cache.view(4, dim, codes, a, decode), 4)).toEqual([1, 0, 0.6, -1]);
+    expect(decoded).toBe(7); // only the new row
+    cache.dropFrom(1);
+    expect(values(cache.view(4, dim, codes, b, decode), 4)).toEqual([0, 1, 0.8, 0]);
+    expect(decoded).toBe(10); // rows 1..3 again, under `b`
+  });
+});
 
 describe("token α (coefficient along the centroid)", () => {
   it.each(["float32", "float16", "residual-2", "residual-4"] as const)("%s: every row's α is its decoded vector's dot with its centroid", async (codec) => {
