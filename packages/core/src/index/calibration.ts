@@ -63,13 +63,12 @@ const INTERACTED = Math.max(...WIDTHS.filter(([c, r]) => c > r).map(([c]) => c))
 const HEADROOM = 0.02;
 /**
  * The pseudo-query styles; recall is the worst style's. `spread`: expansions tight or wide around
- * the query mean. `context`: each real token is the document's own token moved by another
- * token's residual (`"own"`: the query keeps the document's context), or its centroid plus another
- * token's residual (`"other"`: the same word in another context, none of the document's own).
- * A real query holds none of a document's own vectors: where many documents nearly repeat each
- * other, `"own"` queries find the source and its copies more easily than real ones do (100k
- * near-duplicate bench documents: calibrated on `"own"` alone, held-out recall@10 0.935–0.957
- * for the 0.97 target; with `"other"` too, 0.987), and elsewhere `"own"` is the harder style.
+ * the query mean. `context`: each real token is the document's own token (`"own"`: the query
+ * keeps the document's context) or another document's token at the same centroid (`"other"`: the
+ * same word in another context), moved by a random token's residual either way. A real query
+ * holds none of a document's own vectors: where many documents nearly repeat each other, `"own"`
+ * queries find the source and its copies more easily than real ones do (100k near-duplicate bench
+ * documents: calibrated on `"own"` alone, held-out recall@10 0.935–0.957 for the 0.97 target).
  */
 const STYLES: readonly { spread: number; context: "own" | "other" }[] = [
   { spread: 0.2, context: "own" },
@@ -183,7 +182,7 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
     else if (n <= Math.max(rescore, K)) out.push(await recallOf(Array.from(all.subarray(0, n))));
     else {
       const keep = Math.max(rescore, K);
-      const order = Array.from({ length: n }, (_, x) => x).sort((a, b) => approx[b]! - approx[a]! || a - b);
+      const order = Array.from({ length: n }, (_, x) => x).sort((a, b) => approx[b]! - approx[a]! || all[a]! - all[b]!); // ties: lower slot, as search
       out.push(await recallOf(order.slice(0, keep).map((x) => all[x]!)));
     }
   }
@@ -191,10 +190,10 @@ async function widthHits(table: SlotTable, query: TokenVectors, nprobe: number, 
 }
 
 /**
- * Pseudo-queries from the table's live documents: 4–12 of a document's tokens, each moved by
- * another random token's residual (`context` `"own"`: added to the token; `"other"`: added to its
- * centroid instead, so nothing of the document's own vector is left), then expansion-like tokens
- * (the mean of those plus a residual at weight `spread`) up to 32 tokens.
+ * Pseudo-queries from the table's live documents: 4–12 of a document's tokens (`context`
+ * `"other"`: each replaced by another document's token at its centroid, when there is one), each
+ * moved by a random token's residual, then expansion-like tokens (the mean of those plus a
+ * residual at weight `spread`) up to 32 tokens.
  */
 export function pseudoQueries(table: SlotTable, count: number, seed: number, spread = 0.5, context: "own" | "other" = "own"): TokenVectors[] {
   const random = seededRandom(seed);
@@ -212,6 +211,18 @@ export function pseudoQueries(table: SlotTable, count: number, seed: number, spr
     const c = table.codes[t]! * dim;
     for (let d = 0; d < dim; d++) out[d]! -= ci.centroids[c + d]!;
   };
+  // Another document's token at token t's centroid (the same word in another context), else t.
+  const sameCentroid = (slot: number, t: number): number => {
+    const c = table.codes[t]!;
+    const holder = ci.otherHolder(c, slot, random);
+    let other = t;
+    if (holder >= 0 && table.alive[holder] === 1) {
+      const at: number[] = [];
+      for (let u = table.offsets[holder]!; u < table.offsets[holder + 1]!; u++) if (table.codes[u] === c) at.push(u);
+      if (at.length > 0) other = at[Math.floor(random() * at.length)]!;
+    }
+    return other;
+  };
   const out: TokenVectors[] = [];
   const r = new Float32Array(dim);
   for (let q = 0; q < count; q++) {
@@ -223,8 +234,8 @@ export function pseudoQueries(table: SlotTable, count: number, seed: number, spr
     const mean = new Float32Array(dim);
     for (let i = 0; i < real; i++) {
       const t = lo + Math.floor(random() * n);
-      if (context === "own") table.arena.decode(t, t + 1, row);
-      else row.set(ci.centroids.subarray(table.codes[t]! * dim, (table.codes[t]! + 1) * dim));
+      const source = context === "own" ? t : sameCentroid(slot, t);
+      table.arena.decode(source, source + 1, row);
       residual(r);
       for (let d = 0; d < dim; d++) data[i * dim + d] = row[d]! + r[d]!;
       normalize(data, i * dim, dim);

@@ -165,17 +165,25 @@ async function approximate(table: SlotTable, query: TokenVectors, options: Searc
   return scoreSlots(table, query, bestSlots(candidates, approx, Math.max(rescore, options.k)), options.k);
 }
 
-/** The `keep` slots of `slots` with the largest `scores` (ties: earlier first), in `slots` order. */
+/**
+ * The `keep` slots of `slots` with the largest `scores`, in `slots` order; ties at the threshold
+ * go to the lower slots (the candidates come in no particular order, and calibration breaks ties
+ * the same way).
+ */
 function bestSlots(slots: Int32Array, scores: Float32Array, keep: number): Int32Array {
   if (slots.length <= keep) return slots;
   const threshold = nthLargest(scores.slice(), keep);
   const best: number[] = [];
+  const tied: number[] = [];
   slots.forEach((s, i) => {
     if (scores[i]! > threshold) best.push(s);
+    else if (scores[i] === threshold) tied.push(s);
   });
-  slots.forEach((s, i) => {
-    if (scores[i] === threshold && best.length < keep) best.push(s);
-  });
+  tied.sort((a, b) => a - b);
+  for (const s of tied) {
+    if (best.length >= keep) break;
+    best.push(s);
+  }
   return Int32Array.from(best);
 }
 

@@ -139,6 +139,23 @@ export class CentroidIndex {
     return res["y"]!.data as Float32Array;
   }
 
+  /**
+   * A document slot, other than `except`, that holds a token of centroid `c`, drawn with
+   * `random` from its inverted list (the built part and the tail), or −1 when there is none.
+   */
+  otherHolder(c: number, except: number, random: () => number): number {
+    const lists = this.lists;
+    const built = lists.start[c + 1]! - lists.start[c]!;
+    const n = built + (lists.tail[c] === undefined ? 0 : lists.tailLength[c]!);
+    const at = (x: number) => (x < built ? lists.slots[lists.start[c]! + x]! : lists.tail[c]![x - built]!);
+    if (n === 0) return -1;
+    // A slot is listed once per centroid: when the draw is `except`, the next entry is another one.
+    const x = Math.floor(random() * n);
+    if (at(x) !== except) return at(x);
+    if (n > 1) return at((x + 1) % n);
+    return -1;
+  }
+
   /** Mean inverted-list length (document slots per centroid): what one probe scans. */
   meanListLength(): number {
     return this.lists.entries / Math.max(1, this.k);

@@ -160,3 +160,23 @@ describe("CentroidIndex.candidates order", () => {
     }
   });
 });
+
+describe("CentroidIndex.otherHolder", () => {
+  it("draws another document holding the centroid, from the built lists and from documents added since, or −1", () => {
+    const c = new Float32Array(12);
+    for (let i = 0; i < 3; i++) c[i * 4 + i] = 1;
+    const index = new CentroidIndex(c, 4, "exact");
+    index.buildLists(Int32Array.from([0, 1, 1, 2]), Int32Array.from([0, 2, 3, 4]), 3); // slot 0: {0, 1}, 1: {1}, 2: {2}
+    index.addDocument(3, Int32Array.from([1])); // in the tail
+    const r = seededRandom(4);
+    const seen = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const h = index.otherHolder(1, 0, r);
+      expect([1, 3]).toContain(h);
+      seen.add(h);
+    }
+    expect(seen).toEqual(new Set([1, 3]));
+    expect(index.otherHolder(2, 2, r)).toBe(-1); // only the document itself holds centroid 2
+    expect(index.otherHolder(0, 1, r)).toBe(0);
+  });
+});
