@@ -101,9 +101,12 @@ export interface CalibrateOptions {
 /** Measures the grid on pseudo-queries over `table` (trained) and picks the settings; see the module comment. */
 export async function calibrate(table: SlotTable, options: CalibrateOptions): Promise<Calibration> {
   const count = Math.max(STYLES.length, Math.min(options.queries ?? 32, table.liveCount));
-  const styles = STYLES.map((style, i) => pseudoQueries(table, Math.ceil(count / STYLES.length), (options.seed ?? 1) + 7919 * i, style.spread, style.context));
+  // `count` in all, shared out as evenly as the styles allow (32: 11, 11, 10).
+  const per = (i: number) => Math.floor(count / STYLES.length) + (i < count % STYLES.length ? 1 : 0);
+  const styles = STYLES.map((style, i) => pseudoQueries(table, per(i), (options.seed ?? 1) + 7919 * i, style.spread, style.context));
   const queries = styles.flat();
-  const styleOf = (i: number): number => Math.floor(i / styles[0]!.length);
+  const styleIndex = styles.flatMap((qs, s) => qs.map(() => s));
+  const styleOf = (i: number): number => styleIndex[i]!;
   const truth = await exactTopK(table, queries, { k: K });
   const cost = (s: PlaidSettings): number => searchCost(table, s);
   const enough = Math.min(0.999, options.targetRecall + CALIBRATION_MARGIN + HEADROOM);
