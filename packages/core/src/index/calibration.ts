@@ -47,10 +47,9 @@ const WIDTHS: readonly [number, number][] = [[128, 32] as [number, number]]
       [c, c],
     ]),
   )
-  .filter(([c, r], i, all) => all.findIndex(([c2, r2]) => c2 === c && r2 === r) === i)
   .sort(([c1, r1], [c2, r2]) => widthCost(c1, r1) - widthCost(c2, r2));
 
-/** {@link searchCost}'s per-token terms of a width, for ordering the grid. */
+/** Nanoseconds per document token of a width's interaction and rescoring ({@link searchCost} scales it; the grid is ordered by it). */
 function widthCost(candidates: number, rescore: number): number {
   return (candidates > rescore ? candidates * NS.interactionToken : 0) + rescore * NS.rescoreToken;
 }
@@ -82,12 +81,7 @@ export function searchCost(table: SlotTable, s: PlaidSettings): number {
   const avgTokens = table.liveTokens / Math.max(1, table.liveCount);
   const candidates = Math.min(s.candidates, table.liveCount);
   const rescore = Math.min(s.rescore, candidates);
-  return (
-    ci.k * NS.centroid +
-    QUERY_LENGTH * s.nprobe * ci.meanListLength() * NS.listEntry +
-    (candidates > rescore ? candidates * avgTokens * NS.interactionToken : 0) +
-    rescore * avgTokens * NS.rescoreToken
-  );
+  return ci.k * NS.centroid + QUERY_LENGTH * s.nprobe * ci.meanListLength() * NS.listEntry + avgTokens * widthCost(candidates, rescore);
 }
 
 /** Options of {@link calibrate}. */

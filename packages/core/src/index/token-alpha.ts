@@ -68,8 +68,9 @@ export class FloatAlphaCache {
       next.set(e.bytes.subarray(0, e.rows));
       e.bytes = next;
     }
-    const scratch = new Float32Array(Math.min(DECODE_ROWS, Math.max(1, total - e.rows)) * dim);
-    for (let from = e.rows; from < total; from += DECODE_ROWS) {
+    // Searches after the first find every row cached: no scratch then.
+    const scratch = e.rows < total ? new Float32Array(Math.min(DECODE_ROWS, total - e.rows) * dim) : null;
+    for (let from = e.rows; scratch !== null && from < total; from += DECODE_ROWS) {
       const to = Math.min(total, from + DECODE_ROWS);
       decode(from, to, scratch);
       for (let t = from; t < to; t++) {

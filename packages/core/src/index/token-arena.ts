@@ -55,10 +55,12 @@ export abstract class TokenArena implements RowReader {
    * Each row's coefficient along its centroid (`codes` into `centroids`), for the α-weighted
    * centroid interaction (`token-alpha.ts`), for rows `[0, rows)`: the rows whose ids `codes`
    * holds (an add appends rows before it registers their ids). Valid until the next write.
+   * Float rows: α bytes computed on first use; residual rows carry α in their codes (overridden).
    */
-  abstract alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView;
+  alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView {
+    return this.alphaCache.view(Math.min(rows, this.rows), this.dim, codes, centroids, (from, to, out) => this.decode(from, to, out));
+  }
 
-  /** Float rows: α bytes computed on first use (residual rows carry α in their codes). */
   protected readonly alphaCache = new FloatAlphaCache();
 
   /** Forgets rows from `rows` on (a failed commit, or the tail left by compaction). */
@@ -128,9 +130,6 @@ export class Float32Arena extends TokenArena {
     this.data.copyWithin(target * this.dim, start * this.dim, end * this.dim);
     if (target !== start) this.alphaCache.dropFrom(target);
   }
-  alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView {
-    return this.alphaCache.view(Math.min(rows, this.rows), this.dim, codes, centroids, (from, to, out) => this.decode(from, to, out));
-  }
 }
 
 /** float16 rows (the `float16` codec): half the memory of float32; the kernel casts in-graph. */
@@ -173,9 +172,6 @@ export class Float16Arena extends TokenArena {
   copyWithin(target: number, start: number, end: number): void {
     this.bits.copyWithin(target * this.dim, start * this.dim, end * this.dim);
     if (target !== start) this.alphaCache.dropFrom(target);
-  }
-  alphas(codes: CentroidIds, centroids: Float32Array, rows: number): AlphaView {
-    return this.alphaCache.view(Math.min(rows, this.rows), this.dim, codes, centroids, (from, to, out) => this.decode(from, to, out));
   }
 }
 
@@ -237,7 +233,7 @@ export class ResidualArena extends TokenArena {
   copyWithin(target: number, start: number, end: number): void {
     this.packed.copyWithin(target * this.rowBytes, start * this.rowBytes, end * this.rowBytes);
   }
-  alphas(): AlphaView {
+  override alphas(): AlphaView {
     const q = this.quantizer;
     // Scalar states (before the anisotropic scheme) hold no α: the plain interaction.
     if (q.scheme !== "anisotropic" || q.alphaWeights === undefined || q.alphaBits === undefined) return UNIT_ALPHA;
